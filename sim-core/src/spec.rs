@@ -1,0 +1,395 @@
+//! The scenario of a run: cluster, workload, network and faults, typed and validated.
+//!
+//! Read from the `[experiment]` timing keys and the `[cluster]`, `[workload]`, `[network]`
+//! and `[faults]` tables of a config. Everything here is plain data; the simulation builds
+//! its state from it. Reading checks every value, so a model built from a `Scenario`
+//! never meets a parameter it cannot use.
+
+use crate::conf::{ConfigError, Section, ValueKind};
+use crate::dist::Dist;
+use crate::time::SimDuration;
+
+/// Everything that defines a run except the strategies and the seed.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Simulated time during which requests are issued.
+    pub duration: SimDuration,
+    /// Initial span excluded from every metric.
+    pub warmup: SimDuration,
+    pub cluster: ClusterSpec,
+    pub workload: WorkloadSpec,
+    pub network: NetworkSpec,
+    pub faults: FaultSpec,
+}
+
+#[derive(Clone, Debug)]
+pub struct ClusterSpec {
+    pub servers: u32,
+    /// Requests served at once per server.
+    pub workers: u32,
+    /// Requests waiting per server; beyond it the server rejects.
+    pub queue_capacity: u32,
+    /// Service demand of a request, drawn when the request is created.
+    pub service: Dist,
+}
+
+#[derive(Clone, Debug)]
+pub struct WorkloadSpec {
+    pub arrivals: ArrivalSpec,
+    pub keys: KeySpec,
+    /// Client deadline for a request, retries included.
+    pub timeout: SimDuration,
+}
+
+#[derive(Clone, Debug)]
+pub enum ArrivalSpec {
+    /// Open loop: Poisson arrivals at `rate` requests/s in total, split evenly over
+    /// `clients` independent sources.
+    Poisson { rate: f64, clients: u32 },
+    /// Closed loop: each client issues a request, waits for its outcome, thinks, repeats.
+    Closed { clients: u32, think: Dist },
+}
+
+impl ArrivalSpec {
+    pub fn clients(&self) -> u32 {
+        match self {
+            ArrivalSpec::Poisson { clients, .. } | ArrivalSpec::Closed { clients, .. } => *clients,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct KeySpec {
+    pub count: u32,
+    pub popularity: Popularity,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Popularity {
+    Uniform,
+    /// P(key rank k) proportional to 1/k^s.
+    Zipf {
+        s: f64,
+    },
+}
+
+#[derive(Clone, Debug)]
+pub struct NetworkSpec {
+    /// One-way delay of every message.
+    pub delay: Dist,
+    /// Probability that a message is lost.
+    pub loss: f64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct FaultSpec {
+    /// Random crash and recovery of every server.
+    pub crash: Option<CrashSpec>,
+    /// Faults at given times.
+    pub scripted: Vec<ScriptedFault>,
+}
+
+#[derive(Clone, Debug)]
+pub struct CrashSpec {
+    /// Time to failure, from each recovery (or the start).
+    pub mttf: Dist,
+    /// Time to repair, from each crash.
+    pub mttr: Dist,
+}
+
+#[derive(Clone, Debug)]
+pub struct ScriptedFault {
+    pub at: SimDuration,
+    /// How long it lasts; `None` lasts to the end of the run.
+    pub length: Option<SimDuration>,
+    pub target: Target,
+    pub kind: ScriptedKind,
+}
+
+/// Which servers a scripted fault hits.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    All,
+    Servers(Vec<u32>),
+}
+
+impl Target {
+    pub fn includes(&self, server: u32) -> bool {
+        match self {
+            Target::All => true,
+            Target::Servers(list) => list.contains(&server),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ScriptedKind {
+    /// The servers crash, losing what they hold, and recover when the fault ends.
+    Crash,
+    /// The servers are cut off from clients, the monitor and servers outside the set.
+    Partition,
+    /// Service on the servers takes `factor` times longer.
+    Slow { factor: f64 },
+    /// Messages to or from the servers (every message, for `all`) are lost with this
+    /// probability, on top of the network's own loss.
+    Loss { probability: f64 },
+    /// Messages to or from the servers take this much longer one way.
+    Delay { extra: SimDuration },
+    /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
+    LoadSpike { factor: f64 },
+}
+
+/// Names accepted by `faults.scripted[].kind`.
+pub const SCRIPTED_KINDS: [&str; 6] = ["crash", "partition", "slow", "loss", "delay", "load-spike"];
+
+/// Keys of each table, for unknown-key checks and suggestions.
+const CLUSTER_KEYS: [&str; 4] = ["servers", "workers", "queue_capacity", "service"];
+const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
+const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
+const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
+
+impl Scenario {
+    /// Reads the scenario from a config's root table. `experiment` keys other than the
+    /// timing ones are left to the caller; the other tables must hold only known keys.
+    pub fn read(root: &Section) -> Result<Scenario, ConfigError> {
+        let experiment = root.table("experiment")?.ok_or_else(|| {
+            root.error_here("missing the [experiment] table (name, seed, duration, ...)")
+        })?;
+        let duration = experiment.positive_duration("duration", None)?;
+        let warmup = experiment.or("warmup", SimDuration::ZERO)?;
+        if warmup >= duration {
+            return Err(experiment.error(
+                "warmup",
+                format!("expected a warm-up shorter than `experiment.duration` ({duration}), got {warmup}"),
+            ));
+        }
+
+        let cluster_sec = root.table("cluster")?.ok_or_else(|| {
+            root.error_here("missing the [cluster] table (servers, service, ...)")
+        })?;
+        let cluster = read_cluster(&cluster_sec)?;
+
+        let workload_sec = root.table("workload")?.ok_or_else(|| {
+            root.error_here("missing the [workload] table (arrivals, keys, timeout)")
+        })?;
+        let workload = read_workload(&workload_sec)?;
+
+        let network = match root.table("network")? {
+            Some(sec) => read_network(&sec)?,
+            None => NetworkSpec {
+                delay: Dist::constant(SimDuration::ZERO),
+                loss: 0.0,
+            },
+        };
+
+        let faults = match root.table("faults")? {
+            Some(sec) => read_faults(&sec, cluster.servers)?,
+            None => FaultSpec::default(),
+        };
+
+        Ok(Scenario {
+            duration,
+            warmup,
+            cluster,
+            workload,
+            network,
+            faults,
+        })
+    }
+}
+
+fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
+    let servers = sec.integer_at_least("servers", None, 1)?;
+    let servers = u32::try_from(servers)
+        .map_err(|_| sec.error("servers", "expected at most 2^32 - 1 servers"))?;
+    let workers = sec.integer_at_least("workers", Some(1), 1)? as u32;
+    let queue_capacity = sec.checked(
+        "queue_capacity",
+        Some(1000u32),
+        |_| true,
+        "a non-negative integer",
+    )?;
+    let service = Dist::req(sec, "service")?;
+    sec.finish_known(&CLUSTER_KEYS)?;
+    Ok(ClusterSpec {
+        servers,
+        workers,
+        queue_capacity,
+        service,
+    })
+}
+
+fn read_workload(sec: &Section) -> Result<WorkloadSpec, ConfigError> {
+    let arrivals_sec = sec
+        .table("arrivals")?
+        .ok_or_else(|| sec.missing("arrivals", "{ kind = \"poisson\", rate = 640.0 } or { kind = \"closed\", clients = 50, think = ... }"))?;
+    let kind = arrivals_sec.choice("kind", None, &["poisson", "closed"])?;
+    let arrivals = if kind == "poisson" {
+        let rate = arrivals_sec.positive_f64("rate", None)?;
+        let clients = arrivals_sec.integer_at_least("clients", Some(1), 1)? as u32;
+        arrivals_sec.finish_known(&["kind", "rate", "clients"])?;
+        ArrivalSpec::Poisson { rate, clients }
+    } else {
+        let clients = arrivals_sec.integer_at_least("clients", None, 1)? as u32;
+        let think =
+            Dist::read(&arrivals_sec, "think")?.unwrap_or(Dist::constant(SimDuration::ZERO));
+        arrivals_sec.finish_known(&["kind", "clients", "think"])?;
+        ArrivalSpec::Closed { clients, think }
+    };
+    let keys = match sec.table("keys")? {
+        None => KeySpec {
+            count: 1,
+            popularity: Popularity::Uniform,
+        },
+        Some(k) => {
+            let count = k.integer_at_least("count", Some(1), 1)?;
+            let count = u32::try_from(count)
+                .map_err(|_| k.error("count", "expected at most 2^32 - 1 keys"))?;
+            let popularity = match k
+                .choice("popularity", Some("uniform"), &["uniform", "zipf"])?
+                .as_str()
+            {
+                "uniform" => Popularity::Uniform,
+                _ => Popularity::Zipf {
+                    s: k.positive_f64("s", Some(0.99))?,
+                },
+            };
+            k.finish_known(&["count", "popularity", "s"])?;
+            KeySpec { count, popularity }
+        }
+    };
+    let timeout = sec.positive_duration("timeout", Some(SimDuration::from_secs(1)))?;
+    sec.finish_known(&WORKLOAD_KEYS)?;
+    Ok(WorkloadSpec {
+        arrivals,
+        keys,
+        timeout,
+    })
+}
+
+fn read_network(sec: &Section) -> Result<NetworkSpec, ConfigError> {
+    let delay = Dist::read(sec, "delay")?.unwrap_or(Dist::constant(SimDuration::ZERO));
+    let loss = sec.probability("loss", Some(0.0))?;
+    sec.finish_known(&NETWORK_KEYS)?;
+    Ok(NetworkSpec { delay, loss })
+}
+
+fn read_faults(sec: &Section, servers: u32) -> Result<FaultSpec, ConfigError> {
+    let crash = match sec.table("crash")? {
+        None => None,
+        Some(c) => {
+            let mttf = Dist::req(&c, "mttf")?;
+            let mttr = Dist::req(&c, "mttr")?;
+            c.finish_known(&["mttf", "mttr"])?;
+            Some(CrashSpec { mttf, mttr })
+        }
+    };
+    let mut scripted = Vec::new();
+    for f in sec.tables("scripted")? {
+        scripted.push(read_scripted(&f, servers)?);
+    }
+    sec.finish_known(&FAULT_KEYS)?;
+    Ok(FaultSpec { crash, scripted })
+}
+
+fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError> {
+    let at: SimDuration = f.req("at")?;
+    let length: Option<SimDuration> = f.opt("for")?;
+    if length.is_some_and(|l| l.is_zero()) {
+        return Err(f.error(
+            "for",
+            "expected a duration longer than 0 (leave `for` out to last to the end)",
+        ));
+    }
+    let kind_name = f.choice("kind", None, &SCRIPTED_KINDS)?;
+    let target = read_target(f, servers)?;
+    let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
+        "crash" => (ScriptedKind::Crash, &[]),
+        "partition" => (ScriptedKind::Partition, &[]),
+        "slow" => (
+            ScriptedKind::Slow {
+                factor: f.positive_f64("factor", None)?,
+            },
+            &["factor"],
+        ),
+        "loss" => (
+            ScriptedKind::Loss {
+                probability: f.probability("probability", None)?,
+            },
+            &["probability"],
+        ),
+        "delay" => (
+            ScriptedKind::Delay {
+                extra: f.positive_duration("extra", None)?,
+            },
+            &["extra"],
+        ),
+        _ => (
+            ScriptedKind::LoadSpike {
+                factor: f.positive_f64("factor", None)?,
+            },
+            &["factor"],
+        ),
+    };
+    let mut known = vec!["at", "for", "kind", "server", "servers"];
+    known.extend_from_slice(params);
+    f.finish_known(&known)?;
+    Ok(ScriptedFault {
+        at,
+        length,
+        target,
+        kind,
+    })
+}
+
+fn read_target(f: &Section, servers: u32) -> Result<Target, ConfigError> {
+    let check = |key: &str, s: i64| -> Result<u32, ConfigError> {
+        if s < 0 || s >= i64::from(servers) {
+            Err(f.error(
+                key,
+                format!("expected a server index from 0 to {} (the cluster has {servers} servers), got {s}", servers - 1),
+            ))
+        } else {
+            Ok(s as u32)
+        }
+    };
+    match (f.get("server"), f.get("servers")) {
+        (Some(_), Some(_)) => {
+            Err(f.error("servers", "give either `server` or `servers`, not both"))
+        }
+        (Some(_), None) => {
+            let s: i64 = f.req("server")?;
+            Ok(Target::Servers(vec![check("server", s)?]))
+        }
+        (None, Some(v)) => match &v.kind {
+            ValueKind::Str(s) if s == "all" => Ok(Target::All),
+            ValueKind::Array(items) => {
+                let mut list = Vec::new();
+                for item in items {
+                    match item.kind {
+                        ValueKind::Int(s) => list.push(check("servers", s)?),
+                        _ => {
+                            return Err(f.error(
+                                "servers",
+                                "expected a list of server indices, like [0, 3], or \"all\"",
+                            ));
+                        }
+                    }
+                }
+                if list.is_empty() {
+                    return Err(
+                        f.error("servers", "expected at least one server index, or \"all\"")
+                    );
+                }
+                list.sort_unstable();
+                list.dedup();
+                Ok(Target::Servers(list))
+            }
+            _ => Err(f.error(
+                "servers",
+                "expected a list of server indices, like [0, 3], or \"all\"",
+            )),
+        },
+        (None, None) => Ok(Target::All),
+    }
+}
