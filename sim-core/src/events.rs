@@ -1,0 +1,290 @@
+//! The events of a run and the messages nodes exchange: small plain values.
+//!
+//! Every processed event is written to the trace as one line, `time node event details`,
+//! and folded into the run's 64-bit trace hash through [`Event::hash_into`], so two runs
+//! agree on their hash exactly when they processed the same events at the same times.
+
+use crate::time::SimDuration;
+use crate::trace::TraceHasher;
+use std::fmt;
+
+/// A request's number, unique within a run, in creation order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct ReqId(pub u64);
+
+/// An addressable participant.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Node {
+    Client(u32),
+    Server(u32),
+    Monitor,
+}
+
+impl Node {
+    fn code(self) -> u64 {
+        match self {
+            Node::Client(c) => u64::from(c),
+            Node::Server(s) => (1 << 32) | u64::from(s),
+            Node::Monitor => 2 << 32,
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Client(c) => write!(f, "client-{c}"),
+            Node::Server(s) => write!(f, "server-{s}"),
+            Node::Monitor => write!(f, "monitor"),
+        }
+    }
+}
+
+/// How a server answered an attempt.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Status {
+    Ok,
+    /// The server's queue was full.
+    Rejected,
+}
+
+/// What travels over the network.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Msg {
+    /// An attempt of a request, carrying what the server needs to serve it.
+    Request {
+        req: ReqId,
+        attempt: u16,
+        key: u32,
+        demand: SimDuration,
+    },
+    /// A server's answer to an attempt.
+    Response {
+        req: ReqId,
+        attempt: u16,
+        server: u32,
+        status: Status,
+    },
+    /// A server's periodic sign of life.
+    Heartbeat { server: u32 },
+}
+
+/// Everything that can happen in a run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Event {
+    /// An open-loop client issues its next request.
+    Arrival {
+        client: u32,
+    },
+    /// A closed-loop client finished thinking and issues a request.
+    ThinkDone {
+        client: u32,
+    },
+    /// A message reaches its destination (unless a partition cut the link meanwhile).
+    Deliver {
+        from: Node,
+        to: Node,
+        msg: Msg,
+    },
+    /// A worker of a server finishes its request (cancelled if the server crashes first).
+    ServiceDone {
+        server: u32,
+        worker: u32,
+    },
+    /// A server's heartbeat timer.
+    HeartbeatTick {
+        server: u32,
+    },
+    /// A request's overall deadline.
+    Deadline {
+        req: ReqId,
+    },
+    /// A client's backoff before the next attempt of a request ends.
+    RetryDue {
+        req: ReqId,
+    },
+    /// The monitor's earliest suspicion deadline may have passed.
+    MonitorCheck,
+    /// The monitor's verdict on a server reaches the clients.
+    ViewUpdate {
+        server: u32,
+        suspected: bool,
+    },
+    /// Random crash and recovery of a server.
+    Crash {
+        server: u32,
+    },
+    Recover {
+        server: u32,
+    },
+    /// A scripted fault begins or ends.
+    FaultStart {
+        fault: u32,
+    },
+    FaultEnd {
+        fault: u32,
+    },
+    /// No more requests are issued after this instant.
+    ArrivalsEnd,
+}
+
+impl Event {
+    /// The node that handles the event.
+    pub fn node(&self) -> Option<Node> {
+        match *self {
+            Event::Arrival { client } | Event::ThinkDone { client } => Some(Node::Client(client)),
+            Event::Deliver { to, .. } => Some(to),
+            Event::ServiceDone { server, .. }
+            | Event::HeartbeatTick { server }
+            | Event::Crash { server }
+            | Event::Recover { server } => Some(Node::Server(server)),
+            Event::MonitorCheck => Some(Node::Monitor),
+            Event::Deadline { .. }
+            | Event::RetryDue { .. }
+            | Event::ViewUpdate { .. }
+            | Event::FaultStart { .. }
+            | Event::FaultEnd { .. }
+            | Event::ArrivalsEnd => None,
+        }
+    }
+
+    /// Folds the event's kind and fields into the trace hash.
+    pub fn hash_into(&self, h: &mut TraceHasher) {
+        match *self {
+            Event::Arrival { client } => h.words(&[1, u64::from(client)]),
+            Event::ThinkDone { client } => h.words(&[2, u64::from(client)]),
+            Event::Deliver { from, to, msg } => {
+                h.words(&[3, from.code(), to.code()]);
+                match msg {
+                    Msg::Request {
+                        req,
+                        attempt,
+                        key,
+                        demand,
+                    } => h.words(&[1, req.0, u64::from(attempt), u64::from(key), demand.0]),
+                    Msg::Response {
+                        req,
+                        attempt,
+                        server,
+                        status,
+                    } => h.words(&[
+                        2,
+                        req.0,
+                        u64::from(attempt),
+                        u64::from(server),
+                        status as u64,
+                    ]),
+                    Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
+                }
+            }
+            Event::ServiceDone { server, worker } => {
+                h.words(&[4, u64::from(server), u64::from(worker)])
+            }
+            Event::HeartbeatTick { server } => h.words(&[5, u64::from(server)]),
+            Event::Deadline { req } => h.words(&[6, req.0]),
+            Event::RetryDue { req } => h.words(&[7, req.0]),
+            Event::MonitorCheck => h.words(&[8]),
+            Event::ViewUpdate { server, suspected } => {
+                h.words(&[9, u64::from(server), u64::from(suspected)])
+            }
+            Event::Crash { server } => h.words(&[10, u64::from(server)]),
+            Event::Recover { server } => h.words(&[11, u64::from(server)]),
+            Event::FaultStart { fault } => h.words(&[12, u64::from(fault)]),
+            Event::FaultEnd { fault } => h.words(&[13, u64::from(fault)]),
+            Event::ArrivalsEnd => h.words(&[14]),
+        }
+    }
+}
+
+/// `node event details`, as in a trace line after the time.
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.node() {
+            Some(node) => write!(f, "{node} ")?,
+            None => write!(f, "- ")?,
+        }
+        match *self {
+            Event::Arrival { .. } => write!(f, "arrival"),
+            Event::ThinkDone { .. } => write!(f, "think-done"),
+            Event::Deliver { from, msg, .. } => match msg {
+                Msg::Request {
+                    req,
+                    attempt,
+                    key,
+                    demand,
+                } => write!(
+                    f,
+                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from}",
+                    req.0
+                ),
+                Msg::Response {
+                    req,
+                    attempt,
+                    server,
+                    status,
+                } => write!(
+                    f,
+                    "recv response req={} attempt={attempt} server={server} status={} from={from}",
+                    req.0,
+                    match status {
+                        Status::Ok => "ok",
+                        Status::Rejected => "rejected",
+                    }
+                ),
+                Msg::Heartbeat { server } => {
+                    write!(f, "recv heartbeat server={server} from={from}")
+                }
+            },
+            Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
+            Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
+            Event::Deadline { req } => write!(f, "deadline req={}", req.0),
+            Event::RetryDue { req } => write!(f, "retry-due req={}", req.0),
+            Event::MonitorCheck => write!(f, "check"),
+            Event::ViewUpdate { server, suspected } => {
+                write!(
+                    f,
+                    "view-update server={server} {}",
+                    if suspected { "suspected" } else { "trusted" }
+                )
+            }
+            Event::Crash { .. } => write!(f, "crash"),
+            Event::Recover { .. } => write!(f, "recover"),
+            Event::FaultStart { fault } => write!(f, "fault-start fault={fault}"),
+            Event::FaultEnd { fault } => write!(f, "fault-end fault={fault}"),
+            Event::ArrivalsEnd => write!(f, "arrivals-end"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_stay_small() {
+        // Payloads live in the queue's slab; keeping them small keeps it in cache.
+        assert!(
+            std::mem::size_of::<Event>() <= 56,
+            "Event is {} bytes",
+            std::mem::size_of::<Event>()
+        );
+    }
+
+    #[test]
+    fn display_names_node_and_details() {
+        let e = Event::Deliver {
+            from: Node::Client(0),
+            to: Node::Server(3),
+            msg: Msg::Request {
+                req: ReqId(17),
+                attempt: 1,
+                key: 42,
+                demand: SimDuration::from_millis(10),
+            },
+        };
+        assert_eq!(
+            e.to_string(),
+            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0"
+        );
+    }
+}

@@ -1,0 +1,52 @@
+//! What a handler may do: read the time, schedule and cancel its own timers, send
+//! messages through the network, and record metrics. Handlers never see the queue itself.
+
+use crate::events::{Event, Msg, Node};
+use crate::metrics::Metrics;
+use crate::model::network::Network;
+use crate::queue::{EventId, EventQueue};
+use crate::time::{SimDuration, SimTime};
+
+pub struct Ctx<'a> {
+    pub(crate) now: SimTime,
+    pub(crate) queue: &'a mut EventQueue<Event>,
+    pub(crate) net: &'a mut Network,
+    pub(crate) metrics: &'a mut Metrics,
+}
+
+impl Ctx<'_> {
+    #[inline]
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `at` (never in the past).
+    #[inline]
+    pub fn at(&mut self, at: SimTime, event: Event) -> EventId {
+        debug_assert!(at >= self.now, "scheduling into the past");
+        self.queue.schedule(at, event)
+    }
+
+    /// Schedules `event` after `delay`.
+    #[inline]
+    pub fn after(&mut self, delay: SimDuration, event: Event) -> EventId {
+        self.queue.schedule(self.now.saturating_add(delay), event)
+    }
+
+    #[inline]
+    pub fn cancel(&mut self, id: EventId) -> bool {
+        self.queue.cancel(id)
+    }
+
+    /// Sends a message; the network decides its delay or its loss.
+    #[inline]
+    pub fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        self.net
+            .send(self.now, from, to, msg, self.queue, self.metrics);
+    }
+
+    #[inline]
+    pub fn metrics(&mut self) -> &mut Metrics {
+        self.metrics
+    }
+}

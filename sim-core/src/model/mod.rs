@@ -1,0 +1,285 @@
+//! The cluster model and its event loop.
+//!
+//! A [`Simulation`] owns the pending events and every component (clients, servers, the
+//! monitor, faults, the network). The loop pops the earliest event, records it in the
+//! trace and hands it to the component it concerns, with a [`Ctx`] through which that
+//! component schedules, cancels and sends. Nothing in the loop reads a clock, iterates a
+//! hash map or depends on threads: a scenario, a strategy and a seed fix the run.
+//!
+//! The run issues requests during `[0, duration)` and then continues until every request
+//! has reached its outcome, at most `workload.timeout` later.
+
+pub mod client;
+pub mod ctx;
+pub mod faults;
+pub mod monitor;
+pub mod network;
+pub mod server;
+
+use crate::events::{Event, Node};
+use crate::metrics::Metrics;
+use crate::queue::EventQueue;
+use crate::report::{RunReport, RunResult};
+use crate::rng::RngFactory;
+use crate::spec::{Scenario, ScriptedKind};
+use crate::strategy::{ClusterView, StrategySet};
+use crate::time::{SimDuration, SimTime};
+use crate::trace::Trace;
+use client::Clients;
+use ctx::Ctx;
+use faults::Faults;
+use monitor::Monitor;
+use network::Network;
+use server::{DownCause, Servers};
+
+pub struct Simulation<'t> {
+    now: SimTime,
+    queue: EventQueue<Event>,
+    net: Network,
+    metrics: Metrics,
+    trace: Trace<'t>,
+    events: u64,
+    view: ClusterView,
+    clients: Clients,
+    servers: Servers,
+    monitor: Monitor,
+    faults: Faults,
+    arrivals_ended: bool,
+    duration: SimDuration,
+}
+
+impl<'t> Simulation<'t> {
+    /// Builds a run of `scenario` under `strategy` with `seed`. `trace` receives every event.
+    pub fn new(scenario: &Scenario, strategy: &StrategySet, seed: u64, trace: Trace<'t>) -> Self {
+        let rngs = RngFactory::new(seed);
+        let servers = scenario.cluster.servers;
+        let clients = scenario.workload.arrivals.clients();
+        let end = SimTime::ZERO + scenario.duration;
+        Simulation {
+            now: SimTime::ZERO,
+            queue: EventQueue::new(),
+            net: Network::new(&scenario.network, clients, servers, &rngs),
+            metrics: Metrics::new(servers, scenario.warmup, scenario.duration),
+            trace,
+            events: 0,
+            view: ClusterView::new(servers),
+            clients: Clients::new(
+                &scenario.workload,
+                &scenario.cluster.service,
+                servers,
+                strategy,
+                end,
+                &rngs,
+            ),
+            servers: Servers::new(&scenario.cluster, strategy.detector.heartbeat_interval()),
+            monitor: Monitor::new(strategy.detector.build(servers), servers, SimDuration::ZERO),
+            faults: Faults::new(&scenario.faults, servers, &rngs),
+            arrivals_ended: false,
+            duration: scenario.duration,
+        }
+        .started(&rngs)
+    }
+
+    fn started(mut self, rngs: &RngFactory) -> Self {
+        let mut ctx = Ctx {
+            now: self.now,
+            queue: &mut self.queue,
+            net: &mut self.net,
+            metrics: &mut self.metrics,
+        };
+        ctx.at(SimTime::ZERO + self.duration, Event::ArrivalsEnd);
+        self.servers.start(&mut ctx, rngs);
+        self.monitor.start(&mut ctx);
+        for s in 0..self.view.servers() {
+            if let Some(ttf) = self.faults.time_to_failure(s) {
+                ctx.after(ttf, Event::Crash { server: s });
+            }
+        }
+        for (i, fault) in self.faults.scripted().iter().enumerate() {
+            ctx.at(
+                SimTime::ZERO + fault.at,
+                Event::FaultStart { fault: i as u32 },
+            );
+        }
+        self.clients.start(&mut ctx);
+        self
+    }
+
+    /// Runs to the end. Returns the result and the first error met writing the trace.
+    pub fn run(mut self) -> (RunResult, Option<std::io::Error>) {
+        while let Some((time, event)) = self.queue.pop() {
+            self.now = time;
+            self.events += 1;
+            self.trace.record(time, &event);
+            self.dispatch(event);
+            if self.arrivals_ended && self.clients.live_requests() == 0 {
+                break;
+            }
+        }
+        self.finish()
+    }
+
+    fn dispatch(&mut self, event: Event) {
+        let mut ctx = Ctx {
+            now: self.now,
+            queue: &mut self.queue,
+            net: &mut self.net,
+            metrics: &mut self.metrics,
+        };
+        let view = &mut self.view;
+        match event {
+            Event::Arrival { client } => self.clients.on_arrival(client, &mut ctx, view),
+            Event::ThinkDone { client } => self.clients.on_think_done(client, &mut ctx, view),
+            Event::Deliver { from, to, msg } => {
+                if ctx.net.is_cut(from, to) {
+                    ctx.metrics.messages_dropped += 1;
+                    return;
+                }
+                match to {
+                    Node::Server(s) => self.servers.on_message(s, from, msg, &mut ctx),
+                    Node::Client(_) => self.clients.on_message(msg, &mut ctx, view),
+                    Node::Monitor => self.monitor.on_message(msg, &mut ctx, view),
+                }
+            }
+            Event::ServiceDone { server, worker } => {
+                self.servers.on_service_done(server, worker, &mut ctx)
+            }
+            Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
+            Event::Deadline { req } => self.clients.on_deadline(req, &mut ctx, view),
+            Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
+            Event::MonitorCheck => self.monitor.on_check(&mut ctx, view),
+            Event::ViewUpdate { server, suspected } => {
+                view.set_suspected(server, suspected);
+            }
+            Event::Crash { server } => {
+                self.servers.crash(server, DownCause::Random, &mut ctx);
+                if let Some(ttr) = self.faults.time_to_repair(server) {
+                    ctx.after(ttr, Event::Recover { server });
+                }
+            }
+            Event::Recover { server } => {
+                self.servers.recover(server, DownCause::Random, &mut ctx);
+                if let Some(ttf) = self.faults.time_to_failure(server) {
+                    ctx.after(ttf, Event::Crash { server });
+                }
+            }
+            Event::FaultStart { fault } => {
+                if let Some(length) = self.faults.fault(fault).length {
+                    ctx.after(length, Event::FaultEnd { fault });
+                }
+                self.apply_fault(fault, true);
+            }
+            Event::FaultEnd { fault } => self.apply_fault(fault, false),
+            Event::ArrivalsEnd => {
+                self.arrivals_ended = true;
+                self.clients.close_arrivals();
+            }
+        }
+    }
+
+    fn apply_fault(&mut self, fault: u32, active: bool) {
+        self.faults.set_active(fault, active);
+        let kind = self.faults.fault(fault).kind.clone();
+        let mut ctx = Ctx {
+            now: self.now,
+            queue: &mut self.queue,
+            net: &mut self.net,
+            metrics: &mut self.metrics,
+        };
+        match kind {
+            ScriptedKind::Crash => {
+                for s in self.faults.targets(fault) {
+                    if active {
+                        self.servers.crash(s, DownCause::Scripted, &mut ctx);
+                    } else {
+                        self.servers.recover(s, DownCause::Scripted, &mut ctx);
+                    }
+                }
+            }
+            ScriptedKind::LoadSpike { .. } => {
+                let factor = self.faults.effects().load_factor;
+                self.clients.set_load_factor(factor, &mut ctx);
+            }
+            ScriptedKind::Slow { .. } => {
+                for (s, factor) in self.faults.effects().slow.into_iter().enumerate() {
+                    self.servers.set_slow_factor(s as u32, factor);
+                }
+            }
+            ScriptedKind::Partition | ScriptedKind::Loss { .. } | ScriptedKind::Delay { .. } => {
+                let e = self.faults.effects();
+                ctx.net.set_partitions(e.partitions);
+                ctx.net.set_link_faults(
+                    e.server_loss,
+                    e.server_delay,
+                    e.global_loss,
+                    e.global_delay,
+                );
+            }
+        }
+    }
+
+    fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
+        self.metrics.finish();
+        let m = &self.metrics;
+        let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
+        let window = self.duration.as_secs_f64() - m.window().0.as_secs_f64();
+        let report = RunReport {
+            requests: m.requests,
+            ok: m.ok,
+            failed: m.requests - m.ok,
+            timed_out: m.timed_out,
+            rejected: m.rejected,
+            unavailable: m.unavailable,
+            availability: (m.requests > 0).then(|| m.ok as f64 / m.requests as f64),
+            goodput: m.ok as f64 / window,
+            latency_mean_ms: ms(m.latency_mean()),
+            latency_p50_ms: ms(m.latency_quantile(0.5)),
+            latency_p99_ms: ms(m.latency_quantile(0.99)),
+            latency_p999_ms: ms(m.latency_quantile(0.999)),
+            attempts_per_request: (m.requests > 0).then(|| m.attempts as f64 / m.requests as f64),
+            retries: m.retries,
+            events: self.events,
+            trace_hash: self.trace.hash(),
+            server_availability: m.server_availability(),
+            crashes: m.crashes,
+            lost_in_crash: m.lost_in_crash,
+            detections: m.detections,
+            undetected_crashes: m.undetected_crashes,
+            detection_time_mean_ms: ms(m.detection_mean()),
+            detection_time_p99_ms: ms(m.detection_quantile(0.99)),
+            false_suspicions: m.false_suspicions,
+            mistake_duration_mean_ms: ms(m.mistake_mean()),
+            wrong_suspicion_fraction: m.wrong_suspicion_fraction(),
+            messages_sent: m.messages_sent,
+            messages_dropped: m.messages_dropped,
+        };
+        let result = RunResult {
+            report,
+            latency: self.metrics.latency_histogram().clone(),
+        };
+        (result, self.trace.take_error())
+    }
+}
+
+/// Runs one simulation, keeping only the trace hash.
+pub fn simulate(scenario: &Scenario, strategy: &StrategySet, seed: u64) -> RunResult {
+    Simulation::new(scenario, strategy, seed, Trace::hash_only())
+        .run()
+        .0
+}
+
+/// Runs one simulation and writes the events `filter` keeps to `sink`, one per line.
+pub fn simulate_traced(
+    scenario: &Scenario,
+    strategy: &StrategySet,
+    seed: u64,
+    sink: &mut dyn std::io::Write,
+    filter: crate::trace::TraceFilter,
+) -> std::io::Result<RunResult> {
+    let (result, error) =
+        Simulation::new(scenario, strategy, seed, Trace::to_writer(sink, filter)).run();
+    match error {
+        Some(e) => Err(e),
+        None => Ok(result),
+    }
+}

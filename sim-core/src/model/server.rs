@@ -1,0 +1,252 @@
+//! Servers: `workers` concurrent slots, a FIFO queue of `queue_capacity`, and heartbeats.
+//!
+//! A request is served for its demand (drawn when the client created it) times the
+//! server's slow factor. A full queue rejects at once. A crashed server loses every
+//! request it holds, queued or in service, ignores messages until it recovers, and stops
+//! sending heartbeats; on recovery it sends one at once and then one per interval.
+//! A server is down while any cause holds it down: its random crash process or any
+//! active scripted crash.
+
+use crate::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::ctx::Ctx;
+use crate::queue::EventId;
+use crate::rng::{Purpose, RngFactory};
+use crate::spec::ClusterSpec;
+use crate::time::SimDuration;
+use rand::RngExt;
+use std::collections::VecDeque;
+
+/// An attempt a server holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Job {
+    pub req: ReqId,
+    pub client: u32,
+    pub attempt: u16,
+    pub key: u32,
+    pub demand: SimDuration,
+}
+
+struct Worker {
+    job: Job,
+    done: EventId,
+}
+
+struct Server {
+    random_down: bool,
+    scripted_down: u32,
+    slow_factor: f64,
+    workers: Vec<Option<Worker>>,
+    idle: Vec<u32>,
+    queue: VecDeque<Job>,
+    heartbeat: Option<EventId>,
+}
+
+impl Server {
+    fn up(&self) -> bool {
+        !self.random_down && self.scripted_down == 0
+    }
+}
+
+/// Why a server goes down or comes back.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DownCause {
+    Random,
+    Scripted,
+}
+
+pub struct Servers {
+    servers: Vec<Server>,
+    queue_capacity: usize,
+    heartbeat_interval: SimDuration,
+}
+
+impl Servers {
+    pub fn new(spec: &ClusterSpec, heartbeat_interval: SimDuration) -> Self {
+        let workers = spec.workers as usize;
+        Servers {
+            servers: (0..spec.servers)
+                .map(|_| Server {
+                    random_down: false,
+                    scripted_down: 0,
+                    slow_factor: 1.0,
+                    workers: (0..workers).map(|_| None).collect(),
+                    idle: (0..workers as u32).rev().collect(),
+                    queue: VecDeque::new(),
+                    heartbeat: None,
+                })
+                .collect(),
+            queue_capacity: spec.queue_capacity as usize,
+            heartbeat_interval,
+        }
+    }
+
+    /// Starts every server's heartbeat at a random phase within one interval, so that
+    /// heartbeats do not arrive in lockstep.
+    pub fn start(&mut self, ctx: &mut Ctx, rngs: &RngFactory) {
+        let interval = self.heartbeat_interval.0;
+        for (s, server) in self.servers.iter_mut().enumerate() {
+            let mut rng = rngs.stream(Purpose::Heartbeats, s as u32);
+            let phase = if interval > 0 {
+                rng.random_range(0..interval)
+            } else {
+                0
+            };
+            server.heartbeat = Some(ctx.after(
+                SimDuration(phase),
+                Event::HeartbeatTick { server: s as u32 },
+            ));
+        }
+    }
+
+    pub fn is_up(&self, server: u32) -> bool {
+        self.servers[server as usize].up()
+    }
+
+    /// Requests queued or in service at a server.
+    pub fn load(&self, server: u32) -> usize {
+        let s = &self.servers[server as usize];
+        s.queue.len() + s.workers.len() - s.idle.len()
+    }
+
+    pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        let Msg::Request {
+            req,
+            attempt,
+            key,
+            demand,
+        } = msg
+        else {
+            return;
+        };
+        let Node::Client(client) = from else {
+            return;
+        };
+        let s = &mut self.servers[server as usize];
+        if !s.up() {
+            return;
+        }
+        let job = Job {
+            req,
+            client,
+            attempt,
+            key,
+            demand,
+        };
+        if let Some(worker) = s.idle.pop() {
+            Self::begin(s, server, worker, job, ctx);
+        } else if s.queue.len() < self.queue_capacity {
+            s.queue.push_back(job);
+        } else {
+            ctx.send(
+                Node::Server(server),
+                from,
+                Msg::Response {
+                    req,
+                    attempt,
+                    server,
+                    status: Status::Rejected,
+                },
+            );
+        }
+    }
+
+    fn begin(s: &mut Server, server: u32, worker: u32, job: Job, ctx: &mut Ctx) {
+        let service = if s.slow_factor == 1.0 {
+            job.demand
+        } else {
+            job.demand.mul_f64(s.slow_factor)
+        };
+        let done = ctx.after(service, Event::ServiceDone { server, worker });
+        s.workers[worker as usize] = Some(Worker { job, done });
+    }
+
+    pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
+        let s = &mut self.servers[server as usize];
+        let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
+            return;
+        };
+        ctx.send(
+            Node::Server(server),
+            Node::Client(job.client),
+            Msg::Response {
+                req: job.req,
+                attempt: job.attempt,
+                server,
+                status: Status::Ok,
+            },
+        );
+        match s.queue.pop_front() {
+            Some(next) => Self::begin(s, server, worker, next, ctx),
+            None => s.idle.push(worker),
+        }
+    }
+
+    pub fn on_heartbeat_tick(&mut self, server: u32, ctx: &mut Ctx) {
+        let s = &mut self.servers[server as usize];
+        s.heartbeat = None;
+        if !s.up() {
+            return;
+        }
+        ctx.send(
+            Node::Server(server),
+            Node::Monitor,
+            Msg::Heartbeat { server },
+        );
+        s.heartbeat = Some(ctx.after(self.heartbeat_interval, Event::HeartbeatTick { server }));
+    }
+
+    /// Takes a server down for `cause`. Returns whether it went from up to down.
+    pub fn crash(&mut self, server: u32, cause: DownCause, ctx: &mut Ctx) -> bool {
+        let s = &mut self.servers[server as usize];
+        let was_up = s.up();
+        match cause {
+            DownCause::Random => s.random_down = true,
+            DownCause::Scripted => s.scripted_down += 1,
+        }
+        if !was_up {
+            return false;
+        }
+        let mut lost = s.queue.len() as u64;
+        s.queue.clear();
+        for (i, w) in s.workers.iter_mut().enumerate() {
+            if let Some(worker) = w.take() {
+                ctx.cancel(worker.done);
+                lost += 1;
+                s.idle.push(i as u32);
+            }
+        }
+        s.idle.sort_unstable_by(|a, b| b.cmp(a));
+        if let Some(hb) = s.heartbeat.take() {
+            ctx.cancel(hb);
+        }
+        let now = ctx.now();
+        ctx.metrics().server_crashed(server, now, lost);
+        true
+    }
+
+    /// Lifts one `cause` of a server being down. Returns whether it came back up.
+    pub fn recover(&mut self, server: u32, cause: DownCause, ctx: &mut Ctx) -> bool {
+        let s = &mut self.servers[server as usize];
+        if s.up() {
+            return false;
+        }
+        match cause {
+            DownCause::Random => s.random_down = false,
+            DownCause::Scripted => s.scripted_down = s.scripted_down.saturating_sub(1),
+        }
+        if !s.up() {
+            return false;
+        }
+        let now = ctx.now();
+        ctx.metrics().server_recovered(server, now);
+        // Announce the recovery at once; the tick handler schedules the next one.
+        s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        true
+    }
+
+    /// Sets the factor by which service on `server` is slowed (1.0 is normal speed).
+    /// Requests already in service keep the speed they started with.
+    pub fn set_slow_factor(&mut self, server: u32, factor: f64) {
+        self.servers[server as usize].slow_factor = factor;
+    }
+}
