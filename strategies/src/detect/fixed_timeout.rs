@@ -1,0 +1,124 @@
+//! Fixed timeout: a server is suspected when no heartbeat has arrived for `timeout`
+//! (or for `misses` heartbeat intervals). The simplest detector, and the baseline: its
+//! detection time of a crash is at most `timeout` plus one network delay, and it suspects
+//! a live server whenever heartbeats are delayed or lost for longer than `timeout`.
+
+use crate::registry::{Builder, Family, Kind, Param};
+use sim_core::conf::{ConfigError, Section};
+use sim_core::strategy::{Detector, DetectorSpec};
+use sim_core::{SimDuration, SimTime};
+use std::sync::Arc;
+
+pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_millis(100);
+pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_millis(300);
+
+pub const KIND: Kind = Kind {
+    family: Family::Detector,
+    name: "fixed-timeout",
+    summary: "suspect a server after `timeout` (or `misses` intervals) without a heartbeat",
+    params: || {
+        vec![
+            Param::new(
+                "interval",
+                DEFAULT_INTERVAL,
+                "heartbeat period of every server",
+            ),
+            Param::new(
+                "timeout",
+                DEFAULT_TIMEOUT,
+                "silence after the last heartbeat before suspicion",
+            ),
+            Param::new(
+                "misses",
+                "-",
+                "alternative to timeout: suspect after this many missed intervals",
+            ),
+        ]
+    },
+    build: Builder::Detector(build),
+};
+
+#[derive(Clone, Debug)]
+pub struct FixedTimeout {
+    pub interval: SimDuration,
+    pub timeout: SimDuration,
+}
+
+fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+    let interval = sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?;
+    let timeout = match (sec.contains("timeout"), sec.contains("misses")) {
+        (true, true) => {
+            return Err(sec.error("misses", "give either `timeout` or `misses`, not both"));
+        }
+        (_, true) => {
+            let misses = sec.integer_at_least("misses", None, 1)?;
+            SimDuration(interval.0.saturating_mul(misses))
+        }
+        _ => sec.positive_duration("timeout", Some(DEFAULT_TIMEOUT))?,
+    };
+    Ok(Arc::new(FixedTimeout { interval, timeout }))
+}
+
+impl DetectorSpec for FixedTimeout {
+    fn heartbeat_interval(&self) -> SimDuration {
+        self.interval
+    }
+
+    fn build(&self, _servers: u32) -> Box<dyn Detector> {
+        Box::new(self.clone())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{{ kind = \"fixed-timeout\", interval = \"{}\", timeout = \"{}\" }}",
+            self.interval, self.timeout
+        )
+    }
+}
+
+impl Detector for FixedTimeout {
+    fn on_heartbeat(&mut self, _server: u32, now: SimTime) -> SimTime {
+        now.saturating_add(self.timeout)
+    }
+
+    fn initial_deadline(&mut self, _server: u32, now: SimTime) -> SimTime {
+        now.saturating_add(self.timeout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::conf::{Source, Table, i, s};
+
+    fn spec(
+        entries: &[(&str, sim_core::conf::Value)],
+    ) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+        let t: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let src = Source::inline();
+        build(&Section::new(&t, "detector", None, &src))
+    }
+
+    #[test]
+    fn deadline_is_last_heartbeat_plus_timeout() {
+        let d = spec(&[("timeout", s("250ms"))]).unwrap();
+        let mut det = d.build(3);
+        assert_eq!(
+            det.on_heartbeat(1, SimTime(1_000)),
+            SimTime(1_000 + 250_000_000)
+        );
+        assert_eq!(d.heartbeat_interval(), DEFAULT_INTERVAL);
+    }
+
+    #[test]
+    fn misses_count_whole_intervals() {
+        let d = spec(&[("interval", s("50ms")), ("misses", i(4))]).unwrap();
+        let mut det = d.build(1);
+        assert_eq!(det.initial_deadline(0, SimTime::ZERO), SimTime(200_000_000));
+        let e = spec(&[("misses", i(2)), ("timeout", s("1s"))]).unwrap_err();
+        assert!(e.message.contains("not both"), "{e}");
+    }
+}

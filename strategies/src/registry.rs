@@ -1,0 +1,197 @@
+//! The registry: every strategy kind, its family, its parameters and how to build it.
+
+use crate::{detect, retry, route};
+use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
+use sim_core::strategy::{DetectorSpec, RetrySpec, RouterSpec, StrategySet};
+use std::fmt;
+use std::sync::Arc;
+
+/// A strategy family: one key of a `[strategies.NAME]` table.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Family {
+    Detector,
+    Routing,
+    Retry,
+}
+
+impl Family {
+    pub const ALL: [Family; 3] = [Family::Detector, Family::Routing, Family::Retry];
+
+    /// The key naming the family in a strategy table.
+    pub fn key(self) -> &'static str {
+        match self {
+            Family::Detector => "detector",
+            Family::Routing => "routing",
+            Family::Retry => "retry",
+        }
+    }
+
+    /// The kind used when a strategy leaves the family out.
+    pub fn default_kind(self) -> &'static str {
+        match self {
+            Family::Detector => "fixed-timeout",
+            Family::Routing => "round-robin",
+            Family::Retry => "none",
+        }
+    }
+}
+
+impl fmt::Display for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.key())
+    }
+}
+
+/// A parameter of a strategy kind, for listings.
+#[derive(Clone, Debug)]
+pub struct Param {
+    pub name: &'static str,
+    /// The default as config text, or `None` when the parameter is required.
+    pub default: Option<String>,
+    pub help: &'static str,
+}
+
+impl Param {
+    pub fn new(name: &'static str, default: impl fmt::Display, help: &'static str) -> Self {
+        Param {
+            name,
+            default: Some(default.to_string()),
+            help,
+        }
+    }
+
+    pub fn required(name: &'static str, help: &'static str) -> Self {
+        Param {
+            name,
+            default: None,
+            help,
+        }
+    }
+}
+
+/// How a kind is built from its table.
+#[derive(Clone, Copy)]
+pub enum Builder {
+    Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
+    Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
+    Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
+}
+
+/// A strategy kind.
+#[derive(Clone, Copy)]
+pub struct Kind {
+    pub family: Family,
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: fn() -> Vec<Param>,
+    pub build: Builder,
+}
+
+/// Every kind, grouped by family.
+pub const KINDS: &[Kind] = &[
+    detect::fixed_timeout::KIND,
+    route::round_robin::KIND,
+    route::random::KIND,
+    retry::none::KIND,
+];
+
+/// The kind `name` of `family`, if it exists.
+pub fn find_kind(family: Family, name: &str) -> Option<&'static Kind> {
+    KINDS.iter().find(|k| k.family == family && k.name == name)
+}
+
+fn kind_names(family: Family) -> Vec<&'static str> {
+    KINDS
+        .iter()
+        .filter(|k| k.family == family)
+        .map(|k| k.name)
+        .collect()
+}
+
+/// Reads `kind` from a family table and checks it names a kind of that family.
+fn kind_of(sec: &Section, family: Family) -> Result<&'static Kind, ConfigError> {
+    let names = kind_names(family);
+    let name: String = sec.req("kind").map_err(|e| ConfigError {
+        message: format!("{}; expected one of {}", e.message, quoted_list(&names)),
+        ..e
+    })?;
+    find_kind(family, &name).ok_or_else(|| {
+        let hint = suggestion(&name, names.iter().copied());
+        sec.error(
+            "kind",
+            format!(
+                "unknown {family} kind \"{name}\"; expected one of {}{hint}",
+                quoted_list(&names)
+            ),
+        )
+    })
+}
+
+/// Builds a table's kind after checking it belongs to `family`; unknown parameters are
+/// reported with the kind's parameter list.
+fn build_checked<T>(
+    sec: &Section,
+    family: Family,
+    pick: impl Fn(Builder) -> Option<fn(&Section) -> Result<T, ConfigError>>,
+) -> Result<T, ConfigError> {
+    let kind = kind_of(sec, family)?;
+    let build = pick(kind.build).expect("registry kinds are built by their own family");
+    let built = build(sec)?;
+    let mut known: Vec<&str> = vec!["kind"];
+    known.extend((kind.params)().iter().map(|p| p.name));
+    sec.finish_known(&known)?;
+    Ok(built)
+}
+
+pub fn build_detector(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+    build_checked(sec, Family::Detector, |b| match b {
+        Builder::Detector(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_router(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+    build_checked(sec, Family::Routing, |b| match b {
+        Builder::Routing(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    build_checked(sec, Family::Retry, |b| match b {
+        Builder::Retry(f) => Some(f),
+        _ => None,
+    })
+}
+
+/// Builds the strategy `name` from its `[strategies.NAME]` table; a family left out gets
+/// its default kind with default parameters.
+pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, ConfigError> {
+    let defaults: Vec<Table> = Family::ALL
+        .iter()
+        .map(|f| Table::from([("kind".to_string(), conf::s(f.default_kind()))]))
+        .collect();
+    let family_section = |i: usize| -> Result<Section, ConfigError> {
+        let family = Family::ALL[i];
+        Ok(match sec.table(family.key())? {
+            Some(t) => t,
+            None => Section::new(
+                &defaults[i],
+                sec.key(family.key()),
+                sec.line(),
+                sec.source(),
+            ),
+        })
+    };
+    let detector = build_detector(&family_section(0)?)?;
+    let routing = build_router(&family_section(1)?)?;
+    let retry = build_retry(&family_section(2)?)?;
+    let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
+    sec.finish_known(&families)?;
+    Ok(StrategySet {
+        name: name.to_string(),
+        detector,
+        routing,
+        retry,
+    })
+}

@@ -1,0 +1,39 @@
+//! No retries: every request gets exactly one attempt.
+
+use crate::registry::{Builder, Family, Kind};
+use sim_core::SimDuration;
+use sim_core::conf::{ConfigError, Section};
+use sim_core::rng::SimRng;
+use sim_core::strategy::{RetryPolicy, RetrySpec};
+use std::sync::Arc;
+
+pub const KIND: Kind = Kind {
+    family: Family::Retry,
+    name: "none",
+    summary: "one attempt per request, never retried",
+    params: Vec::new,
+    build: Builder::Retry(build),
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct NoRetry;
+
+fn build(_sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    Ok(Arc::new(NoRetry))
+}
+
+impl RetrySpec for NoRetry {
+    fn build(&self) -> Box<dyn RetryPolicy> {
+        Box::new(NoRetry)
+    }
+
+    fn describe(&self) -> String {
+        "{ kind = \"none\" }".to_string()
+    }
+}
+
+impl RetryPolicy for NoRetry {
+    fn next_delay(&mut self, _attempt: u32, _rng: &mut SimRng) -> Option<SimDuration> {
+        None
+    }
+}

@@ -1,0 +1,5 @@
+//! Routing: which server an attempt goes to. Every router skips servers the clients'
+//! view suspects and answers `None` when no server is acceptable.
+
+pub mod random;
+pub mod round_robin;
