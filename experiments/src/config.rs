@@ -1,0 +1,500 @@
+//! An experiment: the config file with its overrides, expanded into sweep cells, each with
+//! its scenario and strategies built and validated before anything runs.
+//!
+//! Runs are enumerated cell by cell, then strategy by strategy (in the order the config
+//! lists them), then replication by replication. A run's seed derives from the master
+//! seed, its cell and its replication, never from its strategy: every strategy of a cell
+//! sees the same arrivals and faults in replication r (common random numbers), which is
+//! what makes paired comparisons sharp.
+
+use crate::load::{Document, get_path, parse_override_value, read_document, set_path};
+use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind};
+use sim_core::rng::derive_seed;
+use sim_core::{Scenario, StrategySet};
+use std::path::Path;
+
+/// Top-level tables a config may hold.
+pub const ROOT_KEYS: [&str; 8] = [
+    "experiment",
+    "cluster",
+    "workload",
+    "network",
+    "faults",
+    "strategies",
+    "sweep",
+    "checks",
+];
+
+const EXPERIMENT_KEYS: [&str; 5] = ["name", "seed", "replications", "duration", "warmup"];
+
+/// Command-line changes to a config, kept so that replay commands can repeat them.
+#[derive(Clone, Debug, Default)]
+pub struct Overrides {
+    /// `--set KEY=VALUE` pairs, in the order given.
+    pub sets: Vec<(String, String)>,
+    pub seed: Option<u64>,
+    pub replications: Option<u32>,
+}
+
+impl Overrides {
+    /// Parses `KEY=VALUE` pairs.
+    pub fn from_set_args(args: &[String]) -> Result<Overrides, ConfigError> {
+        let mut sets = Vec::new();
+        for arg in args {
+            let (key, value) = arg.split_once('=').ok_or_else(|| {
+                ConfigError::new(format!(
+                    "`--set {arg}`: expected KEY=VALUE, like --set workload.arrivals.rate=800"
+                ))
+            })?;
+            sets.push((key.trim().to_string(), value.to_string()));
+        }
+        Ok(Overrides {
+            sets,
+            ..Overrides::default()
+        })
+    }
+
+    /// The flags that reproduce these overrides on a command line.
+    pub fn to_args(&self) -> Vec<String> {
+        let mut args = Vec::new();
+        for (k, v) in &self.sets {
+            args.push("--set".to_string());
+            args.push(format!("{k}={v}"));
+        }
+        if let Some(seed) = self.seed {
+            args.push("--seed".into());
+            args.push(seed.to_string());
+        }
+        if let Some(r) = self.replications {
+            args.push("--replications".into());
+            args.push(r.to_string());
+        }
+        args
+    }
+}
+
+/// One axis of the sweep: a dotted config key and its values.
+#[derive(Clone, Debug)]
+pub struct SweepAxis {
+    pub key: String,
+    pub values: Vec<Value>,
+}
+
+/// A point of the sweep's cartesian product, with everything needed to run it.
+#[derive(Clone, Debug)]
+pub struct CellSpec {
+    pub index: u32,
+    /// One value per sweep axis, in axis order.
+    pub values: Vec<Value>,
+    pub scenario: Scenario,
+    pub strategies: Vec<StrategySet>,
+}
+
+/// Thresholds that make a run a failure.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Checks {
+    pub min_availability: Option<f64>,
+    pub max_latency_p99_ms: Option<f64>,
+}
+
+/// A fully built experiment.
+#[derive(Clone, Debug)]
+pub struct Experiment {
+    pub name: String,
+    pub seed: u64,
+    pub replications: u32,
+    pub source: Source,
+    pub config_path: String,
+    pub overrides: Overrides,
+    pub sweep: Vec<SweepAxis>,
+    pub strategy_names: Vec<String>,
+    pub cells: Vec<CellSpec>,
+    pub checks: Checks,
+}
+
+/// Identifies one run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct RunKey {
+    pub cell: u32,
+    pub strategy: u32,
+    pub replication: u32,
+}
+
+impl Experiment {
+    /// Reads, overrides, expands and validates a config file.
+    pub fn load(path: &Path, overrides: &Overrides) -> Result<Experiment, ConfigError> {
+        let mut doc = read_document(path)?;
+        apply_overrides(&mut doc, overrides)?;
+        Experiment::from_document(doc, path.display().to_string(), overrides.clone())
+    }
+
+    /// Builds an experiment from a parsed document (overrides already applied).
+    pub fn from_document(
+        doc: Document,
+        config_path: String,
+        overrides: Overrides,
+    ) -> Result<Experiment, ConfigError> {
+        let source = doc.source.clone();
+        let root = Section::new(&doc.root, "", None, &source);
+        let experiment = root.table("experiment")?.ok_or_else(|| {
+            root.error_here(
+                "missing the [experiment] table (name, seed, replications, duration, warmup)",
+            )
+        })?;
+        let default_name = Path::new(&config_path)
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "experiment".into());
+        let name: String = experiment.or("name", default_name)?;
+        if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
+            return Err(experiment.error("name", "expected a non-empty name usable as a folder name (no slashes, not starting with a dot)"));
+        }
+        let seed = experiment.or::<u64>("seed", 1)?;
+        let replications = experiment.checked(
+            "replications",
+            Some(1u32),
+            |r| *r >= 1,
+            "an integer of at least 1",
+        )?;
+        experiment.get("duration");
+        experiment.get("warmup");
+        experiment.finish_known(&EXPERIMENT_KEYS)?;
+
+        let sweep = read_sweep(&root)?;
+        let strategy_names = strategy_names(&root)?;
+        let checks = read_checks(&root)?;
+        root.get("cluster");
+        root.get("workload");
+        root.get("network");
+        root.get("faults");
+        root.finish_known(&ROOT_KEYS)?;
+
+        let mut cells = Vec::new();
+        for (index, values) in cartesian(&sweep).into_iter().enumerate() {
+            let mut table = doc.root.clone();
+            for (axis, value) in sweep.iter().zip(&values) {
+                set_path(&mut table, &axis.key, value.clone()).map_err(|why| {
+                    ConfigError::new(why).at(
+                        Some(&source.name),
+                        Some(&format!("sweep.\"{}\"", axis.key)),
+                        value.line,
+                    )
+                })?;
+            }
+            let cell_root = Section::new(&table, "", None, &source);
+            let scenario = Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
+            let strategies = build_strategies(&cell_root, &strategy_names)
+                .map_err(|e| in_cell(e, &sweep, &values))?;
+            cells.push(CellSpec {
+                index: index as u32,
+                values,
+                scenario,
+                strategies,
+            });
+        }
+        Ok(Experiment {
+            name,
+            seed,
+            replications,
+            source,
+            config_path,
+            overrides,
+            sweep,
+            strategy_names,
+            cells,
+            checks,
+        })
+    }
+
+    pub fn total_runs(&self) -> u64 {
+        self.cells.len() as u64 * self.strategy_names.len() as u64 * u64::from(self.replications)
+    }
+
+    /// Every run, in output order.
+    pub fn runs(&self) -> impl Iterator<Item = RunKey> + '_ {
+        let strategies = self.strategy_names.len() as u32;
+        let reps = self.replications;
+        (0..self.cells.len() as u32).flat_map(move |cell| {
+            (0..strategies).flat_map(move |strategy| {
+                (0..reps).map(move |replication| RunKey {
+                    cell,
+                    strategy,
+                    replication,
+                })
+            })
+        })
+    }
+
+    /// The readable, stable id of a run: `c<cell>-<strategy>-r<replication>`.
+    pub fn run_id(&self, key: RunKey) -> String {
+        format!(
+            "c{}-{}-r{}",
+            key.cell, self.strategy_names[key.strategy as usize], key.replication
+        )
+    }
+
+    /// The seed of a run: from the master seed, the cell and the replication.
+    pub fn run_seed(&self, key: RunKey) -> u64 {
+        derive_seed(
+            self.seed,
+            &[u64::from(key.cell), u64::from(key.replication)],
+        )
+    }
+
+    /// Finds a run by its id.
+    pub fn find_run(&self, id: &str) -> Option<RunKey> {
+        let rest = id.strip_prefix('c')?;
+        let (cell, rest) = rest.split_once('-')?;
+        let (strategy, rep) = rest.rsplit_once("-r")?;
+        let key = RunKey {
+            cell: cell.parse().ok()?,
+            strategy: self.strategy_names.iter().position(|n| n == strategy)? as u32,
+            replication: rep.parse().ok()?,
+        };
+        (key.cell < self.cells.len() as u32 && key.replication < self.replications).then_some(key)
+    }
+
+    pub fn cell(&self, key: RunKey) -> &CellSpec {
+        &self.cells[key.cell as usize]
+    }
+
+    pub fn strategy(&self, key: RunKey) -> &StrategySet {
+        &self.cells[key.cell as usize].strategies[key.strategy as usize]
+    }
+
+    /// The command that replays a run from the same config and overrides.
+    pub fn replay_command(&self, key: RunKey) -> String {
+        let mut parts = vec![
+            "faultline".to_string(),
+            "replay".to_string(),
+            shell_quote(&self.config_path),
+            "--run".to_string(),
+            self.run_id(key),
+        ];
+        parts.extend(self.overrides.to_args().iter().map(|a| shell_quote(a)));
+        parts.join(" ")
+    }
+}
+
+/// Quotes a word for a POSIX shell when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+fn apply_overrides(doc: &mut Document, overrides: &Overrides) -> Result<(), ConfigError> {
+    for (key, text) in &overrides.sets {
+        let value = parse_override_value(text);
+        set_path(&mut doc.root, key, value).map_err(|why| {
+            ConfigError::new(format!("--set {key}={text}: {why}")).at(
+                Some(&doc.source.name),
+                None,
+                None,
+            )
+        })?;
+    }
+    let int = |x: u64| Value::new(ValueKind::Int(x.min(i64::MAX as u64) as i64), None);
+    if let Some(seed) = overrides.seed {
+        set_path(&mut doc.root, "experiment.seed", int(seed)).map_err(ConfigError::new)?;
+    }
+    if let Some(r) = overrides.replications {
+        set_path(&mut doc.root, "experiment.replications", int(u64::from(r)))
+            .map_err(ConfigError::new)?;
+    }
+    Ok(())
+}
+
+/// Adds the sweep cell to an error found while building it.
+fn in_cell(mut e: ConfigError, sweep: &[SweepAxis], values: &[Value]) -> ConfigError {
+    if !sweep.is_empty() {
+        let cell: Vec<String> = sweep
+            .iter()
+            .zip(values)
+            .map(|(a, v)| format!("{} = {}", a.key, v.to_config_text()))
+            .collect();
+        e.message = format!("{} (in the sweep cell {})", e.message, cell.join(", "));
+    }
+    e
+}
+
+/// Keys of a table in the order they were written (by line), then unplaced keys by name.
+fn keys_in_file_order(t: &Table) -> Vec<String> {
+    let mut keys: Vec<(&String, Option<u32>)> = t.iter().map(|(k, v)| (k, v.line)).collect();
+    keys.sort_by_key(|(k, line)| (line.is_none(), line.unwrap_or(0), (*k).clone()));
+    keys.into_iter().map(|(k, _)| k.clone()).collect()
+}
+
+fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
+    let Some(sweep) = root.get("sweep") else {
+        return Ok(Vec::new());
+    };
+    let ValueKind::Table(t) = &sweep.kind else {
+        return Err(root.error(
+            "sweep",
+            format!(
+                "expected a table of dotted keys and value lists, got {}",
+                sweep.type_name()
+            ),
+        ));
+    };
+    let sec = Section::new(t, "sweep", sweep.line, root.source());
+    let mut axes = Vec::new();
+    for key in keys_in_file_order(t) {
+        let v = &t[&key];
+        let ValueKind::Array(values) = &v.kind else {
+            return Err(sec.error(
+                &key,
+                format!(
+                    "expected a list of values to sweep, like [\"1m\", \"10m\"], got {}",
+                    v.type_name()
+                ),
+            ));
+        };
+        if values.is_empty() {
+            return Err(sec.error(
+                &key,
+                "expected at least one value; an empty sweep runs nothing",
+            ));
+        }
+        let head = key.split(['.', '[']).next().unwrap_or_default();
+        if !ROOT_KEYS.contains(&head) || head == "sweep" || head == "checks" {
+            let hint = sim_core::conf::suggestion(head, ROOT_KEYS.iter().copied());
+            return Err(sec.error(
+                &key,
+                format!("a sweep key is a dotted config path starting with a config table, like \"faults.crash.mttf.mean\"; `{head}` is not one{hint}"),
+            ));
+        }
+        if let (Some(existing), Some(first)) = (get_path(root_table(root), &key), values.first())
+            && matches!(existing.kind, ValueKind::Table(_))
+                != matches!(first.kind, ValueKind::Table(_))
+        {
+            return Err(sec.error(
+                &key,
+                format!(
+                    "`{key}` holds {} in the config, but the sweep gives {}",
+                    existing.type_name(),
+                    first.type_name()
+                ),
+            ));
+        }
+        axes.push(SweepAxis {
+            key: key.clone(),
+            values: values.clone(),
+        });
+    }
+    Ok(axes)
+}
+
+fn root_table<'a>(root: &Section<'a>) -> &'a Table {
+    root.raw()
+}
+
+/// Every combination of sweep values, first axis slowest; one empty cell without a sweep.
+fn cartesian(axes: &[SweepAxis]) -> Vec<Vec<Value>> {
+    let mut cells: Vec<Vec<Value>> = vec![Vec::new()];
+    for axis in axes {
+        cells = cells
+            .into_iter()
+            .flat_map(|prefix| {
+                axis.values.iter().map(move |v| {
+                    let mut cell = prefix.clone();
+                    cell.push(v.clone());
+                    cell
+                })
+            })
+            .collect();
+    }
+    cells
+}
+
+fn strategy_names(root: &Section) -> Result<Vec<String>, ConfigError> {
+    let Some(strategies) = root.table("strategies")? else {
+        return Ok(vec!["default".to_string()]);
+    };
+    let names = keys_in_file_order(strategies.raw());
+    if names.is_empty() {
+        return Err(root.error(
+            "strategies",
+            "expected at least one [strategies.NAME] table",
+        ));
+    }
+    for name in &names {
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !ok {
+            return Err(strategies.error(
+                name,
+                "a strategy name may hold only letters, digits, `-` and `_`",
+            ));
+        }
+    }
+    Ok(names)
+}
+
+fn build_strategies(root: &Section, names: &[String]) -> Result<Vec<StrategySet>, ConfigError> {
+    let empty = Table::new();
+    let strategies = root.table("strategies")?;
+    names
+        .iter()
+        .map(|name| {
+            let sec = match &strategies {
+                Some(s) => s.table(name)?.ok_or_else(|| {
+                    s.error(
+                        name,
+                        "expected a table of strategy families (detector, routing, retry)",
+                    )
+                })?,
+                None => Section::new(&empty, format!("strategies.{name}"), None, root.source()),
+            };
+            strategies::build_strategy_set(name, &sec)
+        })
+        .collect()
+}
+
+fn read_checks(root: &Section) -> Result<Checks, ConfigError> {
+    let Some(sec) = root.table("checks")? else {
+        return Ok(Checks::default());
+    };
+    let min_availability = match sec.contains("min_availability") {
+        true => Some(sec.probability("min_availability", None)?),
+        false => None,
+    };
+    let max_latency_p99_ms = sec
+        .opt::<sim_core::SimDuration>("max_latency_p99")?
+        .map(|d| d.as_millis_f64());
+    sec.finish_known(&["min_availability", "max_latency_p99"])?;
+    Ok(Checks {
+        min_availability,
+        max_latency_p99_ms,
+    })
+}
+
+impl Checks {
+    pub fn is_empty(&self) -> bool {
+        *self == Checks::default()
+    }
+
+    /// The checks a run broke, each as `metric value threshold` words.
+    pub fn violations(&self, report: &sim_core::RunReport) -> Vec<(String, f64, f64)> {
+        let mut out = Vec::new();
+        if let Some(min) = self.min_availability {
+            let a = report.availability.unwrap_or(0.0);
+            if a < min {
+                out.push(("min_availability".to_string(), a, min));
+            }
+        }
+        if let Some(max) = self.max_latency_p99_ms
+            && let Some(p99) = report.latency_p99_ms
+            && p99 > max
+        {
+            out.push(("max_latency_p99".to_string(), p99, max));
+        }
+        out
+    }
+}

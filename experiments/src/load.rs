@@ -1,0 +1,376 @@
+//! Reading config files: TOML text to the engine's config tree with line numbers, and
+//! dotted-path overrides (`--set KEY=VALUE`, sweep cells) applied to that tree.
+
+use sim_core::conf::{ConfigError, Source, Table, Value, ValueKind};
+use std::path::Path;
+use toml::de::{DeTable, DeValue};
+
+/// A config file read into a tree, with its source for error messages.
+#[derive(Clone, Debug)]
+pub struct Document {
+    pub root: Table,
+    pub source: Source,
+}
+
+/// Reads and parses a config file. Errors name the file and the line.
+pub fn read_document(path: &Path) -> Result<Document, ConfigError> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigError::new(format!("cannot read the config file: {}", describe_io(&e))).at(
+            Some(&name),
+            None,
+            None,
+        )
+    })?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let base = if base.as_os_str().is_empty() {
+        ".".into()
+    } else {
+        base
+    };
+    parse_document(&text, Source::new(name, base))
+}
+
+/// Parses config text.
+pub fn parse_document(text: &str, source: Source) -> Result<Document, ConfigError> {
+    let lines = LineIndex::new(text);
+    let parsed = DeTable::parse(text).map_err(|e| {
+        let line = e.span().map(|s| lines.line(s.start));
+        let message = e.message().trim_end_matches('\n').replace('\n', "; ");
+        ConfigError::new(format!("invalid TOML: {message}")).at(Some(&source.name), None, line)
+    })?;
+    let root = convert_table(parsed.get_ref(), &lines, &source)?;
+    Ok(Document { root, source })
+}
+
+/// An I/O error in words, without the OS error number.
+pub fn describe_io(e: &std::io::Error) -> String {
+    use std::io::ErrorKind::*;
+    match e.kind() {
+        NotFound => "no such file or folder".into(),
+        PermissionDenied => "permission denied".into(),
+        IsADirectory => "it is a folder, not a file".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_string(),
+                None => s,
+            }
+        }
+    }
+}
+
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn line(&self, offset: usize) -> u32 {
+        (self.starts.partition_point(|&s| s <= offset)) as u32
+    }
+}
+
+fn convert_table(t: &DeTable, lines: &LineIndex, source: &Source) -> Result<Table, ConfigError> {
+    let mut out = Table::new();
+    for (key, value) in t.iter() {
+        let line = lines.line(value.span().start);
+        out.insert(
+            key.get_ref().to_string(),
+            convert_value(value.get_ref(), line, lines, source)?,
+        );
+    }
+    Ok(out)
+}
+
+fn convert_value(
+    v: &DeValue,
+    line: u32,
+    lines: &LineIndex,
+    source: &Source,
+) -> Result<Value, ConfigError> {
+    let kind = match v {
+        DeValue::String(s) => ValueKind::Str(s.to_string()),
+        DeValue::Integer(i) => {
+            let digits = i.as_str().replace('_', "");
+            let parsed = match i.radix() {
+                10 => digits.parse::<i64>(),
+                radix => {
+                    let body = digits.trim_start_matches('+');
+                    let body = ["0x", "0o", "0b"]
+                        .iter()
+                        .find_map(|p| body.strip_prefix(p))
+                        .unwrap_or(body);
+                    i64::from_str_radix(body, radix)
+                }
+            };
+            ValueKind::Int(parsed.map_err(|_| {
+                ConfigError::new(format!(
+                    "the integer {} does not fit in 64 bits",
+                    i.as_str()
+                ))
+                .at(Some(&source.name), None, Some(line))
+            })?)
+        }
+        DeValue::Float(f) => {
+            let text = f.as_str().replace('_', "");
+            let x = match text.as_str() {
+                "inf" | "+inf" => f64::INFINITY,
+                "-inf" => f64::NEG_INFINITY,
+                "nan" | "+nan" | "-nan" => f64::NAN,
+                t => t.parse::<f64>().map_err(|_| {
+                    ConfigError::new(format!("cannot read the number {}", f.as_str())).at(
+                        Some(&source.name),
+                        None,
+                        Some(line),
+                    )
+                })?,
+            };
+            ValueKind::Float(x)
+        }
+        DeValue::Boolean(b) => ValueKind::Bool(*b),
+        DeValue::Datetime(d) => {
+            return Err(ConfigError::new(format!(
+                "dates are not config values here (got {d}); durations are strings like \"10ms\""
+            ))
+            .at(Some(&source.name), None, Some(line)));
+        }
+        DeValue::Array(items) => ValueKind::Array(
+            items
+                .iter()
+                .map(|item| {
+                    convert_value(item.get_ref(), lines.line(item.span().start), lines, source)
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        DeValue::Table(t) => ValueKind::Table(convert_table(t, lines, source)?),
+    };
+    Ok(Value::new(kind, Some(line)))
+}
+
+/// Parses the text of an override value: a TOML value (`800`, `1.5`, `true`, `"x"`,
+/// `[1, 2]`, `{ dist = "constant", value = "5ms" }`), or else the text as a string (so
+/// `--set faults.crash.mttf.mean=1m` needs no quotes).
+pub fn parse_override_value(text: &str) -> Value {
+    let trimmed = text.trim();
+    if let Ok(v) = DeValue::parse(trimmed) {
+        let lines = LineIndex::new(trimmed);
+        let source = Source::inline();
+        if let Ok(mut value) = convert_value(v.get_ref(), 1, &lines, &source) {
+            strip_lines(&mut value);
+            return value;
+        }
+    }
+    Value::new(ValueKind::Str(trimmed.to_string()), None)
+}
+
+fn strip_lines(v: &mut Value) {
+    v.line = None;
+    match &mut v.kind {
+        ValueKind::Array(items) => items.iter_mut().for_each(strip_lines),
+        ValueKind::Table(t) => t.values_mut().for_each(strip_lines),
+        _ => {}
+    }
+}
+
+/// One segment of a dotted path: a key, optionally indexing an array of tables
+/// (`scripted[0]`).
+fn split_path(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
+    if path.trim().is_empty() {
+        return Err("the key is empty".into());
+    }
+    path.split('.')
+        .map(|seg| {
+            let seg = seg.trim();
+            if seg.is_empty() {
+                return Err(format!("`{path}` has an empty segment"));
+            }
+            match seg.split_once('[') {
+                Some((name, rest)) => {
+                    let index = rest
+                        .strip_suffix(']')
+                        .and_then(|i| i.parse::<usize>().ok())
+                        .ok_or_else(|| format!("`{seg}` is not `name[index]`"))?;
+                    Ok((name.to_string(), Some(index)))
+                }
+                None => Ok((seg.to_string(), None)),
+            }
+        })
+        .collect()
+}
+
+/// Sets the value at a dotted path, creating missing tables on the way. Fails when the
+/// path runs through something that is not a table, or indexes past an array's end.
+pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
+    let segments = split_path(path)?;
+    let mut table = root;
+    for (i, (name, index)) in segments.iter().enumerate() {
+        let last = i + 1 == segments.len();
+        match index {
+            None if last => {
+                table.insert(name.clone(), value);
+                return Ok(());
+            }
+            None => {
+                let entry = table
+                    .entry(name.clone())
+                    .or_insert_with(|| Value::new(ValueKind::Table(Table::new()), None));
+                table = match &mut entry.kind {
+                    ValueKind::Table(t) => t,
+                    _ => {
+                        let prefix: Vec<&str> =
+                            segments[..=i].iter().map(|(n, _)| n.as_str()).collect();
+                        return Err(format!(
+                            "`{}` is not a table, so `{path}` cannot be set",
+                            prefix.join(".")
+                        ));
+                    }
+                };
+            }
+            Some(ix) => {
+                let entry = table
+                    .get_mut(name)
+                    .ok_or_else(|| format!("`{name}` does not exist, so `{path}` cannot be set"))?;
+                let ValueKind::Array(items) = &mut entry.kind else {
+                    return Err(format!(
+                        "`{name}` is not an array, so `{path}` cannot be set"
+                    ));
+                };
+                let len = items.len();
+                let item = items.get_mut(*ix).ok_or_else(|| {
+                    format!("`{name}` has {len} entries, so `{name}[{ix}]` does not exist")
+                })?;
+                if last {
+                    *item = value;
+                    return Ok(());
+                }
+                table = match &mut item.kind {
+                    ValueKind::Table(t) => t,
+                    _ => {
+                        return Err(format!(
+                            "`{name}[{ix}]` is not a table, so `{path}` cannot be set"
+                        ));
+                    }
+                };
+            }
+        }
+    }
+    unreachable!("the loop returns at the last segment")
+}
+
+/// The value at a dotted path, if present.
+pub fn get_path<'a>(root: &'a Table, path: &str) -> Option<&'a Value> {
+    let segments = split_path(path).ok()?;
+    let mut table = root;
+    for (i, (name, index)) in segments.iter().enumerate() {
+        let mut v = table.get(name)?;
+        if let Some(ix) = index {
+            let ValueKind::Array(items) = &v.kind else {
+                return None;
+            };
+            v = items.get(*ix)?;
+        }
+        if i + 1 == segments.len() {
+            return Some(v);
+        }
+        let ValueKind::Table(t) = &v.kind else {
+            return None;
+        };
+        table = t;
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "[experiment]\nname = \"x\"\nseed = 0x10\n\n[cluster]\nservers = 8\nservice = { dist = \"exponential\", mean = \"10ms\" }\n\n[[faults.scripted]]\nat = \"5m\"\nkind = \"crash\"\n";
+
+    #[test]
+    fn values_carry_their_lines() {
+        let doc = parse_document(TEXT, Source::inline()).unwrap();
+        let cluster = get_path(&doc.root, "cluster.servers").unwrap();
+        assert_eq!(cluster.line, Some(6));
+        assert_eq!(cluster.kind, ValueKind::Int(8));
+        assert_eq!(
+            get_path(&doc.root, "experiment.seed").unwrap().kind,
+            ValueKind::Int(16)
+        );
+        assert_eq!(
+            get_path(&doc.root, "faults.scripted[0].kind").unwrap().line,
+            Some(11)
+        );
+        assert_eq!(
+            get_path(&doc.root, "cluster.service.mean").unwrap().line,
+            Some(7)
+        );
+    }
+
+    #[test]
+    fn syntax_errors_name_the_line() {
+        let e =
+            parse_document("[cluster]\nservers = = 3\n", Source::new("bad.toml", ".")).unwrap_err();
+        assert_eq!(e.line, Some(2), "{e}");
+        assert!(e.to_string().starts_with("bad.toml:2: invalid TOML"), "{e}");
+    }
+
+    #[test]
+    fn overrides_parse_toml_or_fall_back_to_strings() {
+        assert_eq!(parse_override_value("800").kind, ValueKind::Int(800));
+        assert_eq!(parse_override_value("0.5").kind, ValueKind::Float(0.5));
+        assert_eq!(parse_override_value("1m").kind, ValueKind::Str("1m".into()));
+        assert_eq!(
+            parse_override_value("\"round-robin\"").kind,
+            ValueKind::Str("round-robin".into())
+        );
+        assert!(matches!(
+            parse_override_value("{ dist = \"constant\", value = \"5ms\" }").kind,
+            ValueKind::Table(_)
+        ));
+    }
+
+    #[test]
+    fn set_path_creates_tables_and_indexes_arrays() {
+        let mut doc = parse_document(TEXT, Source::inline()).unwrap();
+        set_path(
+            &mut doc.root,
+            "workload.arrivals.rate",
+            parse_override_value("800"),
+        )
+        .unwrap();
+        assert_eq!(
+            get_path(&doc.root, "workload.arrivals.rate").unwrap().kind,
+            ValueKind::Int(800)
+        );
+        set_path(
+            &mut doc.root,
+            "faults.scripted[0].at",
+            parse_override_value("1m"),
+        )
+        .unwrap();
+        assert_eq!(
+            get_path(&doc.root, "faults.scripted[0].at").unwrap().kind,
+            ValueKind::Str("1m".into())
+        );
+        let e = set_path(
+            &mut doc.root,
+            "cluster.servers.x",
+            parse_override_value("1"),
+        )
+        .unwrap_err();
+        assert!(e.contains("`cluster.servers` is not a table"), "{e}");
+        let e = set_path(
+            &mut doc.root,
+            "faults.scripted[3].at",
+            parse_override_value("1m"),
+        )
+        .unwrap_err();
+        assert!(e.contains("has 1 entries"), "{e}");
+    }
+}
