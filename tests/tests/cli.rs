@@ -1,0 +1,183 @@
+//! The command line end to end: exit codes, error messages that name file, key and line,
+//! and the example config.
+
+mod common;
+
+use common::{Table, repo_root, run_cli};
+use std::fs;
+
+fn stderr(out: &std::process::Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn quickstart_runs_and_passes_its_checks_deterministically() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    let config = config.to_str().unwrap();
+    let out = run_cli(dir.path(), &["run", config, "--out", "a"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let again = run_cli(dir.path(), &["run", config, "--out", "b", "--threads", "1"]);
+    assert_eq!(out.status.code(), again.status.code());
+    let a = fs::read(dir.path().join("a/runs.csv")).unwrap();
+    assert_eq!(a, fs::read(dir.path().join("b/runs.csv")).unwrap());
+    let table = Table::read(&dir.path().join("a/runs.csv"));
+    assert!(table.rows.len() >= 2);
+    assert!(table.floats("requests").iter().all(|r| *r > 1000.0));
+}
+
+#[test]
+fn a_bad_value_names_file_line_key_and_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[experiment]\nduration = \"1m\"\n\n[cluster]\nservers = 2\nservice = { dist = \"exponential\", mean = \"-5ms\" }\n\n[workload]\narrivals = { kind = \"poisson\", rate = 10.0 }\n";
+    fs::write(dir.path().join("bad.toml"), text).unwrap();
+    let out = run_cli(dir.path(), &["run", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("bad.toml:6: `cluster.service.mean`"), "{err}");
+    assert!(err.contains("negative"), "{err}");
+    assert!(
+        !dir.path().join("results").exists(),
+        "nothing is written for a bad config"
+    );
+}
+
+#[test]
+fn an_unknown_key_gets_a_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "[experiment]\nduration = \"1m\"\n[cluster]\nservers = 2\nservise = \"1ms\"\n[workload]\narrivals = { kind = \"poisson\", rate = 10.0 }\n";
+    fs::write(dir.path().join("typo.toml"), text).unwrap();
+    let out = run_cli(dir.path(), &["check", "typo.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("typo.toml:5: `cluster.service`: missing"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the table has `servise`: did you mean `service`?"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_overrides_are_validated_like_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    let config = config.to_str().unwrap();
+    let out = run_cli(
+        dir.path(),
+        &["check", config, "--set", "workload.arrivals.rat=5"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("did you mean `rate`"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(dir.path(), &["check", config, "--set", "cluster.servers=0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`cluster.servers`: expected an integer of at least 1, got 0"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(dir.path(), &["check", config, "--set", "cluster.servers=4"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn missing_files_and_bad_flags_exit_with_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_cli(dir.path(), &["run", "nope.toml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nope.toml: cannot read the config file: no such file or folder"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(dir.path(), &["run"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_cli(dir.path(), &["run", "x.toml", "--threads", "many"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn an_unwritable_output_folder_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    fs::write(dir.path().join("file"), "not a folder").unwrap();
+    let out = run_cli(
+        dir.path(),
+        &["run", config.to_str().unwrap(), "--out", "file/sub"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("file/sub: cannot create the output folder"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn failed_checks_exit_1_and_their_replay_commands_reproduce_the_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = r#"
+[experiment]
+name = "strict"
+seed = 3
+replications = 3
+duration = "30s"
+[cluster]
+servers = 2
+service = { dist = "exponential", mean = "10ms" }
+[workload]
+arrivals = { kind = "poisson", rate = 100.0 }
+[faults]
+crash = { mttf = { dist = "exponential", mean = "10s" }, mttr = { dist = "exponential", mean = "5s" } }
+[checks]
+min_availability = 0.9999
+"#;
+    fs::write(dir.path().join("strict.toml"), text).unwrap();
+    let out = run_cli(
+        dir.path(),
+        &[
+            "run",
+            "strict.toml",
+            "--out",
+            "out",
+            "--set",
+            "cluster.servers=3",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let failures = Table::read(&dir.path().join("out/failures.csv"));
+    assert!(!failures.rows.is_empty());
+    for (command, hash) in failures
+        .values("replay")
+        .iter()
+        .zip(failures.values("trace_hash"))
+    {
+        assert!(command.contains("--set cluster.servers=3"), "{command}");
+        let args: Vec<&str> = command.split(' ').skip(1).collect();
+        let out = run_cli(dir.path(), &args);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "the replayed run fails its check again"
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("trace_hash {hash}")));
+    }
+}
+
+#[test]
+fn strategies_lists_every_kind_with_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_cli(dir.path(), &["strategies"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for kind in strategies::KINDS {
+        assert!(text.contains(kind.name), "{} missing", kind.name);
+    }
+    assert!(text.contains("timeout") && text.contains("300ms"), "{text}");
+}
