@@ -1,4 +1,4 @@
-//! Helpers for the routers' tests: routing one attempt, and measuring which keys move
+//! Shared code for the routers' tests: routing one attempt, and measuring which keys
 //! when a server is removed.
 
 use sim_core::rng::{Purpose, RngFactory};
