@@ -1,4 +1,4 @@
-//! Shared code for the routers' tests: routing one attempt, and measuring which keys
+//! Shared code for the routers' tests: routing one attempt, and measuring which keys move
 //! when a server is removed.
 
 use sim_core::rng::{Purpose, RngFactory};
