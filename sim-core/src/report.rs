@@ -38,6 +38,11 @@ pub struct RunReport {
     pub wrong_suspicion_fraction: f64,
     pub messages_sent: u64,
     pub messages_dropped: u64,
+    pub load_imbalance: Option<f64>,
+    pub membership_changes: u64,
+    pub keys_remapped_mean: Option<f64>,
+    pub cache_hit_ratio: Option<f64>,
+    pub cache_misses: u64,
 }
 
 /// A cell of runs.csv.
@@ -128,6 +133,11 @@ impl RunReport {
             ),
             ("messages_sent", Int(self.messages_sent)),
             ("messages_dropped", Int(self.messages_dropped)),
+            ("load_imbalance", Real(self.load_imbalance)),
+            ("membership_changes", Int(self.membership_changes)),
+            ("keys_remapped_mean", Real(self.keys_remapped_mean)),
+            ("cache_hit_ratio", Real(self.cache_hit_ratio)),
+            ("cache_misses", Int(self.cache_misses)),
         ]
     }
 

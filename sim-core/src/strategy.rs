@@ -42,6 +42,8 @@ pub struct ClusterView {
     alive: Vec<u32>,
     /// Attempts sent to each server and not yet answered or abandoned.
     pub outstanding: Vec<u32>,
+    /// Bumped on every change of suspicion, so routers can rebuild cached placements.
+    version: u64,
 }
 
 impl ClusterView {
@@ -50,7 +52,14 @@ impl ClusterView {
             suspected: vec![false; servers as usize],
             alive: (0..servers).collect(),
             outstanding: vec![0; servers as usize],
+            version: 0,
         }
+    }
+
+    /// How many times suspicion has changed since the start: equal versions mean equal
+    /// suspected sets.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn servers(&self) -> u32 {
@@ -73,6 +82,7 @@ impl ClusterView {
             return false;
         }
         *slot = suspected;
+        self.version += 1;
         match self.alive.binary_search(&server) {
             Ok(i) if suspected => {
                 self.alive.remove(i);
@@ -93,6 +103,8 @@ pub struct RouteInput {
     pub attempt: u32,
     /// The server of the previous attempt, which failover should avoid.
     pub previous: Option<u32>,
+    /// When the attempt is sent.
+    pub now: SimTime,
 }
 
 /// Builds a router for a client.
@@ -106,8 +118,16 @@ pub trait Router: Send {
     /// The server for this attempt, or `None` when no server is acceptable (the request
     /// then fails at once as unavailable).
     fn route(&mut self, input: &RouteInput, view: &ClusterView, rng: &mut SimRng) -> Option<u32>;
-    /// Feedback: an attempt on `server` ended after `latency`, successfully or not.
-    fn on_reply(&mut self, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Feedback: an attempt on `server` ended at `now` after `latency`, successfully or
+    /// not (a rejection, or an attempt abandoned when its request's deadline passed).
+    fn on_reply(&mut self, _now: SimTime, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Where the first attempt of `key` goes under `view` with no load anywhere, for
+    /// routers that place by key; `None` for the others. Draws no randomness. The model
+    /// evaluates it over a sample of keys at each change of the view to measure how many
+    /// keys a membership change remaps.
+    fn key_owner(&mut self, _key: u32, _view: &ClusterView) -> Option<u32> {
+        None
+    }
 }
 
 /// Builds a client's retry policy.
@@ -147,5 +167,10 @@ mod tests {
         assert!(v.set_suspected(2, false));
         assert_eq!(v.alive(), &[1, 2, 3]);
         assert!(v.is_suspected(0));
+        assert_eq!(
+            v.version(),
+            3,
+            "three changes, the repeated one not counted"
+        );
     }
 }

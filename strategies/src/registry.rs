@@ -92,6 +92,16 @@ pub const KINDS: &[Kind] = &[
     detect::fixed_timeout::KIND,
     route::round_robin::KIND,
     route::random::KIND,
+    route::least_outstanding::KIND,
+    route::power_of_d::KIND,
+    route::peak_ewma::KIND,
+    route::error_rate::KIND,
+    route::modulo::KIND,
+    route::consistent_hash::KIND,
+    route::rendezvous::KIND,
+    route::jump_hash::KIND,
+    route::maglev::KIND,
+    route::bounded_load::KIND,
     retry::none::KIND,
 ];
 
