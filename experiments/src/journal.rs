@@ -8,7 +8,8 @@
 //! is refused. Each line after it is `run_id,<metric cells>,<checksum>`: a line cut short
 //! by a crash fails its checksum and is dropped, with everything after it. Lines are
 //! written with one system call each, so a killed process loses nothing it wrote, and
-//! synced to disk at least every second against power loss. The journal is locked while a
+//! synced to disk when a second has passed since the last sync, so a power loss costs at
+//! most the runs of about a second. The journal is locked while a
 //! run uses it and removed once the final files are in place.
 
 use crate::config::{Experiment, RunKey};
@@ -85,7 +86,6 @@ pub struct Journal {
     file: File,
     path: PathBuf,
     last_sync: Instant,
-    unsynced: bool,
 }
 
 /// What [`Journal::resume`] found.
@@ -143,7 +143,6 @@ impl Journal {
             file,
             path,
             last_sync: Instant::now(),
-            unsynced: false,
         })
     }
 
@@ -208,7 +207,6 @@ impl Journal {
                 file,
                 path,
                 last_sync: Instant::now(),
-                unsynced: total != valid_end,
             },
             runs,
             dropped_bytes: total - valid_end,
@@ -227,11 +225,9 @@ impl Journal {
         text.push_str(&format!(",{checksum:016x}\n"));
         let io_err = |e| JournalError::Io(self.path.clone(), e);
         self.file.write_all(text.as_bytes()).map_err(io_err)?;
-        self.unsynced = true;
         if self.last_sync.elapsed() >= SYNC_EVERY {
             self.file.sync_data().map_err(io_err)?;
             self.last_sync = Instant::now();
-            self.unsynced = false;
         }
         Ok(())
     }

@@ -257,3 +257,32 @@ fn resuming_with_a_changed_config_is_refused() {
     assert!(stderr(&out).contains("starting over"), "{}", stderr(&out));
     assert!(!journal.exists());
 }
+
+#[test]
+fn a_folder_another_run_writes_to_is_refused() {
+    let dir = setup();
+    let folder = dir.path().join("busy");
+    fs::create_dir_all(&folder).unwrap();
+    // Hold the journal's lock as a running faultline would.
+    let journal = fs::File::create(folder.join(JOURNAL_FILE)).unwrap();
+    journal.lock().unwrap();
+    for resume in [false, true] {
+        let mut args = vec!["run", "r.toml", "--out", "busy"];
+        if resume {
+            args.push("--resume");
+        }
+        let out = run_cli(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains("another faultline run is writing to this output folder"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let names: Vec<String> = fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, [JOURNAL_FILE], "nothing else is written");
+    journal.unlock().unwrap();
+}
