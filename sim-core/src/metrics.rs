@@ -10,6 +10,7 @@
 //! of the view) count what happens inside the window, by the time it happens.
 
 use crate::time::{SimDuration, SimTime};
+use crate::timeline::Timeline;
 use hdrhistogram::Histogram;
 
 /// How a request ended.
@@ -99,6 +100,8 @@ pub struct Metrics {
     /// keys remapped.
     remap_changes: u64,
     remap_sum: f64,
+    /// The run's timeline, when recorded (see [`Metrics::record_timeline`]).
+    timeline: Option<Box<Timeline>>,
 }
 
 impl Metrics {
@@ -145,6 +148,27 @@ impl Metrics {
             membership_changes: 0,
             remap_changes: 0,
             remap_sum: 0.0,
+            timeline: None,
+        }
+    }
+
+    /// Starts recording a timeline in windows of `window` (see [`crate::timeline`]).
+    pub fn record_timeline(&mut self, window: SimDuration) {
+        self.timeline = Some(Box::new(Timeline::new(self.servers.len() as u32, window)));
+    }
+
+    /// The recorded timeline, finished at `end`, if one was being recorded.
+    pub fn take_timeline(&mut self, end: SimTime) -> Option<Box<Timeline>> {
+        let mut timeline = self.timeline.take()?;
+        timeline.finish(end);
+        Some(timeline)
+    }
+
+    /// Any request, counted or not, ended at `now`: only the timeline sees it.
+    #[inline]
+    pub fn request_ended(&mut self, now: SimTime, outcome: Outcome, latency: SimDuration) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.request_ended(now, outcome, latency);
         }
     }
 
@@ -211,6 +235,9 @@ impl Metrics {
 
     /// Ground truth: the server crashed, losing `lost` attempts it held.
     pub fn server_crashed(&mut self, server: u32, now: SimTime, lost: u64) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.server_down(server, now);
+        }
         self.advance(server, now);
         let in_window = self.in_window(now);
         let t = &mut self.servers[server as usize];
@@ -232,6 +259,9 @@ impl Metrics {
 
     /// Ground truth: the server recovered.
     pub fn server_recovered(&mut self, server: u32, now: SimTime) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.server_up(server, now);
+        }
         self.advance(server, now);
         let t = &mut self.servers[server as usize];
         if let Some(since) = t.down_since.take()
@@ -252,6 +282,9 @@ impl Metrics {
 
     /// The monitor began suspecting the server.
     pub fn suspected(&mut self, server: u32, now: SimTime) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.suspected(server, now);
+        }
         self.advance(server, now);
         let in_window = self.in_window(now);
         let t = &mut self.servers[server as usize];
@@ -278,6 +311,9 @@ impl Metrics {
 
     /// The monitor trusts the server again.
     pub fn trusted(&mut self, server: u32, now: SimTime) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.trusted(server, now);
+        }
         self.advance(server, now);
         self.servers[server as usize].suspected = false;
         self.update_mistake(server, now);

@@ -407,11 +407,13 @@ impl Clients {
                 .router
                 .on_reply(now, s, now.since(sent), false);
         }
+        let latency = ctx.now().since(req.created);
         if req.counted {
-            let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempt));
         }
+        let now = ctx.now();
+        ctx.metrics().request_ended(now, outcome, latency);
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
         {
