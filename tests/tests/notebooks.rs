@@ -148,7 +148,10 @@ fn execute(python: &Path, notebook: &str, results: &Path, config: &str, scratch:
         "notebook {notebook} failed on {}:\n{errors}",
         results.display()
     );
-    assert!(target.exists(), "the executed copy of {notebook} was written");
+    assert!(
+        target.exists(),
+        "the executed copy of {notebook} was written"
+    );
 }
 
 #[test]
