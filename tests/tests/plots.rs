@@ -105,14 +105,15 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("plots: 9 figures (PNG and SVG)"),
+        stdout(&out).contains("plots: 8 figures (PNG and SVG)"),
         "{}",
         stdout(&out)
     );
     let plots = dir.path().join("res/plots");
     let figures = check_figures(&plots, &["slow", "fast"]);
     let key = "faults.crash.mttr.mean";
-    let mut expected: BTreeSet<String> = ["availability", "nines", "latency_p99", "attempts"]
+    // No strategy retries, so attempts per request is 1 everywhere and not drawn.
+    let mut expected: BTreeSet<String> = ["availability", "nines", "latency_p99"]
         .iter()
         .map(|m| format!("{m}_vs_{key}"))
         .collect();
@@ -166,7 +167,6 @@ fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
         "availability",
         "nines",
         "latency_p99",
-        "attempts",
         "latency_cdf",
         "detector_tradeoff",
         "timeline",

@@ -206,24 +206,38 @@ impl Axis {
         }
     }
 
-    /// An axis whose ticks are exactly the given values (raw, with their text), at most
-    /// twelve of them labelled.
+    /// An axis whose ticks are the given values (raw, with their text): as many as fit
+    /// at least a twelfth of the axis apart, the smallest and the largest always among
+    /// them.
     pub fn at_values(label: &str, scale: Scale, values: &[(f64, String)]) -> Axis {
-        let plotted: Vec<f64> = values.iter().map(|(v, _)| scale.to_plot(*v)).collect();
-        let min = plotted.iter().copied().fold(f64::INFINITY, f64::min);
-        let max = plotted.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let mut plotted: Vec<(f64, String)> = values
+            .iter()
+            .map(|(v, t)| (scale.to_plot(*v), t.clone()))
+            .collect();
+        plotted.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let min = plotted.first().map_or(0.0, |p| p.0);
+        let max = plotted.last().map_or(1.0, |p| p.0);
         let span = if max > min { max - min } else { 1.0 };
+        let gap = span / 12.0;
+        let mut ticks: Vec<(f64, String)> = Vec::new();
+        for (i, tick) in plotted.iter().enumerate() {
+            let last = i + 1 == plotted.len();
+            match ticks.last() {
+                Some(previous) if tick.0 - previous.0 < gap => {
+                    if last && ticks.len() > 1 {
+                        ticks.pop();
+                        ticks.push(tick.clone());
+                    }
+                }
+                _ => ticks.push(tick.clone()),
+            }
+        }
         Axis {
             label: label.to_string(),
             scale,
             lo: min - 0.06 * span,
             hi: max + 0.06 * span,
-            ticks: thin(
-                plotted
-                    .into_iter()
-                    .zip(values.iter().map(|(_, t)| t.clone()))
-                    .collect(),
-            ),
+            ticks,
         }
     }
 
@@ -290,6 +304,20 @@ mod tests {
         let values: Vec<(f64, String)> = (1..=1000).map(|i| (i as f64, i.to_string())).collect();
         let a = Axis::at_values("k", Scale::Linear, &values);
         assert!(a.ticks.len() <= 13);
+        assert!(
+            a.ticks
+                .windows(2)
+                .all(|w| w[1].0 - w[0].0 >= 999.0 / 12.0 - 1e-9)
+        );
+        // On a log axis the crowded top gives way to the spread bottom.
+        let a = Axis::at_values("k", Scale::Log10, &values);
+        assert_eq!(a.ticks.first().unwrap().1, "1");
+        assert_eq!(a.ticks.last().unwrap().1, "1000");
+        assert!(
+            a.ticks
+                .windows(2)
+                .all(|w| w[1].0 - w[0].0 >= 3.0 / 12.0 - 1e-9)
+        );
         assert_eq!(a.ticks.first().unwrap().1, "1");
         assert_eq!(a.ticks.last().unwrap().1, "1000");
         assert_eq!(short_number(0.020000001, 3), "0.02");

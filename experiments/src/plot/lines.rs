@@ -121,7 +121,8 @@ impl Figure for LinesFigure {
                         .map_err(fail)?;
                 }
             }
-            if self.markers || s.points.len() == 1 {
+            // Markers only where they stay apart: a few dozen points at most.
+            if (self.markers && s.points.len() <= 40) || s.points.len() == 1 {
                 for p in &s.points {
                     marker(&mut chart, s.marker, (p.x, p.mean), s.color)?;
                 }

@@ -87,7 +87,9 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     };
 
     for metric in &METRICS {
-        if !summary.has(metric.column) {
+        if !summary.has(metric.column)
+            || (metric.column == "attempts_per_request" && !retried(&summary))
+        {
             continue;
         }
         if summary.sweep_keys.is_empty() {
@@ -120,6 +122,19 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     }
     remove_other_figures(&plots, &report.figures).map_err(|e| output_error(&plots, e))?;
     Ok(report)
+}
+
+/// Whether any strategy made more than one attempt for some request: without retries,
+/// attempts per request is 1 everywhere and its figure says nothing.
+fn retried(summary: &Summary) -> bool {
+    summary.cells.iter().any(|c| {
+        (0..summary.strategies.len()).any(|s| {
+            summary
+                .stat(c.index, s, "attempts_per_request")
+                .and_then(|st| st.mean)
+                .is_some_and(|m| m != 1.0)
+        })
+    })
 }
 
 fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
