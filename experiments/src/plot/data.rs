@@ -259,11 +259,15 @@ impl Summary {
     }
 }
 
+/// A pooled latency distribution: (quantile, latency ms) in file order, and the
+/// requests pooled.
+pub type Curve = (Vec<(f64, f64)>, u64);
+
 /// latency_cdf.csv: per (cell, strategy), the pooled latency quantiles.
 #[derive(Debug, Default)]
 pub struct LatencyCdf {
-    /// (cell, strategy name) -> (quantile, latency ms) in file order, and requests pooled.
-    pub curves: BTreeMap<(u32, String), (Vec<(f64, f64)>, u64)>,
+    /// By (cell, strategy name).
+    pub curves: BTreeMap<(u32, String), Curve>,
 }
 
 impl LatencyCdf {
@@ -281,7 +285,7 @@ impl LatencyCdf {
             table.column("latency_ms"),
             table.column("n"),
         );
-        let mut curves: BTreeMap<(u32, String), (Vec<(f64, f64)>, u64)> = BTreeMap::new();
+        let mut curves: BTreeMap<(u32, String), Curve> = BTreeMap::new();
         for (line, record) in &table.rows {
             let line = *line;
             let cell = table.integer(line, record, cell_c)? as u32;

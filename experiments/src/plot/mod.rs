@@ -527,26 +527,26 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
     };
     let mut figures = Vec::new();
     for cell in cells {
-        let curves: Vec<(usize, &Vec<(f64, f64)>, u64)> = summary
+        let curves: Vec<(usize, &data::Curve)> = summary
             .strategies
             .iter()
             .enumerate()
             .filter_map(|(s, name)| {
                 cdf.curves
                     .get(&(cell.index, name.clone()))
-                    .map(|(points, n)| (s, points, *n))
+                    .map(|curve| (s, curve))
             })
             .collect();
         if curves.is_empty() {
             continue;
         }
-        let n_max = curves.iter().map(|c| c.2).max().unwrap_or(1);
+        let n_max = curves.iter().map(|c| c.1.1).max().unwrap_or(1);
         // Quantiles past one request in the largest pool only repeat the maximum.
         let top = (1.0 - 1.0 / n_max as f64).min(TAIL_MAX);
         let shown = |q: f64| q < 1.0 && q <= top + 1e-12;
         let (lo, hi) = curves
             .iter()
-            .flat_map(|c| c.1.iter().filter(|(q, _)| shown(*q)).map(|(_, ms)| *ms))
+            .flat_map(|c| c.1.0.iter().filter(|(q, _)| shown(*q)).map(|(_, ms)| *ms))
             .filter(|ms| *ms > 0.0)
             .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
                 (a.min(v), b.max(v))
@@ -557,13 +557,13 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
         let x = Axis::log("latency (ms, log scale)", lo, hi);
         let top_shown = curves
             .iter()
-            .flat_map(|c| c.1.iter().map(|(q, _)| *q))
+            .flat_map(|c| c.1.0.iter().map(|(q, _)| *q))
             .filter(|q| shown(*q))
             .fold(0.0, f64::max);
         let y = Axis::tail("percentile (tail scale)", top_shown.max(0.9));
         let series = curves
             .iter()
-            .map(|(s, points, _)| Series {
+            .map(|(s, (points, _))| Series {
                 label: summary.strategies[*s].clone(),
                 color: color(*s),
                 marker: *s,
@@ -578,7 +578,7 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
                     .collect(),
             })
             .collect();
-        let requests = curves.iter().map(|c| c.2).min().unwrap_or(0);
+        let requests = curves.iter().map(|c| c.1.1).min().unwrap_or(0);
         let place = if summary.sweep_keys.is_empty() {
             String::new()
         } else {
