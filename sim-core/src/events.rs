@@ -4,7 +4,7 @@
 //! and folded into the run's 64-bit trace hash through [`Event::hash_into`], so two runs
 //! agree on their hash exactly when they processed the same events at the same times.
 
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceHasher;
 use std::fmt;
 
@@ -46,6 +46,18 @@ pub enum Status {
     Ok,
     /// The server's queue was full.
     Rejected,
+    /// The server answered with an error (a scripted `error` fault).
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Rejected => "rejected",
+            Status::Error => "error",
+        }
+    }
 }
 
 /// What travels over the network.
@@ -57,6 +69,9 @@ pub enum Msg {
         attempt: u16,
         key: u32,
         demand: SimDuration,
+        /// The instant after which the client no longer waits for this attempt: the
+        /// request's deadline, or the attempt's own timeout if that comes first.
+        deadline: SimTime,
     },
     /// A server's answer to an attempt.
     Response {
@@ -126,13 +141,29 @@ pub enum Event {
     },
     /// No more requests are issued after this instant.
     ArrivalsEnd,
+    /// An attempt of a request got no answer within the retry policy's attempt timeout.
+    AttemptTimeout {
+        req: ReqId,
+        attempt: u16,
+    },
+    /// A hedging delay ended with the request still unanswered: the next attempt goes out.
+    HedgeDue {
+        req: ReqId,
+    },
+    /// A client's circuit breaker for a server ends its open period and turns half-open.
+    BreakerHalfOpen {
+        client: u32,
+        server: u32,
+    },
 }
 
 impl Event {
     /// The node that handles the event.
     pub fn node(&self) -> Option<Node> {
         match *self {
-            Event::Arrival { client } | Event::ThinkDone { client } => Some(Node::Client(client)),
+            Event::Arrival { client }
+            | Event::ThinkDone { client }
+            | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
             Event::Deliver { to, .. } => Some(to),
             Event::ServiceDone { server, .. }
             | Event::HeartbeatTick { server }
@@ -144,7 +175,9 @@ impl Event {
             | Event::ViewUpdate { .. }
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
-            | Event::ArrivalsEnd => None,
+            | Event::ArrivalsEnd
+            | Event::AttemptTimeout { .. }
+            | Event::HedgeDue { .. } => None,
         }
     }
 
@@ -161,7 +194,15 @@ impl Event {
                         attempt,
                         key,
                         demand,
-                    } => h.words(&[1, req.0, u64::from(attempt), u64::from(key), demand.0]),
+                        deadline,
+                    } => h.words(&[
+                        1,
+                        req.0,
+                        u64::from(attempt),
+                        u64::from(key),
+                        demand.0,
+                        deadline.0,
+                    ]),
                     Msg::Response {
                         req,
                         attempt,
@@ -192,6 +233,12 @@ impl Event {
             Event::FaultStart { fault } => h.words(&[12, u64::from(fault)]),
             Event::FaultEnd { fault } => h.words(&[13, u64::from(fault)]),
             Event::ArrivalsEnd => h.words(&[14]),
+            // Retry-family events number from 31, apart from other families' additions.
+            Event::AttemptTimeout { req, attempt } => h.words(&[31, req.0, u64::from(attempt)]),
+            Event::HedgeDue { req } => h.words(&[32, req.0]),
+            Event::BreakerHalfOpen { client, server } => {
+                h.words(&[33, u64::from(client), u64::from(server)])
+            }
         }
     }
 }
@@ -212,9 +259,10 @@ impl fmt::Display for Event {
                     attempt,
                     key,
                     demand,
+                    deadline,
                 } => write!(
                     f,
-                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from}",
+                    "recv request req={} attempt={attempt} key={key} demand={demand} deadline={deadline} from={from}",
                     req.0
                 ),
                 Msg::Response {
@@ -226,10 +274,7 @@ impl fmt::Display for Event {
                     f,
                     "recv response req={} attempt={attempt} server={server} status={} from={from}",
                     req.0,
-                    match status {
-                        Status::Ok => "ok",
-                        Status::Rejected => "rejected",
-                    }
+                    status.name()
                 ),
                 Msg::Heartbeat { server } => {
                     write!(f, "recv heartbeat server={server} from={from}")
@@ -252,6 +297,13 @@ impl fmt::Display for Event {
             Event::FaultStart { fault } => write!(f, "fault-start fault={fault}"),
             Event::FaultEnd { fault } => write!(f, "fault-end fault={fault}"),
             Event::ArrivalsEnd => write!(f, "arrivals-end"),
+            Event::AttemptTimeout { req, attempt } => {
+                write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
+            }
+            Event::HedgeDue { req } => write!(f, "hedge-due req={}", req.0),
+            Event::BreakerHalfOpen { server, .. } => {
+                write!(f, "breaker-half-open server={server}")
+            }
         }
     }
 }
@@ -280,11 +332,12 @@ mod tests {
                 attempt: 1,
                 key: 42,
                 demand: SimDuration::from_millis(10),
+                deadline: SimTime(1_000_000_000),
             },
         };
         assert_eq!(
             e.to_string(),
-            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0"
+            "server-3 recv request req=17 attempt=1 key=42 demand=10ms deadline=1.000000000s from=client-0"
         );
     }
 }

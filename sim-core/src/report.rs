@@ -38,6 +38,15 @@ pub struct RunReport {
     pub wrong_suspicion_fraction: f64,
     pub messages_sent: u64,
     pub messages_dropped: u64,
+    pub errored: u64,
+    pub hedges: u64,
+    pub late_answers: u64,
+    pub attempt_timeouts: u64,
+    pub budget_denied: u64,
+    pub breaker_opens: u64,
+    pub breaker_fast_fails: u64,
+    pub shed: u64,
+    pub retries_peak_10ms: u64,
 }
 
 /// A cell of runs.csv.
@@ -128,6 +137,15 @@ impl RunReport {
             ),
             ("messages_sent", Int(self.messages_sent)),
             ("messages_dropped", Int(self.messages_dropped)),
+            ("errored", Int(self.errored)),
+            ("hedges", Int(self.hedges)),
+            ("late_answers", Int(self.late_answers)),
+            ("attempt_timeouts", Int(self.attempt_timeouts)),
+            ("budget_denied", Int(self.budget_denied)),
+            ("breaker_opens", Int(self.breaker_opens)),
+            ("breaker_fast_fails", Int(self.breaker_fast_fails)),
+            ("shed", Int(self.shed)),
+            ("retries_peak_10ms", Int(self.retries_peak_10ms)),
         ]
     }
 

@@ -31,6 +31,9 @@ pub struct ClusterSpec {
     pub queue_capacity: u32,
     /// Service demand of a request, drawn when the request is created.
     pub service: Dist,
+    /// Whether a server drops, instead of starting, a queued attempt whose deadline has
+    /// passed (load shedding of work nobody waits for any more).
+    pub shed_expired: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -137,13 +140,31 @@ pub enum ScriptedKind {
     Delay { extra: SimDuration },
     /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
     LoadSpike { factor: f64 },
+    /// The servers stay up and keep sending heartbeats, but answer every request at once
+    /// with an error, and the requests they hold when the fault starts too: a broken
+    /// server that heartbeat failure detectors do not see.
+    Error,
 }
 
 /// Names accepted by `faults.scripted[].kind`.
-pub const SCRIPTED_KINDS: [&str; 6] = ["crash", "partition", "slow", "loss", "delay", "load-spike"];
+pub const SCRIPTED_KINDS: [&str; 7] = [
+    "crash",
+    "partition",
+    "slow",
+    "loss",
+    "delay",
+    "load-spike",
+    "error",
+];
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 4] = ["servers", "workers", "queue_capacity", "service"];
+const CLUSTER_KEYS: [&str; 5] = [
+    "servers",
+    "workers",
+    "queue_capacity",
+    "service",
+    "shed_expired",
+];
 const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
 const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
@@ -210,12 +231,14 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         "a non-negative integer",
     )?;
     let service = Dist::req(sec, "service")?;
+    let shed_expired = sec.or("shed_expired", false)?;
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
         workers,
         queue_capacity,
         service,
+        shed_expired,
     })
 }
 
@@ -306,6 +329,7 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
     let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
         "crash" => (ScriptedKind::Crash, &[]),
         "partition" => (ScriptedKind::Partition, &[]),
+        "error" => (ScriptedKind::Error, &[]),
         "slow" => (
             ScriptedKind::Slow {
                 factor: f.positive_f64("factor", None)?,

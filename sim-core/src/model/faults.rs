@@ -99,7 +99,7 @@ impl Faults {
                 Target::Servers(list) => list.iter().for_each(|s| f(*s as usize)),
             };
             match fault.kind {
-                ScriptedKind::Crash => {}
+                ScriptedKind::Crash | ScriptedKind::Error => {}
                 ScriptedKind::Partition => e.partitions.push(fault.target.clone()),
                 ScriptedKind::Slow { factor } => each(&mut |s| e.slow[s] *= factor),
                 ScriptedKind::Loss { probability } => match fault.target {

@@ -147,6 +147,13 @@ impl<'t> Simulation<'t> {
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
             Event::Deadline { req } => self.clients.on_deadline(req, &mut ctx, view),
             Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
+            Event::AttemptTimeout { req, attempt } => self
+                .clients
+                .on_attempt_timeout(req, attempt, &mut ctx, view),
+            Event::HedgeDue { req } => self.clients.on_hedge_due(req, &mut ctx, view),
+            Event::BreakerHalfOpen { client, server } => {
+                self.clients.on_breaker_half_open(client, server)
+            }
             Event::MonitorCheck => self.monitor.on_check(&mut ctx, view),
             Event::ViewUpdate { server, suspected } => {
                 view.set_suspected(server, suspected);
@@ -194,6 +201,11 @@ impl<'t> Simulation<'t> {
                     } else {
                         self.servers.recover(s, DownCause::Scripted, &mut ctx);
                     }
+                }
+            }
+            ScriptedKind::Error => {
+                for s in self.faults.targets(fault) {
+                    self.servers.set_erroring(s, active, &mut ctx);
                 }
             }
             ScriptedKind::LoadSpike { .. } => {
@@ -252,6 +264,15 @@ impl<'t> Simulation<'t> {
             wrong_suspicion_fraction: m.wrong_suspicion_fraction(),
             messages_sent: m.messages_sent,
             messages_dropped: m.messages_dropped,
+            errored: m.errored,
+            hedges: m.hedges,
+            late_answers: m.late_answers,
+            attempt_timeouts: m.attempt_timeouts,
+            budget_denied: m.budget_denied,
+            breaker_opens: m.breaker_opens,
+            breaker_fast_fails: m.breaker_fast_fails,
+            shed: m.shed,
+            retries_peak_10ms: m.retries_peak(),
         };
         let result = RunResult {
             report,

@@ -1,0 +1,4 @@
+//! Circuit breakers, one per server at each client, set by the `circuit_breaker` key of a
+//! strategy.
+
+pub mod none;
