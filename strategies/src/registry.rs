@@ -109,6 +109,10 @@ pub const KINDS: &[Kind] = &[
     route::round_robin::KIND,
     route::random::KIND,
     retry::none::KIND,
+    retry::fixed::KIND,
+    retry::random::KIND,
+    retry::linear::KIND,
+    retry::exponential::KIND,
     retry::budget::none::KIND,
     retry::breaker::none::KIND,
 ];

@@ -4,4 +4,33 @@
 
 pub mod breaker;
 pub mod budget;
+pub mod common;
+pub mod exponential;
+pub mod fixed;
+pub mod jitter;
+pub mod linear;
 pub mod none;
+pub mod random;
+
+#[cfg(test)]
+pub(crate) mod testing {
+    use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind};
+
+    /// A boolean value without a line.
+    pub fn b(x: bool) -> Value {
+        Value::new(ValueKind::Bool(x), None)
+    }
+
+    /// Builds something from a table of `entries`, as a config would give it.
+    pub fn from_table<T>(
+        entries: &[(&str, Value)],
+        build: impl Fn(&Section) -> Result<T, ConfigError>,
+    ) -> Result<T, ConfigError> {
+        let table: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let source = Source::inline();
+        build(&Section::new(&table, "strategies.s.retry", None, &source))
+    }
+}
