@@ -113,6 +113,7 @@ pub const KINDS: &[Kind] = &[
     retry::random::KIND,
     retry::linear::KIND,
     retry::exponential::KIND,
+    retry::hedge::KIND,
     retry::budget::none::KIND,
     retry::breaker::none::KIND,
 ];

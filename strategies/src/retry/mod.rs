@@ -7,9 +7,11 @@ pub mod budget;
 pub mod common;
 pub mod exponential;
 pub mod fixed;
+pub mod hedge;
 pub mod jitter;
 pub mod linear;
 pub mod none;
+pub mod quantile;
 pub mod random;
 
 #[cfg(test)]
