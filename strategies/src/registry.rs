@@ -115,6 +115,8 @@ pub const KINDS: &[Kind] = &[
     retry::exponential::KIND,
     retry::hedge::KIND,
     retry::budget::none::KIND,
+    retry::budget::token_bucket::KIND,
+    retry::budget::percentage::KIND,
     retry::breaker::none::KIND,
 ];
 

@@ -13,6 +13,7 @@ pub mod linear;
 pub mod none;
 pub mod quantile;
 pub mod random;
+pub mod window;
 
 #[cfg(test)]
 pub(crate) mod testing {

@@ -4,3 +4,5 @@
 //! that any policy can be budgeted.
 
 pub mod none;
+pub mod percentage;
+pub mod token_bucket;
