@@ -118,6 +118,8 @@ pub const KINDS: &[Kind] = &[
     retry::budget::token_bucket::KIND,
     retry::budget::percentage::KIND,
     retry::breaker::none::KIND,
+    retry::breaker::consecutive::KIND,
+    retry::breaker::failure_ratio::KIND,
 ];
 
 /// The kind `name` of `family`, if it exists.
