@@ -34,6 +34,10 @@ pub struct ClusterSpec {
     /// Whether a server drops, instead of starting, a queued attempt whose deadline has
     /// passed (load shedding of work nobody waits for any more).
     pub shed_expired: bool,
+    /// Whether each retry and hedge draws its own service demand (variability from the
+    /// servers: pauses, interference) instead of repeating its request's (variability
+    /// from the work itself, the default).
+    pub service_per_attempt: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -158,12 +162,13 @@ pub const SCRIPTED_KINDS: [&str; 7] = [
 ];
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 5] = [
+const CLUSTER_KEYS: [&str; 6] = [
     "servers",
     "workers",
     "queue_capacity",
     "service",
     "shed_expired",
+    "service_per",
 ];
 const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
@@ -232,6 +237,8 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
     )?;
     let service = Dist::req(sec, "service")?;
     let shed_expired = sec.or("shed_expired", false)?;
+    let service_per_attempt =
+        sec.choice("service_per", Some("request"), &["request", "attempt"])? == "attempt";
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
@@ -239,6 +246,7 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         queue_capacity,
         service,
         shed_expired,
+        service_per_attempt,
     })
 }
 

@@ -3,7 +3,9 @@
 //! in flight.
 //!
 //! A request's key and service demand are drawn from its client's request stream when it
-//! is created, so routing and retries cannot change them. Every request has one overall
+//! is created, so routing and retries cannot change them; every attempt carries that
+//! demand, unless `cluster.service_per = "attempt"` gives retries and hedges their own
+//! (drawn from the client's attempt-service stream, so first attempts stay the same). Every request has one overall
 //! deadline (`workload.timeout`, retries included): it ends as ok, rejected (the last
 //! attempt was refused by a full queue), errored (the last attempt got an error answer),
 //! unavailable (no server was believed alive, or every one's breaker was open) or timed
@@ -20,7 +22,7 @@ use crate::metrics::Outcome;
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{ArrivalSpec, Popularity, WorkloadSpec};
+use crate::spec::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
 use crate::strategy::{
     CircuitBreaker, ClusterView, MAX_HEDGED_ATTEMPTS, RetryBudget, RetryLimits, RetryPolicy,
     RouteInput, Router, StrategySet,
@@ -67,6 +69,9 @@ struct Client {
     limits: RetryLimits,
     budget: Box<dyn RetryBudget>,
     breaker: Box<dyn CircuitBreaker>,
+    /// Draws the service demand of retries and hedges, with `cluster.service_per =
+    /// "attempt"`.
+    attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
 }
@@ -268,7 +273,7 @@ pub struct Clients {
 impl Clients {
     pub fn new(
         workload: &WorkloadSpec,
-        service: &Dist,
+        cluster: &ClusterSpec,
         servers: u32,
         strategy: &StrategySet,
         end: SimTime,
@@ -286,6 +291,9 @@ impl Clients {
                 limits: RetryLimits::SINGLE,
                 budget: strategy.retry_budget.build(),
                 breaker: strategy.circuit_breaker.build(servers),
+                attempt_service: cluster
+                    .service_per_attempt
+                    .then(|| rngs.stream(Purpose::AttemptService, c)),
                 next_arrival: None,
             })
             .map(|mut c: Client| {
@@ -314,7 +322,7 @@ impl Clients {
                 live: 0,
             },
             next_id: 0,
-            service: service.clone(),
+            service: cluster.service.clone(),
             keys: KeySampler::new(workload.keys.count, &workload.keys.popularity),
             timeout: workload.timeout,
             hidden: Vec::new(),
@@ -457,6 +465,7 @@ impl Clients {
             clients,
             hidden,
             timeout,
+            service,
             ..
         } = self;
         let Some(req) = table.get_mut(id) else {
@@ -530,11 +539,15 @@ impl Clients {
                 ctx.metrics().hedges += 1;
             }
         }
+        let demand = match &mut client.attempt_service {
+            Some(rng) if number > 1 => service.sample(rng),
+            _ => req.demand,
+        };
         let msg = Msg::Request {
             req: id,
             attempt: number,
             key: req.key,
-            demand: req.demand,
+            demand,
             deadline: attempt_deadline,
         };
         ctx.send(Node::Client(req.client), Node::Server(server), msg);

@@ -65,7 +65,7 @@ impl<'t> Simulation<'t> {
             view: ClusterView::new(servers),
             clients: Clients::new(
                 &scenario.workload,
-                &scenario.cluster.service,
+                &scenario.cluster,
                 servers,
                 strategy,
                 end,
