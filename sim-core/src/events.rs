@@ -262,7 +262,7 @@ impl fmt::Display for Event {
                     deadline,
                 } => write!(
                     f,
-                    "recv request req={} attempt={attempt} key={key} demand={demand} deadline={deadline} from={from}",
+                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from} deadline={deadline}",
                     req.0
                 ),
                 Msg::Response {
@@ -337,7 +337,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "server-3 recv request req=17 attempt=1 key=42 demand=10ms deadline=1.000000000s from=client-0"
+            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0 deadline=1.000000000s"
         );
     }
 }

@@ -31,6 +31,8 @@ pub struct ClusterSpec {
     pub queue_capacity: u32,
     /// Service demand of a request, drawn when the request is created.
     pub service: Dist,
+    /// Each server's key cache; `None` serves every request at its plain demand.
+    pub cache: Option<CacheSpec>,
     /// Whether a server drops, instead of starting, a queued attempt whose deadline has
     /// passed (load shedding of work nobody waits for any more).
     pub shed_expired: bool,
@@ -38,6 +40,16 @@ pub struct ClusterSpec {
     /// servers: pauses, interference) instead of repeating its request's (variability
     /// from the work itself, the default).
     pub service_per_attempt: bool,
+}
+
+/// A per-server cache of recently served keys: a request whose key is not cached takes
+/// `miss_penalty` longer, and its key then enters the cache.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheSpec {
+    /// Keys each server holds.
+    pub size: u32,
+    /// Added to the demand of a request whose key is not cached.
+    pub miss_penalty: SimDuration,
 }
 
 #[derive(Clone, Debug)]
@@ -162,11 +174,12 @@ pub const SCRIPTED_KINDS: [&str; 7] = [
 ];
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 6] = [
+const CLUSTER_KEYS: [&str; 7] = [
     "servers",
     "workers",
     "queue_capacity",
     "service",
+    "cache",
     "shed_expired",
     "service_per",
 ];
@@ -236,6 +249,20 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         "a non-negative integer",
     )?;
     let service = Dist::req(sec, "service")?;
+    let cache = match sec.table("cache")? {
+        None => None,
+        Some(c) => {
+            let size = c.checked(
+                "size",
+                None,
+                |s: &u32| *s >= 1,
+                "a number of keys of at least 1, like 1000",
+            )?;
+            let miss_penalty = c.req("miss_penalty")?;
+            c.finish_known(&["size", "miss_penalty"])?;
+            Some(CacheSpec { size, miss_penalty })
+        }
+    };
     let shed_expired = sec.or("shed_expired", false)?;
     let service_per_attempt =
         sec.choice("service_per", Some("request"), &["request", "attempt"])? == "attempt";
@@ -245,6 +272,7 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         workers,
         queue_capacity,
         service,
+        cache,
         shed_expired,
         service_per_attempt,
     })

@@ -43,6 +43,24 @@ pub struct ClusterView {
     alive: Vec<u32>,
     /// Attempts sent to each server and not yet answered or abandoned.
     pub outstanding: Vec<u32>,
+    /// Bumped on every change of suspicion, so routers can rebuild cached placements.
+    version: u64,
+    /// The last mask applied by [`with_hidden`](Self::with_hidden).
+    mask: Mask,
+}
+
+/// Versions of masked views have this bit set; real changes never reach it.
+const MASKED_VERSION: u64 = 1 << 63;
+
+/// The last masked view: the real version it masked, the servers it hid (sorted), the
+/// version it was given, and a counter of masks for fresh versions.
+#[derive(Clone, Debug, Default)]
+struct Mask {
+    real: u64,
+    hidden: Vec<u32>,
+    version: u64,
+    serial: u64,
+    scratch: Vec<u32>,
 }
 
 impl ClusterView {
@@ -51,7 +69,15 @@ impl ClusterView {
             suspected: vec![false; servers as usize],
             alive: (0..servers).collect(),
             outstanding: vec![0; servers as usize],
+            version: 0,
+            mask: Mask::default(),
         }
+    }
+
+    /// How many times suspicion has changed since the start: equal versions mean equal
+    /// suspected sets.
+    pub fn version(&self) -> u64 {
+        self.version
     }
 
     pub fn servers(&self) -> u32 {
@@ -74,6 +100,7 @@ impl ClusterView {
             return false;
         }
         *slot = suspected;
+        self.version += 1;
         match self.alive.binary_search(&server) {
             Ok(i) if suspected => {
                 self.alive.remove(i);
@@ -87,27 +114,38 @@ impl ClusterView {
     /// Runs `f` on the view with the `hidden` servers also marked suspected, then restores
     /// the view. Clients use it to keep a router off servers their circuit breakers block
     /// and, on failover, off servers a request already tried; routers need not know.
+    ///
+    /// While masked the view carries a version of its own, with the top bit set: equal
+    /// for the same hidden servers over the same real view (so a router's cached placement
+    /// survives a run of identically masked routes), never equal to any other. Afterwards
+    /// the real version is back, so a mask is not a change of suspicion.
     pub fn with_hidden<R>(&mut self, hidden: &[u32], f: impl FnOnce(&ClusterView) -> R) -> R {
-        if hidden.is_empty() {
+        let mut masked = std::mem::take(&mut self.mask.scratch);
+        masked.clear();
+        masked.extend(hidden.iter().filter(|&&s| !self.is_suspected(s)));
+        masked.sort_unstable();
+        masked.dedup();
+        if masked.is_empty() {
+            self.mask.scratch = masked;
             return f(self);
         }
-        let mut masked = [0u32; 16];
-        let mut spill = Vec::new();
-        let mut count = 0;
-        for &s in hidden {
-            if self.set_suspected(s, true) {
-                if count < masked.len() {
-                    masked[count] = s;
-                } else {
-                    spill.push(s);
-                }
-                count += 1;
-            }
+        let real = self.version;
+        if self.mask.real != real || self.mask.hidden != masked {
+            self.mask.serial += 1;
+            self.mask.real = real;
+            self.mask.hidden.clone_from(&masked);
+            self.mask.version = MASKED_VERSION | self.mask.serial;
         }
+        for &s in &masked {
+            self.set_suspected(s, true);
+        }
+        self.version = self.mask.version;
         let result = f(self);
-        for &s in masked[..count.min(masked.len())].iter().chain(&spill) {
+        for &s in &masked {
             self.set_suspected(s, false);
         }
+        self.version = real;
+        self.mask.scratch = masked;
         result
     }
 
@@ -127,6 +165,8 @@ pub struct RouteInput {
     pub attempt: u32,
     /// The server of the previous attempt, which failover should avoid.
     pub previous: Option<u32>,
+    /// When the attempt is sent.
+    pub now: SimTime,
 }
 
 /// Builds a router for a client.
@@ -140,8 +180,16 @@ pub trait Router: Send {
     /// The server for this attempt, or `None` when no server is acceptable (the request
     /// then fails at once as unavailable).
     fn route(&mut self, input: &RouteInput, view: &ClusterView, rng: &mut SimRng) -> Option<u32>;
-    /// Feedback: an attempt on `server` ended after `latency`, successfully or not.
-    fn on_reply(&mut self, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Feedback: an attempt on `server` ended at `now` after `latency`, successfully or
+    /// not (a rejection, or an attempt abandoned when its request's deadline passed).
+    fn on_reply(&mut self, _now: SimTime, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Where the first attempt of `key` goes under `view` with no load anywhere, for
+    /// routers that place by key; `None` for the others. Draws no randomness. The model
+    /// evaluates it over a sample of keys at each change of the view to measure how many
+    /// keys a membership change remaps.
+    fn key_owner(&mut self, _key: u32, _view: &ClusterView) -> Option<u32> {
+        None
+    }
 }
 
 /// Builds a client's retry policy.
@@ -273,6 +321,11 @@ mod tests {
         assert!(v.set_suspected(2, false));
         assert_eq!(v.alive(), &[1, 2, 3]);
         assert!(v.is_suspected(0));
+        assert_eq!(
+            v.version(),
+            3,
+            "three changes, the repeated one not counted"
+        );
     }
 
     #[test]
@@ -288,5 +341,22 @@ mod tests {
         let many: Vec<u32> = (0..5).chain(0..20).map(|s| s % 5).collect();
         assert_eq!(v.with_hidden(&many, |view| view.alive().len()), 0);
         assert_eq!(v.alive(), &[0, 2, 3, 4]);
+        // A mask is not a change of suspicion: the real version comes back.
+        let real = v.version();
+        let a = v.with_hidden(&[3], |view| view.version());
+        let b = v.with_hidden(&[3, 1], |view| view.version());
+        let c = v.with_hidden(&[2], |view| view.version());
+        assert_eq!(v.version(), real);
+        assert_ne!(a, real);
+        assert_eq!(
+            a, b,
+            "the same servers hidden (1 was suspected anyway): the same version"
+        );
+        assert_ne!(a, c);
+        // After a real change the same mask gets a fresh version.
+        v.set_suspected(4, true);
+        let d = v.with_hidden(&[3], |view| view.version());
+        assert!(d != a && d != c && d != v.version());
+        assert_eq!(v.with_hidden(&[1], |view| view.version()), v.version());
     }
 }

@@ -185,11 +185,21 @@ fn the_retries_example_runs_and_tells_its_story() {
         ..Overrides::default()
     };
     let exp = Experiment::load(&path, &overrides).unwrap_or_else(|e| panic!("{e}"));
-    let names = exp.strategy_names.clone();
-    let reports = run(&exp, 2);
+    let keys: Vec<_> = exp.runs().collect();
+    let mut runs = Vec::new();
+    experiments::runner::run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
+        runs.push((exp.strategy_names[key.strategy as usize].clone(), r.report));
+        Ok(())
+    })
+    .unwrap();
     let mean = |name: &str, f: fn(&RunReport) -> f64| {
-        let i = names.iter().position(|n| n == name).unwrap();
-        (f(&reports[2 * i]) + f(&reports[2 * i + 1])) / 2.0
+        let values: Vec<f64> = runs
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, r)| f(r))
+            .collect();
+        assert_eq!(values.len(), 2);
+        values.iter().sum::<f64>() / 2.0
     };
     let availability = |r: &RunReport| r.availability.unwrap();
     // Without retries a request fails when its one attempt meets a failing server: half

@@ -498,6 +498,7 @@ impl Clients {
             key: req.key,
             attempt: u32::from(req.attempts) + 1,
             previous: req.tried.last(),
+            now,
         };
         let (router, rng) = (&mut client.router, &mut client.routing);
         let routed = view.with_hidden(hidden, |v| router.route(&input, v, rng));
@@ -591,7 +592,7 @@ impl Clients {
         let ok = status == Status::Ok;
         self.attempt_ended(c, a, ok, ctx, view);
         let client = &mut self.clients[c as usize];
-        client.router.on_reply(server, now.since(a.sent), ok);
+        client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
             Status::Ok => {
                 client.retry.on_success(now.since(created));
@@ -733,12 +734,12 @@ impl Clients {
         self.attempt_ended(c, a, false, ctx, view);
         self.clients[c as usize]
             .router
-            .on_reply(a.server, now.since(a.sent), false);
+            .on_reply(now, a.server, now.since(a.sent), false);
         self.failed(id, Outcome::TimedOut, ctx, view);
     }
 
     /// The request's overall deadline: attempts still awaited count as failures for the
-    /// circuit breakers, and the request ends as timed out.
+    /// router and the circuit breakers, and the request ends as timed out.
     pub fn on_deadline(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
         let Some(req) = self.table.get_mut(id) else {
             return;
@@ -748,10 +749,16 @@ impl Clients {
         let in_flight = req.in_flight;
         req.in_flight.clear();
         let c = req.client;
+        let now = ctx.now();
         for a in in_flight.as_slice() {
             ctx.cancel(a.timer);
             view.outstanding[a.server as usize] -= 1;
-            Self::breaker_result(&mut self.clients[c as usize], c, a.server, false, ctx);
+            let client = &mut self.clients[c as usize];
+            // The router learns that the abandoned attempt failed.
+            client
+                .router
+                .on_reply(now, a.server, now.since(a.sent), false);
+            Self::breaker_result(client, c, a.server, false, ctx);
         }
         self.finish(id, Outcome::TimedOut, ctx, view);
     }

@@ -9,11 +9,13 @@
 //! The run issues requests during `[0, duration)` and then continues until every request
 //! has reached its outcome, at most `workload.timeout` later.
 
+pub mod cache;
 pub mod client;
 pub mod ctx;
 pub mod faults;
 pub mod monitor;
 pub mod network;
+pub mod placement;
 pub mod server;
 
 use crate::events::{Event, Node};
@@ -30,6 +32,7 @@ use ctx::Ctx;
 use faults::Faults;
 use monitor::Monitor;
 use network::Network;
+use placement::Placement;
 use server::{DownCause, Servers};
 
 pub struct Simulation<'t> {
@@ -46,6 +49,7 @@ pub struct Simulation<'t> {
     faults: Faults,
     arrivals_ended: bool,
     duration: SimDuration,
+    placement: Placement,
 }
 
 impl<'t> Simulation<'t> {
@@ -76,6 +80,7 @@ impl<'t> Simulation<'t> {
             faults: Faults::new(&scenario.faults, servers, &rngs),
             arrivals_ended: false,
             duration: scenario.duration,
+            placement: Placement::new(strategy, servers, scenario.workload.keys.count),
         }
         .started(&rngs)
     }
@@ -112,6 +117,9 @@ impl<'t> Simulation<'t> {
             self.events += 1;
             self.trace.record(time, &event);
             self.dispatch(event);
+            if let Some(remapped) = self.placement.on_event(&self.view) {
+                self.metrics.view_changed(time, remapped);
+            }
             if self.arrivals_ended && self.clients.live_requests() == 0 {
                 break;
             }
@@ -264,6 +272,11 @@ impl<'t> Simulation<'t> {
             wrong_suspicion_fraction: m.wrong_suspicion_fraction(),
             messages_sent: m.messages_sent,
             messages_dropped: m.messages_dropped,
+            load_imbalance: m.load_imbalance(),
+            membership_changes: m.membership_changes,
+            keys_remapped_mean: m.keys_remapped_mean(),
+            cache_hit_ratio: m.cache_hit_ratio(),
+            cache_misses: m.cache_misses,
             errored: m.errored,
             hedges: m.hedges,
             late_answers: m.late_answers,

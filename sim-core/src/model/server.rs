@@ -5,7 +5,9 @@
 //! request it holds, queued or in service, ignores messages until it recovers, and stops
 //! sending heartbeats; on recovery it sends one at once and then one per interval.
 //! A server is down while any cause holds it down: its random crash process or any
-//! active scripted crash.
+//! active scripted crash. With a key cache, a request whose key the server does not hold
+//! is served `miss_penalty` longer (before the slow factor applies); a crash empties the
+//! cache.
 //!
 //! With `shed_expired`, a server drops a queued attempt unstarted when its deadline has
 //! passed by the time a worker would start it. While a scripted `error` fault holds it, an
@@ -13,6 +15,7 @@
 //! answers what it holds the same way.
 
 use crate::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::cache::KeyCache;
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory};
@@ -48,6 +51,7 @@ struct Server {
     idle: Vec<u32>,
     queue: VecDeque<Job>,
     heartbeat: Option<EventId>,
+    cache: Option<KeyCache>,
 }
 
 impl Server {
@@ -67,6 +71,7 @@ pub struct Servers {
     servers: Vec<Server>,
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
+    miss_penalty: SimDuration,
     shed_expired: bool,
 }
 
@@ -84,10 +89,15 @@ impl Servers {
                     idle: (0..workers as u32).rev().collect(),
                     queue: VecDeque::new(),
                     heartbeat: None,
+                    cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
                 })
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
             heartbeat_interval,
+            miss_penalty: spec
+                .cache
+                .as_ref()
+                .map_or(SimDuration::ZERO, |c| c.miss_penalty),
             shed_expired: spec.shed_expired,
         }
     }
@@ -138,6 +148,8 @@ impl Servers {
         if !s.up() {
             return;
         }
+        let now = ctx.now();
+        ctx.metrics().attempt_arrived(server, now);
         let job = Job {
             req,
             client,
@@ -153,7 +165,7 @@ impl Servers {
                 return;
             }
             s.idle.pop();
-            Self::begin(s, server, worker, job, ctx);
+            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
@@ -186,11 +198,27 @@ impl Servers {
         true
     }
 
-    fn begin(s: &mut Server, server: u32, worker: u32, job: Job, ctx: &mut Ctx) {
+    fn begin(
+        s: &mut Server,
+        server: u32,
+        worker: u32,
+        job: Job,
+        miss_penalty: SimDuration,
+        ctx: &mut Ctx,
+    ) {
+        let mut demand = job.demand;
+        if let Some(cache) = &mut s.cache {
+            let hit = cache.access(job.key);
+            if !hit {
+                demand += miss_penalty;
+            }
+            let now = ctx.now();
+            ctx.metrics().cache_lookup(hit, now);
+        }
         let service = if s.slow_factor == 1.0 {
-            job.demand
+            demand
         } else {
-            job.demand.mul_f64(s.slow_factor)
+            demand.mul_f64(s.slow_factor)
         };
         let done = ctx.after(service, Event::ServiceDone { server, worker });
         s.workers[worker as usize] = Some(Worker { job, done });
@@ -206,7 +234,7 @@ impl Servers {
             if self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
-            Self::begin(s, server, worker, next, ctx);
+            Self::begin(s, server, worker, next, self.miss_penalty, ctx);
             return;
         }
         s.idle.push(worker);
@@ -273,6 +301,9 @@ impl Servers {
             }
         }
         s.idle.sort_unstable_by(|a, b| b.cmp(a));
+        if let Some(cache) = &mut s.cache {
+            cache.clear();
+        }
         if let Some(hb) = s.heartbeat.take() {
             ctx.cancel(hb);
         }
