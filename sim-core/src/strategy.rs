@@ -181,7 +181,8 @@ pub trait Router: Send {
     /// then fails at once as unavailable).
     fn route(&mut self, input: &RouteInput, view: &ClusterView, rng: &mut SimRng) -> Option<u32>;
     /// Feedback: an attempt on `server` ended at `now` after `latency`, successfully or
-    /// not (a rejection, or an attempt abandoned when its request's deadline passed).
+    /// not (a rejection, an error answer, an attempt timeout, or an attempt abandoned when
+    /// its request's deadline passed). Hedges that lost their race report nothing.
     fn on_reply(&mut self, _now: SimTime, _server: u32, _latency: SimDuration, _ok: bool) {}
     /// Where the first attempt of `key` goes under `view` with no load anywhere, for
     /// routers that place by key; `None` for the others. Draws no randomness. The model
