@@ -38,6 +38,12 @@ pub struct RunReport {
     pub wrong_suspicion_fraction: f64,
     pub messages_sent: u64,
     pub messages_dropped: u64,
+    pub mistake_rate_per_s: f64,
+    pub failovers: u64,
+    pub failbacks: u64,
+    pub time_without_primary_s: Option<f64>,
+    pub range_unavailability: Option<f64>,
+    pub lost_in_failover: u64,
 }
 
 /// A cell of runs.csv.
@@ -128,6 +134,12 @@ impl RunReport {
             ),
             ("messages_sent", Int(self.messages_sent)),
             ("messages_dropped", Int(self.messages_dropped)),
+            ("mistake_rate_per_s", Real(Some(self.mistake_rate_per_s))),
+            ("failovers", Int(self.failovers)),
+            ("failbacks", Int(self.failbacks)),
+            ("time_without_primary_s", Real(self.time_without_primary_s)),
+            ("range_unavailability", Real(self.range_unavailability)),
+            ("lost_in_failover", Int(self.lost_in_failover)),
         ]
     }
 

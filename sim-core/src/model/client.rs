@@ -294,6 +294,7 @@ impl Clients {
             attempt: u32::from(req.attempt),
             previous: req.previous,
         };
+        view.set_viewer(req.client);
         match client.router.route(&input, view, &mut client.routing) {
             Some(server) => {
                 view.outstanding[server as usize] += 1;
@@ -405,6 +406,8 @@ impl Clients {
             let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempt));
+            ctx.metrics()
+                .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
         }
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
