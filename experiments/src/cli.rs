@@ -429,6 +429,13 @@ fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
 pub fn strategies_listing() -> String {
     use strategies::{Family, KINDS};
     let mut out = String::new();
+    let width = KINDS
+        .iter()
+        .flat_map(|k| (k.params)())
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     for family in Family::ALL {
         out.push_str(&format!(
             "[{}]  (default kind: {})\n",
@@ -440,7 +447,7 @@ pub fn strategies_listing() -> String {
             for p in (kind.params)() {
                 let default = p.default.clone().unwrap_or_else(|| "required".into());
                 out.push_str(&format!(
-                    "      {:<18} {:<12} {}\n",
+                    "      {:<width$} {:<12} {}\n",
                     p.name, default, p.help
                 ));
             }

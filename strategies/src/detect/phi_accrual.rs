@@ -29,7 +29,7 @@ pub const DEFAULT_MIN_STD_DEVIATION: SimDuration = SimDuration::from_millis(10);
 pub const KIND: Kind = Kind {
     family: Family::Detector,
     name: "phi-accrual",
-    summary: "suspect a server once phi = -log10 P(its next heartbeat is still to come), from a normal model of recent inter-arrival times, reaches `threshold`",
+    summary: "suspect a server once phi = -log10 P(heartbeat still to come), from a normal model of its inter-arrival times, reaches `threshold`",
     params: || {
         let mut params = vec![
             Param::new(
@@ -59,8 +59,8 @@ pub const KIND: Kind = Kind {
             ),
             Param::new(
                 "first_heartbeat_estimate",
-                "= interval",
-                "mean inter-arrival time assumed before any is seen (sd a quarter of it)",
+                "interval",
+                "mean inter-arrival time assumed before any is seen (default: the interval; sd a quarter of it)",
             ),
         ];
         params.extend(placement::params());
