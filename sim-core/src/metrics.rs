@@ -8,7 +8,9 @@
 //! failure-detector measures of Chen, Toueg and Aguilera compare suspicions against: per
 //! (observer, server) pair, where the observer is the monitor or, with detection in the
 //! clients, each client. With primary/backup failover they follow each key range's
-//! primary as the clients see it, against the same ground truth.
+//! primary as the clients see it, against the same ground truth. Placement measures
+//! (attempts per server, cache lookups, keys remapped by each change of the view)
+//! count what happens inside the window, by the time it happens.
 
 use crate::strategy::FailoverPlan;
 use crate::time::{SimDuration, SimTime};
@@ -130,6 +132,17 @@ pub struct Metrics {
     pub messages_dropped: u64,
     /// Messages sent.
     pub messages_sent: u64,
+    /// Attempts that reached each server while it was up, inside the window.
+    attempts_per_server: Vec<u64>,
+    /// Key-cache lookups inside the window that found, or did not find, the key.
+    pub cache_hits: u64,
+    pub cache_misses: u64,
+    /// Changes of the clients' view inside the window.
+    pub membership_changes: u64,
+    /// Of those, the changes measured for remapping, and the sum of their fractions of
+    /// keys remapped.
+    remap_changes: u64,
+    remap_sum: f64,
     /// Primary changes away from a suspected primary, decided inside the window.
     pub failovers: u64,
     /// Returns of a range to its first replica while the promoted one was trusted.
@@ -177,6 +190,12 @@ impl Metrics {
             mistake_sum_ns: 0,
             messages_dropped: 0,
             messages_sent: 0,
+            attempts_per_server: vec![0; servers as usize],
+            cache_hits: 0,
+            cache_misses: 0,
+            membership_changes: 0,
+            remap_changes: 0,
+            remap_sum: 0.0,
             failovers: 0,
             failbacks: 0,
             lost_in_failover: 0,
@@ -459,6 +478,56 @@ impl Metrics {
         }
     }
 
+    /// An attempt reached `server` while it was up.
+    #[inline]
+    pub fn attempt_arrived(&mut self, server: u32, now: SimTime) {
+        if self.in_window(now) {
+            self.attempts_per_server[server as usize] += 1;
+        }
+    }
+
+    /// A server looked a request's key up in its cache.
+    #[inline]
+    pub fn cache_lookup(&mut self, hit: bool, now: SimTime) {
+        if self.in_window(now) {
+            if hit {
+                self.cache_hits += 1;
+            } else {
+                self.cache_misses += 1;
+            }
+        }
+    }
+
+    /// The clients' view changed; `remapped` is the fraction of keys whose owner changed,
+    /// for routers that place by key.
+    pub fn view_changed(&mut self, now: SimTime, remapped: Option<f64>) {
+        if self.in_window(now) {
+            self.membership_changes += 1;
+            if let Some(fraction) = remapped {
+                self.remap_changes += 1;
+                self.remap_sum += fraction;
+            }
+        }
+    }
+
+    /// The most attempts any server received over the mean per server, inside the window.
+    pub fn load_imbalance(&self) -> Option<f64> {
+        let total: u64 = self.attempts_per_server.iter().sum();
+        let max = self.attempts_per_server.iter().copied().max()?;
+        (total > 0).then(|| max as f64 * self.attempts_per_server.len() as f64 / total as f64)
+    }
+
+    /// Fraction of key lookups that hit the cache.
+    pub fn cache_hit_ratio(&self) -> Option<f64> {
+        let lookups = self.cache_hits + self.cache_misses;
+        (lookups > 0).then(|| self.cache_hits as f64 / lookups as f64)
+    }
+
+    /// Mean over membership changes of the fraction of keys they remapped.
+    pub fn keys_remapped_mean(&self) -> Option<f64> {
+        (self.remap_changes > 0).then(|| self.remap_sum / self.remap_changes as f64)
+    }
+
     /// Closes the time integrals at the end of the window.
     pub fn finish(&mut self) {
         let end = self.window_end;
@@ -664,5 +733,29 @@ mod tests {
             (m.requests, m.ok, m.timed_out, m.attempts, m.retries),
             (1001, 1000, 1, 1002, 1)
         );
+    }
+
+    #[test]
+    fn placement_measures_count_inside_the_window() {
+        let mut m = Metrics::new(4, SimDuration::from_millis(100), SimDuration::from_secs(1));
+        m.attempt_arrived(0, t(50)); // before the window
+        for (server, n) in [(0u32, 6), (1, 2), (2, 2), (3, 2)] {
+            for _ in 0..n {
+                m.attempt_arrived(server, t(500));
+            }
+        }
+        // 12 attempts over 4 servers: mean 3, max 6.
+        assert_eq!(m.load_imbalance(), Some(2.0));
+        m.cache_lookup(true, t(200));
+        m.cache_lookup(false, t(200));
+        m.cache_lookup(true, t(300));
+        m.cache_lookup(false, t(2000)); // after the window
+        assert_eq!(m.cache_hit_ratio(), Some(2.0 / 3.0));
+        m.view_changed(t(10), Some(1.0));
+        m.view_changed(t(200), Some(0.25));
+        m.view_changed(t(300), Some(0.5));
+        m.view_changed(t(400), None);
+        assert_eq!(m.membership_changes, 3);
+        assert_eq!(m.keys_remapped_mean(), Some(0.375));
     }
 }

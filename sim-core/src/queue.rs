@@ -1,168 +1,235 @@
-//! The pending-event set of a run: a min-heap ordered by (time, insertion sequence), so
-//! events at equal times pop first-in first-out, with O(1) cancellation by handle.
+//! The pending-event set of a run, ordered by (time, insertion sequence): events at equal
+//! times pop first-in first-out. Cancelling by handle is O(1).
 //!
-//! Payloads live in a slab; the heap holds 24-byte keys `(time, seq, slot)`. Cancelling
-//! frees the slot at once and leaves the key behind: `pop` skips a key whose slot no
-//! longer carries its sequence number (lazy deletion). When dead keys outnumber live ones
-//! the heap is rebuilt in O(n), so memory stays proportional to live events even when a
-//! model resets long timers over and over.
+//! A radix heap (Ahuja, Mehlhorn, Orlin and Tarjan, 1990) over integer times. Simulated
+//! time never runs backwards, so every pending time is at least `last`, the time of the
+//! last event popped; bucket `b` holds the events whose time first differs from `last` at
+//! bit `b - 1`, bucket 0 those at exactly `last`. Scheduling appends to one bucket (O(1));
+//! popping takes the front of bucket 0, and when it is empty moves the lowest non-empty
+//! bucket down around its minimum. An event moves at most once per bit of its distance from
+//! the present, so a pop costs O(1) amortised for events within a bounded horizon. Buckets
+//! are appended and drained in order and events of equal time always share a bucket, which
+//! keeps equal times FIFO without storing a sequence number in the key.
 //!
-//! Costs: `schedule` O(log n), `cancel` O(1), `pop` O(log n) amortised, `len` O(1).
+//! Payloads sit inline in the buckets, so popping reads memory in order. Cancelling bumps
+//! the slot's generation in a dense array and leaves the entry behind; `pop` skips entries
+//! whose generation no longer matches (lazy deletion), and the buckets are compacted when
+//! dead entries outnumber live ones, so memory stays proportional to live events even when
+//! a model resets long timers over and over.
 //!
-//! Why this and not the `priority-queue` crate for the main queue: `cargo bench -p sim-core
-//! --bench queue` runs the hold model (pop one, push one at a random later time) on both.
-//! On the 2-core reference machine this queue sustains 26, 16.5 and 5.6 million hold
-//! operations per second with 10^3, 10^4 and 10^5 events pending; the `priority-queue`
-//! crate (keyed by event id, cancel by `remove`) 8.9 and 6.1 million at 10^3 and 10^4: its
-//! hash-map index costs more on every push and pop than lazy deletion saves on the rarer
-//! cancel. `priority-queue` is used where its keyed update fits, for per-server suspicion
-//! deadlines pushed back on every heartbeat (see `deadlines.rs`).
+//! Costs: `schedule` O(1), `cancel` O(1), `pop` O(1) amortised (O(log of the time horizon)
+//! worst case per event), `len` O(1).
+//!
+//! Why this and not a binary heap or the `priority-queue` crate: `cargo bench -p sim-core
+//! --bench queue` runs the hold model (pop one, push one at a random later time) on all
+//! three; see BENCHMARKS.md for the figures. The binary heap is O(log n) per operation and
+//! falls behind as the pending set grows; `priority-queue` pays for its hash-map index on
+//! every push and pop. `priority-queue` is used where its keyed update fits, for per-server
+//! suspicion deadlines pushed back on every heartbeat (see `deadlines.rs`).
 
 use crate::time::SimTime;
-use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
 /// Identifies a scheduled event so that it can be cancelled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
 pub struct EventId {
     slot: u32,
-    seq: u64,
+    generation: u32,
 }
-
-const FREE: u64 = u64::MAX;
 
 impl EventId {
     /// A handle that refers to no event; cancelling it does nothing.
     pub const NONE: EventId = EventId {
         slot: u32::MAX,
-        seq: FREE,
+        generation: u32::MAX,
     };
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct Key {
+/// A pending event: its time, its payload, and the slot and generation that identify it
+/// for cancellation.
+#[derive(Clone, Copy)]
+struct Entry<E> {
     time: u64,
-    seq: u64,
     slot: u32,
+    generation: u32,
+    event: E,
 }
 
-impl Ord for Key {
-    // BinaryHeap is a max-heap: the smallest (time, seq) must compare greatest.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.time, other.seq).cmp(&(self.time, self.seq))
-    }
-}
-
-impl PartialOrd for Key {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-struct Slot<E> {
-    seq: u64,
-    event: Option<E>,
-}
+/// Bucket `b` holds keys whose highest bit differing from `last` is bit `b - 1`; bucket 0
+/// holds keys equal to `last`.
+const BUCKETS: usize = 65;
 
 /// Pending events of one run. See the module documentation for ordering and costs.
-pub struct EventQueue<E> {
-    heap: BinaryHeap<Key>,
-    slots: Vec<Slot<E>>,
+pub struct EventQueue<E: Copy> {
+    buckets: [Vec<Entry<E>>; BUCKETS],
+    /// Read position in bucket 0, which is consumed from the front (FIFO).
+    head: usize,
+    /// Bit `b` set when bucket `b` may be non-empty.
+    occupied: u128,
+    /// The reference key: the time of the last event popped (or the latest minimum found).
+    last: u64,
+    /// Per slot, a generation counter: odd while the slot holds a pending event (the value
+    /// its entry and handle carry), bumped to even when that event pops or is cancelled.
+    /// Stale entries and handles are recognised by a mismatch; the array is dense, so the
+    /// check is a cache hit.
+    generations: Vec<u32>,
     free: Vec<u32>,
-    next_seq: u64,
+    scheduled: u64,
     live: usize,
+    entries: usize,
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> EventQueue<E> {
+#[inline]
+fn bucket_of(time: u64, last: u64) -> usize {
+    (64 - (time ^ last).leading_zeros()) as usize
+}
+
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
-            slots: Vec::new(),
+            buckets: std::array::from_fn(|_| Vec::new()),
+            head: 0,
+            occupied: 0,
+            last: 0,
+            generations: Vec::new(),
             free: Vec::new(),
-            next_seq: 0,
+            scheduled: 0,
             live: 0,
+            entries: 0,
         }
     }
 
     /// Adds `event` at time `at`. Among events at the same time, it pops after every event
-    /// scheduled before it. O(log n).
+    /// scheduled before it. O(1).
+    ///
+    /// Panics if `at` is earlier than the last event popped: simulated time never runs
+    /// backwards, and a model that tried would corrupt the order of the run.
+    #[inline]
     pub fn schedule(&mut self, at: SimTime, event: E) -> EventId {
-        let seq = self.next_seq;
-        self.next_seq += 1;
+        assert!(
+            at.0 >= self.last,
+            "an event was scheduled before the current time"
+        );
+        self.scheduled += 1;
         let slot = match self.free.pop() {
-            Some(slot) => {
-                let s = &mut self.slots[slot as usize];
-                s.seq = seq;
-                s.event = Some(event);
-                slot
-            }
+            Some(slot) => slot,
             None => {
-                let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
-                self.slots.push(Slot {
-                    seq,
-                    event: Some(event),
-                });
+                let slot =
+                    u32::try_from(self.generations.len()).expect("fewer than 2^32 pending events");
+                self.generations.push(0);
                 slot
             }
         };
-        self.heap.push(Key {
+        let generation = self.generations[slot as usize].wrapping_add(1);
+        self.generations[slot as usize] = generation;
+        self.put(Entry {
             time: at.0,
-            seq,
             slot,
+            generation,
+            event,
         });
         self.live += 1;
-        EventId { slot, seq }
+        self.entries += 1;
+        EventId { slot, generation }
+    }
+
+    #[inline]
+    fn put(&mut self, entry: Entry<E>) {
+        let b = bucket_of(entry.time, self.last);
+        self.buckets[b].push(entry);
+        self.occupied |= 1 << b;
+    }
+
+    /// Releases a slot: its current event is gone (popped or cancelled).
+    #[inline]
+    fn release(&mut self, slot: u32) {
+        let s = slot as usize;
+        self.generations[s] = self.generations[s].wrapping_add(1);
+        self.free.push(slot);
+        self.live -= 1;
     }
 
     /// Cancels a pending event. Returns false if it already popped or was cancelled. O(1)
-    /// (amortised, counting the occasional rebuild).
+    /// (amortised, counting the occasional compaction).
     pub fn cancel(&mut self, id: EventId) -> bool {
-        let Some(slot) = self.slots.get_mut(id.slot as usize) else {
-            return false;
-        };
-        if slot.seq != id.seq {
+        let s = id.slot as usize;
+        if self.generations.get(s) != Some(&id.generation) {
             return false;
         }
-        slot.seq = FREE;
-        slot.event = None;
-        self.free.push(id.slot);
-        self.live -= 1;
-        let dead = self.heap.len() - self.live;
+        self.release(id.slot);
+        let dead = self.entries - self.live;
         if dead > 1024 && dead > 2 * self.live {
             self.compact();
         }
         true
     }
 
-    /// Removes and returns the earliest live event. O(log n) amortised.
-    pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        while let Some(key) = self.heap.pop() {
-            let slot = &mut self.slots[key.slot as usize];
-            if slot.seq != key.seq {
-                continue;
-            }
-            slot.seq = FREE;
-            let event = slot.event.take().expect("a live slot holds its event");
-            self.free.push(key.slot);
-            self.live -= 1;
-            return Some((SimTime(key.time), event));
+    /// Makes bucket 0 non-empty, if any entry is pending: moves the lowest non-empty bucket
+    /// down around its minimum. Returns false when no entry is pending.
+    #[inline]
+    fn fill_front(&mut self) -> bool {
+        if self.head < self.buckets[0].len() {
+            return true;
         }
-        None
+        self.buckets[0].clear();
+        self.head = 0;
+        self.occupied &= !1;
+        if self.occupied == 0 {
+            return false;
+        }
+        let b = self.occupied.trailing_zeros() as usize;
+        let mut moving = std::mem::take(&mut self.buckets[b]);
+        self.occupied &= !(1 << b);
+        self.last = moving
+            .iter()
+            .map(|e| e.time)
+            .min()
+            .expect("an occupied bucket holds entries");
+        // Entries keep their relative order on the way down, so equal times stay FIFO.
+        for e in moving.drain(..) {
+            self.put(e);
+        }
+        self.buckets[b] = moving;
+        true
     }
 
-    /// The time of the earliest live event, discarding cancelled keys on the way.
-    pub fn peek_time(&mut self) -> Option<SimTime> {
-        while let Some(key) = self.heap.peek() {
-            if self.slots[key.slot as usize].seq == key.seq {
-                return Some(SimTime(key.time));
+    /// Removes and returns the earliest live event. O(1) amortised for events within a
+    /// bounded horizon (each entry moves down at most once per bit of its distance).
+    #[inline]
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        loop {
+            if !self.fill_front() {
+                return None;
             }
-            self.heap.pop();
+            let entry = self.buckets[0][self.head];
+            self.head += 1;
+            self.entries -= 1;
+            if self.generations[entry.slot as usize] != entry.generation {
+                continue;
+            }
+            self.release(entry.slot);
+            return Some((SimTime(entry.time), entry.event));
+        }
+    }
+
+    /// The time of the earliest live event, without moving the reference time.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        let live = |e: &&Entry<E>| self.generations[e.slot as usize] == e.generation;
+        if let Some(e) = self.buckets[0][self.head..].iter().find(live) {
+            return Some(SimTime(e.time));
+        }
+        let mut occupied = self.occupied & !1;
+        while occupied != 0 {
+            let b = occupied.trailing_zeros() as usize;
+            if let Some(t) = self.buckets[b].iter().filter(live).map(|e| e.time).min() {
+                return Some(SimTime(t));
+            }
+            occupied &= !(1 << b);
         }
         None
     }
@@ -176,27 +243,41 @@ impl<E> EventQueue<E> {
         self.live == 0
     }
 
-    /// Total events ever scheduled, the sequence number the next one will get.
+    /// Total events ever scheduled.
     pub fn scheduled_total(&self) -> u64 {
-        self.next_seq
+        self.scheduled
     }
 
-    /// Drops every pending event; sequence numbers keep counting.
+    /// Drops every pending event.
     pub fn clear(&mut self) {
-        self.heap.clear();
-        self.slots.clear();
+        for b in &mut self.buckets {
+            b.clear();
+        }
+        self.head = 0;
+        self.occupied = 0;
+        self.generations.clear();
         self.free.clear();
         self.live = 0;
+        self.entries = 0;
     }
 
+    /// Drops the entries of cancelled events, keeping the order of the rest.
     fn compact(&mut self) {
-        let slots = &self.slots;
-        let keys: Vec<Key> = std::mem::take(&mut self.heap)
-            .into_vec()
-            .into_iter()
-            .filter(|k| slots[k.slot as usize].seq == k.seq)
-            .collect();
-        self.heap = BinaryHeap::from(keys);
+        let generations = &self.generations;
+        let live = |e: &Entry<E>| generations[e.slot as usize] == e.generation;
+        let head = self.head;
+        self.buckets[0].drain(..head);
+        self.head = 0;
+        for b in &mut self.buckets {
+            b.retain(live);
+        }
+        self.entries = self.buckets.iter().map(Vec::len).sum();
+        self.occupied = 0;
+        for (i, b) in self.buckets.iter().enumerate() {
+            if !b.is_empty() {
+                self.occupied |= 1 << i;
+            }
+        }
     }
 }
 
@@ -254,6 +335,7 @@ mod tests {
         assert_eq!(q.pop(), Some((SimTime(5), 1)));
         let new = q.schedule(SimTime(6), 2);
         assert_eq!(old.slot, new.slot, "the slot is reused");
+        assert_ne!(old.generation, new.generation);
         assert!(!q.cancel(old));
         assert_eq!(q.pop(), Some((SimTime(6), 2)));
     }
@@ -267,8 +349,72 @@ mod tests {
             timer = q.schedule(SimTime(1_000_000 + i), i);
         }
         assert_eq!(q.len(), 1);
-        assert!(q.heap.len() <= 3 * 1024, "heap holds {} keys", q.heap.len());
+        assert!(
+            q.entries <= 3 * 1024,
+            "the queue holds {} entries",
+            q.entries
+        );
         assert_eq!(q.pop(), Some((SimTime(1_099_999), 99_999)));
+    }
+
+    #[test]
+    fn matches_a_sorted_reference_under_random_schedules_and_cancels() {
+        // A reference ordered by (time, insertion sequence) with the same operations:
+        // schedules at now + a random delay (often 0, so ties are common), cancels of
+        // random pending events, pops. Every pop must agree.
+        use std::collections::BTreeMap;
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut rand = move |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        let mut q = EventQueue::new();
+        let mut reference: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+        let mut handles: Vec<(EventId, (u64, u64))> = Vec::new();
+        let mut now = 0u64;
+        for step in 0..200_000u64 {
+            match rand(10) {
+                0..=4 => {
+                    let delay = match rand(4) {
+                        0 => 0,
+                        1 => rand(8),
+                        2 => rand(1 << 20),
+                        _ => rand(1 << 40),
+                    };
+                    let id = q.schedule(SimTime(now + delay), step);
+                    reference.insert((now + delay, step), step);
+                    handles.push((id, (now + delay, step)));
+                }
+                5 if !handles.is_empty() => {
+                    let (id, key) = handles.swap_remove(rand(handles.len() as u64) as usize);
+                    assert_eq!(q.cancel(id), reference.remove(&key).is_some());
+                }
+                _ => {
+                    let expected = reference.pop_first();
+                    let got = q.pop();
+                    assert_eq!(
+                        got.map(|(t, e)| (t.0, e)),
+                        expected.map(|((t, _), e)| (t, e)),
+                        "step {step}"
+                    );
+                    if let Some(((t, _), _)) = expected {
+                        now = t;
+                    }
+                    assert_eq!(q.len(), reference.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    #[should_panic(expected = "before the current time")]
+    fn scheduling_into_the_past_is_refused() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(10), ());
+        q.pop();
+        q.schedule(SimTime(9), ());
     }
 
     #[test]

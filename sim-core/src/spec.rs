@@ -31,6 +31,18 @@ pub struct ClusterSpec {
     pub queue_capacity: u32,
     /// Service demand of a request, drawn when the request is created.
     pub service: Dist,
+    /// Each server's key cache; `None` serves every request at its plain demand.
+    pub cache: Option<CacheSpec>,
+}
+
+/// A per-server cache of recently served keys: a request whose key is not cached takes
+/// `miss_penalty` longer, and its key then enters the cache.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheSpec {
+    /// Keys each server holds.
+    pub size: u32,
+    /// Added to the demand of a request whose key is not cached.
+    pub miss_penalty: SimDuration,
 }
 
 #[derive(Clone, Debug)]
@@ -171,7 +183,7 @@ pub enum ScriptedKind {
 pub const SCRIPTED_KINDS: [&str; 6] = ["crash", "partition", "slow", "loss", "delay", "load-spike"];
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 4] = ["servers", "workers", "queue_capacity", "service"];
+const CLUSTER_KEYS: [&str; 5] = ["servers", "workers", "queue_capacity", "service", "cache"];
 const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
 const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
@@ -238,12 +250,27 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         "a non-negative integer",
     )?;
     let service = Dist::req(sec, "service")?;
+    let cache = match sec.table("cache")? {
+        None => None,
+        Some(c) => {
+            let size = c.checked(
+                "size",
+                None,
+                |s: &u32| *s >= 1,
+                "a number of keys of at least 1, like 1000",
+            )?;
+            let miss_penalty = c.req("miss_penalty")?;
+            c.finish_known(&["size", "miss_penalty"])?;
+            Some(CacheSpec { size, miss_penalty })
+        }
+    };
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
         workers,
         queue_capacity,
         service,
+        cache,
     })
 }
 

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// Where failure detection runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Placement {
+pub enum DetectorPlacement {
     /// At the health monitor, which alone receives heartbeats (or probes); its verdicts
     /// reach the clients' shared view `propagation` after it makes them.
     Monitor { propagation: SimDuration },
@@ -22,9 +22,9 @@ pub enum Placement {
     Clients,
 }
 
-impl Default for Placement {
+impl Default for DetectorPlacement {
     fn default() -> Self {
-        Placement::Monitor {
+        DetectorPlacement::Monitor {
             propagation: SimDuration::ZERO,
         }
     }
@@ -41,8 +41,8 @@ pub trait DetectorSpec: Send + Sync + fmt::Debug {
     /// The spec as config text, for listings and run tables.
     fn describe(&self) -> String;
     /// Where detection runs.
-    fn placement(&self) -> Placement {
-        Placement::default()
+    fn placement(&self) -> DetectorPlacement {
+        DetectorPlacement::default()
     }
 }
 
@@ -103,6 +103,9 @@ pub struct ClusterView {
     pub outstanding: Vec<u32>,
     /// The current primary of each key range (empty without primary/backup failover).
     primary: Vec<Option<u32>>,
+    /// Bumped on every change of a viewer's suspicions, so routers can rebuild cached
+    /// placements.
+    versions: Vec<u64>,
 }
 
 impl ClusterView {
@@ -121,7 +124,14 @@ impl ClusterView {
             viewer: 0,
             outstanding: vec![0; servers as usize],
             primary: Vec::new(),
+            versions: vec![0; viewers],
         }
+    }
+
+    /// How many times the current viewer's suspicions have changed since the start:
+    /// equal versions mean equal suspected sets.
+    pub fn version(&self) -> u64 {
+        self.versions[self.viewer]
     }
 
     pub fn servers(&self) -> u32 {
@@ -164,6 +174,7 @@ impl ClusterView {
             return false;
         }
         *slot = suspected;
+        self.versions[v] += 1;
         let alive = &mut self.alive[v];
         match alive.binary_search(&server) {
             Ok(i) if suspected => {
@@ -238,6 +249,8 @@ pub struct RouteInput {
     pub attempt: u32,
     /// The server of the previous attempt, which failover should avoid.
     pub previous: Option<u32>,
+    /// When the attempt is sent.
+    pub now: SimTime,
 }
 
 /// Builds a router for a client.
@@ -261,8 +274,16 @@ pub trait Router: Send {
     /// The server for this attempt, or `None` when no server is acceptable (the request
     /// then fails at once as unavailable).
     fn route(&mut self, input: &RouteInput, view: &ClusterView, rng: &mut SimRng) -> Option<u32>;
-    /// Feedback: an attempt on `server` ended after `latency`, successfully or not.
-    fn on_reply(&mut self, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Feedback: an attempt on `server` ended at `now` after `latency`, successfully or
+    /// not (a rejection, or an attempt abandoned when its request's deadline passed).
+    fn on_reply(&mut self, _now: SimTime, _server: u32, _latency: SimDuration, _ok: bool) {}
+    /// Where the first attempt of `key` goes under `view` with no load anywhere, for
+    /// routers that place by key; `None` for the others. Draws no randomness. The model
+    /// evaluates it over a sample of keys at each change of the view to measure how many
+    /// keys a membership change remaps.
+    fn key_owner(&mut self, _key: u32, _view: &ClusterView) -> Option<u32> {
+        None
+    }
 }
 
 /// Builds a client's retry policy.
@@ -331,5 +352,10 @@ mod tests {
         assert!(v.set_suspected(2, false));
         assert_eq!(v.alive(), &[1, 2, 3]);
         assert!(v.is_suspected(0));
+        assert_eq!(
+            v.version(),
+            3,
+            "three changes, the repeated one not counted"
+        );
     }
 }

@@ -2,7 +2,7 @@
 
 use crate::{detect, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
-use sim_core::strategy::{DetectorSpec, Placement, RetrySpec, RouterSpec, StrategySet};
+use sim_core::strategy::{DetectorPlacement, DetectorSpec, RetrySpec, RouterSpec, StrategySet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -94,6 +94,16 @@ pub const KINDS: &[Kind] = &[
     detect::swim::KIND,
     route::round_robin::KIND,
     route::random::KIND,
+    route::least_outstanding::KIND,
+    route::power_of_d::KIND,
+    route::peak_ewma::KIND,
+    route::error_rate::KIND,
+    route::modulo::KIND,
+    route::consistent_hash::KIND,
+    route::rendezvous::KIND,
+    route::jump_hash::KIND,
+    route::maglev::KIND,
+    route::bounded_load::KIND,
     route::primary_backup::KIND,
     retry::none::KIND,
 ];
@@ -188,7 +198,7 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     };
     let detector = build_detector(&family_section(0)?)?;
     let routing = build_router(&family_section(1)?)?;
-    if detector.placement() == Placement::Clients && routing.failover_plan(1, 1).is_some() {
+    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
         let routing_sec = family_section(1)?;
         return Err(routing_sec.error(
             "kind",

@@ -293,6 +293,7 @@ impl Clients {
             key: req.key,
             attempt: u32::from(req.attempt),
             previous: req.previous,
+            now: ctx.now(),
         };
         view.set_viewer(req.client);
         match client.router.route(&input, view, &mut client.routing) {
@@ -332,7 +333,7 @@ impl Clients {
                 let client = &mut self.clients[req.client as usize];
                 client
                     .router
-                    .on_reply(server, now.since(sent), status == Status::Ok);
+                    .on_reply(now, server, now.since(sent), status == Status::Ok);
             }
             _ => return, // an answer to an attempt already abandoned
         }
@@ -399,8 +400,13 @@ impl Clients {
         if let Some(t) = req.retry_timer {
             ctx.cancel(t);
         }
-        if let Some((s, _)) = req.in_flight {
+        if let Some((s, sent)) = req.in_flight {
             view.outstanding[s as usize] -= 1;
+            // The router learns that the abandoned attempt failed.
+            let now = ctx.now();
+            self.clients[req.client as usize]
+                .router
+                .on_reply(now, s, now.since(sent), false);
         }
         if req.counted {
             let latency = ctx.now().since(req.created);

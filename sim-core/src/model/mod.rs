@@ -9,12 +9,14 @@
 //! The run issues requests during `[0, duration)` and then continues until every request
 //! has reached its outcome, at most `workload.timeout` later.
 
+pub mod cache;
 pub mod client;
 pub mod ctx;
 pub mod failover;
 pub mod faults;
 pub mod monitor;
 pub mod network;
+pub mod placement;
 pub mod server;
 
 use crate::events::{Event, Msg, Node};
@@ -23,7 +25,7 @@ use crate::queue::EventQueue;
 use crate::report::{RunReport, RunResult};
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::{Scenario, ScriptedKind};
-use crate::strategy::{ClusterView, Placement, StrategySet};
+use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::Trace;
 use client::Clients;
@@ -32,6 +34,7 @@ use failover::Failover;
 use faults::Faults;
 use monitor::Watcher;
 use network::Network;
+use placement::Placement;
 use server::{DownCause, HeartbeatReceivers, Servers};
 
 pub struct Simulation<'t> {
@@ -46,10 +49,11 @@ pub struct Simulation<'t> {
     servers: Servers,
     /// Failure detection: the monitor alone, or one watcher per client.
     watchers: Vec<Watcher>,
-    placement: Placement,
+    detector_placement: DetectorPlacement,
     faults: Faults,
     arrivals_ended: bool,
     duration: SimDuration,
+    placement: Placement,
 }
 
 impl<'t> Simulation<'t> {
@@ -59,10 +63,10 @@ impl<'t> Simulation<'t> {
         let servers = scenario.cluster.servers;
         let clients = scenario.workload.arrivals.clients();
         let end = SimTime::ZERO + scenario.duration;
-        let placement = strategy.detector.placement();
+        let detector_placement = strategy.detector.placement();
         let mut metrics = Metrics::new(servers, scenario.warmup, scenario.duration);
-        let (view, watchers, receivers) = match placement {
-            Placement::Monitor { propagation } => {
+        let (view, watchers, receivers) = match detector_placement {
+            DetectorPlacement::Monitor { propagation } => {
                 let failover = strategy
                     .routing
                     .failover_plan(servers, scenario.workload.keys.count)
@@ -80,7 +84,7 @@ impl<'t> Simulation<'t> {
                     HeartbeatReceivers::Monitor,
                 )
             }
-            Placement::Clients => {
+            DetectorPlacement::Clients => {
                 metrics.set_observers(clients);
                 let watchers = (0..clients)
                     .map(|c| {
@@ -117,10 +121,11 @@ impl<'t> Simulation<'t> {
             ),
             servers: Servers::new(&scenario.cluster, heartbeat).with_heartbeat_receivers(receivers),
             watchers,
-            placement,
+            detector_placement,
             faults: Faults::new(&scenario.faults, servers, &rngs),
             arrivals_ended: false,
             duration: scenario.duration,
+            placement: Placement::new(strategy, servers, scenario.workload.keys.count),
         }
         .started(&rngs)
     }
@@ -159,6 +164,12 @@ impl<'t> Simulation<'t> {
             self.events += 1;
             self.trace.record(time, &event);
             self.dispatch(event);
+            // Key placement follows the shared view, or client 0's with detection in the
+            // clients.
+            self.view.set_viewer(0);
+            if let Some(remapped) = self.placement.on_event(&self.view) {
+                self.metrics.view_changed(time, remapped);
+            }
             if self.arrivals_ended && self.clients.live_requests() == 0 {
                 break;
             }
@@ -186,14 +197,14 @@ impl<'t> Simulation<'t> {
                     (Node::Server(s), _) => self.servers.on_message(s, from, msg, &mut ctx),
                     (Node::Client(c), Msg::Heartbeat { .. } | Msg::ProbeAck { .. }) => {
                         if let Some(w) = self.watchers.get_mut(c as usize)
-                            && self.placement == Placement::Clients
+                            && self.detector_placement == DetectorPlacement::Clients
                         {
                             w.on_message(msg, &mut ctx, view);
                         }
                     }
                     (Node::Client(_), _) => self.clients.on_message(msg, &mut ctx, view),
                     (Node::Monitor, _) => {
-                        if let Placement::Monitor { .. } = self.placement {
+                        if let DetectorPlacement::Monitor { .. } = self.detector_placement {
                             self.watchers[0].on_message(msg, &mut ctx, view);
                         }
                     }
@@ -323,6 +334,11 @@ impl<'t> Simulation<'t> {
             wrong_suspicion_fraction: m.wrong_suspicion_fraction(),
             messages_sent: m.messages_sent,
             messages_dropped: m.messages_dropped,
+            load_imbalance: m.load_imbalance(),
+            membership_changes: m.membership_changes,
+            keys_remapped_mean: m.keys_remapped_mean(),
+            cache_hit_ratio: m.cache_hit_ratio(),
+            cache_misses: m.cache_misses,
             mistake_rate_per_s: m.mistake_rate(),
             failovers: m.failovers,
             failbacks: m.failbacks,

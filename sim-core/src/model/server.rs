@@ -5,12 +5,15 @@
 //! request it holds, queued or in service, ignores messages until it recovers, and stops
 //! sending heartbeats; on recovery it sends one at once and then one per interval.
 //! A server is down while any cause holds it down: its random crash process or any
-//! active scripted crash. Heartbeats go to the monitor or, with detection in the
-//! clients, to every client; a zero interval means none (the detector probes instead).
-//! An up server answers a detector's probe with an ack, pings a target when asked to
-//! relay an indirect probe, and forwards the target's ack to the prober.
+//! active scripted crash. With a key cache, a request whose key the server does not hold
+//! is served `miss_penalty` longer (before the slow factor applies); a crash empties the
+//! cache. Heartbeats go to the monitor or, with detection in the clients, to every
+//! client; a zero interval means none (the detector probes instead). An up server
+//! answers a detector's probe with an ack, pings a target when asked to relay an
+//! indirect probe, and forwards the target's ack to the prober.
 
 use crate::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::cache::KeyCache;
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory};
@@ -42,6 +45,7 @@ struct Server {
     idle: Vec<u32>,
     queue: VecDeque<Job>,
     heartbeat: Option<EventId>,
+    cache: Option<KeyCache>,
 }
 
 impl Server {
@@ -70,6 +74,7 @@ pub struct Servers {
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
     heartbeat_receivers: HeartbeatReceivers,
+    miss_penalty: SimDuration,
 }
 
 impl Servers {
@@ -85,11 +90,16 @@ impl Servers {
                     idle: (0..workers as u32).rev().collect(),
                     queue: VecDeque::new(),
                     heartbeat: None,
+                    cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
                 })
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
             heartbeat_interval,
             heartbeat_receivers: HeartbeatReceivers::Monitor,
+            miss_penalty: spec
+                .cache
+                .as_ref()
+                .map_or(SimDuration::ZERO, |c| c.miss_penalty),
         }
     }
 
@@ -150,6 +160,8 @@ impl Servers {
         if !s.up() {
             return;
         }
+        let now = ctx.now();
+        ctx.metrics().attempt_arrived(server, now);
         let job = Job {
             req,
             client,
@@ -158,7 +170,7 @@ impl Servers {
             demand,
         };
         if let Some(worker) = s.idle.pop() {
-            Self::begin(s, server, worker, job, ctx);
+            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
@@ -222,11 +234,27 @@ impl Servers {
         }
     }
 
-    fn begin(s: &mut Server, server: u32, worker: u32, job: Job, ctx: &mut Ctx) {
+    fn begin(
+        s: &mut Server,
+        server: u32,
+        worker: u32,
+        job: Job,
+        miss_penalty: SimDuration,
+        ctx: &mut Ctx,
+    ) {
+        let mut demand = job.demand;
+        if let Some(cache) = &mut s.cache {
+            let hit = cache.access(job.key);
+            if !hit {
+                demand += miss_penalty;
+            }
+            let now = ctx.now();
+            ctx.metrics().cache_lookup(hit, now);
+        }
         let service = if s.slow_factor == 1.0 {
-            job.demand
+            demand
         } else {
-            job.demand.mul_f64(s.slow_factor)
+            demand.mul_f64(s.slow_factor)
         };
         let done = ctx.after(service, Event::ServiceDone { server, worker });
         s.workers[worker as usize] = Some(Worker { job, done });
@@ -248,7 +276,7 @@ impl Servers {
             },
         );
         match s.queue.pop_front() {
-            Some(next) => Self::begin(s, server, worker, next, ctx),
+            Some(next) => Self::begin(s, server, worker, next, self.miss_penalty, ctx),
             None => s.idle.push(worker),
         }
     }
@@ -299,6 +327,9 @@ impl Servers {
             }
         }
         s.idle.sort_unstable_by(|a, b| b.cmp(a));
+        if let Some(cache) = &mut s.cache {
+            cache.clear();
+        }
         if let Some(hb) = s.heartbeat.take() {
             ctx.cancel(hb);
         }

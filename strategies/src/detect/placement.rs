@@ -7,7 +7,7 @@ use crate::registry::Param;
 use sim_core::SimDuration;
 use sim_core::conf::{ConfigError, Section};
 use sim_core::rng::SimRng;
-use sim_core::strategy::{Detector, DetectorSpec, Placement};
+use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec};
 use std::sync::Arc;
 
 /// The placement keys, listed with every detector kind.
@@ -27,7 +27,7 @@ pub fn params() -> Vec<Param> {
 }
 
 /// Reads `placement` and `propagation` from a detector table.
-pub fn read(sec: &Section) -> Result<Placement, ConfigError> {
+pub fn read(sec: &Section) -> Result<DetectorPlacement, ConfigError> {
     match sec
         .choice("placement", Some("monitor"), &["monitor", "client"])?
         .as_str()
@@ -39,9 +39,9 @@ pub fn read(sec: &Section) -> Result<Placement, ConfigError> {
                     "`propagation` applies to placement = \"monitor\"; a client's own verdicts reach its view at once",
                 ));
             }
-            Ok(Placement::Clients)
+            Ok(DetectorPlacement::Clients)
         }
-        _ => Ok(Placement::Monitor {
+        _ => Ok(DetectorPlacement::Monitor {
             propagation: sec.or("propagation", SimDuration::ZERO)?,
         }),
     }
@@ -51,7 +51,7 @@ pub fn read(sec: &Section) -> Result<Placement, ConfigError> {
 #[derive(Debug)]
 pub struct Placed {
     pub inner: Arc<dyn DetectorSpec>,
-    pub placement: Placement,
+    pub placement: DetectorPlacement,
 }
 
 impl DetectorSpec for Placed {
@@ -66,11 +66,11 @@ impl DetectorSpec for Placed {
     fn describe(&self) -> String {
         let inner = self.inner.describe();
         let extra = match self.placement {
-            Placement::Clients => ", placement = \"client\"".to_string(),
-            Placement::Monitor { propagation } if !propagation.is_zero() => {
+            DetectorPlacement::Clients => ", placement = \"client\"".to_string(),
+            DetectorPlacement::Monitor { propagation } if !propagation.is_zero() => {
                 format!(", propagation = \"{propagation}\"")
             }
-            Placement::Monitor { .. } => return inner,
+            DetectorPlacement::Monitor { .. } => return inner,
         };
         match inner.strip_suffix(" }") {
             Some(head) => format!("{head}{extra} }}"),
@@ -78,7 +78,7 @@ impl DetectorSpec for Placed {
         }
     }
 
-    fn placement(&self) -> Placement {
+    fn placement(&self) -> DetectorPlacement {
         self.placement
     }
 }
@@ -88,7 +88,7 @@ mod tests {
     use super::*;
     use sim_core::conf::{Source, Table, s};
 
-    fn read_table(entries: &[(&str, &str)]) -> Result<Placement, ConfigError> {
+    fn read_table(entries: &[(&str, &str)]) -> Result<DetectorPlacement, ConfigError> {
         let t: Table = entries.iter().map(|(k, v)| (k.to_string(), s(v))).collect();
         let src = Source::inline();
         read(&Section::new(&t, "detector", None, &src))
@@ -96,16 +96,16 @@ mod tests {
 
     #[test]
     fn monitor_is_the_default_and_propagation_belongs_to_it() {
-        assert_eq!(read_table(&[]).unwrap(), Placement::default());
+        assert_eq!(read_table(&[]).unwrap(), DetectorPlacement::default());
         assert_eq!(
             read_table(&[("propagation", "50ms")]).unwrap(),
-            Placement::Monitor {
+            DetectorPlacement::Monitor {
                 propagation: SimDuration::from_millis(50)
             }
         );
         assert_eq!(
             read_table(&[("placement", "client")]).unwrap(),
-            Placement::Clients
+            DetectorPlacement::Clients
         );
         let e = read_table(&[("placement", "client"), ("propagation", "5ms")]).unwrap_err();
         assert!(e.message.contains("placement = \"monitor\""), "{e}");

@@ -189,6 +189,7 @@ mod tests {
             key,
             attempt: 1,
             previous: None,
+            now: sim_core::SimTime::ZERO,
         };
         // Key 350 is in range 3 (keys 300..400), on server 3.
         assert_eq!(router.route(&input(350), &view, &mut rng), Some(3));

@@ -60,6 +60,7 @@ mod tests {
             key: 0,
             attempt: 1,
             previous: None,
+            now: sim_core::SimTime::ZERO,
         };
         let m = 40_000;
         let mut counts = [0u32; 5];

@@ -64,6 +64,7 @@ mod tests {
             key: 0,
             attempt: 1,
             previous: None,
+            now: sim_core::SimTime::ZERO,
         };
         let picks: Vec<u32> = (0..6)
             .map(|_| r.route(&input, &view, &mut rng).unwrap())

@@ -1,0 +1,75 @@
+//! Membership changes and the keys they remap: after every event that changes the
+//! clients' view, the fraction of a fixed sample of keys whose owner changed.
+//!
+//! The sample is every key when there are at most [`SAMPLE`] keys, else [`SAMPLE`] keys
+//! spread evenly over the key space (key `i * count / SAMPLE`). Owners come from
+//! [`Router::key_owner`] of a router built from the strategy for this purpose alone, so
+//! the clients' routers and their random streams are untouched. Several servers changing
+//! in one event count as one change; routers that do not place by key measure nothing.
+
+use crate::strategy::{ClusterView, Router, StrategySet};
+
+/// Keys evaluated at each change, at most.
+pub const SAMPLE: u32 = 4096;
+
+pub struct Placement {
+    version: u64,
+    keyed: Option<Keyed>,
+}
+
+struct Keyed {
+    router: Box<dyn Router>,
+    keys: Vec<u32>,
+    owners: Vec<Option<u32>>,
+}
+
+impl Placement {
+    pub fn new(strategy: &StrategySet, servers: u32, keys: u32) -> Self {
+        let view = ClusterView::new(servers);
+        let mut router = strategy.routing.build(servers, keys);
+        let keyed = router.key_owner(0, &view).is_some().then(|| {
+            let sample: Vec<u32> = if keys <= SAMPLE {
+                (0..keys).collect()
+            } else {
+                (0..SAMPLE)
+                    .map(|i| (u64::from(i) * u64::from(keys) / u64::from(SAMPLE)) as u32)
+                    .collect()
+            };
+            let owners = sample.iter().map(|&k| router.key_owner(k, &view)).collect();
+            Keyed {
+                router,
+                keys: sample,
+                owners,
+            }
+        });
+        Placement {
+            version: view.version(),
+            keyed,
+        }
+    }
+
+    /// Called after each event. When the view changed since the last call, returns the
+    /// fraction of sampled keys that changed owner (`None` inside for routers that do not
+    /// place by key); when it did not, returns `None`.
+    pub fn on_event(&mut self, view: &ClusterView) -> Option<Option<f64>> {
+        if view.version() == self.version {
+            return None;
+        }
+        self.version = view.version();
+        Some(self.keyed.as_mut().map(|k| k.remap(view)))
+    }
+}
+
+impl Keyed {
+    fn remap(&mut self, view: &ClusterView) -> f64 {
+        let mut moved = 0u32;
+        for (key, owner) in self.keys.iter().zip(self.owners.iter_mut()) {
+            let now = self.router.key_owner(*key, view);
+            if now != *owner {
+                moved += 1;
+                *owner = now;
+            }
+        }
+        f64::from(moved) / self.keys.len() as f64
+    }
+}
