@@ -295,6 +295,7 @@ impl Clients {
             previous: req.previous,
             now: ctx.now(),
         };
+        view.set_viewer(req.client);
         match client.router.route(&input, view, &mut client.routing) {
             Some(server) => {
                 view.outstanding[server as usize] += 1;
@@ -411,6 +412,8 @@ impl Clients {
             let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempt));
+            ctx.metrics()
+                .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
         }
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
