@@ -270,6 +270,13 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
 pub fn strategies_listing() -> String {
     use strategies::{Family, KINDS};
     let mut out = String::new();
+    let width = KINDS
+        .iter()
+        .flat_map(|k| (k.params)())
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     for family in Family::ALL {
         out.push_str(&format!(
             "[{}]  (default kind: {})\n",
@@ -281,7 +288,7 @@ pub fn strategies_listing() -> String {
             for p in (kind.params)() {
                 let default = p.default.clone().unwrap_or_else(|| "required".into());
                 out.push_str(&format!(
-                    "      {:<18} {:<12} {}\n",
+                    "      {:<width$} {:<12} {}\n",
                     p.name, default, p.help
                 ));
             }

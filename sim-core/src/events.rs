@@ -82,6 +82,15 @@ pub enum Msg {
     },
     /// A server's periodic sign of life.
     Heartbeat { server: u32 },
+    /// A failure detector's ping of server `target`, sent by the probing node itself or,
+    /// for an indirect probe, by a relay server; `origin` is the node whose detector
+    /// probes.
+    Probe { target: u32, seq: u32, origin: Node },
+    /// A probing node asks a relay server to ping `target` on its behalf.
+    ProbeRequest { target: u32, seq: u32 },
+    /// `target`'s answer to a ping, sent back to the pinger; a relay forwards it on to
+    /// `origin`.
+    ProbeAck { target: u32, seq: u32, origin: Node },
 }
 
 /// Everything that can happen in a run.
@@ -141,6 +150,23 @@ pub enum Event {
     },
     /// No more requests are issued after this instant.
     ArrivalsEnd,
+    /// A client's own failure detector: its earliest suspicion deadline may have passed.
+    ClientCheck {
+        client: u32,
+    },
+    /// An active failure detector (one that probes) asked its node to wake it.
+    DetectorTick {
+        node: Node,
+    },
+    /// A change of primary the monitor decided for key range `range` is due.
+    Promote {
+        range: u32,
+    },
+    /// The monitor's choice of primary for key range `range` reaches the clients.
+    PrimaryUpdate {
+        range: u32,
+        primary: Option<u32>,
+    },
     /// An attempt of a request got no answer within the retry policy's attempt timeout.
     AttemptTimeout {
         req: ReqId,
@@ -169,13 +195,16 @@ impl Event {
             | Event::HeartbeatTick { server }
             | Event::Crash { server }
             | Event::Recover { server } => Some(Node::Server(server)),
-            Event::MonitorCheck => Some(Node::Monitor),
+            Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
+            Event::ClientCheck { client } => Some(Node::Client(client)),
+            Event::DetectorTick { node } => Some(node),
             Event::Deadline { .. }
             | Event::RetryDue { .. }
             | Event::ViewUpdate { .. }
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
             | Event::ArrivalsEnd
+            | Event::PrimaryUpdate { .. }
             | Event::AttemptTimeout { .. }
             | Event::HedgeDue { .. } => None,
         }
@@ -216,6 +245,19 @@ impl Event {
                         status as u64,
                     ]),
                     Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
+                    Msg::Probe {
+                        target,
+                        seq,
+                        origin,
+                    } => h.words(&[10, u64::from(target), u64::from(seq), origin.code()]),
+                    Msg::ProbeRequest { target, seq } => {
+                        h.words(&[11, u64::from(target), u64::from(seq)])
+                    }
+                    Msg::ProbeAck {
+                        target,
+                        seq,
+                        origin,
+                    } => h.words(&[12, u64::from(target), u64::from(seq), origin.code()]),
                 }
             }
             Event::ServiceDone { server, worker } => {
@@ -233,6 +275,12 @@ impl Event {
             Event::FaultStart { fault } => h.words(&[12, u64::from(fault)]),
             Event::FaultEnd { fault } => h.words(&[13, u64::from(fault)]),
             Event::ArrivalsEnd => h.words(&[14]),
+            Event::ClientCheck { client } => h.words(&[20, u64::from(client)]),
+            Event::DetectorTick { node } => h.words(&[21, node.code()]),
+            Event::Promote { range } => h.words(&[22, u64::from(range)]),
+            Event::PrimaryUpdate { range, primary } => {
+                h.words(&[23, u64::from(range), primary.map_or(u64::MAX, u64::from)])
+            }
             // Retry-family events number from 31, apart from other families' additions.
             Event::AttemptTimeout { req, attempt } => h.words(&[31, req.0, u64::from(attempt)]),
             Event::HedgeDue { req } => h.words(&[32, req.0]),
@@ -279,6 +327,28 @@ impl fmt::Display for Event {
                 Msg::Heartbeat { server } => {
                     write!(f, "recv heartbeat server={server} from={from}")
                 }
+                Msg::Probe {
+                    target,
+                    seq,
+                    origin,
+                } => write!(
+                    f,
+                    "recv probe target={target} seq={seq} origin={origin} from={from}"
+                ),
+                Msg::ProbeRequest { target, seq } => {
+                    write!(
+                        f,
+                        "recv probe-request target={target} seq={seq} from={from}"
+                    )
+                }
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
+                } => write!(
+                    f,
+                    "recv probe-ack target={target} seq={seq} origin={origin} from={from}"
+                ),
             },
             Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
             Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
@@ -297,6 +367,13 @@ impl fmt::Display for Event {
             Event::FaultStart { fault } => write!(f, "fault-start fault={fault}"),
             Event::FaultEnd { fault } => write!(f, "fault-end fault={fault}"),
             Event::ArrivalsEnd => write!(f, "arrivals-end"),
+            Event::ClientCheck { .. } => write!(f, "check"),
+            Event::DetectorTick { .. } => write!(f, "detector-tick"),
+            Event::Promote { range } => write!(f, "promote range={range}"),
+            Event::PrimaryUpdate { range, primary } => match primary {
+                Some(p) => write!(f, "primary-update range={range} primary=server-{p}"),
+                None => write!(f, "primary-update range={range} primary=none"),
+            },
             Event::AttemptTimeout { req, attempt } => {
                 write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
             }

@@ -122,7 +122,34 @@ pub struct ScriptedFault {
     /// How long it lasts; `None` lasts to the end of the run.
     pub length: Option<SimDuration>,
     pub target: Target,
+    /// Which links of the target servers a partition, loss or delay fault acts on.
+    pub peer: Peer,
     pub kind: ScriptedKind,
+}
+
+/// The far end of the links a partition, loss or delay fault acts on: every node, or
+/// only the monitor, only clients, or only other servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Peer {
+    #[default]
+    All,
+    Monitor,
+    Clients,
+    Servers,
+}
+
+impl Peer {
+    /// Names accepted by `faults.scripted[].peer`.
+    pub const NAMES: [&'static str; 4] = ["all", "monitor", "clients", "servers"];
+
+    fn from_name(name: &str) -> Peer {
+        match name {
+            "monitor" => Peer::Monitor,
+            "clients" => Peer::Clients,
+            "servers" => Peer::Servers,
+            _ => Peer::All,
+        }
+    }
 }
 
 /// Which servers a scripted fault hits.
@@ -145,7 +172,8 @@ impl Target {
 pub enum ScriptedKind {
     /// The servers crash, losing what they hold, and recover when the fault ends.
     Crash,
-    /// The servers are cut off from clients, the monitor and servers outside the set.
+    /// The servers are cut off from clients, the monitor and servers outside the set (or
+    /// only from the nodes `peer` names).
     Partition,
     /// Service on the servers takes `factor` times longer.
     Slow { factor: f64 },
@@ -156,9 +184,9 @@ pub enum ScriptedKind {
     Delay { extra: SimDuration },
     /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
     LoadSpike { factor: f64 },
-    /// The servers stay up and keep sending heartbeats, but answer every request at once
-    /// with an error, and the requests they hold when the fault starts too: a broken
-    /// server that heartbeat failure detectors do not see.
+    /// The servers stay up, keep sending heartbeats and answering probes, but answer
+    /// every request at once with an error, and the requests they hold when the fault
+    /// starts too: a broken server that failure detectors do not see.
     Error,
 }
 
@@ -362,6 +390,13 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
     }
     let kind_name = f.choice("kind", None, &SCRIPTED_KINDS)?;
     let target = read_target(f, servers)?;
+    let peer = Peer::from_name(&f.choice("peer", Some("all"), &Peer::NAMES)?);
+    if peer != Peer::All && !matches!(kind_name.as_str(), "partition" | "loss" | "delay") {
+        return Err(f.error(
+            "peer",
+            format!("`peer` applies to partition, loss and delay faults, not to \"{kind_name}\""),
+        ));
+    }
     let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
         "crash" => (ScriptedKind::Crash, &[]),
         "partition" => (ScriptedKind::Partition, &[]),
@@ -391,13 +426,14 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
             &["factor"],
         ),
     };
-    let mut known = vec!["at", "for", "kind", "server", "servers"];
+    let mut known = vec!["at", "for", "kind", "server", "servers", "peer"];
     known.extend_from_slice(params);
     f.finish_known(&known)?;
     Ok(ScriptedFault {
         at,
         length,
         target,
+        peer,
         kind,
     })
 }

@@ -12,39 +12,101 @@ use crate::time::{SimDuration, SimTime};
 use std::fmt;
 use std::sync::Arc;
 
-/// Builds a failure detector for a run.
-pub trait DetectorSpec: Send + Sync + fmt::Debug {
-    /// How often each server sends a heartbeat.
-    fn heartbeat_interval(&self) -> SimDuration;
-    /// A fresh detector watching `servers` servers.
-    fn build(&self, servers: u32) -> Box<dyn Detector>;
-    /// The spec as config text, for listings and run tables.
-    fn describe(&self) -> String;
+/// Where failure detection runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DetectorPlacement {
+    /// At the health monitor, which alone receives heartbeats (or probes); its verdicts
+    /// reach the clients' shared view `propagation` after it makes them.
+    Monitor { propagation: SimDuration },
+    /// In every client: each runs its own detector on the heartbeats (or probes) it
+    /// receives, and routes by its own view.
+    Clients,
 }
 
-/// Decides when the monitor suspects a server, from the heartbeats it receives.
+impl Default for DetectorPlacement {
+    fn default() -> Self {
+        DetectorPlacement::Monitor {
+            propagation: SimDuration::ZERO,
+        }
+    }
+}
+
+/// Builds a failure detector for a run.
+pub trait DetectorSpec: Send + Sync + fmt::Debug {
+    /// How often each server sends a heartbeat, or `None` for a detector that probes the
+    /// servers instead of listening to them.
+    fn heartbeat_interval(&self) -> Option<SimDuration>;
+    /// A fresh detector for one detecting node (the monitor or a client) watching
+    /// `servers` servers; `rng` is that node's own detector stream.
+    fn build(&self, servers: u32, rng: SimRng) -> Box<dyn Detector>;
+    /// The spec as config text, for listings and run tables.
+    fn describe(&self) -> String;
+    /// Where detection runs.
+    fn placement(&self) -> DetectorPlacement {
+        DetectorPlacement::default()
+    }
+}
+
+/// A message an active detector asks its node to send.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Probe {
+    /// Ping `target`; a live target answers with an ack of `seq`.
+    Direct { target: u32, seq: u32 },
+    /// Ask server `relay` to ping `target` and forward its ack of `seq`.
+    Indirect { relay: u32, target: u32, seq: u32 },
+}
+
+/// Decides when its node suspects a server.
 ///
-/// Every detector here is a deadline detector: after each heartbeat it names the instant
-/// at which the server becomes suspected if no later heartbeat arrives first (for a
-/// fixed timeout, `now + timeout`; for phi accrual, the instant phi crosses its threshold).
+/// Every detector is a deadline detector: after each sign of life (a heartbeat, or an ack
+/// of a probe) it names the instant at which the server becomes suspected if no later
+/// sign of life arrives first (for a fixed timeout, `now + timeout`; for phi accrual, the
+/// instant phi crosses its threshold). A passive detector only listens to heartbeats. An
+/// active one (SWIM) also asks to be woken at [`next_tick`](Self::next_tick) and then
+/// names the probes its node sends; the acks come back through [`on_ack`](Self::on_ack).
 pub trait Detector: Send {
     /// A heartbeat from `server` arrived at `now`; returns the new suspicion deadline.
     fn on_heartbeat(&mut self, server: u32, now: SimTime) -> SimTime;
     /// The deadline of a server not yet heard from, at the start of the run.
     fn initial_deadline(&mut self, server: u32, now: SimTime) -> SimTime;
+    /// When the detector next wants [`on_tick`](Self::on_tick); `None` for a passive one.
+    fn next_tick(&self) -> Option<SimTime> {
+        None
+    }
+    /// The tick the detector asked for: appends the probes to send now to `out`.
+    /// `suspected[s]` is the node's current verdict on server `s`.
+    fn on_tick(&mut self, _now: SimTime, _suspected: &[bool], _out: &mut Vec<Probe>) {}
+    /// An ack of probe `seq` of `server` arrived (directly or through a relay); returns
+    /// the new suspicion deadline, or `None` when the ack is stale and changes nothing.
+    fn on_ack(&mut self, _server: u32, _seq: u32, _now: SimTime) -> Option<SimTime> {
+        None
+    }
 }
 
-/// What routing knows about the cluster: the monitor's suspicions as they reached the
-/// clients, and the requests each server has outstanding.
+/// What routing knows about the cluster: the failure detectors' suspicions as they
+/// reached the clients, the requests each server has outstanding and, with primary/backup
+/// failover, each key range's current primary.
+///
+/// With detection at the monitor all clients share one set of suspicions. With detection
+/// in the clients each client has its own: a client selects it with
+/// [`set_viewer`](Self::set_viewer) before routing, and the suspicion accessors then
+/// answer for that client.
 #[derive(Clone, Debug)]
 pub struct ClusterView {
+    servers: u32,
+    /// Suspicions of every viewer, viewer-major: viewer v's flag for server s is at
+    /// `v * servers + s`.
     suspected: Vec<bool>,
-    /// Unsuspected servers in index order, for O(1) uniform choice.
-    alive: Vec<u32>,
+    /// Unsuspected servers of every viewer, in index order, for O(1) uniform choice.
+    alive: Vec<Vec<u32>>,
+    viewer: usize,
     /// Attempts sent to each server and not yet answered or abandoned.
     pub outstanding: Vec<u32>,
-    /// Bumped on every change of suspicion, so routers can rebuild cached placements.
-    version: u64,
+    /// The current primary of each key range (empty without primary/backup failover).
+    primary: Vec<Option<u32>>,
+    /// Bumped on every change of a viewer's suspicions, so routers can rebuild cached
+    /// placements.
+    versions: Vec<u64>,
     /// The last mask applied by [`with_hidden`](Self::with_hidden).
     mask: Mask,
 }
@@ -52,10 +114,11 @@ pub struct ClusterView {
 /// Versions of masked views have this bit set; real changes never reach it.
 const MASKED_VERSION: u64 = 1 << 63;
 
-/// The last masked view: the real version it masked, the servers it hid (sorted), the
-/// version it was given, and a counter of masks for fresh versions.
+/// The last masked view: the viewer and real version it masked, the servers it hid
+/// (sorted), the version it was given, and a counter of masks for fresh versions.
 #[derive(Clone, Debug, Default)]
 struct Mask {
+    viewer: usize,
     real: u64,
     hidden: Vec<u32>,
     version: u64,
@@ -64,55 +127,86 @@ struct Mask {
 }
 
 impl ClusterView {
+    /// A view shared by every client.
     pub fn new(servers: u32) -> Self {
+        ClusterView::with_viewers(servers, 1)
+    }
+
+    /// A view holding `viewers` independent sets of suspicions (one per client).
+    pub fn with_viewers(servers: u32, viewers: u32) -> Self {
+        let viewers = viewers.max(1) as usize;
         ClusterView {
-            suspected: vec![false; servers as usize],
-            alive: (0..servers).collect(),
+            servers,
+            suspected: vec![false; servers as usize * viewers],
+            alive: vec![(0..servers).collect(); viewers],
+            viewer: 0,
             outstanding: vec![0; servers as usize],
-            version: 0,
+            primary: Vec::new(),
+            versions: vec![0; viewers],
             mask: Mask::default(),
         }
     }
 
-    /// How many times suspicion has changed since the start: equal versions mean equal
-    /// suspected sets.
+    /// How many times the current viewer's suspicions have changed since the start:
+    /// equal versions mean equal suspected sets.
     pub fn version(&self) -> u64 {
-        self.version
+        self.versions[self.viewer]
     }
 
     pub fn servers(&self) -> u32 {
-        self.suspected.len() as u32
+        self.servers
     }
 
+    /// Selects whose suspicions the accessors answer with: client `client`'s own when
+    /// every client has its own view, the shared ones otherwise.
+    #[inline]
+    pub fn set_viewer(&mut self, client: u32) {
+        self.viewer = if self.alive.len() == 1 {
+            0
+        } else {
+            client as usize
+        };
+    }
+
+    #[inline]
     pub fn is_suspected(&self, server: u32) -> bool {
-        self.suspected[server as usize]
+        self.suspected[self.viewer * self.servers as usize + server as usize]
     }
 
     /// Unsuspected servers, in index order.
     pub fn alive(&self) -> &[u32] {
-        &self.alive
+        &self.alive[self.viewer]
     }
 
-    /// Marks a server suspected or trusted; returns whether anything changed.
+    /// Marks a server suspected or trusted in the current viewer's suspicions; returns
+    /// whether anything changed.
     pub fn set_suspected(&mut self, server: u32, suspected: bool) -> bool {
-        let slot = &mut self.suspected[server as usize];
+        self.set_suspected_by(self.viewer as u32, server, suspected)
+    }
+
+    /// Marks a server suspected or trusted in `viewer`'s suspicions; returns whether
+    /// anything changed.
+    pub fn set_suspected_by(&mut self, viewer: u32, server: u32, suspected: bool) -> bool {
+        let v = viewer as usize;
+        let slot = &mut self.suspected[v * self.servers as usize + server as usize];
         if *slot == suspected {
             return false;
         }
         *slot = suspected;
-        self.version += 1;
-        match self.alive.binary_search(&server) {
+        self.versions[v] += 1;
+        let alive = &mut self.alive[v];
+        match alive.binary_search(&server) {
             Ok(i) if suspected => {
-                self.alive.remove(i);
+                alive.remove(i);
             }
-            Err(i) if !suspected => self.alive.insert(i, server),
+            Err(i) if !suspected => alive.insert(i, server),
             _ => {}
         }
         true
     }
 
-    /// Runs `f` on the view with the `hidden` servers also marked suspected, then restores
-    /// the view. Clients use it to keep a router off servers their circuit breakers block
+    /// Runs `f` on the view with the `hidden` servers also marked suspected by the current
+    /// viewer, then restores the view. Clients use it to keep a router off servers their circuit breakers block
     /// and, on failover, off servers a request already tried; routers need not know.
     ///
     /// While masked the view carries a version of its own, with the top bit set: equal
@@ -129,9 +223,10 @@ impl ClusterView {
             self.mask.scratch = masked;
             return f(self);
         }
-        let real = self.version;
-        if self.mask.real != real || self.mask.hidden != masked {
+        let (viewer, real) = (self.viewer, self.versions[self.viewer]);
+        if self.mask.viewer != viewer || self.mask.real != real || self.mask.hidden != masked {
             self.mask.serial += 1;
+            self.mask.viewer = viewer;
             self.mask.real = real;
             self.mask.hidden.clone_from(&masked);
             self.mask.version = MASKED_VERSION | self.mask.serial;
@@ -139,12 +234,12 @@ impl ClusterView {
         for &s in &masked {
             self.set_suspected(s, true);
         }
-        self.version = self.mask.version;
+        self.versions[viewer] = self.mask.version;
         let result = f(self);
         for &s in &masked {
             self.set_suspected(s, false);
         }
-        self.version = real;
+        self.versions[viewer] = real;
         self.mask.scratch = masked;
         result
     }
@@ -152,7 +247,60 @@ impl ClusterView {
     /// How many unsuspected servers are not in `hidden` (a list without repeats).
     pub fn alive_except(&self, hidden: &[u32]) -> usize {
         let hidden_alive = hidden.iter().filter(|&&s| !self.is_suspected(s)).count();
-        self.alive.len() - hidden_alive
+        self.alive().len() - hidden_alive
+    }
+
+    /// The current primary of key range `range`, if it has one.
+    #[inline]
+    pub fn primary(&self, range: u32) -> Option<u32> {
+        self.primary.get(range as usize).copied().flatten()
+    }
+
+    /// Sets the primary of key range `range` (growing the table as needed).
+    pub fn set_primary(&mut self, range: u32, primary: Option<u32>) {
+        let r = range as usize;
+        if self.primary.len() <= r {
+            self.primary.resize(r + 1, None);
+        }
+        self.primary[r] = primary;
+    }
+}
+
+/// What happens when a range's original primary is trusted again after a failover.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failback {
+    /// The promoted backup stays primary.
+    Stay,
+    /// The primary moves back to the range's first replica.
+    Return,
+}
+
+/// Primary/backup replication of key ranges, as a router that needs it describes it to
+/// the monitor: the keys `0..keys` fall into contiguous ranges of (almost) equal size,
+/// each served by its first replica while the monitor trusts it; when the monitor
+/// suspects the primary it promotes the first trusted replica after `promotion_delay`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailoverPlan {
+    /// The replicas of each range, its preferred primary first.
+    pub replicas: Vec<Vec<u32>>,
+    /// The key space the ranges split.
+    pub keys: u32,
+    /// Time from the verdict that calls for a new primary to the promotion.
+    pub promotion_delay: SimDuration,
+    pub failback: Failback,
+}
+
+impl FailoverPlan {
+    pub fn ranges(&self) -> u32 {
+        self.replicas.len() as u32
+    }
+
+    /// The range holding `key`: `floor(key * ranges / keys)`, so ranges differ in size by at
+    /// most one key.
+    #[inline]
+    pub fn range_of(&self, key: u32) -> u32 {
+        let ranges = self.replicas.len() as u64;
+        ((u64::from(key) * ranges) / u64::from(self.keys.max(1))).min(ranges - 1) as u32
     }
 }
 
@@ -173,6 +321,16 @@ pub struct RouteInput {
 pub trait RouterSpec: Send + Sync + fmt::Debug {
     fn build(&self, servers: u32, keys: u32) -> Box<dyn Router>;
     fn describe(&self) -> String;
+    /// Checks the spec fits a cluster of `servers` servers and `keys` keys; on a misfit,
+    /// the parameter at fault and what it should be.
+    fn validate(&self, _servers: u32, _keys: u32) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
+    /// The primary/backup plan the monitor must run for this router, if it routes to
+    /// the primaries of key ranges.
+    fn failover_plan(&self, _servers: u32, _keys: u32) -> Option<FailoverPlan> {
+        None
+    }
 }
 
 /// Picks the server for each attempt.
@@ -310,6 +468,35 @@ pub struct StrategySet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_client_view_is_its_own() {
+        let mut v = ClusterView::with_viewers(3, 2);
+        assert!(v.set_suspected_by(1, 0, true));
+        v.set_viewer(0);
+        assert!(!v.is_suspected(0));
+        assert_eq!(v.alive(), &[0, 1, 2]);
+        v.set_viewer(1);
+        assert!(v.is_suspected(0));
+        assert_eq!(v.alive(), &[1, 2]);
+        // A shared view ignores the viewer.
+        let mut shared = ClusterView::new(3);
+        shared.set_suspected(2, true);
+        shared.set_viewer(5);
+        assert_eq!(shared.alive(), &[0, 1]);
+    }
+
+    #[test]
+    fn ranges_split_the_key_space_evenly() {
+        let plan = FailoverPlan {
+            replicas: vec![vec![0], vec![1], vec![2]],
+            keys: 10,
+            promotion_delay: SimDuration::ZERO,
+            failback: Failback::Stay,
+        };
+        let ranges: Vec<u32> = (0..10).map(|k| plan.range_of(k)).collect();
+        assert_eq!(ranges, vec![0, 0, 0, 0, 1, 1, 1, 2, 2, 2]);
+    }
 
     #[test]
     fn view_tracks_alive_servers_in_order() {

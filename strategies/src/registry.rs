@@ -3,7 +3,8 @@
 use crate::{detect, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
 use sim_core::strategy::{
-    CircuitBreakerSpec, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec, StrategySet,
+    CircuitBreakerSpec, DetectorPlacement, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec,
+    StrategySet,
 };
 use std::fmt;
 use std::sync::Arc;
@@ -106,6 +107,8 @@ pub struct Kind {
 /// Every kind, grouped by family.
 pub const KINDS: &[Kind] = &[
     detect::fixed_timeout::KIND,
+    detect::phi_accrual::KIND,
+    detect::swim::KIND,
     route::round_robin::KIND,
     route::random::KIND,
     route::least_outstanding::KIND,
@@ -118,6 +121,7 @@ pub const KINDS: &[Kind] = &[
     route::jump_hash::KIND,
     route::maglev::KIND,
     route::bounded_load::KIND,
+    route::primary_backup::KIND,
     retry::none::KIND,
     retry::fixed::KIND,
     retry::random::KIND,
@@ -236,6 +240,13 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     };
     let detector = build_detector(&family_section(0)?)?;
     let routing = build_router(&family_section(1)?)?;
+    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
+        let routing_sec = family_section(1)?;
+        return Err(routing_sec.error(
+            "kind",
+            "primary/backup promotes backups from the monitor's suspicions; it needs detector.placement = \"monitor\"",
+        ));
+    }
     let retry = build_retry(&family_section(2)?)?;
     let retry_budget = build_retry_budget(&family_section(3)?)?;
     let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
@@ -249,4 +260,22 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         retry_budget,
         circuit_breaker,
     })
+}
+
+/// Checks a built strategy against the cluster it will run on (`servers` servers,
+/// `keys` keys), naming the parameter at fault in its `[strategies.NAME]` table.
+pub fn check_fit(
+    sec: &Section,
+    set: &StrategySet,
+    servers: u32,
+    keys: u32,
+) -> Result<(), ConfigError> {
+    if let Err((param, why)) = set.routing.validate(servers, keys) {
+        let at = match sec.table(Family::Routing.key())? {
+            Some(routing) => routing.error(param, why),
+            None => sec.error(Family::Routing.key(), why),
+        };
+        return Err(at);
+    }
+    Ok(())
 }

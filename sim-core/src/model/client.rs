@@ -456,9 +456,10 @@ impl Clients {
 
     /// Routes and sends the next attempt of `id`. The router sees the view without the
     /// servers this client's circuit breakers block and, under failover, without the
-    /// servers the request already tried (unless that would leave none). The request fails
-    /// as unavailable when the router finds no acceptable server and no other attempt is
-    /// awaited.
+    /// servers the request already tried (unless that leaves no server, or the router
+    /// finds none there). When only the open breakers keep the router from placing the attempt,
+    /// it fails fast; when the router finds no acceptable server at all, the request
+    /// fails as unavailable (unless other attempts are still awaited).
     fn send_attempt(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) -> Sending {
         let Clients {
             table,
@@ -474,25 +475,13 @@ impl Clients {
         let client = &mut clients[req.client as usize];
         let now = ctx.now();
         let deadline = req.created.saturating_add(*timeout);
+        // Suspicions as this client sees them (its own, with detection in the clients).
+        view.set_viewer(req.client);
         hidden.clear();
         hidden.extend_from_slice(client.breaker.blocked());
-        if !hidden.is_empty() && !view.alive().is_empty() && view.alive_except(hidden) == 0 {
-            req.attempts += 1;
-            if req.counted {
-                ctx.metrics().breaker_fast_fails += 1;
-            }
-            return Sending::FailedFast;
-        }
-        if client.limits.failover && req.tried.len > 0 {
-            let blocked = hidden.len();
-            for &s in req.tried.as_slice() {
-                if !hidden.contains(&s) {
-                    hidden.push(s);
-                }
-            }
-            if view.alive_except(hidden) == 0 {
-                hidden.truncate(blocked);
-            }
+        let blocked = hidden.len();
+        if blocked > 0 && !view.alive().is_empty() && view.alive_except(hidden) == 0 {
+            return Self::fail_fast(req, ctx);
         }
         let input = RouteInput {
             key: req.key,
@@ -500,9 +489,33 @@ impl Clients {
             previous: req.tried.last(),
             now,
         };
-        let (router, rng) = (&mut client.router, &mut client.routing);
-        let routed = view.with_hidden(hidden, |v| router.route(&input, v, rng));
+        let mut routed = Self::route(client, &input, view, hidden);
+        // Failover: should the router pick a server the request already tried, it picks
+        // again without the tried servers, unless that leaves none or it then finds none
+        // (a primary-backup router can only use the range's primary). Masking only when
+        // needed keeps a router's cached placement (Maglev's table) for the common case.
+        if client.limits.failover
+            && let Some(pick) = routed
+            && req.tried.as_slice().contains(&pick)
+        {
+            for &s in req.tried.as_slice() {
+                if !hidden.contains(&s) {
+                    hidden.push(s);
+                }
+            }
+            if view.alive_except(hidden) > 0
+                && let Some(other) = Self::route(client, &input, view, hidden)
+            {
+                routed = Some(other);
+            }
+            hidden.truncate(blocked);
+        }
         let Some(server) = routed else {
+            // Placeable but for the open breakers: the attempt fails fast, and may be
+            // retried once a breaker half-opens.
+            if blocked > 0 && Self::route(client, &input, view, &[]).is_some() {
+                return Self::fail_fast(req, ctx);
+            }
             if req.in_flight.is_empty() {
                 self.finish(id, Outcome::Unavailable, ctx, view);
             }
@@ -564,6 +577,26 @@ impl Clients {
             req.timer = Some(ctx.after(d, Event::HedgeDue { req: id }));
         }
         Sending::Sent
+    }
+
+    /// The router's choice for `input` with the `hidden` servers masked out of the view.
+    fn route(
+        client: &mut Client,
+        input: &RouteInput,
+        view: &mut ClusterView,
+        hidden: &[u32],
+    ) -> Option<u32> {
+        let (router, rng) = (&mut client.router, &mut client.routing);
+        view.with_hidden(hidden, |v| router.route(input, v, rng))
+    }
+
+    /// An attempt that open circuit breakers keep from any server fails at once.
+    fn fail_fast(req: &mut Request, ctx: &mut Ctx) -> Sending {
+        req.attempts += 1;
+        if req.counted {
+            ctx.metrics().breaker_fast_fails += 1;
+        }
+        Sending::FailedFast
     }
 
     pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
@@ -789,6 +822,8 @@ impl Clients {
             let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempts));
+            ctx.metrics()
+                .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
         }
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open

@@ -7,12 +7,15 @@
 //! A server is down while any cause holds it down: its random crash process or any
 //! active scripted crash. With a key cache, a request whose key the server does not hold
 //! is served `miss_penalty` longer (before the slow factor applies); a crash empties the
-//! cache.
+//! cache. Heartbeats go to the monitor or, with detection in the clients, to every
+//! client; a zero interval means none (the detector probes instead). An up server
+//! answers a detector's probe with an ack, pings a target when asked to relay an
+//! indirect probe, and forwards the target's ack to the prober.
 //!
 //! With `shed_expired`, a server drops a queued attempt unstarted when its deadline has
 //! passed by the time a worker would start it. While a scripted `error` fault holds it, an
 //! up server answers every attempt at once with an error, and when the fault starts it
-//! answers what it holds the same way.
+//! answers what it holds the same way; it still heartbeats and answers probes.
 
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::model::cache::KeyCache;
@@ -67,10 +70,19 @@ pub enum DownCause {
     Scripted,
 }
 
+/// Who receives the servers' heartbeats.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HeartbeatReceivers {
+    Monitor,
+    /// Every one of this many clients.
+    Clients(u32),
+}
+
 pub struct Servers {
     servers: Vec<Server>,
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
+    heartbeat_receivers: HeartbeatReceivers,
     miss_penalty: SimDuration,
     shed_expired: bool,
 }
@@ -94,6 +106,7 @@ impl Servers {
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
             heartbeat_interval,
+            heartbeat_receivers: HeartbeatReceivers::Monitor,
             miss_penalty: spec
                 .cache
                 .as_ref()
@@ -102,10 +115,19 @@ impl Servers {
         }
     }
 
+    /// Sends heartbeats to `receivers` instead of the monitor.
+    pub fn with_heartbeat_receivers(mut self, receivers: HeartbeatReceivers) -> Self {
+        self.heartbeat_receivers = receivers;
+        self
+    }
+
     /// Starts every server's heartbeat at a random phase within one interval, so that
     /// heartbeats do not arrive in lockstep.
     pub fn start(&mut self, ctx: &mut Ctx, rngs: &RngFactory) {
         let interval = self.heartbeat_interval.0;
+        if interval == 0 {
+            return;
+        }
         for (s, server) in self.servers.iter_mut().enumerate() {
             let mut rng = rngs.stream(Purpose::Heartbeats, s as u32);
             let phase = if interval > 0 {
@@ -131,6 +153,9 @@ impl Servers {
     }
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if !matches!(msg, Msg::Request { .. }) {
+            return self.on_probe_message(server, from, msg, ctx);
+        }
         let Msg::Request {
             req,
             attempt,
@@ -196,6 +221,53 @@ impl Servers {
             ctx.metrics().shed += 1;
         }
         true
+    }
+
+    /// A failure detector's message: answer a ping, relay an indirect probe, or forward
+    /// a relayed ack to the prober. A down server does nothing.
+    fn on_probe_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if !self.servers[server as usize].up() {
+            return;
+        }
+        let me = Node::Server(server);
+        match msg {
+            Msg::Probe {
+                target,
+                seq,
+                origin,
+            } => ctx.send(
+                me,
+                from,
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
+                },
+            ),
+            Msg::ProbeRequest { target, seq } => ctx.send(
+                me,
+                Node::Server(target),
+                Msg::Probe {
+                    target,
+                    seq,
+                    origin: from,
+                },
+            ),
+            Msg::ProbeAck {
+                target,
+                seq,
+                origin,
+            } => ctx.send(
+                me,
+                origin,
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
+                },
+            ),
+            _ => {}
+        }
     }
 
     fn begin(
@@ -272,11 +344,22 @@ impl Servers {
         if !s.up() {
             return;
         }
-        ctx.send(
-            Node::Server(server),
-            Node::Monitor,
-            Msg::Heartbeat { server },
-        );
+        match self.heartbeat_receivers {
+            HeartbeatReceivers::Monitor => ctx.send(
+                Node::Server(server),
+                Node::Monitor,
+                Msg::Heartbeat { server },
+            ),
+            HeartbeatReceivers::Clients(clients) => {
+                for c in 0..clients {
+                    ctx.send(
+                        Node::Server(server),
+                        Node::Client(c),
+                        Msg::Heartbeat { server },
+                    );
+                }
+            }
+        }
         s.heartbeat = Some(ctx.after(self.heartbeat_interval, Event::HeartbeatTick { server }));
     }
 
@@ -328,7 +411,9 @@ impl Servers {
         let now = ctx.now();
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
-        s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        if !self.heartbeat_interval.is_zero() {
+            s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        }
         true
     }
 
