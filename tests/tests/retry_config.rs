@@ -99,6 +99,10 @@ fn run(exp: &Experiment, threads: usize) -> Vec<RunReport> {
 #[test]
 fn every_feature_at_once_is_deterministic_across_thread_counts() {
     let exp = build(&format!("{SCENARIO}{STRATEGIES}")).unwrap();
+    // `faultline check` names the budget and breaker of the strategies that have them.
+    let plan = experiments::cli::plan(&exp, std::path::Path::new("retry.toml"));
+    assert!(plan.contains(", retry_budget { kind = \"token-bucket\", max_tokens = 10, token_ratio = 0.1 }, circuit_breaker { kind = \"consecutive\", failures = 5, open_for = \"1s\", trials = 1 }"), "{plan}");
+    assert!(plan.contains("retry { kind = \"random\", min = \"1ms\", max = \"9ms\", max_attempts = 3, failover = false }\n"), "{plan}");
     let one = run(&exp, 1);
     assert_eq!(one, run(&exp, 1), "the same runs twice differ");
     assert_eq!(one, run(&exp, 3), "1 and 3 threads differ");
