@@ -2,19 +2,14 @@
 //! own router, retry policy, retry budget and circuit breakers, and the table of requests
 //! in flight.
 //!
-//! A request's key and service demand are drawn from its client's request stream when it
-//! is created, so routing and retries cannot change them; every attempt carries that
-//! demand, unless `cluster.service_per = "attempt"` gives retries and hedges their own
-//! (drawn from the client's attempt-service stream, so first attempts stay the same). Every request has one overall
-//! deadline (`workload.timeout`, retries included): it ends as ok, rejected (the last
-//! attempt was refused by a full queue), errored (the last attempt got an error answer),
-//! unavailable (no server was believed alive, or every one's breaker was open) or timed
-//! out. An attempt fails when it is rejected, answered with an error, gets no answer
-//! within the policy's attempt timeout, or finds every breaker open; the policy, the
-//! deadline and the retry budget then decide whether another attempt follows. The first
-//! successful answer ends a request; answers to attempts it no longer awaits are counted as
-//! late and otherwise ignored. Arrivals stop at the end of the run; requests in flight then
-//! run to their outcome.
+//! A request's key and service demand are drawn when it is created, so routing and retries
+//! cannot change them (with `cluster.service_per = "attempt"` retries and hedges draw their
+//! own, from a separate stream). A request ends ok, rejected, errored, unavailable, or timed
+//! out at its one deadline (`workload.timeout`, retries included); in between, the retry
+//! policy, the budget and the breakers decide what follows a failed attempt (a rejection,
+//! an error answer, an attempt timeout, or every usable breaker open). Answers to attempts
+//! no longer awaited count as late and are otherwise ignored. Arrivals stop at the end of
+//! the run; requests in flight then run to their outcome.
 
 use crate::dist::Dist;
 use crate::events::{Event, Msg, Node, ReqId, Status};
