@@ -184,6 +184,21 @@ fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// The retry budget and circuit breaker of a strategy, when they are not the defaults.
+fn retry_guards(s: &sim_core::StrategySet) -> String {
+    let none = "{ kind = \"none\" }";
+    let mut text = String::new();
+    for (family, described) in [
+        ("retry_budget", s.retry_budget.describe()),
+        ("circuit_breaker", s.circuit_breaker.describe()),
+    ] {
+        if described != none {
+            text.push_str(&format!(", {family} {described}"));
+        }
+    }
+    text
+}
+
 /// What `faultline run` would do with a config: `faultline check` prints it.
 pub fn plan(exp: &Experiment, config: &Path) -> String {
     use std::fmt::Write as _;
@@ -233,11 +248,12 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
     for s in &exp.cells[0].strategies {
         let _ = writeln!(
             out,
-            "  {}: detector {}, routing {}, retry {}",
+            "  {}: detector {}, routing {}, retry {}{}",
             s.name,
             s.detector.describe(),
             s.routing.describe(),
-            s.retry.describe()
+            s.retry.describe(),
+            retry_guards(s)
         );
     }
     if exp.checks.is_empty() {

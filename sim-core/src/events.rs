@@ -4,7 +4,7 @@
 //! and folded into the run's 64-bit trace hash through [`Event::hash_into`], so two runs
 //! agree on their hash exactly when they processed the same events at the same times.
 
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceHasher;
 use std::fmt;
 
@@ -46,6 +46,18 @@ pub enum Status {
     Ok,
     /// The server's queue was full.
     Rejected,
+    /// The server answered with an error (a scripted `error` fault).
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Rejected => "rejected",
+            Status::Error => "error",
+        }
+    }
 }
 
 /// What travels over the network.
@@ -57,6 +69,9 @@ pub enum Msg {
         attempt: u16,
         key: u32,
         demand: SimDuration,
+        /// The instant after which the client no longer waits for this attempt: the
+        /// request's deadline, or the attempt's own timeout if that comes first.
+        deadline: SimTime,
     },
     /// A server's answer to an attempt.
     Response {
@@ -152,13 +167,29 @@ pub enum Event {
         range: u32,
         primary: Option<u32>,
     },
+    /// An attempt of a request got no answer within the retry policy's attempt timeout.
+    AttemptTimeout {
+        req: ReqId,
+        attempt: u16,
+    },
+    /// A hedging delay ended with the request still unanswered: the next attempt goes out.
+    HedgeDue {
+        req: ReqId,
+    },
+    /// A client's circuit breaker for a server ends its open period and turns half-open.
+    BreakerHalfOpen {
+        client: u32,
+        server: u32,
+    },
 }
 
 impl Event {
     /// The node that handles the event.
     pub fn node(&self) -> Option<Node> {
         match *self {
-            Event::Arrival { client } | Event::ThinkDone { client } => Some(Node::Client(client)),
+            Event::Arrival { client }
+            | Event::ThinkDone { client }
+            | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
             Event::Deliver { to, .. } => Some(to),
             Event::ServiceDone { server, .. }
             | Event::HeartbeatTick { server }
@@ -173,7 +204,9 @@ impl Event {
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
             | Event::ArrivalsEnd
-            | Event::PrimaryUpdate { .. } => None,
+            | Event::PrimaryUpdate { .. }
+            | Event::AttemptTimeout { .. }
+            | Event::HedgeDue { .. } => None,
         }
     }
 
@@ -190,7 +223,15 @@ impl Event {
                         attempt,
                         key,
                         demand,
-                    } => h.words(&[1, req.0, u64::from(attempt), u64::from(key), demand.0]),
+                        deadline,
+                    } => h.words(&[
+                        1,
+                        req.0,
+                        u64::from(attempt),
+                        u64::from(key),
+                        demand.0,
+                        deadline.0,
+                    ]),
                     Msg::Response {
                         req,
                         attempt,
@@ -240,6 +281,12 @@ impl Event {
             Event::PrimaryUpdate { range, primary } => {
                 h.words(&[23, u64::from(range), primary.map_or(u64::MAX, u64::from)])
             }
+            // Retry-family events number from 31, apart from other families' additions.
+            Event::AttemptTimeout { req, attempt } => h.words(&[31, req.0, u64::from(attempt)]),
+            Event::HedgeDue { req } => h.words(&[32, req.0]),
+            Event::BreakerHalfOpen { client, server } => {
+                h.words(&[33, u64::from(client), u64::from(server)])
+            }
         }
     }
 }
@@ -260,9 +307,10 @@ impl fmt::Display for Event {
                     attempt,
                     key,
                     demand,
+                    deadline,
                 } => write!(
                     f,
-                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from}",
+                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from} deadline={deadline}",
                     req.0
                 ),
                 Msg::Response {
@@ -274,10 +322,7 @@ impl fmt::Display for Event {
                     f,
                     "recv response req={} attempt={attempt} server={server} status={} from={from}",
                     req.0,
-                    match status {
-                        Status::Ok => "ok",
-                        Status::Rejected => "rejected",
-                    }
+                    status.name()
                 ),
                 Msg::Heartbeat { server } => {
                     write!(f, "recv heartbeat server={server} from={from}")
@@ -329,6 +374,13 @@ impl fmt::Display for Event {
                 Some(p) => write!(f, "primary-update range={range} primary=server-{p}"),
                 None => write!(f, "primary-update range={range} primary=none"),
             },
+            Event::AttemptTimeout { req, attempt } => {
+                write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
+            }
+            Event::HedgeDue { req } => write!(f, "hedge-due req={}", req.0),
+            Event::BreakerHalfOpen { server, .. } => {
+                write!(f, "breaker-half-open server={server}")
+            }
         }
     }
 }
@@ -357,11 +409,12 @@ mod tests {
                 attempt: 1,
                 key: 42,
                 demand: SimDuration::from_millis(10),
+                deadline: SimTime(1_000_000_000),
             },
         };
         assert_eq!(
             e.to_string(),
-            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0"
+            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0 deadline=1.000000000s"
         );
     }
 }

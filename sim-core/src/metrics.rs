@@ -24,7 +24,12 @@ pub enum Outcome {
     Rejected,
     /// No server was believed alive when the request had to be placed.
     Unavailable,
+    /// The last attempt was answered with an error.
+    Error,
 }
+
+/// Width of the buckets in which retries are counted for their peak rate.
+pub const RETRY_PEAK_BUCKET: SimDuration = SimDuration::from_millis(10);
 
 const HIST_MAX_NS: u64 = 3_600_000_000_000;
 
@@ -151,6 +156,34 @@ pub struct Metrics {
     /// at some instant of their life.
     pub lost_in_failover: u64,
     ranges: Option<RangeTrack>,
+    /// Counted requests whose last attempt was answered with an error.
+    pub errored: u64,
+    /// Hedges: attempts of counted requests sent while another attempt of the same
+    /// request was still awaiting its answer.
+    pub hedges: u64,
+    /// Answers that arrived after the client stopped waiting for their attempt (hedges
+    /// that lost the race, attempts past their timeout, requests already ended), counted
+    /// by arrival time inside the window.
+    pub late_answers: u64,
+    /// Attempts of counted requests that reached their attempt timeout.
+    pub attempt_timeouts: u64,
+    /// Retries and hedges of counted requests that the retry policy wanted and the retry
+    /// budget refused.
+    pub budget_denied: u64,
+    /// Circuit breakers (one per client and server) that opened inside the window.
+    pub breaker_opens: u64,
+    /// Attempts of counted requests failed at once because the circuit breakers of every
+    /// unsuspected server were open.
+    pub breaker_fast_fails: u64,
+    /// Attempts servers dropped unstarted because their deadline had passed, inside the
+    /// window.
+    pub shed: u64,
+    /// Retries (attempts after a request's first, hedges included) sent inside the window,
+    /// bucketed by [`RETRY_PEAK_BUCKET`] from the window start: the busiest bucket so far,
+    /// and the current bucket with its count.
+    retry_peak: u64,
+    retry_bucket: u64,
+    retry_bucket_count: u64,
 }
 
 impl Metrics {
@@ -200,6 +233,17 @@ impl Metrics {
             failbacks: 0,
             lost_in_failover: 0,
             ranges: None,
+            errored: 0,
+            hedges: 0,
+            late_answers: 0,
+            attempt_timeouts: 0,
+            budget_denied: 0,
+            breaker_opens: 0,
+            breaker_fast_fails: 0,
+            shed: 0,
+            retry_peak: 0,
+            retry_bucket: 0,
+            retry_bucket_count: 0,
         }
     }
 
@@ -255,7 +299,29 @@ impl Metrics {
             Outcome::TimedOut => self.timed_out += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::Unavailable => self.unavailable += 1,
+            Outcome::Error => self.errored += 1,
         }
+    }
+
+    /// A retry (or hedge) left a client at `now`; feeds the peak retry rate.
+    #[inline]
+    pub fn retry_sent(&mut self, now: SimTime) {
+        if !self.in_window(now) {
+            return;
+        }
+        let bucket = now.since(self.window_start).0 / RETRY_PEAK_BUCKET.0;
+        if bucket != self.retry_bucket {
+            self.retry_peak = self.retry_peak.max(self.retry_bucket_count);
+            self.retry_bucket = bucket;
+            self.retry_bucket_count = 0;
+        }
+        self.retry_bucket_count += 1;
+    }
+
+    /// The most retries sent in one [`RETRY_PEAK_BUCKET`] of the window: a synchronized
+    /// retry wave shows as a peak far above `retries` per bucket.
+    pub fn retries_peak(&self) -> u64 {
+        self.retry_peak.max(self.retry_bucket_count)
     }
 
     /// Integrates the server's up time to `now` before its state changes.
@@ -733,6 +799,20 @@ mod tests {
             (m.requests, m.ok, m.timed_out, m.attempts, m.retries),
             (1001, 1000, 1, 1002, 1)
         );
+    }
+
+    #[test]
+    fn retry_peak_is_the_busiest_10ms_bucket_of_the_window() {
+        let mut m = Metrics::new(1, SimDuration::from_millis(5), SimDuration::from_secs(1));
+        let us = |x: u64| SimTime(x * 1_000);
+        m.retry_sent(us(1_000)); // before the window: ignored
+        // Buckets start at the window start, 5 ms: [5, 15) holds 3, [15, 25) holds 4.
+        for t in [5_000, 9_000, 14_999, 15_000, 16_000, 20_000, 24_999, 40_000] {
+            m.retry_sent(us(t));
+        }
+        assert_eq!(m.retries_peak(), 4);
+        m.request_done(Outcome::Error, SimDuration::ZERO, 3);
+        assert_eq!((m.errored, m.requests, m.ok), (1, 1, 0));
     }
 
     #[test]

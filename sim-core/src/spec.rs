@@ -33,6 +33,13 @@ pub struct ClusterSpec {
     pub service: Dist,
     /// Each server's key cache; `None` serves every request at its plain demand.
     pub cache: Option<CacheSpec>,
+    /// Whether a server drops, instead of starting, a queued attempt whose deadline has
+    /// passed (load shedding of work nobody waits for any more).
+    pub shed_expired: bool,
+    /// Whether each retry and hedge draws its own service demand (variability from the
+    /// servers: pauses, interference) instead of repeating its request's (variability
+    /// from the work itself, the default).
+    pub service_per_attempt: bool,
 }
 
 /// A per-server cache of recently served keys: a request whose key is not cached takes
@@ -177,13 +184,33 @@ pub enum ScriptedKind {
     Delay { extra: SimDuration },
     /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
     LoadSpike { factor: f64 },
+    /// The servers stay up, keep sending heartbeats and answering probes, but answer
+    /// every request at once with an error, and the requests they hold when the fault
+    /// starts too: a broken server that failure detectors do not see.
+    Error,
 }
 
 /// Names accepted by `faults.scripted[].kind`.
-pub const SCRIPTED_KINDS: [&str; 6] = ["crash", "partition", "slow", "loss", "delay", "load-spike"];
+pub const SCRIPTED_KINDS: [&str; 7] = [
+    "crash",
+    "partition",
+    "slow",
+    "loss",
+    "delay",
+    "load-spike",
+    "error",
+];
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 5] = ["servers", "workers", "queue_capacity", "service", "cache"];
+const CLUSTER_KEYS: [&str; 7] = [
+    "servers",
+    "workers",
+    "queue_capacity",
+    "service",
+    "cache",
+    "shed_expired",
+    "service_per",
+];
 const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
 const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
@@ -264,6 +291,9 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
             Some(CacheSpec { size, miss_penalty })
         }
     };
+    let shed_expired = sec.or("shed_expired", false)?;
+    let service_per_attempt =
+        sec.choice("service_per", Some("request"), &["request", "attempt"])? == "attempt";
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
@@ -271,6 +301,8 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         queue_capacity,
         service,
         cache,
+        shed_expired,
+        service_per_attempt,
     })
 }
 
@@ -368,6 +400,7 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
     let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
         "crash" => (ScriptedKind::Crash, &[]),
         "partition" => (ScriptedKind::Partition, &[]),
+        "error" => (ScriptedKind::Error, &[]),
         "slow" => (
             ScriptedKind::Slow {
                 factor: f.positive_f64("factor", None)?,

@@ -1,8 +1,9 @@
-//! The strategy families the model calls: failure detection, routing and retries.
+//! The strategy families the model calls: failure detection, routing, retries, retry
+//! budgets and circuit breakers.
 //!
 //! Each family is a pair of traits: a `*Spec` built once from a config table (shared,
 //! immutable, `Send + Sync`) and the per-run state it builds (`Detector`, `Router`,
-//! `RetryPolicy`). Implementations live in the `strategies` crate, one file each. A strategy
+//! `RetryPolicy`, `RetryBudget`, `CircuitBreaker`). Implementations live in the `strategies` crate, one file each. A strategy
 //! never sees the clock or the event queue: it is called with the time and the view it
 //! needs and answers with a decision, so the same code runs under any driver.
 
@@ -106,6 +107,23 @@ pub struct ClusterView {
     /// Bumped on every change of a viewer's suspicions, so routers can rebuild cached
     /// placements.
     versions: Vec<u64>,
+    /// The last mask applied by [`with_hidden`](Self::with_hidden).
+    mask: Mask,
+}
+
+/// Versions of masked views have this bit set; real changes never reach it.
+const MASKED_VERSION: u64 = 1 << 63;
+
+/// The last masked view: the viewer and real version it masked, the servers it hid
+/// (sorted), the version it was given, and a counter of masks for fresh versions.
+#[derive(Clone, Debug, Default)]
+struct Mask {
+    viewer: usize,
+    real: u64,
+    hidden: Vec<u32>,
+    version: u64,
+    serial: u64,
+    scratch: Vec<u32>,
 }
 
 impl ClusterView {
@@ -125,6 +143,7 @@ impl ClusterView {
             outstanding: vec![0; servers as usize],
             primary: Vec::new(),
             versions: vec![0; viewers],
+            mask: Mask::default(),
         }
     }
 
@@ -184,6 +203,51 @@ impl ClusterView {
             _ => {}
         }
         true
+    }
+
+    /// Runs `f` on the view with the `hidden` servers also marked suspected by the current
+    /// viewer, then restores the view. Clients use it to keep a router off servers their circuit breakers block
+    /// and, on failover, off servers a request already tried; routers need not know.
+    ///
+    /// While masked the view carries a version of its own, with the top bit set: equal
+    /// for the same hidden servers over the same real view (so a router's cached placement
+    /// survives a run of identically masked routes), never equal to any other. Afterwards
+    /// the real version is back, so a mask is not a change of suspicion.
+    pub fn with_hidden<R>(&mut self, hidden: &[u32], f: impl FnOnce(&ClusterView) -> R) -> R {
+        let mut masked = std::mem::take(&mut self.mask.scratch);
+        masked.clear();
+        masked.extend(hidden.iter().filter(|&&s| !self.is_suspected(s)));
+        masked.sort_unstable();
+        masked.dedup();
+        if masked.is_empty() {
+            self.mask.scratch = masked;
+            return f(self);
+        }
+        let (viewer, real) = (self.viewer, self.versions[self.viewer]);
+        if self.mask.viewer != viewer || self.mask.real != real || self.mask.hidden != masked {
+            self.mask.serial += 1;
+            self.mask.viewer = viewer;
+            self.mask.real = real;
+            self.mask.hidden.clone_from(&masked);
+            self.mask.version = MASKED_VERSION | self.mask.serial;
+        }
+        for &s in &masked {
+            self.set_suspected(s, true);
+        }
+        self.versions[viewer] = self.mask.version;
+        let result = f(self);
+        for &s in &masked {
+            self.set_suspected(s, false);
+        }
+        self.versions[viewer] = real;
+        self.mask.scratch = masked;
+        result
+    }
+
+    /// How many unsuspected servers are not in `hidden` (a list without repeats).
+    pub fn alive_except(&self, hidden: &[u32]) -> usize {
+        let hidden_alive = hidden.iter().filter(|&&s| !self.is_suspected(s)).count();
+        self.alive().len() - hidden_alive
     }
 
     /// The current primary of key range `range`, if it has one.
@@ -275,7 +339,8 @@ pub trait Router: Send {
     /// then fails at once as unavailable).
     fn route(&mut self, input: &RouteInput, view: &ClusterView, rng: &mut SimRng) -> Option<u32>;
     /// Feedback: an attempt on `server` ended at `now` after `latency`, successfully or
-    /// not (a rejection, or an attempt abandoned when its request's deadline passed).
+    /// not (a rejection, an error answer, an attempt timeout, or an attempt abandoned when
+    /// its request's deadline passed). Hedges that lost their race report nothing.
     fn on_reply(&mut self, _now: SimTime, _server: u32, _latency: SimDuration, _ok: bool) {}
     /// Where the first attempt of `key` goes under `view` with no load anywhere, for
     /// routers that place by key; `None` for the others. Draws no randomness. The model
@@ -292,11 +357,101 @@ pub trait RetrySpec: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
 }
 
-/// Decides whether and when a failed attempt is retried.
+/// The most attempts of one request that may await answers at once (hedging).
+pub const MAX_HEDGED_ATTEMPTS: u32 = 5;
+
+/// The limits every retry policy sets on a request's attempts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryLimits {
+    /// Attempts a request may make in all, the first included (1: never retried).
+    pub max_attempts: u32,
+    /// How long an attempt waits for its answer before it counts as failed; `None`
+    /// waits until the request's overall deadline.
+    pub attempt_timeout: Option<SimDuration>,
+    /// Whether each new attempt avoids the servers the request already tried, as long as
+    /// another unsuspected server remains (client-side failover).
+    pub failover: bool,
+}
+
+impl RetryLimits {
+    /// One attempt, no attempt timeout: a request is never retried.
+    pub const SINGLE: RetryLimits = RetryLimits {
+        max_attempts: 1,
+        attempt_timeout: None,
+        failover: false,
+    };
+}
+
+/// Decides whether and when a failed attempt is tried again, and when a hedge goes out.
+///
+/// An attempt fails when it times out (`attempt_timeout`), when the server rejects it
+/// (queue full), when the server answers with an error, or when every usable server's
+/// circuit breaker is open. The client asks for a retry only while attempts remain, and
+/// sends it only if it leaves before the request's overall deadline and the retry budget
+/// allows it.
 pub trait RetryPolicy: Send {
-    /// Attempt number `attempt` (1-based) failed; the wait before the next attempt, or
-    /// `None` to give up. The client's overall deadline still applies.
-    fn next_delay(&mut self, attempt: u32, rng: &mut SimRng) -> Option<SimDuration>;
+    fn limits(&self) -> RetryLimits;
+    /// Attempt number `attempt` (1-based) failed, and the wait before it was `previous`
+    /// (zero before the first attempt); the wait before the next attempt, or `None` to
+    /// give up.
+    fn next_delay(
+        &mut self,
+        attempt: u32,
+        previous: SimDuration,
+        rng: &mut SimRng,
+    ) -> Option<SimDuration>;
+    /// For hedging policies: how long after an attempt is sent the next one follows if no
+    /// answer has arrived. `None`: no hedge (the default).
+    fn hedge_delay(&mut self) -> Option<SimDuration> {
+        None
+    }
+    /// A request of this client succeeded `latency` after it was created.
+    fn on_success(&mut self, _latency: SimDuration) {}
+}
+
+/// Builds a client's retry budget.
+pub trait RetryBudgetSpec: Send + Sync + fmt::Debug {
+    fn build(&self) -> Box<dyn RetryBudget>;
+    fn describe(&self) -> String;
+}
+
+/// Caps the retries (and hedges) a client sends, whatever its retry policy wants, so that
+/// retries cannot multiply the load on a failing cluster. Each client holds its own.
+pub trait RetryBudget: Send {
+    /// The client issued a new request at `now`.
+    fn on_request(&mut self, _now: SimTime) {}
+    /// An attempt ended at `now`: answered successfully (`ok`) or failed.
+    fn on_attempt_end(&mut self, _ok: bool, _now: SimTime) {}
+    /// The client wants to send a retry or a hedge at `now`: whether the budget allows it
+    /// (an allowed retry is charged to the budget).
+    fn try_retry(&mut self, now: SimTime) -> bool;
+}
+
+/// Builds a client's circuit breakers, one per server.
+pub trait CircuitBreakerSpec: Send + Sync + fmt::Debug {
+    fn build(&self, servers: u32) -> Box<dyn CircuitBreaker>;
+    fn describe(&self) -> String;
+}
+
+/// A client's circuit breakers, one per server: closed (attempts flow), open (the client
+/// keeps attempts away from the server until the open period ends) and half-open (a few
+/// trial attempts decide between closing and opening again).
+pub trait CircuitBreaker: Send {
+    /// Servers that take no attempt now (open, or half-open with every trial slot taken),
+    /// in index order.
+    fn blocked(&self) -> &[u32];
+    /// An attempt was sent to `server` (in half-open state it takes a trial slot).
+    fn on_send(&mut self, _server: u32) {}
+    /// An attempt to `server` ended at `now`, answered successfully (`ok`) or failed.
+    /// Returns the open period when this result opened the breaker.
+    fn on_result(&mut self, _server: u32, _ok: bool, _now: SimTime) -> Option<SimDuration> {
+        None
+    }
+    /// An attempt to `server` was abandoned without a result (its request succeeded
+    /// elsewhere): a trial slot it held is freed.
+    fn on_abandon(&mut self, _server: u32) {}
+    /// The open period of `server` ended: its breaker turns half-open.
+    fn half_open(&mut self, _server: u32) {}
 }
 
 /// One named strategy of an experiment: a choice in each family.
@@ -306,6 +461,8 @@ pub struct StrategySet {
     pub detector: Arc<dyn DetectorSpec>,
     pub routing: Arc<dyn RouterSpec>,
     pub retry: Arc<dyn RetrySpec>,
+    pub retry_budget: Arc<dyn RetryBudgetSpec>,
+    pub circuit_breaker: Arc<dyn CircuitBreakerSpec>,
 }
 
 #[cfg(test)]
@@ -357,5 +514,37 @@ mod tests {
             3,
             "three changes, the repeated one not counted"
         );
+    }
+
+    #[test]
+    fn hidden_servers_are_masked_and_restored() {
+        let mut v = ClusterView::new(5);
+        v.set_suspected(1, true);
+        assert_eq!(v.alive_except(&[1, 3]), 3);
+        let seen = v.with_hidden(&[1, 3], |view| view.alive().to_vec());
+        assert_eq!(seen, vec![0, 2, 4]);
+        // Server 1 was suspected before and stays so; server 3 comes back.
+        assert_eq!(v.alive(), &[0, 2, 3, 4]);
+        assert!(v.is_suspected(1));
+        let many: Vec<u32> = (0..5).chain(0..20).map(|s| s % 5).collect();
+        assert_eq!(v.with_hidden(&many, |view| view.alive().len()), 0);
+        assert_eq!(v.alive(), &[0, 2, 3, 4]);
+        // A mask is not a change of suspicion: the real version comes back.
+        let real = v.version();
+        let a = v.with_hidden(&[3], |view| view.version());
+        let b = v.with_hidden(&[3, 1], |view| view.version());
+        let c = v.with_hidden(&[2], |view| view.version());
+        assert_eq!(v.version(), real);
+        assert_ne!(a, real);
+        assert_eq!(
+            a, b,
+            "the same servers hidden (1 was suspected anyway): the same version"
+        );
+        assert_ne!(a, c);
+        // After a real change the same mask gets a fresh version.
+        v.set_suspected(4, true);
+        let d = v.with_hidden(&[3], |view| view.version());
+        assert!(d != a && d != c && d != v.version());
+        assert_eq!(v.with_hidden(&[1], |view| view.version()), v.version());
     }
 }

@@ -2,7 +2,10 @@
 
 use crate::{detect, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
-use sim_core::strategy::{DetectorPlacement, DetectorSpec, RetrySpec, RouterSpec, StrategySet};
+use sim_core::strategy::{
+    CircuitBreakerSpec, DetectorPlacement, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec,
+    StrategySet,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,10 +15,18 @@ pub enum Family {
     Detector,
     Routing,
     Retry,
+    RetryBudget,
+    CircuitBreaker,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Detector, Family::Routing, Family::Retry];
+    pub const ALL: [Family; 5] = [
+        Family::Detector,
+        Family::Routing,
+        Family::Retry,
+        Family::RetryBudget,
+        Family::CircuitBreaker,
+    ];
 
     /// The key naming the family in a strategy table.
     pub fn key(self) -> &'static str {
@@ -23,6 +34,8 @@ impl Family {
             Family::Detector => "detector",
             Family::Routing => "routing",
             Family::Retry => "retry",
+            Family::RetryBudget => "retry_budget",
+            Family::CircuitBreaker => "circuit_breaker",
         }
     }
 
@@ -32,6 +45,8 @@ impl Family {
             Family::Detector => "fixed-timeout",
             Family::Routing => "round-robin",
             Family::Retry => "none",
+            Family::RetryBudget => "none",
+            Family::CircuitBreaker => "none",
         }
     }
 }
@@ -75,6 +90,8 @@ pub enum Builder {
     Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
     Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
     Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
+    RetryBudget(fn(&Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError>),
+    CircuitBreaker(fn(&Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError>),
 }
 
 /// A strategy kind.
@@ -106,6 +123,17 @@ pub const KINDS: &[Kind] = &[
     route::bounded_load::KIND,
     route::primary_backup::KIND,
     retry::none::KIND,
+    retry::fixed::KIND,
+    retry::random::KIND,
+    retry::linear::KIND,
+    retry::exponential::KIND,
+    retry::hedge::KIND,
+    retry::budget::none::KIND,
+    retry::budget::token_bucket::KIND,
+    retry::budget::percentage::KIND,
+    retry::breaker::none::KIND,
+    retry::breaker::consecutive::KIND,
+    retry::breaker::failure_ratio::KIND,
 ];
 
 /// The kind `name` of `family`, if it exists.
@@ -177,6 +205,20 @@ pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     })
 }
 
+pub fn build_retry_budget(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    build_checked(sec, Family::RetryBudget, |b| match b {
+        Builder::RetryBudget(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_circuit_breaker(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
+    build_checked(sec, Family::CircuitBreaker, |b| match b {
+        Builder::CircuitBreaker(f) => Some(f),
+        _ => None,
+    })
+}
+
 /// Builds the strategy `name` from its `[strategies.NAME]` table; a family left out gets
 /// its default kind with default parameters.
 pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, ConfigError> {
@@ -206,6 +248,8 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         ));
     }
     let retry = build_retry(&family_section(2)?)?;
+    let retry_budget = build_retry_budget(&family_section(3)?)?;
+    let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
     Ok(StrategySet {
@@ -213,6 +257,8 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         detector,
         routing,
         retry,
+        retry_budget,
+        circuit_breaker,
     })
 }
 

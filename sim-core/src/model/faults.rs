@@ -104,7 +104,7 @@ impl Faults {
                 delay,
             };
             match fault.kind {
-                ScriptedKind::Crash => {}
+                ScriptedKind::Crash | ScriptedKind::Error => {}
                 ScriptedKind::Partition => e.partitions.push((fault.target.clone(), fault.peer)),
                 ScriptedKind::Slow { factor } => match &fault.target {
                     Target::All => e.slow.iter_mut().for_each(|f| *f *= factor),

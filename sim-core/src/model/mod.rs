@@ -113,7 +113,7 @@ impl<'t> Simulation<'t> {
             view,
             clients: Clients::new(
                 &scenario.workload,
-                &scenario.cluster.service,
+                &scenario.cluster,
                 servers,
                 strategy,
                 end,
@@ -216,6 +216,13 @@ impl<'t> Simulation<'t> {
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
             Event::Deadline { req } => self.clients.on_deadline(req, &mut ctx, view),
             Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
+            Event::AttemptTimeout { req, attempt } => self
+                .clients
+                .on_attempt_timeout(req, attempt, &mut ctx, view),
+            Event::HedgeDue { req } => self.clients.on_hedge_due(req, &mut ctx, view),
+            Event::BreakerHalfOpen { client, server } => {
+                self.clients.on_breaker_half_open(client, server)
+            }
             Event::MonitorCheck => self.watchers[0].on_check(&mut ctx, view),
             Event::ClientCheck { client } => {
                 self.watchers[client as usize].on_check(&mut ctx, view)
@@ -283,6 +290,11 @@ impl<'t> Simulation<'t> {
                     }
                 }
             }
+            ScriptedKind::Error => {
+                for s in self.faults.targets(fault) {
+                    self.servers.set_erroring(s, active, &mut ctx);
+                }
+            }
             ScriptedKind::LoadSpike { .. } => {
                 let factor = self.faults.effects().load_factor;
                 self.clients.set_load_factor(factor, &mut ctx);
@@ -345,6 +357,15 @@ impl<'t> Simulation<'t> {
             time_without_primary_s: m.time_without_primary().map(SimDuration::as_secs_f64),
             range_unavailability: m.range_unavailability(),
             lost_in_failover: m.lost_in_failover,
+            errored: m.errored,
+            hedges: m.hedges,
+            late_answers: m.late_answers,
+            attempt_timeouts: m.attempt_timeouts,
+            budget_denied: m.budget_denied,
+            breaker_opens: m.breaker_opens,
+            breaker_fast_fails: m.breaker_fast_fails,
+            shed: m.shed,
+            retries_peak_10ms: m.retries_peak(),
         };
         let result = RunResult {
             report,
