@@ -65,6 +65,7 @@ pub fn fault_detail(kind: &ScriptedKind) -> String {
     match kind {
         ScriptedKind::Crash => "crash".into(),
         ScriptedKind::Partition => "partition".into(),
+        ScriptedKind::Error => "error".into(),
         ScriptedKind::Slow { factor } => format!("slow x{}", format_real(*factor)),
         ScriptedKind::Loss { probability } => format!("loss {}", format_real(*probability)),
         ScriptedKind::Delay { extra } => format!("delay +{extra}"),

@@ -28,7 +28,7 @@ pub struct TimelineWindow {
 pub enum SpanKind {
     /// The server was crashed (ground truth).
     Down,
-    /// The failure detector suspected the server.
+    /// A failure detector (of the monitor or of any client) suspected the server.
     Suspected,
 }
 
@@ -58,9 +58,11 @@ pub struct Timeline {
     /// Latencies of the current window's successes, and their exact sum.
     latency: Histogram<u64>,
     latency_sum_ns: u128,
-    /// Per server, when its open down and suspected spans began.
+    /// Per server, when its open down and suspected spans began, and how many
+    /// observers (the monitor, or each detecting client) suspect it.
     down_since: Vec<Option<SimTime>>,
     suspected_since: Vec<Option<SimTime>>,
+    suspecting: Vec<u32>,
     spans: Vec<ServerSpan>,
     end: Option<SimTime>,
 }
@@ -78,6 +80,7 @@ impl Timeline {
             latency_sum_ns: 0,
             down_since: vec![None; servers as usize],
             suspected_since: vec![None; servers as usize],
+            suspecting: vec![0; servers as usize],
             spans: Vec::new(),
             end: None,
         }
@@ -162,12 +165,19 @@ impl Timeline {
         self.close(SpanKind::Down, server, now);
     }
 
+    /// One more observer suspects the server: a suspected span runs while any does.
     pub fn suspected(&mut self, server: u32, now: SimTime) {
+        self.suspecting[server as usize] += 1;
         Timeline::open(&mut self.suspected_since, server, now);
     }
 
+    /// One observer trusts the server again.
     pub fn trusted(&mut self, server: u32, now: SimTime) {
-        self.close(SpanKind::Suspected, server, now);
+        let n = &mut self.suspecting[server as usize];
+        *n = n.saturating_sub(1);
+        if *n == 0 {
+            self.close(SpanKind::Suspected, server, now);
+        }
     }
 
     /// Ends the recording at `end`: closes the last window and every open span.
@@ -232,12 +242,17 @@ mod tests {
 
     #[test]
     fn spans_open_and_close_with_the_states_and_end_with_the_run() {
-        let mut t = Timeline::new(2, SimDuration::from_secs(1));
+        let mut t = Timeline::new(3, SimDuration::from_secs(1));
         t.server_down(1, ms(100));
         t.suspected(1, ms(400));
         t.server_up(1, ms(900));
         t.trusted(1, ms(950));
         t.suspected(0, ms(1000)); // never trusted again: closed at the end
+        // Two observers: the span lasts until the last of them trusts the server.
+        t.suspected(2, ms(100));
+        t.suspected(2, ms(150));
+        t.trusted(2, ms(300));
+        t.trusted(2, ms(500));
         t.finish(ms(2000));
         let spans: Vec<(u32, &str, u64, u64)> = t
             .spans()
@@ -256,7 +271,8 @@ mod tests {
             [
                 (0, "suspected", 1000, 2000),
                 (1, "down", 100, 900),
-                (1, "suspected", 400, 950)
+                (1, "suspected", 400, 950),
+                (2, "suspected", 100, 500)
             ]
         );
     }
