@@ -386,7 +386,7 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
         })
         .collect();
     match numbers {
-        Some(xs) if xs.len() > 1 || !xs.is_empty() => {
+        Some(xs) if !xs.is_empty() => {
             let (min, max) = xs
                 .iter()
                 .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
