@@ -32,6 +32,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Validate a config without running it.
     Check(ConfigArgs),
+    /// Draw (again) the plots of a results folder from its CSV tables.
+    Plot(PlotArgs),
     /// List every strategy kind with its parameters and defaults.
     Strategies,
 }
@@ -65,6 +67,15 @@ pub struct RunArgs {
     /// holds and produce the same files as an uninterrupted run.
     #[arg(long)]
     pub resume: bool,
+    /// Skip the plots and the timeline of the run of lowest availability.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A results folder written by `faultline run` (it holds summary.csv).
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -90,6 +101,13 @@ pub struct ReplayArgs {
     /// delivery, `fault` both fault-start and fault-end).
     #[arg(long = "event", value_name = "KIND")]
     pub events: Vec<String>,
+    /// Record the run's timeline into this folder: timeline.csv, timeline_spans.csv and
+    /// plots/timeline.png and .svg (a results folder's timeline is replaced).
+    #[arg(long, value_name = "DIR")]
+    pub timeline: Option<PathBuf>,
+    /// The timeline's window [default: about a two-hundredth of the run, rounded].
+    #[arg(long, value_name = "DURATION", requires = "timeline")]
+    pub window: Option<String>,
 }
 
 /// Why a command failed, and its exit code.
@@ -158,6 +176,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
+        Command::Plot(args) => crate::plot::cmd_plot(args),
         Command::Strategies => {
             print!("{}", strategies_listing());
             Ok(0)

@@ -18,10 +18,11 @@ pub mod rng;
 pub mod spec;
 pub mod strategy;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 
 pub use dist::Dist;
-pub use model::{Simulation, simulate, simulate_traced};
+pub use model::{Simulation, simulate, simulate_timeline, simulate_traced};
 pub use report::{Cell, RunReport, RunResult};
 pub use spec::Scenario;
 pub use strategy::StrategySet;

@@ -195,6 +195,8 @@ impl RunReport {
 pub struct RunResult {
     pub report: RunReport,
     pub latency: Histogram<u64>,
+    /// The run's timeline, when it was recorded (see [`crate::simulate_timeline`]).
+    pub timeline: Option<Box<crate::timeline::Timeline>>,
 }
 
 #[cfg(test)]

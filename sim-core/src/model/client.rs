@@ -813,13 +813,15 @@ impl Clients {
             view.outstanding[a.server as usize] -= 1;
             client.breaker.on_abandon(a.server);
         }
+        let latency = ctx.now().since(req.created);
         if req.counted {
-            let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempts));
             ctx.metrics()
                 .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
         }
+        let now = ctx.now();
+        ctx.metrics().request_ended(now, outcome, latency);
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
         {

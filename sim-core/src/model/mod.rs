@@ -370,6 +370,7 @@ impl<'t> Simulation<'t> {
         let result = RunResult {
             report,
             latency: self.metrics.latency_histogram().clone(),
+            timeline: self.metrics.take_timeline(self.now),
         };
         (result, self.trace.take_error())
     }
@@ -380,6 +381,19 @@ pub fn simulate(scenario: &Scenario, strategy: &StrategySet, seed: u64) -> RunRe
     Simulation::new(scenario, strategy, seed, Trace::hash_only())
         .run()
         .0
+}
+
+/// Runs one simulation and records its timeline in windows of `window` (in
+/// [`RunResult::timeline`]); the run is the same as without it, trace hash included.
+pub fn simulate_timeline(
+    scenario: &Scenario,
+    strategy: &StrategySet,
+    seed: u64,
+    window: SimDuration,
+) -> RunResult {
+    let mut sim = Simulation::new(scenario, strategy, seed, Trace::hash_only());
+    sim.metrics.record_timeline(window);
+    sim.run().0
 }
 
 /// Runs one simulation and writes the events `filter` keeps to `sink`, one per line.
