@@ -9,6 +9,7 @@
 //! Placement measures (attempts per server, cache lookups, keys remapped by each change
 //! of the view) count what happens inside the window, by the time it happens.
 
+use crate::state_metrics::StateMetrics;
 use crate::time::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -99,6 +100,8 @@ pub struct Metrics {
     /// keys remapped.
     remap_changes: u64,
     remap_sum: f64,
+    /// Measures of server state: checkpoints, restores, lost and stale data, jobs.
+    pub state: StateMetrics,
 }
 
 impl Metrics {
@@ -145,6 +148,7 @@ impl Metrics {
             membership_changes: 0,
             remap_changes: 0,
             remap_sum: 0.0,
+            state: StateMetrics::new(SimTime::ZERO + warmup, SimTime::ZERO + duration),
         }
     }
 
@@ -244,6 +248,13 @@ impl Metrics {
         t.up = true;
         t.outage_detected = false;
         self.update_mistake(server, now);
+    }
+
+    /// Ground truth: a server crashed again while restoring its state (already down).
+    pub fn crashed_while_restoring(&mut self, now: SimTime) {
+        if self.in_window(now) {
+            self.crashes += 1;
+        }
     }
 
     pub fn server_is_up(&self, server: u32) -> bool {

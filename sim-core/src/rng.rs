@@ -40,6 +40,11 @@ pub enum Purpose {
     ServerStrategy = 10,
     /// State and replication decisions (one stream per server).
     State = 11,
+    /// Whether each request reads or writes (one stream per client), apart from the
+    /// request stream so that adding writes leaves keys and demands as they were.
+    Writes = 12,
+    /// Each client's clock offset (one stream per client).
+    Clock = 13,
 }
 
 /// Makes the streams of one run.

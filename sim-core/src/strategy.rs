@@ -1,4 +1,5 @@
-//! The strategy families the model calls: failure detection, routing and retries.
+//! The strategy families the model calls: failure detection, routing and retries (the
+//! durability families are in [`crate::durability`]).
 //!
 //! Each family is a pair of traits: a `*Spec` built once from a config table (shared,
 //! immutable, `Send + Sync`) and the per-run state it builds (`Detector`, `Router`,
@@ -6,6 +7,7 @@
 //! never sees the clock or the event queue: it is called with the time and the view it
 //! needs and answers with a decision, so the same code runs under any driver.
 
+use crate::durability::DurabilitySet;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use std::fmt;
@@ -150,6 +152,8 @@ pub struct StrategySet {
     pub detector: Arc<dyn DetectorSpec>,
     pub routing: Arc<dyn RouterSpec>,
     pub retry: Arc<dyn RetrySpec>,
+    /// Checkpointing, replication, write ordering and backups.
+    pub durability: DurabilitySet,
 }
 
 #[cfg(test)]

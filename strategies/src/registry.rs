@@ -1,7 +1,10 @@
 //! The registry: every strategy kind, its family, its parameters and how to build it.
 
-use crate::{detect, retry, route};
+use crate::{backup, checkpoint, detect, ordering, replication, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
+use sim_core::durability::{
+    BackupSpec, CheckpointSpec, DurabilitySet, OrderingSpec, ReplicationSpec,
+};
 use sim_core::strategy::{DetectorSpec, RetrySpec, RouterSpec, StrategySet};
 use std::fmt;
 use std::sync::Arc;
@@ -12,10 +15,22 @@ pub enum Family {
     Detector,
     Routing,
     Retry,
+    Checkpoint,
+    Replication,
+    Ordering,
+    Backup,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Detector, Family::Routing, Family::Retry];
+    pub const ALL: [Family; 7] = [
+        Family::Detector,
+        Family::Routing,
+        Family::Retry,
+        Family::Checkpoint,
+        Family::Replication,
+        Family::Ordering,
+        Family::Backup,
+    ];
 
     /// The key naming the family in a strategy table.
     pub fn key(self) -> &'static str {
@@ -23,6 +38,10 @@ impl Family {
             Family::Detector => "detector",
             Family::Routing => "routing",
             Family::Retry => "retry",
+            Family::Checkpoint => "checkpoint",
+            Family::Replication => "replication",
+            Family::Ordering => "ordering",
+            Family::Backup => "backup",
         }
     }
 
@@ -32,6 +51,10 @@ impl Family {
             Family::Detector => "fixed-timeout",
             Family::Routing => "round-robin",
             Family::Retry => "none",
+            Family::Checkpoint => "none",
+            Family::Replication => "none",
+            Family::Ordering => "arrival",
+            Family::Backup => "none",
         }
     }
 }
@@ -75,6 +98,10 @@ pub enum Builder {
     Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
     Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
     Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
+    Checkpoint(fn(&Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError>),
+    Replication(fn(&Section) -> Result<ReplicationSpec, ConfigError>),
+    Ordering(fn(&Section) -> Result<OrderingSpec, ConfigError>),
+    Backup(fn(&Section) -> Result<BackupSpec, ConfigError>),
 }
 
 /// A strategy kind.
@@ -103,6 +130,16 @@ pub const KINDS: &[Kind] = &[
     route::maglev::KIND,
     route::bounded_load::KIND,
     retry::none::KIND,
+    checkpoint::none::KIND,
+    checkpoint::periodic::KIND,
+    checkpoint::young_daly::KIND,
+    replication::none::KIND,
+    replication::sync::KIND,
+    replication::asynchronous::KIND,
+    ordering::arrival::KIND,
+    ordering::lww::KIND,
+    backup::none::KIND,
+    backup::periodic::KIND,
 ];
 
 /// The kind `name` of `family`, if it exists.
@@ -174,6 +211,34 @@ pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     })
 }
 
+pub fn build_checkpoint(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
+    build_checked(sec, Family::Checkpoint, |b| match b {
+        Builder::Checkpoint(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_replication(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
+    build_checked(sec, Family::Replication, |b| match b {
+        Builder::Replication(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_ordering(sec: &Section) -> Result<OrderingSpec, ConfigError> {
+    build_checked(sec, Family::Ordering, |b| match b {
+        Builder::Ordering(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_backup(sec: &Section) -> Result<BackupSpec, ConfigError> {
+    build_checked(sec, Family::Backup, |b| match b {
+        Builder::Backup(f) => Some(f),
+        _ => None,
+    })
+}
+
 /// Builds the strategy `name` from its `[strategies.NAME]` table; a family left out gets
 /// its default kind with default parameters.
 pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, ConfigError> {
@@ -196,6 +261,12 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     let detector = build_detector(&family_section(0)?)?;
     let routing = build_router(&family_section(1)?)?;
     let retry = build_retry(&family_section(2)?)?;
+    let durability = DurabilitySet {
+        checkpoint: build_checkpoint(&family_section(3)?)?,
+        replication: build_replication(&family_section(4)?)?,
+        ordering: build_ordering(&family_section(5)?)?,
+        backup: build_backup(&family_section(6)?)?,
+    };
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
     Ok(StrategySet {
@@ -203,5 +274,6 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         detector,
         routing,
         retry,
+        durability,
     })
 }

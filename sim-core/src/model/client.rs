@@ -6,12 +6,15 @@
 //! deadline (`workload.timeout`, retries included): it ends as ok, rejected (the last
 //! attempt was refused by a full queue), unavailable (no server was believed alive) or
 //! timed out. Arrivals stop at the end of the run; requests in flight then run to their
-//! outcome.
+//! outcome. With `workload.writes`, each request writes its key with that probability
+//! (drawn from the client's own stream) and carries its client's clock stamp, the same on
+//! every attempt.
 
 use crate::dist::Dist;
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::metrics::Outcome;
 use crate::model::ctx::Ctx;
+use crate::model::state::ClientClock;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory, SimRng};
 use crate::spec::{ArrivalSpec, Popularity, WorkloadSpec};
@@ -57,6 +60,9 @@ struct Client {
     retry: Box<dyn RetryPolicy>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
+    /// Read or write draws, when requests write.
+    ops: Option<SimRng>,
+    clock: ClientClock,
 }
 
 /// A request in flight.
@@ -65,6 +71,9 @@ struct Request {
     created: SimTime,
     key: u32,
     demand: SimDuration,
+    write: bool,
+    /// The client's clock stamp at creation.
+    ts: u64,
     /// Number of the current (or next, during backoff) attempt, from 1.
     attempt: u16,
     /// Server and send time of the current attempt, while it awaits an answer.
@@ -111,8 +120,14 @@ impl RequestTable {
 }
 
 enum Mode {
-    Open { rate_per_client: f64 },
-    Closed { think: Dist },
+    Open {
+        rate_per_client: f64,
+    },
+    Closed {
+        think: Dist,
+    },
+    /// No clients: servers run batch jobs.
+    Batch,
 }
 
 pub struct Clients {
@@ -126,6 +141,7 @@ pub struct Clients {
     service: Dist,
     keys: KeySampler,
     timeout: SimDuration,
+    writes: f64,
 }
 
 impl Clients {
@@ -147,6 +163,8 @@ impl Clients {
                 router: strategy.routing.build(servers, workload.keys.count),
                 retry: strategy.retry.build(),
                 next_arrival: None,
+                ops: (workload.writes > 0.0).then(|| rngs.stream(Purpose::Writes, c)),
+                clock: ClientClock::new(strategy.durability.ordering.clock(), c, rngs),
             })
             .collect();
         let mode = match &workload.arrivals {
@@ -156,6 +174,7 @@ impl Clients {
             ArrivalSpec::Closed { think, .. } => Mode::Closed {
                 think: think.clone(),
             },
+            ArrivalSpec::Batch { .. } => Mode::Batch,
         };
         Clients {
             mode,
@@ -172,6 +191,7 @@ impl Clients {
             service: service.clone(),
             keys: KeySampler::new(workload.keys.count, &workload.keys.popularity),
             timeout: workload.timeout,
+            writes: workload.writes,
         }
     }
 
@@ -182,6 +202,7 @@ impl Clients {
             match self.mode {
                 Mode::Open { .. } => self.schedule_arrival(c, ctx),
                 Mode::Closed { .. } => self.schedule_think(c, ctx),
+                Mode::Batch => {}
             }
         }
     }
@@ -259,6 +280,11 @@ impl Clients {
         let client = &mut self.clients[c as usize];
         let key = self.keys.sample(&mut client.requests);
         let demand = self.service.sample(&mut client.requests);
+        let write = client
+            .ops
+            .as_mut()
+            .is_some_and(|ops| ops.random::<f64>() < self.writes);
+        let ts = client.clock.stamp(now, write);
         let deadline = ctx.at(
             now.saturating_add(self.timeout),
             Event::Deadline { req: id },
@@ -271,6 +297,8 @@ impl Clients {
                 created: now,
                 key,
                 demand,
+                write,
+                ts,
                 attempt: 1,
                 in_flight: None,
                 previous: None,
@@ -304,6 +332,8 @@ impl Clients {
                     attempt: req.attempt,
                     key: req.key,
                     demand: req.demand,
+                    write: req.write,
+                    ts: req.ts,
                 };
                 ctx.send(Node::Client(req.client), Node::Server(server), msg);
             }
@@ -317,6 +347,7 @@ impl Clients {
             attempt,
             server,
             status,
+            clock,
         } = msg
         else {
             return;
@@ -325,6 +356,7 @@ impl Clients {
         let Some(req) = self.table.get_mut(id) else {
             return; // the request already ended: a late answer
         };
+        self.clients[req.client as usize].clock.observe(clock);
         match req.in_flight {
             Some((s, sent)) if s == server && req.attempt == attempt => {
                 view.outstanding[s as usize] -= 1;
@@ -411,6 +443,9 @@ impl Clients {
             let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempt));
+            if req.write {
+                ctx.metrics().state.write_done(outcome == Outcome::Ok);
+            }
         }
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open

@@ -38,11 +38,12 @@ impl Ctx<'_> {
         self.queue.cancel(id)
     }
 
-    /// Sends a message; the network decides its delay or its loss.
+    /// Sends a message; the network decides its delay or its loss. Returns whether the
+    /// message is on its way (a partition may still cut it before delivery).
     #[inline]
-    pub fn send(&mut self, from: Node, to: Node, msg: Msg) {
+    pub fn send(&mut self, from: Node, to: Node, msg: Msg) -> bool {
         self.net
-            .send(self.now, from, to, msg, self.queue, self.metrics);
+            .send(self.now, from, to, msg, self.queue, self.metrics)
     }
 
     #[inline]

@@ -7,16 +7,23 @@
 //! hash map or depends on threads: a scenario, a strategy and a seed fix the run.
 //!
 //! The run issues requests during `[0, duration)` and then continues until every request
-//! has reached its outcome, at most `workload.timeout` later.
+//! has reached its outcome, at most `workload.timeout` later, and every replication
+//! message has been delivered (the run has then settled).
 
+pub mod batch;
 pub mod cache;
+pub mod checkpoint;
 pub mod client;
 pub mod ctx;
 pub mod faults;
+pub mod ledger;
 pub mod monitor;
 pub mod network;
 pub mod placement;
+pub mod replication;
 pub mod server;
+pub mod state;
+pub mod store;
 
 use crate::events::{Event, Node};
 use crate::metrics::Metrics;
@@ -34,6 +41,7 @@ use monitor::Monitor;
 use network::Network;
 use placement::Placement;
 use server::{DownCause, Servers};
+use state::State;
 
 pub struct Simulation<'t> {
     now: SimTime,
@@ -75,7 +83,8 @@ impl<'t> Simulation<'t> {
                 end,
                 &rngs,
             ),
-            servers: Servers::new(&scenario.cluster, strategy.detector.heartbeat_interval()),
+            servers: Servers::new(&scenario.cluster, strategy.detector.heartbeat_interval())
+                .with_state(State::new(scenario, strategy, &rngs)),
             monitor: Monitor::new(strategy.detector.build(servers), servers, SimDuration::ZERO),
             faults: Faults::new(&scenario.faults, servers, &rngs),
             arrivals_ended: false,
@@ -94,6 +103,7 @@ impl<'t> Simulation<'t> {
         };
         ctx.at(SimTime::ZERO + self.duration, Event::ArrivalsEnd);
         self.servers.start(&mut ctx, rngs);
+        self.servers.state().start(&mut ctx);
         self.monitor.start(&mut ctx);
         for s in 0..self.view.servers() {
             if let Some(ttf) = self.faults.time_to_failure(s) {
@@ -120,7 +130,10 @@ impl<'t> Simulation<'t> {
             if let Some(remapped) = self.placement.on_event(&self.view) {
                 self.metrics.view_changed(time, remapped);
             }
-            if self.arrivals_ended && self.clients.live_requests() == 0 {
+            if self.arrivals_ended
+                && self.clients.live_requests() == 0
+                && self.servers.state().settled()
+            {
                 break;
             }
         }
@@ -139,6 +152,9 @@ impl<'t> Simulation<'t> {
             Event::Arrival { client } => self.clients.on_arrival(client, &mut ctx, view),
             Event::ThinkDone { client } => self.clients.on_think_done(client, &mut ctx, view),
             Event::Deliver { from, to, msg } => {
+                if msg.is_replication() {
+                    self.servers.state().delivered();
+                }
                 if ctx.net.is_cut(from, to) {
                     ctx.metrics.messages_dropped += 1;
                     return;
@@ -182,6 +198,15 @@ impl<'t> Simulation<'t> {
                 self.arrivals_ended = true;
                 self.clients.close_arrivals();
             }
+            Event::CheckpointStart { server } => self.servers.on_checkpoint_start(server, &mut ctx),
+            Event::CheckpointDone { server } => self.servers.on_checkpoint_done(server, &mut ctx),
+            Event::RestoreDone { server } => self.servers.on_restore_done(server, &mut ctx),
+            Event::BackupStart { server } => self.servers.state().backup_start(server, &mut ctx),
+            Event::BackupDone { server } => self.servers.state().backup_done(server, &mut ctx),
+            Event::ReplicationDue { server } => {
+                self.servers.state().replication_due(server, &mut ctx)
+            }
+            Event::JobDone { server } => self.servers.state().job_done(server, &mut ctx),
         }
     }
 
@@ -228,7 +253,10 @@ impl<'t> Simulation<'t> {
 
     fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
         self.metrics.finish();
+        self.servers.state().finish(&mut self.metrics);
         let m = &self.metrics;
+        let st = &m.state;
+        let servers = self.view.servers();
         let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
         let window = self.duration.as_secs_f64() - m.window().0.as_secs_f64();
         let report = RunReport {
@@ -265,6 +293,24 @@ impl<'t> Simulation<'t> {
             keys_remapped_mean: m.keys_remapped_mean(),
             cache_hit_ratio: m.cache_hit_ratio(),
             cache_misses: m.cache_misses,
+            writes: st.writes,
+            writes_ok: st.writes_ok,
+            stale_reads: st.stale_reads,
+            stale_read_fraction: st.stale_read_fraction(),
+            acked_writes_lost: st.acked_writes_lost,
+            writes_lost: st.writes_lost,
+            divergent_keys: st.divergent_keys,
+            checkpoints: st.checkpoints,
+            checkpoint_overhead: st.checkpoint_overhead(servers),
+            restores: st.restores,
+            restore_time_mean_ms: ms(st.restore_time_mean()),
+            restores_from_backup: st.restores_from_backup,
+            backups: st.backups,
+            lost_work_s: st.lost_work().as_secs_f64(),
+            jobs_done: st.jobs_done,
+            jobs_unfinished: st.jobs - st.jobs_done,
+            job_time_mean_s: st.job_time_mean().map(SimDuration::as_secs_f64),
+            job_waste_mean_s: st.job_waste_mean().map(SimDuration::as_secs_f64),
         };
         let result = RunResult {
             report,

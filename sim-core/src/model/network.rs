@@ -74,6 +74,7 @@ impl Network {
         self.partitions.iter().any(|t| inside(a, t) != inside(b, t))
     }
 
+    /// Sends `msg`; returns whether it is on its way (false when lost or cut at once).
     #[inline]
     pub(crate) fn send(
         &mut self,
@@ -83,11 +84,11 @@ impl Network {
         msg: Msg,
         queue: &mut EventQueue<Event>,
         metrics: &mut Metrics,
-    ) {
+    ) -> bool {
         metrics.messages_sent += 1;
         if self.is_cut(from, to) {
             metrics.messages_dropped += 1;
-            return;
+            return false;
         }
         let (extra_loss, extra_delay) = self.link_faults(from, to);
         let loss = if extra_loss > 0.0 {
@@ -98,7 +99,7 @@ impl Network {
         let index = self.node_index(from);
         if loss > 0.0 && self.rngs[index].random::<f64>() < loss {
             metrics.messages_dropped += 1;
-            return;
+            return false;
         }
         let delay = match self.constant_delay {
             Some(d) => d,
@@ -108,6 +109,7 @@ impl Network {
             now.saturating_add(delay + extra_delay),
             Event::Deliver { from, to, msg },
         );
+        true
     }
 
     fn link_faults(&self, a: Node, b: Node) -> (f64, SimDuration) {

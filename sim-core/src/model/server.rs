@@ -8,14 +8,21 @@
 //! active scripted crash. With a key cache, a request whose key the server does not hold
 //! is served `miss_penalty` longer (before the slow factor applies); a crash empties the
 //! cache.
+//!
+//! With state (see [`state`](crate::model::state)), a recovering server first restores
+//! its keys and serves nothing meanwhile; a pausing checkpoint stops the requests in
+//! service (they resume where they were when it ends) and holds the queue, a slowing one
+//! slows the requests started during it.
 
+use crate::durability::During;
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::model::cache::KeyCache;
 use crate::model::ctx::Ctx;
+use crate::model::state::{Served, State};
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::ClusterSpec;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 use std::collections::VecDeque;
 
@@ -27,11 +34,16 @@ pub struct Job {
     pub attempt: u16,
     pub key: u32,
     pub demand: SimDuration,
+    pub write: bool,
+    pub ts: u64,
 }
 
 struct Worker {
     job: Job,
     done: EventId,
+    /// When service ends; while a checkpoint pauses the server, the service left.
+    until: SimTime,
+    left: SimDuration,
 }
 
 struct Server {
@@ -43,11 +55,22 @@ struct Server {
     queue: VecDeque<Job>,
     heartbeat: Option<EventId>,
     cache: Option<KeyCache>,
+    /// The end of the restore in progress: the server is up but serves nothing.
+    restoring: Option<EventId>,
+    /// A pausing checkpoint is in progress.
+    paused: bool,
+    /// Service slows by this factor while a slowing checkpoint is in progress.
+    checkpoint_factor: f64,
 }
 
 impl Server {
     fn up(&self) -> bool {
         !self.random_down && self.scripted_down == 0
+    }
+
+    /// Up and restored.
+    fn serving(&self) -> bool {
+        self.up() && self.restoring.is_none()
     }
 }
 
@@ -63,6 +86,7 @@ pub struct Servers {
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
     miss_penalty: SimDuration,
+    state: Option<State>,
 }
 
 impl Servers {
@@ -79,6 +103,9 @@ impl Servers {
                     queue: VecDeque::new(),
                     heartbeat: None,
                     cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
+                    restoring: None,
+                    paused: false,
+                    checkpoint_factor: 1.0,
                 })
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
@@ -87,7 +114,18 @@ impl Servers {
                 .cache
                 .as_ref()
                 .map_or(SimDuration::ZERO, |c| c.miss_penalty),
+            state: None,
         }
+    }
+
+    /// Gives the servers state: keys, checkpoints, replicas, backups, batch jobs.
+    pub fn with_state(mut self, state: State) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    pub fn state(&mut self) -> &mut State {
+        self.state.as_mut().expect("servers built with state")
     }
 
     /// Starts every server's heartbeat at a random phase within one interval, so that
@@ -119,11 +157,18 @@ impl Servers {
     }
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if msg.is_replication() {
+            let serving = self.servers[server as usize].serving();
+            self.state().on_message(server, from, msg, serving, ctx);
+            return;
+        }
         let Msg::Request {
             req,
             attempt,
             key,
             demand,
+            write,
+            ts,
         } = msg
         else {
             return;
@@ -132,7 +177,7 @@ impl Servers {
             return;
         };
         let s = &mut self.servers[server as usize];
-        if !s.up() {
+        if !s.serving() {
             return;
         }
         let now = ctx.now();
@@ -143,12 +188,17 @@ impl Servers {
             attempt,
             key,
             demand,
+            write,
+            ts,
         };
-        if let Some(worker) = s.idle.pop() {
+        if !s.paused
+            && let Some(worker) = s.idle.pop()
+        {
             Self::begin(s, server, worker, job, self.miss_penalty, ctx);
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
+            let clock = self.state.as_mut().map_or(0, |st| st.clock(server, ts));
             ctx.send(
                 Node::Server(server),
                 from,
@@ -157,6 +207,7 @@ impl Servers {
                     attempt,
                     server,
                     status: Status::Rejected,
+                    clock,
                 },
             );
         }
@@ -179,13 +230,19 @@ impl Servers {
             let now = ctx.now();
             ctx.metrics().cache_lookup(hit, now);
         }
-        let service = if s.slow_factor == 1.0 {
+        let factor = s.slow_factor * s.checkpoint_factor;
+        let service = if factor == 1.0 {
             demand
         } else {
-            demand.mul_f64(s.slow_factor)
+            demand.mul_f64(factor)
         };
         let done = ctx.after(service, Event::ServiceDone { server, worker });
-        s.workers[worker as usize] = Some(Worker { job, done });
+        s.workers[worker as usize] = Some(Worker {
+            job,
+            done,
+            until: ctx.now().saturating_add(service),
+            left: SimDuration::ZERO,
+        });
     }
 
     pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
@@ -193,16 +250,31 @@ impl Servers {
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
-        ctx.send(
-            Node::Server(server),
-            Node::Client(job.client),
-            Msg::Response {
-                req: job.req,
-                attempt: job.attempt,
-                server,
-                status: Status::Ok,
-            },
-        );
+        let served = Served {
+            req: job.req,
+            attempt: job.attempt,
+            client: job.client,
+            key: job.key,
+            write: job.write,
+            ts: job.ts,
+        };
+        let answer = match &mut self.state {
+            Some(state) => state.served(server, served, ctx),
+            None => Some(0),
+        };
+        if let Some(clock) = answer {
+            ctx.send(
+                Node::Server(server),
+                Node::Client(job.client),
+                Msg::Response {
+                    req: job.req,
+                    attempt: job.attempt,
+                    server,
+                    status: Status::Ok,
+                    clock,
+                },
+            );
+        }
         match s.queue.pop_front() {
             Some(next) => Self::begin(s, server, worker, next, self.miss_penalty, ctx),
             None => s.idle.push(worker),
@@ -234,6 +306,12 @@ impl Servers {
         if !was_up {
             return false;
         }
+        let restoring = s.restoring.take();
+        if let Some(id) = restoring {
+            ctx.cancel(id);
+        }
+        s.paused = false;
+        s.checkpoint_factor = 1.0;
         let mut lost = s.queue.len() as u64;
         s.queue.clear();
         for (i, w) in s.workers.iter_mut().enumerate() {
@@ -251,7 +329,14 @@ impl Servers {
             ctx.cancel(hb);
         }
         let now = ctx.now();
-        ctx.metrics().server_crashed(server, now, lost);
+        if restoring.is_some() {
+            ctx.metrics().crashed_while_restoring(now);
+        } else {
+            ctx.metrics().server_crashed(server, now, lost);
+        }
+        if let Some(state) = &mut self.state {
+            state.crash(server, ctx);
+        }
         true
     }
 
@@ -269,10 +354,76 @@ impl Servers {
             return false;
         }
         let now = ctx.now();
+        if let Some(state) = &mut self.state
+            && state.restores()
+        {
+            let restore = state.begin_restore(server, now);
+            s.restoring = Some(ctx.after(restore, Event::RestoreDone { server }));
+            return true;
+        }
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
         s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
         true
+    }
+
+    /// The server's restore is over: it serves again, and says so at once.
+    pub fn on_restore_done(&mut self, server: u32, ctx: &mut Ctx) {
+        let s = &mut self.servers[server as usize];
+        s.restoring = None;
+        let now = ctx.now();
+        ctx.metrics().server_recovered(server, now);
+        s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        self.state().restored(server, ctx);
+    }
+
+    /// A checkpoint begins: a pausing one stops the requests in service, a slowing one
+    /// slows the requests started from now on.
+    pub fn on_checkpoint_start(&mut self, server: u32, ctx: &mut Ctx) {
+        let during = self.state().checkpoint_start(server, ctx);
+        let s = &mut self.servers[server as usize];
+        match during {
+            During::Pause => {
+                s.paused = true;
+                let now = ctx.now();
+                for w in s.workers.iter_mut().flatten() {
+                    ctx.cancel(w.done);
+                    w.left = w.until.since(now);
+                }
+            }
+            During::Slow { factor } => s.checkpoint_factor = factor,
+        }
+    }
+
+    /// The checkpoint is over: paused requests resume where they stopped, and idle
+    /// workers take queued ones.
+    pub fn on_checkpoint_done(&mut self, server: u32, ctx: &mut Ctx) {
+        self.state().checkpoint_done(server, ctx);
+        let s = &mut self.servers[server as usize];
+        s.checkpoint_factor = 1.0;
+        if !s.paused {
+            return;
+        }
+        s.paused = false;
+        let now = ctx.now();
+        for (i, w) in s.workers.iter_mut().enumerate() {
+            if let Some(w) = w {
+                w.done = ctx.after(
+                    w.left,
+                    Event::ServiceDone {
+                        server,
+                        worker: i as u32,
+                    },
+                );
+                w.until = now.saturating_add(w.left);
+            }
+        }
+        while !s.queue.is_empty()
+            && let Some(worker) = s.idle.pop()
+        {
+            let job = s.queue.pop_front().expect("a queued request");
+            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
+        }
     }
 
     /// Sets the factor by which service on `server` is slowed (1.0 is normal speed).
