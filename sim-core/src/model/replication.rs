@@ -45,6 +45,15 @@ impl ReplicaSets {
         }
     }
 
+    /// Replica sets that ignore the router: h, h + 1, ... from a hash h of the key.
+    pub fn unkeyed(servers: u32, factor: u32) -> Self {
+        ReplicaSets {
+            servers,
+            factor: factor.min(servers),
+            keyed: None,
+        }
+    }
+
     /// The replicas of `key`, first the primary, into `out`.
     pub fn of(&mut self, key: u32, out: &mut Vec<u32>) {
         out.clear();

@@ -86,14 +86,20 @@ impl State {
             })
             .collect();
         let keys = scenario.workload.keys.count;
-        let sets = ReplicaSets::new(
-            strategy,
-            n,
-            keys,
-            d.replication.factor,
-            rngs.stream(Purpose::State, u32::MAX),
-        );
         let tracks_keys = scenario.workload.writes > 0.0;
+        // Without writes there is nothing to replicate: no router is built for it.
+        let sets = if tracks_keys {
+            ReplicaSets::new(
+                strategy,
+                n,
+                keys,
+                d.replication.factor,
+                rngs.stream(Purpose::State, u32::MAX),
+            )
+        } else {
+            ReplicaSets::unkeyed(n, 1)
+        };
+        // Whether the policy checkpoints at all, asked of a policy built for the purpose.
         let checkpoints = d
             .checkpoint
             .build()
