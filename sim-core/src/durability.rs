@@ -67,6 +67,9 @@ pub struct ReplicationSpec {
     /// Servers holding each key: the first `factor` of the key's preference order.
     pub factor: u32,
     pub mode: ReplicationMode,
+    /// Whether a recovered replica copies the keys it missed from the other replicas
+    /// before it serves again.
+    pub catch_up: bool,
 }
 
 impl ReplicationSpec {
@@ -76,18 +79,19 @@ impl ReplicationSpec {
         mode: ReplicationMode::Async {
             delay: SimDuration::ZERO,
         },
+        catch_up: false,
     };
 
     pub fn describe(&self) -> String {
         match self.mode {
             _ if self.factor == 1 => "{ kind = \"none\" }".to_string(),
             ReplicationMode::Sync { acks } => format!(
-                "{{ kind = \"sync\", factor = {}, acks = {acks} }}",
-                self.factor
+                "{{ kind = \"sync\", factor = {}, acks = {acks}, catch_up = {} }}",
+                self.factor, self.catch_up
             ),
             ReplicationMode::Async { delay } => format!(
-                "{{ kind = \"async\", factor = {}, delay = \"{delay}\" }}",
-                self.factor
+                "{{ kind = \"async\", factor = {}, delay = \"{delay}\", catch_up = {} }}",
+                self.factor, self.catch_up
             ),
         }
     }

@@ -9,7 +9,8 @@
 //! acknowledges the write once `acks` servers applied it, the sender included;
 //! asynchronous acknowledges at once and sends the copies `delay` later, unless the sender
 //! crashes first. Copies are not resent: a replica that is down, restoring or cut off when
-//! one arrives misses it. Memory holds only writes in flight: a synchronous write still
+//! one arrives misses it, until it catches up from the others when it next recovers
+//! (see [`state`](crate::model::state)). Memory holds only writes in flight: a synchronous write still
 //! short of acks is forgotten after the client's timeout.
 
 use crate::durability::{ReplicationMode, ReplicationSpec};

@@ -158,7 +158,9 @@ impl Servers {
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
         if msg.is_replication() {
-            let serving = self.servers[server as usize].serving();
+            let s = &self.servers[server as usize];
+            let (up, serving) = (s.up(), s.serving());
+            let serving = serving || (up && self.state().catching_up(server));
             self.state().on_message(server, from, msg, serving, ctx);
             return;
         }
@@ -367,14 +369,20 @@ impl Servers {
         true
     }
 
-    /// The server's restore is over: it serves again, and says so at once.
+    /// A step of the server's restore is over: after catching up from the other replicas
+    /// (if any) it serves again, and says so at once.
     pub fn on_restore_done(&mut self, server: u32, ctx: &mut Ctx) {
+        let serving: Vec<bool> = self.servers.iter().map(Server::serving).collect();
+        if let Some(more) = self.state().restore_step(server, &serving, ctx) {
+            self.servers[server as usize].restoring =
+                Some(ctx.after(more, Event::RestoreDone { server }));
+            return;
+        }
         let s = &mut self.servers[server as usize];
         s.restoring = None;
         let now = ctx.now();
         ctx.metrics().server_recovered(server, now);
         s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
-        self.state().restored(server, ctx);
     }
 
     /// A checkpoint begins: a pausing one stops the requests in service, a slowing one

@@ -8,7 +8,10 @@
 //! the disk; nothing without either), unless a log on an intact disk replays every write.
 //! Restoring takes `restore + restore_per_key x keys + replay_per_write x writes` (plus the
 //! backup's transfer when it comes from one), during which the server serves nothing and
-//! sends no heartbeats; it is exposed to failure again from the moment it recovers.
+//! sends no heartbeats; it is exposed to failure again from the moment it recovers. With
+//! replication (and `catch_up`) a restored server then copies, for each key it is a
+//! replica of, the value of the key's first serving replica, at `restore_per_key` per key
+//! changed, applying copies but serving no client meanwhile.
 //! Memory is one record per key per server, plus the writes in flight.
 
 use crate::durability::{BackupSpec, ClockSpec, During, OrderingSpec};
@@ -45,9 +48,11 @@ struct ServerState {
     job: Option<BatchJob>,
     backup_next: Option<EventId>,
     backup_running: Option<EventId>,
-    /// What the last crash left to restore, and the current restore's start.
+    /// What the last crash left to restore, the current restore's start, and whether it
+    /// has reached its catch-up from the other replicas.
     plan: RestorePlan,
     restoring_since: Option<SimTime>,
+    catching_up: bool,
     /// Disk-loss draws.
     rng: SimRng,
 }
@@ -63,6 +68,8 @@ pub struct State {
     /// to restore at all.
     tracks_keys: bool,
     restores: bool,
+    /// Whether a restored server copies what it missed from the other replicas.
+    catch_up: bool,
     scratch: Vec<u32>,
 }
 
@@ -82,6 +89,7 @@ impl State {
                 backup_running: None,
                 plan: RestorePlan::default(),
                 restoring_since: None,
+                catching_up: false,
                 rng: rngs.stream(Purpose::State, s),
             })
             .collect();
@@ -127,6 +135,7 @@ impl State {
                 || settings.log
                 || d.backup.interval.is_some()
                 || scenario.cluster.state.is_some(),
+            catch_up: tracks_keys && d.replication.factor > 1 && d.replication.catch_up,
             scratch: Vec::new(),
         }
     }
@@ -280,6 +289,7 @@ impl State {
         let st = &mut self.servers[server as usize];
         st.checkpoint.crashed(ctx);
         st.restoring_since = None;
+        st.catching_up = false;
         for id in [st.backup_next.take(), st.backup_running.take()]
             .into_iter()
             .flatten()
@@ -317,15 +327,73 @@ impl State {
         time
     }
 
-    /// The restore is over: the server works again.
-    pub fn restored(&mut self, server: u32, ctx: &mut Ctx) {
+    /// The restore (or a step of it) is over. With replication the server then catches
+    /// up: each key it is a replica of takes the value of its first serving replica
+    /// (`serving[s]`), by the ordering rule, and the transfer takes `restore_per_key` per
+    /// key changed; returns that time, during which the server applies copies but serves
+    /// no client. Returns `None` when the server serves again.
+    pub fn restore_step(
+        &mut self,
+        server: u32,
+        serving: &[bool],
+        ctx: &mut Ctx,
+    ) -> Option<SimDuration> {
         let st = &mut self.servers[server as usize];
+        if self.catch_up && !st.catching_up {
+            st.catching_up = true;
+            let copied = self.copy_from_replicas(server, serving, ctx);
+            if copied > 0 {
+                return Some(SimDuration(
+                    self.costs.restore_per_key.0.saturating_mul(copied),
+                ));
+            }
+        }
+        let st = &mut self.servers[server as usize];
+        st.catching_up = false;
         if let Some(since) = st.restoring_since.take() {
             let now = ctx.now();
             let from_backup = st.plan.from_backup;
             ctx.metrics().state.restore_done(since, now, from_backup);
         }
         self.resume(server, ctx);
+        None
+    }
+
+    /// Whether the server is catching up: it applies copies while not serving clients.
+    pub fn catching_up(&self, server: u32) -> bool {
+        self.servers[server as usize].catching_up
+    }
+
+    /// Copies into `server` every key it is a replica of from the key's first other
+    /// serving replica; returns the keys whose value changed.
+    fn copy_from_replicas(&mut self, server: u32, serving: &[bool], ctx: &mut Ctx) -> u64 {
+        let keys: Vec<u32> = self.ledger.written_keys().collect();
+        let mut copied = 0;
+        for key in keys {
+            self.replication.replicas(key, &mut self.scratch);
+            if !self.scratch.contains(&server) {
+                continue;
+            }
+            let source = self
+                .scratch
+                .iter()
+                .copied()
+                .find(|&r| r != server && serving[r as usize]);
+            let Some(source) = source else {
+                continue;
+            };
+            let Some(val) = self.servers[source as usize].store.get(key) else {
+                continue;
+            };
+            if self.servers[server as usize].store.get(key) != Some(val) {
+                let before = self.servers[server as usize].store.get(key);
+                self.apply(server, key, val, ctx);
+                if self.servers[server as usize].store.get(key) != before {
+                    copied += 1;
+                }
+            }
+        }
+        copied
     }
 
     /// A checkpoint is due: it begins. Returns what the server does meanwhile.

@@ -3,7 +3,7 @@
 //! or log kept it, and reads on other replicas may be stale until the copies land.
 
 use crate::registry::{Builder, Family, Kind, Param};
-use crate::replication::{DEFAULT_FACTOR, read_factor};
+use crate::replication::{DEFAULT_FACTOR, catch_up_param, read_catch_up, read_factor};
 use sim_core::SimDuration;
 use sim_core::conf::{ConfigError, Section};
 use sim_core::durability::{ReplicationMode, ReplicationSpec};
@@ -22,6 +22,7 @@ pub const KIND: Kind = Kind {
                 DEFAULT_DELAY,
                 "time between applying a write and sending its copies",
             ),
+            catch_up_param(),
         ]
     },
     build: Builder::Replication(build),
@@ -33,5 +34,6 @@ fn build(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
         mode: ReplicationMode::Async {
             delay: sec.or("delay", DEFAULT_DELAY)?,
         },
+        catch_up: read_catch_up(sec)?,
     })
 }

@@ -4,7 +4,7 @@
 //! with fewer, writes stay available while `acks` replicas are.
 
 use crate::registry::{Builder, Family, Kind, Param};
-use crate::replication::{DEFAULT_FACTOR, read_factor};
+use crate::replication::{DEFAULT_FACTOR, catch_up_param, read_catch_up, read_factor};
 use sim_core::conf::{ConfigError, Section};
 use sim_core::durability::{ReplicationMode, ReplicationSpec};
 
@@ -20,6 +20,7 @@ pub const KIND: Kind = Kind {
                 "factor",
                 "copies applied before the write is acknowledged, the first included",
             ),
+            catch_up_param(),
         ]
     },
     build: Builder::Replication(build),
@@ -36,6 +37,7 @@ fn build(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
     Ok(ReplicationSpec {
         factor,
         mode: ReplicationMode::Sync { acks },
+        catch_up: read_catch_up(sec)?,
     })
 }
 
