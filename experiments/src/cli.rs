@@ -4,19 +4,12 @@
 //! input (config, flags, paths); 3 an internal error. Every input error names the file,
 //! the dotted key and the line where known, and what was expected.
 
-use crate::config::{Experiment, Overrides, RunKey};
+use crate::config::{Experiment, Overrides};
 use crate::load::describe_io;
-use crate::output::AtomicFile;
-use crate::runner;
-use crate::runs_csv::RunsCsv;
 use clap::{Args, Parser, Subcommand};
 use sim_core::conf::ConfigError;
-use sim_core::trace::TraceFilter;
-use sim_core::{RunReport, SimDuration, SimTime};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -68,6 +61,10 @@ pub struct RunArgs {
     /// Worker threads [default: all cores].
     #[arg(long)]
     pub threads: Option<usize>,
+    /// Continue an interrupted run in the same output folder: skip the runs its journal
+    /// holds and produce the same files as an uninterrupted run.
+    #[arg(long)]
+    pub resume: bool,
 }
 
 #[derive(Args, Debug)]
@@ -89,6 +86,10 @@ pub struct ReplayArgs {
     /// Keep only events at or before this simulated time.
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
+    /// Keep only events of these kinds (e.g. crash, recv-request; `recv` keeps every
+    /// delivery, `fault` both fault-start and fault-end).
+    #[arg(long = "event", value_name = "KIND")]
+    pub events: Vec<String>,
 }
 
 /// Why a command failed, and its exit code.
@@ -125,7 +126,7 @@ impl std::fmt::Display for CliError {
 }
 
 /// An error writing an output file: a bad or unwritable path is bad input.
-fn output_error(path: &Path, e: std::io::Error) -> CliError {
+pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
     CliError::Input(format!(
         "{}: cannot write ({})",
         path.display(),
@@ -154,8 +155,8 @@ pub fn main() -> ExitCode {
 /// Runs a parsed command; returns the exit code on success (0, or 1 for failed checks).
 pub fn execute(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
-        Command::Run(args) => cmd_run(args),
-        Command::Replay(args) => cmd_replay(args),
+        Command::Run(args) => crate::run::cmd_run(args),
+        Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
         Command::Strategies => {
             print!("{}", strategies_listing());
@@ -164,7 +165,8 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
     }
 }
 
-fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
+/// Loads the config of a command with its overrides.
+pub(crate) fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
     let mut overrides = Overrides::from_set_args(&args.set)?;
     overrides.seed = args.seed;
     overrides.replications = args.replications;
@@ -178,257 +180,119 @@ fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
 
 fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     let exp = load(&args)?;
-    println!(
-        "{}: ok: {} cell(s) x {} strateg{} ({}) x {} replication(s) = {} runs",
-        args.config.display(),
+    print!("{}", plan(&exp, &args.config));
+    Ok(0)
+}
+
+/// The retry budget and circuit breaker of a strategy, when they are not the defaults.
+fn retry_guards(s: &sim_core::StrategySet) -> String {
+    let none = "{ kind = \"none\" }";
+    let mut text = String::new();
+    for (family, described) in [
+        ("retry_budget", s.retry_budget.describe()),
+        ("circuit_breaker", s.circuit_breaker.describe()),
+    ] {
+        if described != none {
+            text.push_str(&format!(", {family} {described}"));
+        }
+    }
+    text
+}
+
+/// What `faultline run` would do with a config: `faultline check` prints it.
+pub fn plan(exp: &Experiment, config: &Path) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let first = &exp.cells[0].scenario;
+    let _ = writeln!(out, "{}: ok", config.display());
+    let _ = writeln!(
+        out,
+        "experiment {}: master seed {}, {} replication{}, duration {}, warmup {}",
+        exp.name,
+        exp.seed,
+        exp.replications,
+        if exp.replications == 1 { "" } else { "s" },
+        first.duration,
+        first.warmup
+    );
+    if exp.sweep.is_empty() {
+        let _ = writeln!(out, "sweep: none, one cell");
+    } else {
+        let keys: Vec<&str> = exp.sweep.iter().map(|a| a.key.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "sweep: {} ({} cells)",
+            keys.join(" x "),
+            exp.cells.len()
+        );
+        for cell in &exp.cells {
+            let values: Vec<String> = exp
+                .sweep
+                .iter()
+                .zip(&cell.values)
+                .map(|(a, v)| format!("{} = {}", a.key, v.to_config_text()))
+                .collect();
+            let _ = writeln!(out, "  c{}  {}", cell.index, values.join(", "));
+        }
+    }
+    let swept_strategies = exp.sweep.iter().any(|a| a.key.starts_with("strategies."));
+    let _ = writeln!(
+        out,
+        "strategies (each on the same seeds{}):",
+        if swept_strategies {
+            "; as in cell 0"
+        } else {
+            ""
+        }
+    );
+    for s in &exp.cells[0].strategies {
+        let _ = writeln!(
+            out,
+            "  {}: detector {}, routing {}, retry {}{}",
+            s.name,
+            s.detector.describe(),
+            s.routing.describe(),
+            s.retry.describe(),
+            retry_guards(s)
+        );
+    }
+    if exp.checks.is_empty() {
+        let _ = writeln!(out, "checks: none");
+    } else {
+        let checks: Vec<String> = exp.checks.list.iter().map(|c| c.to_string()).collect();
+        let _ = writeln!(out, "checks: {}", checks.join(", "));
+    }
+    let _ = writeln!(
+        out,
+        "runs: {} cell{} x {} strateg{} x {} replication{} = {} runs, ids c<cell>-<strategy>-r<replication> (first {}), output to {}",
         exp.cells.len(),
+        if exp.cells.len() == 1 { "" } else { "s" },
         exp.strategy_names.len(),
         if exp.strategy_names.len() == 1 {
             "y"
         } else {
             "ies"
         },
-        exp.strategy_names.join(", "),
         exp.replications,
-        exp.total_runs()
+        if exp.replications == 1 { "" } else { "s" },
+        exp.total_runs(),
+        exp.run_id(exp.run_key(0)),
+        Path::new("results").join(&exp.name).display()
     );
-    Ok(0)
-}
-
-fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
-    let exp = load(&args.config)?;
-    let threads = match args.threads {
-        Some(0) => {
-            return Err(CliError::Input(
-                "--threads: expected an integer of at least 1, got 0".into(),
-            ));
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    };
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("results").join(&exp.name));
-    std::fs::create_dir_all(&out).map_err(|e| {
-        CliError::Input(format!(
-            "{}: cannot create the output folder ({})",
-            out.display(),
-            describe_io(&e)
-        ))
-    })?;
-
-    let runs_path = out.join("runs.csv");
-    let failures_path = out.join("failures.csv");
-    let mut runs = RunsCsv::create(&runs_path, &exp).map_err(|e| output_error(&runs_path, e))?;
-    let mut failures =
-        FailuresCsv::create(&failures_path).map_err(|e| output_error(&failures_path, e))?;
-
-    let keys: Vec<RunKey> = exp.runs().collect();
-    let started = Instant::now();
-    let mut events: u64 = 0;
-    let mut failed_runs: u64 = 0;
-    let mut availability = Vec::with_capacity(exp.strategy_names.len());
-    availability.resize(exp.strategy_names.len(), (0.0f64, 0u64));
-    runner::run_keys(
-        &exp,
-        &keys,
-        threads,
-        |key, result| -> Result<(), CliError> {
-            let report = &result.report;
-            events += report.events;
-            if let Some(a) = report.availability {
-                let slot = &mut availability[key.strategy as usize];
-                slot.0 += a;
-                slot.1 += 1;
-            }
-            runs.write(&exp, key, report)
-                .map_err(|e| output_error(&runs_path, e))?;
-            let violations = exp.checks.violations(report);
-            if !violations.is_empty() {
-                failed_runs += 1;
-                failures
-                    .write(&exp, key, report, &violations)
-                    .map_err(|e| output_error(&failures_path, e))?;
-            }
-            Ok(())
-        },
-    )?;
-    runs.commit().map_err(|e| output_error(&runs_path, e))?;
-    failures
-        .commit()
-        .map_err(|e| output_error(&failures_path, e))?;
-    let wall = started.elapsed().as_secs_f64();
-
-    println!(
-        "{}: {} runs written to {}",
-        exp.name,
-        keys.len(),
-        runs_path.display()
-    );
-    for (name, (sum, n)) in exp.strategy_names.iter().zip(&availability) {
-        if *n > 0 {
-            println!(
-                "  {name}: mean availability {:.6} over {n} runs",
-                sum / *n as f64
-            );
-        }
-    }
-    if !exp.checks.is_empty() {
-        println!(
-            "  checks: {failed_runs} of {} runs failed (see {})",
-            keys.len(),
-            failures_path.display()
-        );
-    }
-    println!(
-        "  wall time {:.2} s on {threads} thread(s), {:.0} runs/s, {:.2} million events/s",
-        wall,
-        keys.len() as f64 / wall.max(1e-9),
-        events as f64 / wall.max(1e-9) / 1e6
-    );
-    Ok(if failed_runs > 0 { 1 } else { 0 })
-}
-
-/// failures.csv: each run that broke a check, what it broke, and how to replay it.
-struct FailuresCsv {
-    writer: csv::Writer<AtomicFile>,
-}
-
-impl FailuresCsv {
-    fn create(path: &Path) -> std::io::Result<FailuresCsv> {
-        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
-        writer.write_record([
-            "run_id",
-            "cell",
-            "strategy",
-            "replication",
-            "seed",
-            "check",
-            "value",
-            "threshold",
-            "trace_hash",
-            "replay",
-        ])?;
-        Ok(FailuresCsv { writer })
-    }
-
-    fn write(
-        &mut self,
-        exp: &Experiment,
-        key: RunKey,
-        report: &RunReport,
-        violations: &[(String, f64, f64)],
-    ) -> std::io::Result<()> {
-        for (check, value, threshold) in violations {
-            self.writer.write_record([
-                exp.run_id(key),
-                key.cell.to_string(),
-                exp.strategy_names[key.strategy as usize].clone(),
-                key.replication.to_string(),
-                exp.run_seed(key).to_string(),
-                check.clone(),
-                sim_core::report::format_real(*value),
-                sim_core::report::format_real(*threshold),
-                format!("{:016x}", report.trace_hash),
-                exp.replay_command(key),
-            ])?;
-        }
-        Ok(())
-    }
-
-    fn commit(self) -> std::io::Result<()> {
-        self.writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .commit()
-    }
-}
-
-fn parse_time_flag(flag: &str, text: &Option<String>) -> Result<Option<SimTime>, CliError> {
-    match text {
-        None => Ok(None),
-        Some(t) => SimDuration::parse(t)
-            .map(|d| Some(SimTime::ZERO + d))
-            .map_err(|e| CliError::Input(format!("--{flag}: {e}"))),
-    }
-}
-
-fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
-    let exp = load(&args.config)?;
-    let key = exp.find_run(&args.run).ok_or_else(|| {
-        CliError::Input(format!(
-            "--run {}: no such run in {}; run ids look like c<cell>-<strategy>-r<replication>, here cells 0 to {}, strategies {}, replications 0 to {}",
-            args.run,
-            args.config.config.display(),
-            exp.cells.len() - 1,
-            exp.strategy_names.join(", "),
-            exp.replications - 1
-        ))
-    })?;
-    let filter = TraceFilter {
-        nodes: args.nodes.clone(),
-        from: parse_time_flag("from", &args.from)?,
-        until: parse_time_flag("until", &args.until)?,
-    };
-    let cell = exp.cell(key);
-    let strategy = exp.strategy(key);
-    let seed = exp.run_seed(key);
-    let result = match &args.trace {
-        None => runner::run_one(&exp, key),
-        Some(path) => {
-            let mut file = AtomicFile::create(path).map_err(|e| output_error(path, e))?;
-            writeln!(
-                file,
-                "# faultline trace of run {} (seed {seed}) from {}\n# columns: time node event details",
-                exp.run_id(key),
-                args.config.config.display()
-            )
-            .map_err(|e| output_error(path, e))?;
-            let result =
-                sim_core::simulate_traced(&cell.scenario, strategy, seed, &mut file, filter)
-                    .map_err(|e| output_error(path, e))?;
-            file.commit().map_err(|e| output_error(path, e))?;
-            result
-        }
-    };
-    let r = &result.report;
-    println!(
-        "run {} (cell {}, strategy {}, replication {}, seed {seed})",
-        exp.run_id(key),
-        key.cell,
-        strategy.name,
-        key.replication
-    );
-    for (axis, value) in exp.sweep.iter().zip(&cell.values) {
-        println!("  {} = {}", axis.key, value.to_config_text());
-    }
-    for (name, cell) in r.columns() {
-        if name != "trace_hash" {
-            println!("  {name:<26} {cell}");
-        }
-    }
-    println!("trace_hash {:016x}", r.trace_hash);
-    if let Some(path) = &args.trace {
-        println!("trace written to {}", path.display());
-    }
-    let violations = exp.checks.violations(r);
-    for (check, value, threshold) in &violations {
-        println!(
-            "check failed: {check}: {} against {}",
-            sim_core::report::format_real(*value),
-            sim_core::report::format_real(*threshold)
-        );
-    }
-    Ok(if violations.is_empty() { 0 } else { 1 })
+    out
 }
 
 /// The `faultline strategies` listing.
 pub fn strategies_listing() -> String {
     use strategies::{Family, KINDS};
     let mut out = String::new();
+    let width = KINDS
+        .iter()
+        .flat_map(|k| (k.params)())
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     for family in Family::ALL {
         out.push_str(&format!(
             "[{}]  (default kind: {})\n",
@@ -440,7 +304,7 @@ pub fn strategies_listing() -> String {
             for p in (kind.params)() {
                 let default = p.default.clone().unwrap_or_else(|| "required".into());
                 out.push_str(&format!(
-                    "      {:<18} {:<12} {}\n",
+                    "      {:<width$} {:<12} {}\n",
                     p.name, default, p.help
                 ));
             }

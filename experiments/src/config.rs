@@ -1,16 +1,22 @@
 //! An experiment: the config file with its overrides, expanded into sweep cells, each with
 //! its scenario and strategies built and validated before anything runs.
 //!
-//! Runs are enumerated cell by cell, then strategy by strategy (in the order the config
-//! lists them), then replication by replication. A run's seed derives from the master
+//! Runs are enumerated cell by cell, then replication by replication, then strategy by
+//! strategy (in the order the config lists them). A run's seed derives from the master
 //! seed, its cell and its replication, never from its strategy: every strategy of a cell
-//! sees the same arrivals and faults in replication r (common random numbers), which is
-//! what makes paired comparisons sharp.
+//! sees the same arrivals and faults in replication r (common random numbers), and the runs
+//! that share a seed sit next to each other, so paired statistics need no memory of
+//! earlier replications.
 
-use crate::load::{Document, get_path, parse_override_value, read_document, set_path};
-use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind};
+use crate::checks::Checks;
+use crate::load::{
+    Document, get_path, keys_in_file_order, normalize_path, parse_override_value, read_document,
+    set_path,
+};
+use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind, suggestion};
 use sim_core::rng::derive_seed;
 use sim_core::{Scenario, StrategySet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 /// Top-level tables a config may hold.
@@ -76,8 +82,11 @@ impl Overrides {
 /// One axis of the sweep: a dotted config key and its values.
 #[derive(Clone, Debug)]
 pub struct SweepAxis {
+    /// The key as written in `[sweep]`; it names the axis's column in the outputs.
     pub key: String,
     pub values: Vec<Value>,
+    /// The line of the axis in the config file.
+    pub line: Option<u32>,
 }
 
 /// A point of the sweep's cartesian product, with everything needed to run it.
@@ -88,13 +97,6 @@ pub struct CellSpec {
     pub values: Vec<Value>,
     pub scenario: Scenario,
     pub strategies: Vec<StrategySet>,
-}
-
-/// Thresholds that make a run a failure.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Checks {
-    pub min_availability: Option<f64>,
-    pub max_latency_p99_ms: Option<f64>,
 }
 
 /// A fully built experiment.
@@ -110,6 +112,8 @@ pub struct Experiment {
     pub strategy_names: Vec<String>,
     pub cells: Vec<CellSpec>,
     pub checks: Checks,
+    /// A hash of the whole config after overrides: equal fingerprints mean the same runs.
+    pub fingerprint: u64,
 }
 
 /// Identifies one run.
@@ -135,7 +139,8 @@ impl Experiment {
         overrides: Overrides,
     ) -> Result<Experiment, ConfigError> {
         let source = doc.source.clone();
-        let root = Section::new(&doc.root, "", None, &source);
+        let recording = source.recording();
+        let root = Section::new(&doc.root, "", None, &recording);
         let experiment = root.table("experiment")?.ok_or_else(|| {
             root.error_here(
                 "missing the [experiment] table (name, seed, replications, duration, warmup)",
@@ -162,13 +167,14 @@ impl Experiment {
 
         let sweep = read_sweep(&root)?;
         let strategy_names = strategy_names(&root)?;
-        let checks = read_checks(&root)?;
+        let checks = Checks::read(&root)?;
         root.get("cluster");
         root.get("workload");
         root.get("network");
         root.get("faults");
         root.finish_known(&ROOT_KEYS)?;
 
+        let mut keys_read = recording.keys_read();
         let mut cells = Vec::new();
         for (index, values) in cartesian(&sweep).into_iter().enumerate() {
             let mut table = doc.root.clone();
@@ -181,10 +187,12 @@ impl Experiment {
                     )
                 })?;
             }
-            let cell_root = Section::new(&table, "", None, &source);
+            let cell_source = source.recording();
+            let cell_root = Section::new(&table, "", None, &cell_source);
             let scenario = Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
-            let strategies = build_strategies(&cell_root, &strategy_names)
+            let strategies = build_strategies(&cell_root, &strategy_names, &scenario)
                 .map_err(|e| in_cell(e, &sweep, &values))?;
+            keys_read.extend(cell_source.keys_read());
             cells.push(CellSpec {
                 index: index as u32,
                 values,
@@ -192,6 +200,17 @@ impl Experiment {
                 strategies,
             });
         }
+        for axis in &sweep {
+            check_axis_is_read(axis, &keys_read, &strategy_names, &source)?;
+        }
+        for (key, text) in &overrides.sets {
+            check_override_is_read(key, text, &sweep, &keys_read, &source)?;
+        }
+        let fingerprint = crate::journal::fnv1a64(
+            Value::new(ValueKind::Table(doc.root.clone()), None)
+                .to_config_text()
+                .as_bytes(),
+        );
         Ok(Experiment {
             name,
             seed,
@@ -203,6 +222,7 @@ impl Experiment {
             strategy_names,
             cells,
             checks,
+            fingerprint,
         })
     }
 
@@ -210,19 +230,22 @@ impl Experiment {
         self.cells.len() as u64 * self.strategy_names.len() as u64 * u64::from(self.replications)
     }
 
-    /// Every run, in output order.
+    /// Every run, in output order: cell by cell, replication by replication, strategy by
+    /// strategy.
     pub fn runs(&self) -> impl Iterator<Item = RunKey> + '_ {
-        let strategies = self.strategy_names.len() as u32;
-        let reps = self.replications;
-        (0..self.cells.len() as u32).flat_map(move |cell| {
-            (0..strategies).flat_map(move |strategy| {
-                (0..reps).map(move |replication| RunKey {
-                    cell,
-                    strategy,
-                    replication,
-                })
-            })
-        })
+        (0..self.total_runs()).map(|index| self.run_key(index))
+    }
+
+    /// The run at position `index` of [`runs`](Self::runs).
+    pub fn run_key(&self, index: u64) -> RunKey {
+        let strategies = self.strategy_names.len() as u64;
+        let per_cell = strategies * u64::from(self.replications);
+        let within = index % per_cell;
+        RunKey {
+            cell: (index / per_cell) as u32,
+            replication: (within / strategies) as u32,
+            strategy: (within % strategies) as u32,
+        }
     }
 
     /// The readable, stable id of a run: `c<cell>-<strategy>-r<replication>`.
@@ -321,13 +344,6 @@ fn in_cell(mut e: ConfigError, sweep: &[SweepAxis], values: &[Value]) -> ConfigE
     e
 }
 
-/// Keys of a table in the order they were written (by line), then unplaced keys by name.
-fn keys_in_file_order(t: &Table) -> Vec<String> {
-    let mut keys: Vec<(&String, Option<u32>)> = t.iter().map(|(k, v)| (k, v.line)).collect();
-    keys.sort_by_key(|(k, line)| (line.is_none(), line.unwrap_or(0), (*k).clone()));
-    keys.into_iter().map(|(k, _)| k.clone()).collect()
-}
-
 fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
     let Some(sweep) = root.get("sweep") else {
         return Ok(Vec::new());
@@ -384,6 +400,7 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
         axes.push(SweepAxis {
             key: key.clone(),
             values: values.clone(),
+            line: v.line,
         });
     }
     Ok(axes)
@@ -391,6 +408,138 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
 
 fn root_table<'a>(root: &Section<'a>) -> &'a Table {
     root.raw()
+}
+
+/// Whether `key`, or something inside it, was read.
+fn is_read(key: &str, keys_read: &BTreeSet<String>) -> bool {
+    keys_read.contains(key)
+        || keys_read
+            .range(key.to_string()..)
+            .take_while(|k| k.starts_with(key))
+            .any(|k| k[key.len()..].starts_with(['.', '[']))
+}
+
+/// Why nothing may read `key`, in words: " (did you mean `x`?)" among the keys read in
+/// the same table, or among every key read as deep, or a note that its table is read but
+/// does not use it with these settings.
+fn unread_key_hint(key: &str, keys_read: &BTreeSet<String>) -> String {
+    let (parent, last) = key.rsplit_once('.').unwrap_or(("", key));
+    let siblings: Vec<&str> = keys_read
+        .iter()
+        .filter_map(|k| match k.rsplit_once('.') {
+            Some((p, name)) if p == parent => Some(name),
+            None if parent.is_empty() => Some(k.as_str()),
+            _ => None,
+        })
+        .collect();
+    let hint = suggestion(last, siblings.iter().copied());
+    if !hint.is_empty() {
+        return if parent.is_empty() {
+            hint
+        } else {
+            hint.replacen('`', &format!("`{parent}."), 1)
+        };
+    }
+    if keys_read.contains(parent) {
+        return format!(
+            " (`{parent}` is read, but with these settings nothing in it uses `{last}`)"
+        );
+    }
+    let depth = key.matches('.').count();
+    suggestion(
+        key,
+        keys_read
+            .iter()
+            .filter(|k| k.matches('.').count() == depth)
+            .map(String::as_str),
+    )
+}
+
+/// Why a key read once for the whole experiment cannot change per cell, if it is one.
+fn whole_experiment_key(key: &str) -> Option<&'static str> {
+    match key {
+        "experiment.seed" => Some(
+            "the master seed is read once for the whole experiment; every cell and replication already runs on its own seed derived from it",
+        ),
+        "experiment.replications" => Some(
+            "the number of replications is the same for every cell; set it with `experiment.replications` or --replications",
+        ),
+        "experiment.name" => Some("the name belongs to the whole experiment"),
+        _ => None,
+    }
+}
+
+/// A sweep axis must name a key that some cell reads: otherwise it would change nothing.
+fn check_axis_is_read(
+    axis: &SweepAxis,
+    keys_read: &BTreeSet<String>,
+    strategy_names: &[String],
+    source: &Source,
+) -> Result<(), ConfigError> {
+    let at = |message: String| {
+        ConfigError::new(message).at(
+            Some(&source.name),
+            Some(&format!("sweep.\"{}\"", axis.key)),
+            axis.line,
+        )
+    };
+    let key = normalize_path(&axis.key).map_err(&at)?;
+    if let Some(why) = whole_experiment_key(&key) {
+        return Err(at(format!("cannot be swept: {why}")));
+    }
+    if is_read(&key, keys_read) {
+        return Ok(());
+    }
+    if let Some(rest) = key.strip_prefix("strategies.") {
+        let name = rest.split(['.', '[']).next().unwrap_or_default();
+        if !strategy_names.iter().any(|n| n == name) {
+            let hint = suggestion(name, strategy_names.iter().map(String::as_str));
+            return Err(at(format!(
+                "`{name}` is not a strategy of this config (it has {}){hint}; a sweep changes the parameters of an existing strategy, like \"strategies.{}.detector.timeout\"",
+                strategy_names.join(", "),
+                strategy_names[0]
+            )));
+        }
+    }
+    Err(at(format!(
+        "nothing reads `{key}` in any sweep cell, so sweeping it would change nothing{}",
+        unread_key_hint(&key, keys_read)
+    )))
+}
+
+/// A `--set` must name a key something reads, and not one the sweep sets in every cell.
+fn check_override_is_read(
+    key: &str,
+    text: &str,
+    sweep: &[SweepAxis],
+    keys_read: &BTreeSet<String>,
+    source: &Source,
+) -> Result<(), ConfigError> {
+    let at = |message: String| {
+        ConfigError::new(format!("--set {key}={text}: {message}")).at(
+            Some(&source.name),
+            None,
+            None,
+        )
+    };
+    let key = normalize_path(key).map_err(&at)?;
+    if let Some(axis) = sweep
+        .iter()
+        .find(|a| normalize_path(&a.key).is_ok_and(|k| k == key))
+    {
+        return Err(at(format!(
+            "the key is swept (line {}), which sets it in every cell; change the values of `sweep.\"{}\"` instead",
+            axis.line.map_or_else(|| "?".into(), |l| l.to_string()),
+            axis.key
+        )));
+    }
+    if is_read(&key, keys_read) {
+        return Ok(());
+    }
+    Err(at(format!(
+        "nothing reads `{key}`, so the override would change nothing{}",
+        unread_key_hint(&key, keys_read)
+    )))
 }
 
 /// Every combination of sweep values, first axis slowest; one empty cell without a sweep.
@@ -437,7 +586,11 @@ fn strategy_names(root: &Section) -> Result<Vec<String>, ConfigError> {
     Ok(names)
 }
 
-fn build_strategies(root: &Section, names: &[String]) -> Result<Vec<StrategySet>, ConfigError> {
+fn build_strategies(
+    root: &Section,
+    names: &[String],
+    scenario: &Scenario,
+) -> Result<Vec<StrategySet>, ConfigError> {
     let empty = Table::new();
     let strategies = root.table("strategies")?;
     names
@@ -452,49 +605,14 @@ fn build_strategies(root: &Section, names: &[String]) -> Result<Vec<StrategySet>
                 })?,
                 None => Section::new(&empty, format!("strategies.{name}"), None, root.source()),
             };
-            strategies::build_strategy_set(name, &sec)
+            let set = strategies::build_strategy_set(name, &sec)?;
+            strategies::check_fit(
+                &sec,
+                &set,
+                scenario.cluster.servers,
+                scenario.workload.keys.count,
+            )?;
+            Ok(set)
         })
         .collect()
-}
-
-fn read_checks(root: &Section) -> Result<Checks, ConfigError> {
-    let Some(sec) = root.table("checks")? else {
-        return Ok(Checks::default());
-    };
-    let min_availability = match sec.contains("min_availability") {
-        true => Some(sec.probability("min_availability", None)?),
-        false => None,
-    };
-    let max_latency_p99_ms = sec
-        .opt::<sim_core::SimDuration>("max_latency_p99")?
-        .map(|d| d.as_millis_f64());
-    sec.finish_known(&["min_availability", "max_latency_p99"])?;
-    Ok(Checks {
-        min_availability,
-        max_latency_p99_ms,
-    })
-}
-
-impl Checks {
-    pub fn is_empty(&self) -> bool {
-        *self == Checks::default()
-    }
-
-    /// The checks a run broke, each as `metric value threshold` words.
-    pub fn violations(&self, report: &sim_core::RunReport) -> Vec<(String, f64, f64)> {
-        let mut out = Vec::new();
-        if let Some(min) = self.min_availability {
-            let a = report.availability.unwrap_or(0.0);
-            if a < min {
-                out.push(("min_availability".to_string(), a, min));
-            }
-        }
-        if let Some(max) = self.max_latency_p99_ms
-            && let Some(p99) = report.latency_p99_ms
-            && p99 > max
-        {
-            out.push(("max_latency_p99".to_string(), p99, max));
-        }
-        out
-    }
 }

@@ -1,11 +1,18 @@
 //! faultline's experiments: config loading and validation, sweep expansion, the parallel
-//! runner, output files, and the `faultline` command line.
+//! runner, output files and statistics, the resume journal, and the `faultline` command
+//! line.
 
+pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod journal;
 pub mod load;
 pub mod output;
+pub mod progress;
+pub mod replay;
+pub mod run;
 pub mod runner;
 pub mod runs_csv;
+pub mod summary;
 
 pub use config::{Experiment, Overrides, RunKey};

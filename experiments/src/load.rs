@@ -204,6 +204,27 @@ fn split_path(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
         .collect()
 }
 
+/// A dotted path in one spelling: segments trimmed, indices as `name[i]`. Sweep columns
+/// keep the spelling of the config; comparisons use this one.
+pub fn normalize_path(path: &str) -> Result<String, String> {
+    let segments = split_path(path)?;
+    let parts: Vec<String> = segments
+        .into_iter()
+        .map(|(name, index)| match index {
+            Some(i) => format!("{name}[{i}]"),
+            None => name,
+        })
+        .collect();
+    Ok(parts.join("."))
+}
+
+/// Keys of a table in the order they were written (by line), then unplaced keys by name.
+pub fn keys_in_file_order(t: &Table) -> Vec<String> {
+    let mut keys: Vec<(&String, Option<u32>)> = t.iter().map(|(k, v)| (k, v.line)).collect();
+    keys.sort_by_key(|(k, line)| (line.is_none(), line.unwrap_or(0), (*k).clone()));
+    keys.into_iter().map(|(k, _)| k.clone()).collect()
+}
+
 /// Sets the value at a dotted path, creating missing tables on the way. Fails when the
 /// path runs through something that is not a table, or indexes past an array's end.
 pub fn set_path(root: &mut Table, path: &str, value: Value) -> Result<(), String> {
@@ -333,6 +354,16 @@ mod tests {
             parse_override_value("{ dist = \"constant\", value = \"5ms\" }").kind,
             ValueKind::Table(_)
         ));
+    }
+
+    #[test]
+    fn paths_normalize_to_one_spelling() {
+        assert_eq!(
+            normalize_path(" faults.scripted[0] . at").unwrap(),
+            "faults.scripted[0].at"
+        );
+        assert!(normalize_path("a..b").is_err());
+        assert!(normalize_path("a[x].b").is_err());
     }
 
     #[test]

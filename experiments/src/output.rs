@@ -61,6 +61,27 @@ impl Drop for AtomicFile {
     }
 }
 
+/// Removes temporary files that a killed run left beside `names` in `dir` (a process that
+/// dies without unwinding cannot remove its own). Call it only while holding the folder's
+/// resume journal lock, so that no live run owns them.
+pub fn remove_stale_temps(dir: &Path, names: &[&str]) -> io::Result<()> {
+    let own = format!("-{}", std::process::id());
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let file_name = entry.file_name();
+        let file_name = file_name.to_string_lossy();
+        let stale = names.iter().any(|name| {
+            file_name
+                .strip_prefix(&format!(".{name}.partial-"))
+                .is_some_and(|pid| !pid.is_empty() && pid.chars().all(|c| c.is_ascii_digit()))
+        });
+        if stale && !file_name.ends_with(&own) {
+            fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes a whole file atomically.
 pub fn write_atomic(path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut f = AtomicFile::create(path)?;
@@ -92,6 +113,26 @@ mod tests {
         f.write_all(b"whole").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"whole");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn stale_temporary_files_are_removed_and_others_kept() {
+        let dir = std::env::temp_dir().join(format!("faultline-stale-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        for name in [".runs.csv.partial-1", "notes.txt", ".runs.csv.partial-x"] {
+            fs::write(dir.join(name), "x").unwrap();
+        }
+        let mine = AtomicFile::create(&dir.join("runs.csv")).unwrap();
+        remove_stale_temps(&dir, &["runs.csv"]).unwrap();
+        let mut left: Vec<String> = fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let own = format!(".runs.csv.partial-{}", std::process::id());
+        assert_eq!(left, [own.as_str(), ".runs.csv.partial-x", "notes.txt"]);
+        drop(mine);
         fs::remove_dir_all(&dir).unwrap();
     }
 }

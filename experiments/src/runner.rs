@@ -1,19 +1,158 @@
 //! The parallel runner: every run of an experiment on a rayon pool, results handed on in
 //! run order whatever order they finish in.
 //!
-//! Runs are taken in chunks of a few per thread; a chunk runs in parallel and its results
-//! are passed on in order before the next chunk starts, so memory holds one chunk of
-//! results however many runs there are, and the output is the same at any thread count.
+//! Worker threads take the next run index as soon as they are free; the calling thread
+//! puts finished results back in order and hands them to a sink. A worker never starts a
+//! run more than a fixed window ahead of the oldest result not yet handed on, so memory
+//! holds at most a window of results however many runs there are, and the sink sees the
+//! same sequence at any thread count.
 
 use crate::config::{Experiment, RunKey};
 use rayon::prelude::*;
 use sim_core::{RunResult, simulate};
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, mpsc};
 
-/// Runs per thread in a chunk: enough to keep threads busy across uneven run lengths.
-const RUNS_PER_THREAD_PER_CHUNK: usize = 16;
+/// How far ahead of the oldest unfinished run workers may go, per thread: enough to keep
+/// every thread busy across runs of uneven length, small enough to bound memory.
+pub const WINDOW_PER_THREAD: u64 = 4;
+
+/// The most results the runner holds at once with `threads` threads, counting those being
+/// computed, those in flight to the calling thread and those waiting for an earlier one:
+/// a run starts only when its index is within the window of the oldest run not yet handed
+/// on, so every result held lies in that window.
+pub fn max_buffered(threads: usize) -> u64 {
+    threads.max(1) as u64 * WINDOW_PER_THREAD
+}
+
+/// What a finished experiment run tells about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunnerStats {
+    /// Runs handed to the sink.
+    pub runs: u64,
+    /// The most results waiting for an earlier run at any moment.
+    pub peak_buffered: u64,
+}
+
+/// Why a run of the runner stopped early.
+#[derive(Debug)]
+pub enum RunnerError<E> {
+    /// The sink refused a result.
+    Sink(E),
+    /// The simulation of a run panicked: a bug, reported with the run it happened in.
+    Panic { key: RunKey, message: String },
+}
+
+/// Runs the runs with indices `first..end` of `exp` (in [`Experiment::runs`] order) on
+/// `threads` threads; `sink` receives each result in index order and may stop the
+/// experiment by returning an error. Workers stop taking runs as soon as anything fails.
+pub fn run_range<E>(
+    exp: &Experiment,
+    first: u64,
+    end: u64,
+    threads: usize,
+    mut sink: impl FnMut(RunKey, RunResult) -> Result<(), E>,
+) -> Result<RunnerStats, RunnerError<E>> {
+    let threads = threads.max(1);
+    let window = threads as u64 * WINDOW_PER_THREAD;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("faultline-run-{i}"))
+        .build()
+        .expect("a thread pool can be built");
+    let next = AtomicU64::new(first);
+    let stop = AtomicBool::new(false);
+    // The index of the oldest run not yet handed on; workers wait on it.
+    let handed_on = Mutex::new(first);
+    let moved = Condvar::new();
+    let (tx, rx) = mpsc::channel::<(u64, std::thread::Result<RunResult>)>();
+    let mut stats = RunnerStats::default();
+
+    let outcome = pool.in_place_scope(|scope| {
+        for _ in 0..threads {
+            let tx = tx.clone();
+            let (next, stop, handed_on, moved) = (&next, &stop, &handed_on, &moved);
+            scope.spawn(move |_| {
+                loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= end || stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    {
+                        let mut oldest = handed_on.lock().unwrap_or_else(|e| e.into_inner());
+                        while index >= *oldest + window && !stop.load(Ordering::Relaxed) {
+                            oldest = moved.wait(oldest).unwrap_or_else(|e| e.into_inner());
+                        }
+                    }
+                    if stop.load(Ordering::Relaxed) {
+                        return;
+                    }
+                    let key = exp.run_key(index);
+                    let result = catch_unwind(AssertUnwindSafe(|| run_one(exp, key)));
+                    if tx.send((index, result)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(tx);
+
+        let mut pending: BTreeMap<u64, std::thread::Result<RunResult>> = BTreeMap::new();
+        let mut oldest = first;
+        let outcome = 'receive: loop {
+            if oldest == end {
+                break Ok(());
+            }
+            let Ok((index, result)) = rx.recv() else {
+                unreachable!("workers hand on every run they take unless stopped");
+            };
+            pending.insert(index, result);
+            stats.peak_buffered = stats.peak_buffered.max(pending.len() as u64);
+            while let Some(result) = pending.remove(&oldest) {
+                let key = exp.run_key(oldest);
+                let outcome = match result {
+                    Ok(result) => sink(key, result).map_err(RunnerError::Sink),
+                    Err(payload) => Err(RunnerError::Panic {
+                        key,
+                        message: panic_message(payload.as_ref()),
+                    }),
+                };
+                if let Err(e) = outcome {
+                    break 'receive Err(e);
+                }
+                oldest += 1;
+                stats.runs += 1;
+                *handed_on.lock().unwrap_or_else(|e| e.into_inner()) = oldest;
+                moved.notify_all();
+            }
+        };
+        if outcome.is_err() {
+            stop.store(true, Ordering::Relaxed);
+            // Taking the lock orders the store before any worker's next check.
+            drop(handed_on.lock().unwrap_or_else(|e| e.into_inner()));
+            moved.notify_all();
+        }
+        outcome
+    });
+    outcome.map(|()| stats)
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        s.to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "a panic without a message".to_string()
+    }
+}
 
 /// Runs `keys` of `exp` on `threads` threads; `sink` receives each result in the order of
-/// `keys` and may stop the experiment by returning an error.
+/// `keys` and may stop the experiment by returning an error. Results are computed in
+/// parallel chunks, so this suits short lists of keys; whole experiments go through
+/// [`run_range`]. A panic in a run is propagated.
 pub fn run_keys<E>(
     exp: &Experiment,
     keys: &[RunKey],
@@ -26,7 +165,7 @@ pub fn run_keys<E>(
         .thread_name(|i| format!("faultline-run-{i}"))
         .build()
         .expect("a thread pool can be built");
-    for chunk in keys.chunks(threads * RUNS_PER_THREAD_PER_CHUNK) {
+    for chunk in keys.chunks(threads * WINDOW_PER_THREAD as usize) {
         let results: Vec<RunResult> =
             pool.install(|| chunk.par_iter().map(|&key| run_one(exp, key)).collect());
         for (&key, result) in chunk.iter().zip(results) {

@@ -2,10 +2,13 @@
 //! replication, seed`), one column per sweep key named by its dotted path, then every
 //! metric of [`RunReport::columns`]. No wall-clock value appears, so the file is
 //! byte-identical for the same config and seed at any thread count.
+//!
+//! Everything downstream of a run (summary statistics, checks, the resume journal) reads
+//! the metric cells as written here, so a run's numbers are the same wherever they appear.
 
 use crate::config::{Experiment, RunKey};
 use crate::output::AtomicFile;
-use sim_core::RunReport;
+use sim_core::{Cell, RunReport};
 use std::io;
 use std::path::Path;
 
@@ -22,8 +25,9 @@ impl RunsCsv {
         Ok(RunsCsv { writer })
     }
 
-    pub fn write(&mut self, exp: &Experiment, key: RunKey, report: &RunReport) -> io::Result<()> {
-        self.writer.write_record(row(exp, key, report))?;
+    /// Writes a run's row from its metric cells (see [`metric_cells`]).
+    pub fn write(&mut self, exp: &Experiment, key: RunKey, metrics: &[String]) -> io::Result<()> {
+        self.writer.write_record(row(exp, key, metrics))?;
         Ok(())
     }
 
@@ -43,8 +47,8 @@ pub fn header(exp: &Experiment) -> Vec<String> {
         .collect()
 }
 
-/// One run's row.
-pub fn row(exp: &Experiment, key: RunKey, report: &RunReport) -> Vec<String> {
+/// The identity and sweep cells of a run's row.
+pub fn id_cells(exp: &Experiment, key: RunKey) -> Vec<String> {
     let cell = exp.cell(key);
     let mut row = vec![
         exp.run_id(key),
@@ -54,6 +58,71 @@ pub fn row(exp: &Experiment, key: RunKey, report: &RunReport) -> Vec<String> {
         exp.run_seed(key).to_string(),
     ];
     row.extend(cell.values.iter().map(|v| v.to_cell_text()));
-    row.extend(report.columns().into_iter().map(|(_, c)| c.to_string()));
     row
+}
+
+/// One run's row.
+pub fn row(exp: &Experiment, key: RunKey, metrics: &[String]) -> Vec<String> {
+    let mut row = id_cells(exp, key);
+    row.extend(metrics.iter().cloned());
+    row
+}
+
+/// A report's metric cells as runs.csv writes them, in [`RunReport::column_names`] order.
+pub fn metric_cells(report: &RunReport) -> Vec<String> {
+    report
+        .columns()
+        .into_iter()
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
+/// Whether each metric column holds a number (the trace hash does not).
+pub fn numeric_columns() -> Vec<bool> {
+    RunReport::default()
+        .columns()
+        .into_iter()
+        .map(|(_, c)| !matches!(c, Cell::Hex(_)))
+        .collect()
+}
+
+/// The numbers of metric cells: `None` for an empty cell and for non-numeric columns.
+pub fn metric_values(cells: &[String], numeric: &[bool]) -> Vec<Option<f64>> {
+    cells
+        .iter()
+        .zip(numeric)
+        .map(|(cell, &is_number)| {
+            if is_number {
+                cell.parse::<f64>().ok()
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_read_back_what_the_cells_show() {
+        let report = RunReport {
+            requests: 3,
+            availability: Some(2.0 / 3.0),
+            latency_mean_ms: None,
+            trace_hash: 0xff,
+            ..RunReport::default()
+        };
+        let cells = metric_cells(&report);
+        let values = metric_values(&cells, &numeric_columns());
+        let names = RunReport::column_names();
+        let at = |name: &str| names.iter().position(|n| *n == name).unwrap();
+        assert_eq!(values[at("requests")], Some(3.0));
+        // Ten significant digits, as runs.csv shows them.
+        assert_eq!(cells[at("availability")], "0.6666666667");
+        assert_eq!(values[at("availability")], Some(0.6666666667));
+        assert_eq!(values[at("latency_mean_ms")], None);
+        assert_eq!(values[at("trace_hash")], None);
+    }
 }

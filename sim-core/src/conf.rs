@@ -9,9 +9,10 @@
 
 use crate::time::SimDuration;
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 /// A config value and the line it starts on (1-based), when it came from a file.
 #[derive(Clone, Debug, PartialEq)]
@@ -141,11 +142,14 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// Where a config came from: the name used in messages and the folder relative paths in it
-/// (empirical distributions, for example) are read from.
+/// (empirical distributions, for example) are read from. A [`recording`](Self::recording)
+/// source also notes the dotted path of every key read through it, so a caller can tell
+/// whether a key it set (a sweep axis, an override) is read by anything.
 #[derive(Clone, Debug)]
 pub struct Source {
     pub name: String,
     pub base_dir: PathBuf,
+    reads: Option<Arc<Mutex<BTreeSet<String>>>>,
 }
 
 impl Source {
@@ -153,6 +157,32 @@ impl Source {
         Source {
             name: name.into(),
             base_dir: base_dir.into(),
+            reads: None,
+        }
+    }
+
+    /// A copy of this source that records every key read through it, starting empty.
+    pub fn recording(&self) -> Source {
+        Source {
+            reads: Some(Arc::default()),
+            ..self.clone()
+        }
+    }
+
+    /// The dotted paths read so far through a recording source (empty for another).
+    pub fn keys_read(&self) -> BTreeSet<String> {
+        match &self.reads {
+            Some(reads) => reads.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            None => BTreeSet::new(),
+        }
+    }
+
+    fn note_read(&self, key: impl FnOnce() -> String) {
+        if let Some(reads) = &self.reads {
+            reads
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(key());
         }
     }
 
@@ -233,6 +263,7 @@ impl<'a> Section<'a> {
     /// Looks a key up and marks it as read.
     pub fn get(&self, name: &str) -> Option<&'a Value> {
         let v = self.table.get(name)?;
+        self.source.note_read(|| self.key(name));
         let mut used = self.used.borrow_mut();
         if !used.iter().any(|u| u == name) {
             used.push(name.to_string());
@@ -779,6 +810,22 @@ mod tests {
             "{e}"
         );
         assert_eq!(e.line, Some(9));
+    }
+
+    #[test]
+    fn a_recording_source_notes_every_key_read() {
+        let mut inner = Table::new();
+        inner.insert("mean".into(), with_line(ValueKind::Str("1s".into()), 2));
+        let mut t = Table::new();
+        t.insert("mttf".into(), with_line(ValueKind::Table(inner), 2));
+        t.insert("unread".into(), with_line(ValueKind::Int(1), 3));
+        let src = Source::new("c.toml", ".").recording();
+        let sec = Section::new(&t, "faults.crash", None, &src);
+        let mttf = sec.table("mttf").unwrap().unwrap();
+        mttf.get("mean");
+        let read: Vec<String> = src.keys_read().into_iter().collect();
+        assert_eq!(read, ["faults.crash.mttf", "faults.crash.mttf.mean"]);
+        assert!(Source::inline().keys_read().is_empty());
     }
 
     #[test]

@@ -40,11 +40,14 @@ pub enum Purpose {
     ServerStrategy = 10,
     /// State and replication decisions (one stream per server).
     State = 11,
+    /// Service demands of retries and hedges, with `cluster.service_per = "attempt"`
+    /// (one stream per client).
+    AttemptService = 12,
     /// Whether each request reads or writes (one stream per client), apart from the
     /// request stream so that adding writes leaves keys and demands as they were.
-    Writes = 12,
+    Writes = 13,
     /// Each client's clock offset (one stream per client).
-    Clock = 13,
+    Clock = 14,
 }
 
 /// Makes the streams of one run.

@@ -5,7 +5,10 @@ use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion}
 use sim_core::durability::{
     BackupSpec, CheckpointSpec, DurabilitySet, OrderingSpec, ReplicationSpec,
 };
-use sim_core::strategy::{DetectorSpec, RetrySpec, RouterSpec, StrategySet};
+use sim_core::strategy::{
+    CircuitBreakerSpec, DetectorPlacement, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec,
+    StrategySet,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -15,6 +18,8 @@ pub enum Family {
     Detector,
     Routing,
     Retry,
+    RetryBudget,
+    CircuitBreaker,
     Checkpoint,
     Replication,
     Ordering,
@@ -22,10 +27,12 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 7] = [
+    pub const ALL: [Family; 9] = [
         Family::Detector,
         Family::Routing,
         Family::Retry,
+        Family::RetryBudget,
+        Family::CircuitBreaker,
         Family::Checkpoint,
         Family::Replication,
         Family::Ordering,
@@ -38,6 +45,8 @@ impl Family {
             Family::Detector => "detector",
             Family::Routing => "routing",
             Family::Retry => "retry",
+            Family::RetryBudget => "retry_budget",
+            Family::CircuitBreaker => "circuit_breaker",
             Family::Checkpoint => "checkpoint",
             Family::Replication => "replication",
             Family::Ordering => "ordering",
@@ -51,6 +60,8 @@ impl Family {
             Family::Detector => "fixed-timeout",
             Family::Routing => "round-robin",
             Family::Retry => "none",
+            Family::RetryBudget => "none",
+            Family::CircuitBreaker => "none",
             Family::Checkpoint => "none",
             Family::Replication => "none",
             Family::Ordering => "arrival",
@@ -98,6 +109,8 @@ pub enum Builder {
     Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
     Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
     Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
+    RetryBudget(fn(&Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError>),
+    CircuitBreaker(fn(&Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError>),
     Checkpoint(fn(&Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError>),
     Replication(fn(&Section) -> Result<ReplicationSpec, ConfigError>),
     Ordering(fn(&Section) -> Result<OrderingSpec, ConfigError>),
@@ -117,6 +130,8 @@ pub struct Kind {
 /// Every kind, grouped by family.
 pub const KINDS: &[Kind] = &[
     detect::fixed_timeout::KIND,
+    detect::phi_accrual::KIND,
+    detect::swim::KIND,
     route::round_robin::KIND,
     route::random::KIND,
     route::least_outstanding::KIND,
@@ -129,7 +144,19 @@ pub const KINDS: &[Kind] = &[
     route::jump_hash::KIND,
     route::maglev::KIND,
     route::bounded_load::KIND,
+    route::primary_backup::KIND,
     retry::none::KIND,
+    retry::fixed::KIND,
+    retry::random::KIND,
+    retry::linear::KIND,
+    retry::exponential::KIND,
+    retry::hedge::KIND,
+    retry::budget::none::KIND,
+    retry::budget::token_bucket::KIND,
+    retry::budget::percentage::KIND,
+    retry::breaker::none::KIND,
+    retry::breaker::consecutive::KIND,
+    retry::breaker::failure_ratio::KIND,
     checkpoint::none::KIND,
     checkpoint::periodic::KIND,
     checkpoint::young_daly::KIND,
@@ -211,9 +238,23 @@ pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     })
 }
 
+pub fn build_retry_budget(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    build_checked(sec, Family::RetryBudget, |b| match b {
+        Builder::RetryBudget(f) => Some(f),
+        _ => None,
+    })
+}
+
 pub fn build_checkpoint(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
     build_checked(sec, Family::Checkpoint, |b| match b {
         Builder::Checkpoint(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_circuit_breaker(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
+    build_checked(sec, Family::CircuitBreaker, |b| match b {
+        Builder::CircuitBreaker(f) => Some(f),
         _ => None,
     })
 }
@@ -260,12 +301,21 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     };
     let detector = build_detector(&family_section(0)?)?;
     let routing = build_router(&family_section(1)?)?;
+    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
+        let routing_sec = family_section(1)?;
+        return Err(routing_sec.error(
+            "kind",
+            "primary/backup promotes backups from the monitor's suspicions; it needs detector.placement = \"monitor\"",
+        ));
+    }
     let retry = build_retry(&family_section(2)?)?;
+    let retry_budget = build_retry_budget(&family_section(3)?)?;
+    let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
     let durability = DurabilitySet {
-        checkpoint: build_checkpoint(&family_section(3)?)?,
-        replication: build_replication(&family_section(4)?)?,
-        ordering: build_ordering(&family_section(5)?)?,
-        backup: build_backup(&family_section(6)?)?,
+        checkpoint: build_checkpoint(&family_section(5)?)?,
+        replication: build_replication(&family_section(6)?)?,
+        ordering: build_ordering(&family_section(7)?)?,
+        backup: build_backup(&family_section(8)?)?,
     };
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
@@ -274,6 +324,26 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         detector,
         routing,
         retry,
+        retry_budget,
+        circuit_breaker,
         durability,
     })
+}
+
+/// Checks a built strategy against the cluster it will run on (`servers` servers,
+/// `keys` keys), naming the parameter at fault in its `[strategies.NAME]` table.
+pub fn check_fit(
+    sec: &Section,
+    set: &StrategySet,
+    servers: u32,
+    keys: u32,
+) -> Result<(), ConfigError> {
+    if let Err((param, why)) = set.routing.validate(servers, keys) {
+        let at = match sec.table(Family::Routing.key())? {
+            Some(routing) => routing.error(param, why),
+            None => sec.error(Family::Routing.key(), why),
+        };
+        return Err(at);
+    }
+    Ok(())
 }

@@ -120,57 +120,6 @@ fn an_unwritable_output_folder_is_a_clear_error() {
 }
 
 #[test]
-fn failed_checks_exit_1_and_their_replay_commands_reproduce_the_failure() {
-    let dir = tempfile::tempdir().unwrap();
-    let text = r#"
-[experiment]
-name = "strict"
-seed = 3
-replications = 3
-duration = "30s"
-[cluster]
-servers = 2
-service = { dist = "exponential", mean = "10ms" }
-[workload]
-arrivals = { kind = "poisson", rate = 100.0 }
-[faults]
-crash = { mttf = { dist = "exponential", mean = "10s" }, mttr = { dist = "exponential", mean = "5s" } }
-[checks]
-min_availability = 0.9999
-"#;
-    fs::write(dir.path().join("strict.toml"), text).unwrap();
-    let out = run_cli(
-        dir.path(),
-        &[
-            "run",
-            "strict.toml",
-            "--out",
-            "out",
-            "--set",
-            "cluster.servers=3",
-        ],
-    );
-    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let failures = Table::read(&dir.path().join("out/failures.csv"));
-    assert!(!failures.rows.is_empty());
-    for (command, hash) in failures
-        .values("replay")
-        .iter()
-        .zip(failures.values("trace_hash"))
-    {
-        assert!(command.contains("--set cluster.servers=3"), "{command}");
-        let args: Vec<&str> = command.split(' ').skip(1).collect();
-        let out = run_cli(dir.path(), &args);
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "the replayed run fails its check again"
-        );
-        assert!(String::from_utf8_lossy(&out.stdout).contains(&format!("trace_hash {hash}")));
-    }
-}
-
-#[test]
 fn strategies_lists_every_kind_with_defaults() {
     let dir = tempfile::tempdir().unwrap();
     let out = run_cli(dir.path(), &["strategies"]);

@@ -1,6 +1,6 @@
 //! The determinism promise: the same config and seed give the same events, the same
-//! trace hash and byte-identical runs.csv, at any thread count, and a replayed run
-//! reproduces its hash.
+//! trace hash and byte-identical runs.csv and summary.csv, at any thread count, and a
+//! replayed run reproduces its hash.
 
 mod common;
 
@@ -58,7 +58,8 @@ routing = { kind = "random" }
 "network.delay.mean" = ["1ms", "5ms"]
 "#;
 
-fn run_with_threads(threads: usize) -> Vec<u8> {
+/// runs.csv and summary.csv of a run of CONFIG on `threads` threads.
+fn run_with_threads(threads: usize) -> (Vec<u8>, Vec<u8>) {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("det.toml"), CONFIG).unwrap();
     let out = run_cli(
@@ -77,17 +78,36 @@ fn run_with_threads(threads: usize) -> Vec<u8> {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    fs::read(dir.path().join("out/runs.csv")).unwrap()
+    (
+        fs::read(dir.path().join("out/runs.csv")).unwrap(),
+        fs::read(dir.path().join("out/summary.csv")).unwrap(),
+    )
 }
 
 #[test]
-fn runs_csv_is_byte_identical_at_any_thread_count() {
+fn runs_and_summary_are_byte_identical_at_any_thread_count() {
     let one = run_with_threads(1);
     assert_eq!(one, run_with_threads(1), "the same run twice differs");
-    assert_eq!(one, run_with_threads(2), "1 and 2 threads differ");
-    assert_eq!(one, run_with_threads(8), "1 and 8 threads differ");
+    let two = run_with_threads(2);
+    assert!(one.0 == two.0, "runs.csv differs between 1 and 2 threads");
+    assert!(
+        one.1 == two.1,
+        "summary.csv differs between 1 and 2 threads"
+    );
+    let eight = run_with_threads(8);
+    assert!(one.0 == eight.0, "runs.csv differs between 1 and 8 threads");
+    assert!(
+        one.1 == eight.1,
+        "summary.csv differs between 1 and 8 threads"
+    );
     // 2 cells x 2 strategies x 6 replications, plus the header.
-    assert_eq!(String::from_utf8(one).unwrap().lines().count(), 25);
+    assert_eq!(String::from_utf8(one.0).unwrap().lines().count(), 25);
+    // One row per (cell, strategy, numeric metric): every metric column but trace_hash.
+    let metrics = sim_core::RunReport::column_names().len() - 1;
+    assert_eq!(
+        String::from_utf8(one.1).unwrap().lines().count(),
+        1 + 2 * 2 * metrics
+    );
 }
 
 #[test]

@@ -16,6 +16,12 @@
 //! m = min(u1, u2). Averaged over u1, u2 uniform on [0, w] (numerically), this is the
 //! chance a key's three replicas agree. Keys are independent (a thinned Poisson process
 //! per key), so the divergent keys of N runs of K keys are Binomial(N K, p).
+//!
+//! Retries add to the reordering: an attempt that times out is retried on the key's next
+//! replica, which applies the same write again and sends its own copies, so copies of an
+//! old write can land after newer ones. Arrival order then diverges at least as often;
+//! last-writer-wins treats the duplicate as the same write (same stamp and number) and
+//! still converges exactly.
 
 mod common;
 
@@ -59,9 +65,8 @@ fn divergence_probability() -> f64 {
     1.0 - agree / f64::from(steps * steps)
 }
 
-#[test]
-fn arrival_order_diverges_under_reordering_and_timestamps_converge() {
-    let text = format!(
+fn config(retry: &str) -> String {
+    format!(
         r#"
 [experiment]
 name = "ordering"
@@ -86,23 +91,41 @@ delay = {{ dist = "uniform", min = "{DELAY_MIN_MS}ms", max = "{DELAY_MAX_MS}ms" 
 routing = {{ kind = "consistent-hash" }}
 replication = {{ kind = "async", factor = 3, delay = "0s" }}
 ordering = {{ kind = "arrival" }}
+retry = {retry}
 
 [strategies.lamport]
 routing = {{ kind = "consistent-hash" }}
 replication = {{ kind = "async", factor = 3, delay = "0s" }}
 ordering = {{ kind = "lww", clock = "lamport" }}
+retry = {retry}
 
 [strategies.skewed]
 routing = {{ kind = "consistent-hash" }}
 replication = {{ kind = "async", factor = 3, delay = "0s" }}
 ordering = {{ kind = "lww", clock = "physical", skew = "10ms" }}
+retry = {retry}
 "#,
         rate = 2.0 * WRITE_RATE
-    );
-    let r = reports(&text);
+    )
+}
+
+fn divergent(runs: &[RunReport]) -> f64 {
+    runs.iter().map(|x| x.divergent_keys.unwrap() as f64).sum()
+}
+
+fn assert_converges(runs: &[RunReport]) {
+    for x in runs {
+        assert_eq!(x.divergent_keys, Some(0), "last-writer-wins converges");
+        assert_eq!(x.messages_dropped, 0, "every copy arrived");
+    }
+}
+
+#[test]
+fn arrival_order_diverges_under_reordering_and_timestamps_converge() {
+    let r = reports(&config(r#"{ kind = "none" }"#));
     let p = divergence_probability();
     let trials = f64::from(RUNS * KEYS);
-    let divergent: f64 = r[0].iter().map(|x| x.divergent_keys.unwrap() as f64).sum();
+    let divergent = divergent(&r[0]);
     let sd = (trials * p * (1.0 - p)).sqrt();
     assert!(
         (divergent - trials * p).abs() < 4.0 * sd,
@@ -110,13 +133,42 @@ ordering = {{ kind = "lww", clock = "physical", skew = "10ms" }}
         trials * p,
         4.0 * sd
     );
-    for strategy in [&r[1], &r[2]] {
-        for x in strategy {
-            assert_eq!(x.divergent_keys, Some(0), "last-writer-wins converges");
-            assert_eq!(x.messages_dropped, 0, "every copy arrived");
-        }
-    }
+    assert_converges(&r[1]);
+    assert_converges(&r[2]);
     // Skewed clocks converge on the wrong write: a write stamped earlier than the one
     // it follows is acknowledged and discarded, so acknowledged writes are lost.
     assert!(r[2].iter().map(|x| x.acked_writes_lost).sum::<u64>() > 0);
+}
+
+#[test]
+fn retries_add_divergence_in_arrival_order_and_timestamps_still_converge() {
+    // Attempts time out after 6 ms, and a round trip takes two uniform delays of 0.1 to
+    // 5 ms: it exceeds 6 ms (less the 0.1 ms of service) with probability
+    // (9.8 - 5.9)^2 / (2 x 4.9^2) = 0.32, so about a third of the attempts are retried on
+    // the next replica, while the original is still on its way and gets applied too.
+    let r = reports(&config(
+        r#"{ kind = "fixed", delay = "0s", max_attempts = 3, attempt_timeout = "6ms" }"#,
+    ));
+    let attempts: f64 = r[0]
+        .iter()
+        .map(|x| x.attempts_per_request.unwrap())
+        .sum::<f64>()
+        / f64::from(RUNS);
+    assert!(
+        attempts > 1.3,
+        "retries happen: {attempts} attempts per request"
+    );
+    // Without retries arrival order leaves N K p = 53 keys divergent in these runs
+    // (previous test); the duplicates only add chances to reorder, so at least about as
+    // many, and none at all has probability below e^-53.
+    let p = divergence_probability();
+    let trials = f64::from(RUNS * KEYS);
+    let divergent = divergent(&r[0]);
+    let sd = (trials * p * (1.0 - p)).sqrt();
+    assert!(
+        divergent > trials * p - 4.0 * sd,
+        "arrival order with retries: {divergent} divergent keys"
+    );
+    assert_converges(&r[1]);
+    assert_converges(&r[2]);
 }

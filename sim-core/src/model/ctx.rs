@@ -38,10 +38,16 @@ impl Ctx<'_> {
         self.queue.cancel(id)
     }
 
-    /// Sends a message; the network decides its delay or its loss. Returns whether the
-    /// message is on its way (a partition may still cut it before delivery).
+    /// Sends a message; the network decides its delay or its loss.
     #[inline]
-    pub fn send(&mut self, from: Node, to: Node, msg: Msg) -> bool {
+    pub fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        self.send_tracked(from, to, msg);
+    }
+
+    /// Sends a message and says whether it is on its way (false when lost or cut at
+    /// once; a partition may still cut it before delivery).
+    #[inline]
+    pub fn send_tracked(&mut self, from: Node, to: Node, msg: Msg) -> bool {
         self.net
             .send(self.now, from, to, msg, self.queue, self.metrics)
     }

@@ -173,7 +173,7 @@ impl Replication {
                 ts: w.ts,
                 ack,
             };
-            if ctx.send(Node::Server(server), Node::Server(r), msg) {
+            if ctx.send_tracked(Node::Server(server), Node::Server(r), msg) {
                 self.in_flight += 1;
             }
         }
@@ -278,7 +278,7 @@ impl Replication {
 
     /// Sends a copy's ack from `server` back to `to`.
     pub fn send_ack(&mut self, server: u32, to: Node, req: ReqId, attempt: u16, ctx: &mut Ctx) {
-        if ctx.send(Node::Server(server), to, Msg::ReplicaAck { req, attempt }) {
+        if ctx.send_tracked(Node::Server(server), to, Msg::ReplicaAck { req, attempt }) {
             self.in_flight += 1;
         }
     }

@@ -1,5 +1,5 @@
 //! Helpers shared by the integration tests: building scenarios from config text, running
-//! the `faultline` binary, and reading runs.csv.
+//! the `faultline` binary (directly or through a shell), and reading CSV outputs.
 #![allow(dead_code)]
 
 use experiments::load::parse_document;
@@ -54,6 +54,41 @@ pub fn run_cli(dir: &Path, args: &[&str]) -> Output {
         .expect("faultline runs")
 }
 
+/// Runs `faultline` with `args` in `dir`, with extra environment variables.
+pub fn run_cli_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(faultline())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("faultline runs")
+}
+
+/// Runs a shell command line in `dir` with `faultline` on the PATH, as a user would paste
+/// it from failures.csv.
+pub fn run_shell(dir: &Path, command: &str) -> Output {
+    let bin_dir = faultline().parent().expect("the binary is in a folder");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin_dir.to_path_buf()];
+    paths.extend(std::env::split_paths(&path));
+    Command::new("sh")
+        .args(["-c", command])
+        .env("PATH", std::env::join_paths(paths).expect("a valid PATH"))
+        .current_dir(dir)
+        .output()
+        .expect("sh runs")
+}
+
+/// The text of a command's stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The text of a command's stdout.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// The repository root (for example configs).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -62,7 +97,7 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// runs.csv as a header and rows of named cells.
+/// A CSV output as a header and rows of named cells.
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
@@ -70,19 +105,35 @@ pub struct Table {
 
 impl Table {
     pub fn read(path: &Path) -> Table {
-        let text =
-            std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let mut lines = text.lines();
-        let header = lines
-            .next()
-            .expect("a header")
-            .split(',')
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header = reader
+            .headers()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .iter()
             .map(str::to_string)
             .collect();
-        let rows = lines
-            .map(|l| l.split(',').map(str::to_string).collect())
+        let rows = reader
+            .records()
+            .map(|r| {
+                r.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                    .iter()
+                    .map(str::to_string)
+                    .collect()
+            })
             .collect();
         Table { header, rows }
+    }
+
+    /// The rows whose `column` holds `value`.
+    pub fn rows_where(&self, column: &str, value: &str) -> Vec<&Vec<String>> {
+        let c = self.column(column);
+        self.rows.iter().filter(|r| r[c] == value).collect()
+    }
+
+    /// A row's cell by column name.
+    pub fn cell<'r>(&self, row: &'r [String], column: &str) -> &'r str {
+        &row[self.column(column)]
     }
 
     pub fn column(&self, name: &str) -> usize {

@@ -1,0 +1,426 @@
+//! `faultline run`: every run of an experiment on the parallel runner, streamed in run
+//! order into runs.csv, summary.csv and failures.csv, with the wall-clock figures in
+//! timing.csv and on stdout.
+//!
+//! Each completed run goes to the resume journal first, then to the outputs, so that
+//! `--resume` can feed the runs of an interrupted attempt through the same path and
+//! produce the same files byte for byte. Outputs appear only when complete (see
+//! [`crate::output`]); memory holds no per-run state beyond the runner's bounded window.
+
+use crate::checks::Violation;
+use crate::cli::{CliError, RunArgs, load, output_error};
+use crate::config::{Experiment, RunKey};
+use crate::journal::{Journal, JournalError, ResumeError};
+use crate::load::describe_io;
+use crate::output::{AtomicFile, remove_stale_temps};
+use crate::progress::Progress;
+use crate::runner::{self, RunnerError};
+use crate::runs_csv::{RunsCsv, metric_cells, metric_values, numeric_columns};
+use crate::summary::{SummaryCsv, SummaryRow};
+use sim_core::report::format_real;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The output files of a run, in the order they are committed.
+pub const OUTPUT_FILES: [&str; 4] = ["runs.csv", "summary.csv", "failures.csv", "timing.csv"];
+
+/// Availability lines printed on stdout at most; the rest are in summary.csv.
+const AVAILABILITY_LINES: usize = 24;
+
+/// The environment variable that makes `faultline run` stop as if killed after that many
+/// runs of this attempt are journaled: the test suite uses it to interrupt a run at an
+/// exact point. The process exits at once with code 130 (as on Ctrl-C), leaving its
+/// temporary files and the journal behind, as a killed process would.
+pub const INTERRUPT_AFTER_ENV: &str = "FAULTLINE_INTERRUPT_AFTER_RUNS";
+
+fn journal_error(e: JournalError) -> CliError {
+    CliError::Input(e.to_string())
+}
+
+pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
+    let exp = load(&args.config)?;
+    let threads = match args.threads {
+        Some(0) => {
+            return Err(CliError::Input(
+                "--threads: expected an integer of at least 1, got 0".into(),
+            ));
+        }
+        Some(n) => n,
+        None => std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+    };
+    let interrupt_after = match std::env::var(INTERRUPT_AFTER_ENV) {
+        Err(_) => None,
+        Ok(text) => Some(text.parse::<u64>().map_err(|_| {
+            CliError::Input(format!(
+                "{INTERRUPT_AFTER_ENV}: expected a number of runs, got {text:?}"
+            ))
+        })?),
+    };
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("results").join(&exp.name));
+    std::fs::create_dir_all(&out).map_err(|e| {
+        CliError::Input(format!(
+            "{}: cannot create the output folder ({})",
+            out.display(),
+            describe_io(&e)
+        ))
+    })?;
+
+    let mut outputs = Outputs::create(&out, &exp)?;
+    let (mut journal, resumed) = if args.resume {
+        match Journal::resume(&out, &exp, |key, cells| outputs.add(key, cells)) {
+            Ok(Some(r)) => {
+                if r.dropped_bytes > 0 {
+                    eprintln!(
+                        "note: dropped the last {} bytes of {}: a run cut short by the interruption, run again now",
+                        r.dropped_bytes,
+                        Journal::path_in(&out).display()
+                    );
+                }
+                (r.journal, r.runs)
+            }
+            Ok(None) => {
+                eprintln!(
+                    "note: nothing to resume in {} (no {}): running every run",
+                    out.display(),
+                    crate::journal::JOURNAL_FILE
+                );
+                (Journal::create(&out, &exp).map_err(journal_error)?, 0)
+            }
+            Err(ResumeError::Journal(e)) => return Err(journal_error(e)),
+            Err(ResumeError::Replay(e)) => return Err(e),
+        }
+    } else {
+        if Journal::path_in(&out).exists() {
+            eprintln!(
+                "note: starting over; the journal of an interrupted run in {} is discarded (--resume continues it)",
+                out.display()
+            );
+        }
+        (Journal::create(&out, &exp).map_err(journal_error)?, 0)
+    };
+    remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
+
+    let total = exp.total_runs();
+    let progress = Progress::new(total, resumed);
+    let started = Instant::now();
+    let mut events: u64 = 0;
+    let mut ran: u64 = 0;
+    let outcome = runner::run_range(&exp, resumed, total, threads, |key, result| {
+        let cells = metric_cells(&result.report);
+        journal
+            .append(&exp.run_id(key), &cells)
+            .map_err(journal_error)?;
+        ran += 1;
+        events += result.report.events;
+        if interrupt_after == Some(ran) {
+            std::process::exit(130);
+        }
+        outputs.add(key, cells)?;
+        progress.inc();
+        Ok(())
+    });
+    progress.finish();
+    match outcome {
+        Ok(_) => {}
+        Err(RunnerError::Sink(e)) => return Err(e),
+        Err(RunnerError::Panic { key, message }) => {
+            return Err(CliError::Internal(format!(
+                "run {} panicked: {message}; replay it alone with: {}",
+                exp.run_id(key),
+                exp.replay_command(key)
+            )));
+        }
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let report = outputs.commit()?;
+    let timing = Timing {
+        wall_seconds: wall,
+        threads,
+        runs: ran,
+        resumed_runs: resumed,
+        events,
+    };
+    let timing_path = out.join("timing.csv");
+    timing
+        .write(&timing_path)
+        .map_err(|e| output_error(&timing_path, e))?;
+    journal.finish().map_err(journal_error)?;
+
+    print_report(&exp, &out, &report, &timing);
+    Ok(if report.failed_runs > 0 { 1 } else { 0 })
+}
+
+fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Timing) {
+    let s = exp.strategy_names.len();
+    println!(
+        "{}: {} runs ({} cell{} x {} strateg{} x {} replication{}) written to {}",
+        exp.name,
+        exp.total_runs(),
+        exp.cells.len(),
+        plural(exp.cells.len(), "", "s"),
+        s,
+        plural(s, "y", "ies"),
+        exp.replications,
+        plural(exp.replications as usize, "", "s"),
+        out.display()
+    );
+    if timing.resumed_runs > 0 {
+        println!(
+            "  resumed: {} runs read back from the journal, {} simulated now",
+            timing.resumed_runs, timing.runs
+        );
+    }
+    println!("  availability, mean and 95% confidence interval:");
+    let width = exp
+        .strategy_names
+        .iter()
+        .map(String::len)
+        .max()
+        .unwrap_or(0);
+    for row in &report.availability {
+        let mut label = format!("c{}", row.cell);
+        for (axis, value) in exp.sweep.iter().zip(&exp.cells[row.cell as usize].values) {
+            label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
+        }
+        let name = &exp.strategy_names[row.strategy as usize];
+        let mean = row
+            .stats
+            .mean()
+            .map_or_else(|| "-".to_string(), |m| format!("{m:.6}"));
+        let ci = row
+            .stats
+            .ci95()
+            .map_or_else(String::new, |(lo, hi)| format!(" [{lo:.6}, {hi:.6}]"));
+        println!("    {label}  {name:<width$}  {mean}{ci}");
+    }
+    if report.availability_rows > report.availability.len() {
+        println!(
+            "    ... {} more in {}",
+            report.availability_rows - report.availability.len(),
+            out.join("summary.csv").display()
+        );
+    }
+    if !exp.checks.is_empty() {
+        println!(
+            "  checks: {} of {} runs failed (see {})",
+            report.failed_runs,
+            exp.total_runs(),
+            out.join("failures.csv").display()
+        );
+    }
+    println!(
+        "  wall time {:.2} s on {} thread{}, {:.1} runs/s, {:.2} million events/s (timing.csv)",
+        timing.wall_seconds,
+        timing.threads,
+        plural(timing.threads, "", "s"),
+        timing.runs_per_second(),
+        timing.events_per_second() / 1e6
+    );
+}
+
+fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+    if n == 1 { one } else { many }
+}
+
+/// What the outputs saw, for the report on stdout.
+struct OutputReport {
+    failed_runs: u64,
+    /// The first availability rows of summary.csv.
+    availability: Vec<SummaryRow>,
+    availability_rows: usize,
+}
+
+/// runs.csv, summary.csv and failures.csv being written.
+struct Outputs<'e> {
+    exp: &'e Experiment,
+    dir: PathBuf,
+    runs: RunsCsv,
+    summary: SummaryCsv,
+    failures: FailuresCsv,
+    numeric: Vec<bool>,
+    report: OutputReport,
+}
+
+impl<'e> Outputs<'e> {
+    fn create(dir: &Path, exp: &'e Experiment) -> Result<Outputs<'e>, CliError> {
+        let path = |name: &str| dir.join(name);
+        Ok(Outputs {
+            exp,
+            dir: dir.to_path_buf(),
+            runs: RunsCsv::create(&path("runs.csv"), exp)
+                .map_err(|e| output_error(&path("runs.csv"), e))?,
+            summary: SummaryCsv::create(&path("summary.csv"), exp)
+                .map_err(|e| output_error(&path("summary.csv"), e))?,
+            failures: FailuresCsv::create(&path("failures.csv"))
+                .map_err(|e| output_error(&path("failures.csv"), e))?,
+            numeric: numeric_columns(),
+            report: OutputReport {
+                failed_runs: 0,
+                availability: Vec::new(),
+                availability_rows: 0,
+            },
+        })
+    }
+
+    /// Adds a completed run, given its metric cells; runs come in run order.
+    fn add(&mut self, key: RunKey, cells: Vec<String>) -> Result<(), CliError> {
+        let exp = self.exp;
+        let path = |name: &str| self.dir.join(name);
+        self.runs
+            .write(exp, key, &cells)
+            .map_err(|e| output_error(&path("runs.csv"), e))?;
+        let values = metric_values(&cells, &self.numeric);
+        let rows = self
+            .summary
+            .add(exp, key, &values)
+            .map_err(|e| output_error(&path("summary.csv"), e))?;
+        for row in rows.into_iter().flatten() {
+            if row.metric == "availability" {
+                self.report.availability_rows += 1;
+                if self.report.availability.len() < AVAILABILITY_LINES {
+                    self.report.availability.push(row);
+                }
+            }
+        }
+        let violations = exp.checks.violations(&values);
+        if !violations.is_empty() {
+            self.report.failed_runs += 1;
+            let trace_hash = &cells[trace_hash_column()];
+            self.failures
+                .write(exp, key, trace_hash, &violations)
+                .map_err(|e| output_error(&path("failures.csv"), e))?;
+        }
+        Ok(())
+    }
+
+    fn commit(self) -> Result<OutputReport, CliError> {
+        let path = |name: &str| self.dir.join(name);
+        self.runs
+            .commit()
+            .map_err(|e| output_error(&path("runs.csv"), e))?;
+        self.summary
+            .commit()
+            .map_err(|e| output_error(&path("summary.csv"), e))?;
+        self.failures
+            .commit()
+            .map_err(|e| output_error(&path("failures.csv"), e))?;
+        Ok(self.report)
+    }
+}
+
+fn trace_hash_column() -> usize {
+    sim_core::RunReport::column_names()
+        .iter()
+        .position(|c| *c == "trace_hash")
+        .expect("runs.csv has a trace_hash column")
+}
+
+/// failures.csv: each check a run broke, with the value, the threshold and the command
+/// that replays the run.
+pub struct FailuresCsv {
+    writer: csv::Writer<AtomicFile>,
+}
+
+pub const FAILURE_COLUMNS: [&str; 10] = [
+    "run_id",
+    "cell",
+    "strategy",
+    "replication",
+    "seed",
+    "check",
+    "value",
+    "threshold",
+    "trace_hash",
+    "replay",
+];
+
+impl FailuresCsv {
+    pub fn create(path: &Path) -> std::io::Result<FailuresCsv> {
+        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        writer.write_record(FAILURE_COLUMNS)?;
+        Ok(FailuresCsv { writer })
+    }
+
+    pub fn write(
+        &mut self,
+        exp: &Experiment,
+        key: RunKey,
+        trace_hash: &str,
+        violations: &[Violation],
+    ) -> std::io::Result<()> {
+        for v in violations {
+            self.writer.write_record([
+                exp.run_id(key),
+                key.cell.to_string(),
+                exp.strategy_names[key.strategy as usize].clone(),
+                key.replication.to_string(),
+                exp.run_seed(key).to_string(),
+                v.check.clone(),
+                v.value.map(format_real).unwrap_or_default(),
+                format_real(v.threshold),
+                trace_hash.to_string(),
+                exp.replay_command(key),
+            ])?;
+        }
+        Ok(())
+    }
+
+    pub fn commit(self) -> std::io::Result<()> {
+        self.writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .commit()
+    }
+}
+
+/// The wall-clock figures of one `faultline run`: timing.csv, one row.
+pub struct Timing {
+    pub wall_seconds: f64,
+    pub threads: usize,
+    /// Runs simulated by this invocation.
+    pub runs: u64,
+    /// Runs read back from the journal of an interrupted attempt.
+    pub resumed_runs: u64,
+    /// Events processed by the runs simulated here.
+    pub events: u64,
+}
+
+pub const TIMING_COLUMNS: [&str; 7] = [
+    "wall_seconds",
+    "threads",
+    "runs",
+    "resumed_runs",
+    "events",
+    "runs_per_second",
+    "events_per_second",
+];
+
+impl Timing {
+    pub fn runs_per_second(&self) -> f64 {
+        self.runs as f64 / self.wall_seconds.max(1e-9)
+    }
+
+    pub fn events_per_second(&self) -> f64 {
+        self.events as f64 / self.wall_seconds.max(1e-9)
+    }
+
+    fn write(&self, path: &Path) -> std::io::Result<()> {
+        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        writer.write_record(TIMING_COLUMNS)?;
+        writer.write_record([
+            format!("{:.3}", self.wall_seconds),
+            self.threads.to_string(),
+            self.runs.to_string(),
+            self.resumed_runs.to_string(),
+            self.events.to_string(),
+            format!("{:.1}", self.runs_per_second()),
+            format!("{:.0}", self.events_per_second()),
+        ])?;
+        writer.into_inner().map_err(|e| e.into_error())?.commit()
+    }
+}

@@ -1,0 +1,328 @@
+//! summary.csv: per (cell, strategy, metric) the number of runs, mean, standard deviation
+//! and 95% confidence interval of the mean (Student's t), and the paired difference to the
+//! first strategy with its own 95% confidence interval.
+//!
+//! Runs of one cell and replication share their seed, so a strategy's value minus the first
+//! strategy's value in the same replication is a paired difference: common random numbers
+//! cancel, and the interval of the mean difference is far narrower than the difference of
+//! two independent intervals. The accumulator takes runs in run order (cell, replication,
+//! strategy) and holds one running mean and variance per (strategy, metric) plus the first
+//! strategy's values of the current replication: its size does not depend on the number of
+//! runs, and a cell's rows are written as soon as its last run arrives.
+
+use crate::config::{Experiment, RunKey};
+use crate::output::AtomicFile;
+use crate::runs_csv::numeric_columns;
+use sim_core::RunReport;
+use sim_core::math::student_t_quantile;
+use sim_core::report::format_real;
+use std::io;
+use std::path::Path;
+
+/// Count, mean and sum of squared deviations, updated one value at a time (Welford):
+/// numerically stable, and the same bits for the same values in the same order.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Moments {
+    pub n: u64,
+    mean: f64,
+    m2: f64,
+}
+
+impl Moments {
+    pub fn add(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// The sample standard deviation (n - 1 in the denominator).
+    pub fn sd(&self) -> Option<f64> {
+        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt())
+    }
+
+    /// The two-sided 95% confidence interval of the mean: mean ± t(0.975, n-1) sd / √n.
+    pub fn ci95(&self) -> Option<(f64, f64)> {
+        let sd = self.sd()?;
+        let half = t975(self.n - 1) * sd / (self.n as f64).sqrt();
+        Some((self.mean - half, self.mean + half))
+    }
+}
+
+/// Student's t 97.5% quantile for `df` degrees of freedom, remembered per thread: a
+/// summary asks for the same few values thousands of times. At most 1024 are kept.
+fn t975(df: u64) -> f64 {
+    thread_local! {
+        static KNOWN: std::cell::RefCell<std::collections::BTreeMap<u64, f64>> =
+            const { std::cell::RefCell::new(std::collections::BTreeMap::new()) };
+    }
+    KNOWN.with(|known| {
+        let mut known = known.borrow_mut();
+        if let Some(&t) = known.get(&df) {
+            return t;
+        }
+        if known.len() >= 1024 {
+            known.clear();
+        }
+        let t = student_t_quantile(0.975, df as f64);
+        known.insert(df, t);
+        t
+    })
+}
+
+/// One row of summary.csv, before formatting.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummaryRow {
+    pub cell: u32,
+    pub strategy: u32,
+    pub metric: &'static str,
+    pub stats: Moments,
+    /// This strategy minus the first, paired by replication; `None` for the first.
+    pub diff: Option<Moments>,
+}
+
+/// Running statistics of the cell in progress.
+pub struct SummaryAccumulator {
+    strategies: usize,
+    replications: u32,
+    /// Positions and names of the numeric metric columns.
+    metrics: Vec<(usize, &'static str)>,
+    /// Per strategy, then per metric.
+    stats: Vec<Moments>,
+    diffs: Vec<Moments>,
+    /// The first strategy's values in the current replication, per metric.
+    baseline: Vec<Option<f64>>,
+    /// The run expected next, to enforce run order.
+    expected: RunKey,
+    runs_per_cell: u64,
+    seen_in_cell: u64,
+}
+
+impl SummaryAccumulator {
+    pub fn new(exp: &Experiment) -> SummaryAccumulator {
+        let metrics: Vec<(usize, &'static str)> = RunReport::column_names()
+            .into_iter()
+            .zip(numeric_columns())
+            .enumerate()
+            .filter(|(_, (_, numeric))| *numeric)
+            .map(|(i, (name, _))| (i, name))
+            .collect();
+        let strategies = exp.strategy_names.len();
+        let slots = strategies * metrics.len();
+        SummaryAccumulator {
+            strategies,
+            replications: exp.replications,
+            stats: vec![Moments::default(); slots],
+            diffs: vec![Moments::default(); slots],
+            baseline: vec![None; metrics.len()],
+            metrics,
+            expected: exp.run_key(0),
+            runs_per_cell: strategies as u64 * u64::from(exp.replications),
+            seen_in_cell: 0,
+        }
+    }
+
+    /// The numbers held, whatever the number of runs: running moments per (strategy,
+    /// metric) twice, and one baseline value per metric.
+    pub fn state_len(&self) -> usize {
+        self.stats.len() + self.diffs.len() + self.baseline.len()
+    }
+
+    /// Adds a run's metric values (as from
+    /// [`metric_values`](crate::runs_csv::metric_values)); runs must come in run order.
+    /// Returns the rows of the cell when this was its last run.
+    pub fn add(&mut self, key: RunKey, values: &[Option<f64>]) -> Option<Vec<SummaryRow>> {
+        assert_eq!(
+            key, self.expected,
+            "summary statistics take runs in run order"
+        );
+        let m = self.metrics.len();
+        let s = key.strategy as usize;
+        for (slot, &(column, _)) in self.metrics.iter().enumerate() {
+            let value = values[column];
+            if let Some(x) = value {
+                self.stats[s * m + slot].add(x);
+            }
+            if s == 0 {
+                self.baseline[slot] = value;
+            } else if let (Some(x), Some(base)) = (value, self.baseline[slot]) {
+                self.diffs[s * m + slot].add(x - base);
+            }
+        }
+        self.seen_in_cell += 1;
+        self.expected = next_key(key, self.strategies as u32, self.replications);
+        if self.seen_in_cell < self.runs_per_cell {
+            return None;
+        }
+        self.seen_in_cell = 0;
+        let mut rows = Vec::with_capacity(self.strategies * m);
+        for strategy in 0..self.strategies {
+            for (slot, &(_, metric)) in self.metrics.iter().enumerate() {
+                let i = strategy * m + slot;
+                rows.push(SummaryRow {
+                    cell: key.cell,
+                    strategy: strategy as u32,
+                    metric,
+                    stats: std::mem::take(&mut self.stats[i]),
+                    diff: (strategy > 0).then(|| std::mem::take(&mut self.diffs[i])),
+                });
+            }
+        }
+        Some(rows)
+    }
+}
+
+fn next_key(key: RunKey, strategies: u32, replications: u32) -> RunKey {
+    if key.strategy + 1 < strategies {
+        RunKey {
+            strategy: key.strategy + 1,
+            ..key
+        }
+    } else if key.replication + 1 < replications {
+        RunKey {
+            strategy: 0,
+            replication: key.replication + 1,
+            ..key
+        }
+    } else {
+        RunKey {
+            cell: key.cell + 1,
+            strategy: 0,
+            replication: 0,
+        }
+    }
+}
+
+/// The header of summary.csv.
+pub fn header(exp: &Experiment) -> Vec<String> {
+    let mut h = vec!["cell".to_string()];
+    h.extend(exp.sweep.iter().map(|a| a.key.clone()));
+    h.extend(
+        [
+            "strategy",
+            "metric",
+            "n",
+            "mean",
+            "sd",
+            "ci95_low",
+            "ci95_high",
+            "diff_vs",
+            "diff_n",
+            "diff_mean",
+            "diff_sd",
+            "diff_ci95_low",
+            "diff_ci95_high",
+        ]
+        .map(String::from),
+    );
+    h
+}
+
+fn real(x: Option<f64>) -> String {
+    x.map(format_real).unwrap_or_default()
+}
+
+/// The cells of one row.
+pub fn row_cells(exp: &Experiment, row: &SummaryRow) -> Vec<String> {
+    let mut cells = vec![row.cell.to_string()];
+    cells.extend(
+        exp.cells[row.cell as usize]
+            .values
+            .iter()
+            .map(|v| v.to_cell_text()),
+    );
+    let ci = row.stats.ci95();
+    cells.extend([
+        exp.strategy_names[row.strategy as usize].clone(),
+        row.metric.to_string(),
+        row.stats.n.to_string(),
+        real(row.stats.mean()),
+        real(row.stats.sd()),
+        real(ci.map(|c| c.0)),
+        real(ci.map(|c| c.1)),
+    ]);
+    match &row.diff {
+        None => cells.extend(std::iter::repeat_n(String::new(), 6)),
+        Some(d) => {
+            let ci = d.ci95();
+            cells.extend([
+                exp.strategy_names[0].clone(),
+                d.n.to_string(),
+                real(d.mean()),
+                real(d.sd()),
+                real(ci.map(|c| c.0)),
+                real(ci.map(|c| c.1)),
+            ]);
+        }
+    }
+    cells
+}
+
+/// summary.csv being written.
+pub struct SummaryCsv {
+    writer: csv::Writer<AtomicFile>,
+    accumulator: SummaryAccumulator,
+}
+
+impl SummaryCsv {
+    pub fn create(path: &Path, exp: &Experiment) -> io::Result<SummaryCsv> {
+        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        writer.write_record(header(exp))?;
+        Ok(SummaryCsv {
+            writer,
+            accumulator: SummaryAccumulator::new(exp),
+        })
+    }
+
+    /// Adds a run; writes its cell's rows when the cell is complete, and returns them.
+    pub fn add(
+        &mut self,
+        exp: &Experiment,
+        key: RunKey,
+        values: &[Option<f64>],
+    ) -> io::Result<Option<Vec<SummaryRow>>> {
+        let rows = self.accumulator.add(key, values);
+        for row in rows.iter().flatten() {
+            self.writer.write_record(row_cells(exp, row))?;
+        }
+        Ok(rows)
+    }
+
+    pub fn commit(self) -> io::Result<()> {
+        self.writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moments_match_the_two_pass_formulas() {
+        let xs = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let mut m = Moments::default();
+        xs.iter().for_each(|&x| m.add(x));
+        assert_eq!(m.mean(), Some(5.0));
+        // Sum of squared deviations 32 over 7.
+        assert!((m.sd().unwrap() - (32.0f64 / 7.0).sqrt()).abs() < 1e-12);
+        let (lo, hi) = m.ci95().unwrap();
+        // t(0.975, 7) = 2.364624.
+        let half = 2.364_624 * (32.0f64 / 7.0).sqrt() / 8f64.sqrt();
+        assert!((hi - 5.0 - half).abs() < 1e-5 && (5.0 - lo - half).abs() < 1e-5);
+    }
+
+    #[test]
+    fn one_value_has_a_mean_but_no_interval() {
+        let mut m = Moments::default();
+        m.add(3.0);
+        assert_eq!((m.mean(), m.sd(), m.ci95()), (Some(3.0), None, None));
+        assert_eq!(Moments::default().mean(), None);
+    }
+}

@@ -1,0 +1,125 @@
+//! failures.csv: every run that broke a `[checks]` threshold is listed once per broken
+//! check, and its replay command, pasted into a shell as written, reruns that run alone,
+//! breaks the same check with the same value and reproduces its trace hash, whatever
+//! overrides (`--set`, `--seed`, `--replications`) the experiment was run with.
+
+mod common;
+
+use common::{Table, run_cli, run_shell, stderr, stdout};
+use std::fs;
+
+const CONFIG: &str = r#"
+[experiment]
+name = "strict"
+seed = 3
+replications = 3
+duration = "30s"
+
+[cluster]
+servers = 2
+service = { dist = "exponential", mean = "10ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 100.0 }
+
+[faults]
+crash = { mttf = { dist = "exponential", mean = "10s" }, mttr = { dist = "exponential", mean = "5s" } }
+
+[strategies.slow]
+detector = { kind = "fixed-timeout", timeout = "1s" }
+
+[strategies.fast]
+detector = { kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }
+
+[sweep]
+"cluster.queue_capacity" = [100, 1000]
+
+[checks]
+min_availability = 0.9999
+max_lost_in_crash = 3
+"#;
+
+#[test]
+fn each_replay_command_reproduces_its_failure_and_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("strict.toml"), CONFIG).unwrap();
+    let arrivals = r#"workload.arrivals={ kind = "poisson", rate = 150.0 }"#;
+    let out = run_cli(
+        dir.path(),
+        &[
+            "run",
+            "strict.toml",
+            "--out",
+            "out",
+            "--set",
+            "cluster.servers=3",
+            "--set",
+            arrivals,
+            "--seed",
+            "9",
+            "--replications",
+            "4",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("out/runs.csv"));
+    assert_eq!(runs.rows.len(), 2 * 2 * 4, "--replications 4 applies");
+    let failures = Table::read(&dir.path().join("out/failures.csv"));
+    // Crashes every 10 s on three servers over 30 s: a run without a lost request is
+    // rare, so most runs break the 0.9999 availability check.
+    assert!(
+        failures.rows.len() >= 8,
+        "{} failures listed",
+        failures.rows.len()
+    );
+    let checks = failures.values("check");
+    assert!(checks.iter().any(|c| c == "min_availability"));
+    assert!(checks.iter().any(|c| c == "max_lost_in_crash"));
+
+    for row in &failures.rows {
+        let command = failures.cell(row, "replay");
+        for part in [
+            "--set cluster.servers=3",
+            "--seed 9",
+            "--replications 4",
+            "--set 'workload.arrivals={ kind = \"poisson\", rate = 150.0 }'",
+        ] {
+            assert!(command.contains(part), "{command} lacks {part}");
+        }
+        let run_id = failures.cell(row, "run_id");
+        assert!(command.contains(&format!("--run {run_id}")), "{command}");
+        let out = run_shell(dir.path(), command);
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "the replayed run fails its check again: {command}\n{}",
+            stderr(&out)
+        );
+        let text = stdout(&out);
+        let hash = failures.cell(row, "trace_hash");
+        assert!(text.contains(&format!("trace_hash {hash}")), "{command}");
+        let value = failures.cell(row, "value");
+        let check = failures.cell(row, "check");
+        assert!(
+            text.contains(&format!("check failed: {check}: {value} against ")),
+            "{command}: {text}"
+        );
+        // And the hash is the one runs.csv recorded for the run.
+        let recorded = runs.rows_where("run_id", run_id);
+        assert_eq!(runs.cell(recorded[0], "trace_hash"), hash);
+    }
+}
+
+#[test]
+fn runs_that_pass_every_check_are_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let relaxed = CONFIG
+        .replace("min_availability = 0.9999", "min_availability = 0.1")
+        .replace("max_lost_in_crash = 3", "max_lost_in_crash = 1000000");
+    fs::write(dir.path().join("relaxed.toml"), relaxed).unwrap();
+    let out = run_cli(dir.path(), &["run", "relaxed.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let failures = Table::read(&dir.path().join("out/failures.csv"));
+    assert!(failures.rows.is_empty());
+    assert!(stdout(&out).contains("checks: 0 of 12 runs failed"));
+}

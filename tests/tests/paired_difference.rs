@@ -1,0 +1,205 @@
+//! summary.csv's statistics: each row's mean, standard deviation and 95% interval are
+//! those of the runs.csv values of its (cell, strategy, metric); the difference to the
+//! first strategy is paired by replication (the runs share a seed); and two identical
+//! strategies differ by exactly zero, interval included, because common random numbers
+//! make their runs identical event for event.
+
+mod common;
+
+use common::{Table, mean_ci, run_cli, stderr};
+use std::fs;
+
+const CONFIG: &str = r#"
+[experiment]
+name = "paired"
+seed = 21
+replications = 8
+duration = "20s"
+warmup = "2s"
+
+[cluster]
+servers = 4
+service = { dist = "exponential", mean = "10ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 250.0 }
+timeout = "500ms"
+
+[network]
+delay = { dist = "exponential", mean = "1ms" }
+
+[faults]
+crash = { mttf = { dist = "exponential", mean = "10s" }, mttr = { dist = "exponential", mean = "3s" } }
+
+[strategies.base]
+detector = { kind = "fixed-timeout", interval = "100ms", timeout = "1s" }
+
+[strategies.twin]
+detector = { kind = "fixed-timeout", interval = "100ms", timeout = "1s" }
+
+[strategies.fast]
+detector = { kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }
+
+[sweep]
+"cluster.servers" = [3, 5]
+"#;
+
+fn run() -> (Table, Table) {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("paired.toml"), CONFIG).unwrap();
+    let out = run_cli(dir.path(), &["run", "paired.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    (
+        Table::read(&dir.path().join("out/runs.csv")),
+        Table::read(&dir.path().join("out/summary.csv")),
+    )
+}
+
+fn float(text: &str) -> f64 {
+    text.parse()
+        .unwrap_or_else(|_| panic!("not a number: {text:?}"))
+}
+
+/// Agreement up to the ten significant digits summary.csv prints, and the rounding of
+/// a different summation order (Welford's running sums against two passes).
+fn close(a: f64, b: f64, scale: f64) -> bool {
+    (a - b).abs() <= 1e-9 * scale.abs().max(1e-9)
+}
+
+#[test]
+fn identical_strategies_differ_by_exactly_zero() {
+    let (_, summary) = run();
+    let twin = summary.rows_where("strategy", "twin");
+    // Two cells, every numeric metric.
+    assert_eq!(
+        twin.len(),
+        2 * (sim_core::RunReport::column_names().len() - 1)
+    );
+    for row in twin {
+        let metric = summary.cell(row, "metric");
+        assert_eq!(summary.cell(row, "diff_vs"), "base");
+        // The twin's runs equal base's, so both have a value or neither (a mean
+        // detection time needs a detection); with none, the difference has no value.
+        assert_eq!(
+            summary.cell(row, "diff_n"),
+            summary.cell(row, "n"),
+            "{metric}"
+        );
+        // A mean needs one pair, a standard deviation and an interval two.
+        let n: u32 = summary.cell(row, "n").parse().unwrap();
+        for (column, needs) in [
+            ("diff_mean", 1),
+            ("diff_sd", 2),
+            ("diff_ci95_low", 2),
+            ("diff_ci95_high", 2),
+        ] {
+            let expected = if n >= needs { "0" } else { "" };
+            assert_eq!(summary.cell(row, column), expected, "{metric}: {column}");
+        }
+    }
+    let availability = summary
+        .rows_where("metric", "availability")
+        .into_iter()
+        .filter(|r| summary.cell(r, "strategy") == "twin")
+        .count();
+    assert_eq!(availability, 2);
+}
+
+#[test]
+fn summary_rows_are_the_statistics_of_runs_csv() {
+    let (runs, summary) = run();
+    let metrics = ["availability", "latency_p99_ms", "lost_in_crash", "events"];
+    let mut checked = 0;
+    for cell in ["0", "1"] {
+        for strategy in ["base", "twin", "fast"] {
+            for metric in metrics {
+                let values: Vec<(String, f64)> = runs
+                    .rows
+                    .iter()
+                    .filter(|r| {
+                        runs.cell(r, "cell") == cell && runs.cell(r, "strategy") == strategy
+                    })
+                    .map(|r| {
+                        (
+                            runs.cell(r, "replication").to_string(),
+                            float(runs.cell(r, metric)),
+                        )
+                    })
+                    .collect();
+                let xs: Vec<f64> = values.iter().map(|v| v.1).collect();
+                let (mean, sd, half) = mean_ci(&xs, 0.95);
+                let row = summary
+                    .rows
+                    .iter()
+                    .find(|r| {
+                        summary.cell(r, "cell") == cell
+                            && summary.cell(r, "strategy") == strategy
+                            && summary.cell(r, "metric") == metric
+                    })
+                    .expect("a summary row");
+                assert_eq!(summary.cell(row, "n"), "8");
+                assert!(
+                    close(float(summary.cell(row, "mean")), mean, mean),
+                    "{metric}"
+                );
+                assert!(close(float(summary.cell(row, "sd")), sd, mean), "{metric}");
+                assert!(
+                    close(float(summary.cell(row, "ci95_low")), mean - half, mean),
+                    "{metric}"
+                );
+                assert!(
+                    close(float(summary.cell(row, "ci95_high")), mean + half, mean),
+                    "{metric}"
+                );
+                if strategy == "base" {
+                    assert_eq!(summary.cell(row, "diff_n"), "");
+                    continue;
+                }
+                // The paired difference: this strategy minus base in the same replication.
+                let diffs: Vec<f64> = values
+                    .iter()
+                    .map(|(rep, x)| {
+                        let base = runs
+                            .rows
+                            .iter()
+                            .find(|r| {
+                                runs.cell(r, "cell") == cell
+                                    && runs.cell(r, "strategy") == "base"
+                                    && runs.cell(r, "replication") == rep
+                            })
+                            .expect("the base run of the replication");
+                        x - float(runs.cell(base, metric))
+                    })
+                    .collect();
+                let (dmean, dsd, dhalf) = mean_ci(&diffs, 0.95);
+                assert_eq!(summary.cell(row, "diff_n"), "8");
+                assert!(
+                    close(float(summary.cell(row, "diff_mean")), dmean, mean),
+                    "{metric}"
+                );
+                assert!(
+                    close(float(summary.cell(row, "diff_sd")), dsd, mean),
+                    "{metric}"
+                );
+                assert!(
+                    close(
+                        float(summary.cell(row, "diff_ci95_low")),
+                        dmean - dhalf,
+                        mean
+                    ),
+                    "{metric}"
+                );
+                assert!(
+                    close(
+                        float(summary.cell(row, "diff_ci95_high")),
+                        dmean + dhalf,
+                        mean
+                    ),
+                    "{metric}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 2 * 2 * metrics.len());
+}
