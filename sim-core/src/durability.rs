@@ -206,7 +206,11 @@ impl CheckpointSpec for NoCheckpoint {
     }
 
     fn describe(&self) -> String {
-        format!("{{ kind = \"none\", log = {} }}", self.log)
+        if self.log {
+            "{ kind = \"none\", log = true }".to_string()
+        } else {
+            "{ kind = \"none\" }".to_string()
+        }
     }
 }
 
