@@ -54,6 +54,7 @@ fn replicas_are_the_key_s_failover_order() {
         r#"{ kind = "maglev", table_size = 4099 }"#,
         r#"{ kind = "modulo" }"#,
         r#"{ kind = "round-robin" }"#,
+        r#"{ kind = "primary-backup", ranges = 8, replicas = 3 }"#,
     ];
     let exp = common::experiment(&strategy_config(&kinds));
     let n = 7;
@@ -70,6 +71,11 @@ fn replicas_are_the_key_s_failover_order() {
             distinct.dedup();
             assert_eq!(distinct.len(), 3, "{}: key {key}: {replicas:?}", kinds[i]);
             let all = ClusterView::new(n);
+            if let Some(plan) = set.routing.failover_plan(n, 1000) {
+                // Primary/backup: the key's range's replicas, its preferred primary first.
+                assert_eq!(replicas, plan.replicas[plan.range_of(key) as usize]);
+                continue;
+            }
             let Some(owner) = router.key_owner(key, &all) else {
                 // Round-robin places no key: consecutive servers from a hash of the key.
                 assert_eq!(replicas[1], (replicas[0] + 1) % n);

@@ -2,9 +2,9 @@
 //!
 //! A key's replicas are the first `factor` servers of its preference order: the servers
 //! its requests fail over to, one after another, under the strategy's router with every
-//! server trusted (ring successors, rendezvous ranks, the rehash sequence, ...). For a
-//! router that does not place by key the order is h, h + 1, ... (mod n) from a fixed hash
-//! h of the key. The server that applies a client's write sends a copy to every other
+//! server trusted (ring successors, rendezvous ranks, the rehash sequence, ...); under
+//! primary/backup, its range's replicas in order. For a router that does not place by key
+//! the order is h, h + 1, ... (mod n) from a fixed hash h of the key. The server that applies a client's write sends a copy to every other
 //! replica (to all of them when it is not one itself). Synchronous replication
 //! acknowledges the write once `acks` servers applied it, the sender included;
 //! asynchronous acknowledges at once and sends the copies `delay` later, unless the sender
@@ -18,7 +18,7 @@ use crate::events::{Event, Msg, Node, ReqId};
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{SimRng, splitmix64};
-use crate::strategy::{ClusterView, RouteInput, Router, StrategySet};
+use crate::strategy::{ClusterView, FailoverPlan, RouteInput, Router, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -29,6 +29,8 @@ pub struct ReplicaSets {
     /// A router of the strategy, its all-trusted view and a stream it never draws from
     /// (routers that place by key draw nothing).
     keyed: Option<(Box<dyn Router>, ClusterView, SimRng)>,
+    /// The key ranges of primary/backup routing.
+    ranges: Option<FailoverPlan>,
 }
 
 impl ReplicaSets {
@@ -43,6 +45,7 @@ impl ReplicaSets {
             servers,
             factor: factor.min(servers),
             keyed,
+            ranges: strategy.routing.failover_plan(servers, keys),
         }
     }
 
@@ -52,13 +55,17 @@ impl ReplicaSets {
             servers,
             factor: factor.min(servers),
             keyed: None,
+            ranges: None,
         }
     }
 
     /// The replicas of `key`, first the primary, into `out`.
     pub fn of(&mut self, key: u32, out: &mut Vec<u32>) {
         out.clear();
-        if let Some((router, view, rng)) = &mut self.keyed {
+        if let Some(plan) = &self.ranges {
+            let replicas = &plan.replicas[plan.range_of(key) as usize];
+            out.extend(replicas.iter().take(self.factor as usize));
+        } else if let Some((router, view, rng)) = &mut self.keyed {
             let mut previous = None;
             for attempt in 1..=self.factor {
                 let input = RouteInput {

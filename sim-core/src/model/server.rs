@@ -571,10 +571,14 @@ impl Servers {
                 w.until = now.saturating_add(w.left);
             }
         }
-        while !s.queue.is_empty()
-            && let Some(worker) = s.idle.pop()
-        {
-            let job = s.queue.pop_front().expect("a queued request");
+        while let Some(&worker) = s.idle.last() {
+            let Some(job) = s.queue.pop_front() else {
+                break;
+            };
+            if self.shed_expired && Self::shed(&job, ctx) {
+                continue;
+            }
+            s.idle.pop();
             Self::begin(s, server, worker, job, self.miss_penalty, ctx);
         }
     }
