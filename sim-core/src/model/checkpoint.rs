@@ -7,7 +7,7 @@ use crate::durability::{CheckpointPolicy, CheckpointSettings, FailureHistory};
 use crate::events::Event;
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
 pub struct Checkpointer {
     policy: Box<dyn CheckpointPolicy>,
@@ -94,10 +94,5 @@ impl Checkpointer {
     /// The server recovered (its restore begins): it is exposed to failure again.
     pub fn recovered(&mut self, now: SimTime) {
         self.alive_since = now;
-    }
-
-    /// The cost of one checkpoint.
-    pub fn cost(&self) -> SimDuration {
-        self.settings.cost
     }
 }

@@ -86,6 +86,15 @@ impl Ledger {
             .is_some_and(|t| got.map(|v| v.version) < t.newest_acked)
     }
 
+    /// Keys ever written: the ledger's memory, in records.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     /// Every key ever written, in key order.
     pub fn written_keys(&self) -> impl Iterator<Item = u32> + '_ {
         self.keys.keys().copied()
@@ -121,6 +130,24 @@ mod tests {
         l.replaced(7, None, v(2), now, &mut m);
         assert!(!l.is_stale(7, v(2)));
         assert!(l.is_stale(7, v(0)));
+    }
+
+    #[test]
+    fn memory_is_one_small_record_per_key() {
+        // Three servers overwrite 10 keys 30000 times: 10 records, each holding at most
+        // one entry per server.
+        let mut m = StateMetrics::new(SimTime::ZERO, SimTime::MAX);
+        let mut l = Ledger::default();
+        let mut held = [[None; 10]; 3];
+        for w in 0..30_000u64 {
+            let (server, key) = ((w % 3) as usize, (w / 3 % 10) as u32);
+            let new = v(w);
+            l.replaced(key, held[server][key as usize], new, SimTime(w), &mut m);
+            l.acked(key, w, SimTime(w), &mut m);
+            held[server][key as usize] = new;
+        }
+        assert_eq!(l.len(), 10);
+        assert!(l.keys.values().all(|t| t.held.len() <= 3));
     }
 
     #[test]

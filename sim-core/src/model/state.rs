@@ -16,6 +16,7 @@
 
 use crate::durability::{BackupSpec, ClockSpec, During, OrderingSpec};
 use crate::events::{Event, Msg, Node, ReqId, Status};
+use crate::metrics::Metrics;
 use crate::model::batch::BatchJob;
 use crate::model::checkpoint::Checkpointer;
 use crate::model::ctx::Ctx;
@@ -461,13 +462,8 @@ impl State {
         st.checkpoint.stop(ctx);
     }
 
-    /// Whether the server is checkpointing.
-    pub fn checkpointing(&self, server: u32) -> bool {
-        self.servers[server as usize].checkpoint.is_running()
-    }
-
     /// At the end of the run: counts the written keys whose replicas disagree.
-    pub fn finish(&mut self, ctx_metrics: &mut crate::metrics::Metrics) {
+    pub fn finish(&mut self, metrics: &mut Metrics) {
         if !self.tracks_keys {
             return;
         }
@@ -484,7 +480,7 @@ impl State {
                 divergent += 1;
             }
         }
-        ctx_metrics.state.divergent_keys = Some(divergent);
+        metrics.state.divergent_keys = Some(divergent);
     }
 }
 

@@ -66,6 +66,15 @@ pub struct Store {
 }
 
 impl Store {
+    /// Keys the server has held: its memory, in records.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
     pub fn get(&self, key: u32) -> Option<Val> {
         self.keys.get(&key).and_then(|r| r.live)
     }
@@ -217,6 +226,19 @@ mod tests {
             Some(Some(v(5, 0)))
         );
         assert_eq!(s.get(1), Some(v(3, 1)));
+    }
+
+    #[test]
+    fn memory_is_one_record_per_key_whatever_the_writes() {
+        let mut s = Store::default();
+        for w in 0..100_000u64 {
+            s.apply((w % 10) as u32, v(w, w), Rule::Arrival, true);
+            if w % 1000 == 0 {
+                s.begin_checkpoint(SimTime(w));
+                s.commit_checkpoint();
+            }
+        }
+        assert_eq!(s.len(), 10);
     }
 
     #[test]
