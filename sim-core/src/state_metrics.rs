@@ -138,6 +138,11 @@ impl StateMetrics {
         self.lost_work_ns += u128::from(lost.0);
     }
 
+    /// Server time inside the window spent checkpointing, summed over servers.
+    pub fn checkpoint_time(&self) -> SimDuration {
+        SimDuration(self.checkpoint_ns as u64)
+    }
+
     /// Fraction of server time inside the window spent checkpointing.
     pub fn checkpoint_overhead(&self, servers: u32) -> f64 {
         let window = self.window_end.since(self.window_start).0 as f64;

@@ -102,6 +102,7 @@ checkpoint = { kind = "none" }"#,
         // restore ends (past the end of the run): 2 s of checkpointing in 40 s.
         assert_eq!(x.checkpoints, 2);
         assert!((x.checkpoint_overhead - 0.05).abs() < 1e-12);
+        assert_eq!(x.checkpoint_time_s, 2.0);
         assert_eq!(x.restores, 1);
     }
     // Restore: 1 s + 1 ms per key of the checkpoint (Poisson(100/s x 21 s = 2100) keys):

@@ -404,6 +404,7 @@ impl<'t> Simulation<'t> {
             divergent_keys: st.divergent_keys,
             checkpoints: st.checkpoints,
             checkpoint_overhead: st.checkpoint_overhead(servers),
+            checkpoint_time_s: st.checkpoint_time().as_secs_f64(),
             restores: st.restores,
             restore_time_mean_ms: ms(st.restore_time_mean()),
             restores_from_backup: st.restores_from_backup,
