@@ -203,15 +203,21 @@ fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// The retry budget and circuit breaker of a strategy, when they are not the defaults.
+/// The retry budget, circuit breaker and durability families of a strategy, when they are
+/// not the defaults.
 fn retry_guards(s: &sim_core::StrategySet) -> String {
     let none = "{ kind = \"none\" }";
+    let d = &s.durability;
     let mut text = String::new();
-    for (family, described) in [
-        ("retry_budget", s.retry_budget.describe()),
-        ("circuit_breaker", s.circuit_breaker.describe()),
+    for (family, described, default) in [
+        ("retry_budget", s.retry_budget.describe(), none),
+        ("circuit_breaker", s.circuit_breaker.describe(), none),
+        ("checkpoint", d.checkpoint.describe(), none),
+        ("replication", d.replication.describe(), none),
+        ("ordering", d.ordering.describe(), "{ kind = \"arrival\" }"),
+        ("backup", d.backup.describe(), none),
     ] {
-        if described != none {
+        if described != default {
             text.push_str(&format!(", {family} {described}"));
         }
     }

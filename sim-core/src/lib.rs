@@ -8,6 +8,7 @@
 pub mod conf;
 pub mod deadlines;
 pub mod dist;
+pub mod durability;
 pub mod events;
 pub mod math;
 pub mod metrics;
@@ -16,6 +17,7 @@ pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod spec;
+pub mod state_metrics;
 pub mod strategy;
 pub mod time;
 pub mod timeline;

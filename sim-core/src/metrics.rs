@@ -12,6 +12,7 @@
 //! (attempts per server, cache lookups, keys remapped by each change of the view)
 //! count what happens inside the window, by the time it happens.
 
+use crate::state_metrics::StateMetrics;
 use crate::strategy::FailoverPlan;
 use crate::time::{SimDuration, SimTime};
 use crate::timeline::Timeline;
@@ -187,6 +188,8 @@ pub struct Metrics {
     retry_bucket_count: u64,
     /// The run's timeline, when recorded (see [`Metrics::record_timeline`]).
     timeline: Option<Box<Timeline>>,
+    /// Measures of server state: checkpoints, restores, lost and stale data, jobs.
+    pub state: StateMetrics,
 }
 
 impl Metrics {
@@ -248,6 +251,7 @@ impl Metrics {
             retry_bucket: 0,
             retry_bucket_count: 0,
             timeline: None,
+            state: StateMetrics::new(SimTime::ZERO + warmup, SimTime::ZERO + duration),
         }
     }
 
@@ -450,6 +454,13 @@ impl Metrics {
             self.update_mistake(o, server, now);
         }
         self.refresh_ranges_of(server, now);
+    }
+
+    /// Ground truth: a server crashed again while restoring its state (already down).
+    pub fn crashed_while_restoring(&mut self, now: SimTime) {
+        if self.in_window(now) {
+            self.crashes += 1;
+        }
     }
 
     pub fn server_is_up(&self, server: u32) -> bool {
