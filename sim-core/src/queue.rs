@@ -119,7 +119,7 @@ impl<E: Copy> EventQueue<E> {
     ///
     /// Panics if `at` is earlier than the last event popped: simulated time never runs
     /// backwards, and a model that tried would corrupt the order of the run.
-    #[inline]
+    #[inline(always)]
     pub fn schedule(&mut self, at: SimTime, event: E) -> EventId {
         assert!(
             at.0 >= self.last,
@@ -150,7 +150,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Files a key by the highest digit where it differs from `last`.
-    #[inline]
+    #[inline(always)]
     fn put(&mut self, entry: Entry) {
         let differ = entry.time ^ self.last;
         if differ == 0 {
@@ -213,12 +213,24 @@ impl<E: Copy> EventQueue<E> {
             let Some((level, digit)) = self.lowest() else {
                 return false;
             };
-            let mut moving = std::mem::take(&mut self.scratch);
-            std::mem::swap(&mut moving, &mut self.buckets[level * FANOUT + digit]);
+            let index = level * FANOUT + digit;
             self.digits[level] &= !(1 << digit);
             if self.digits[level] == 0 {
                 self.levels &= !(1 << level);
             }
+            // The common case: a bucket holding a single key, which becomes the front.
+            if self.buckets[index].len() == 1 {
+                let e = self.buckets[index].pop().expect("one key");
+                if self.generations[e.slot as usize] != e.generation {
+                    self.entries -= 1;
+                    continue;
+                }
+                self.last = e.time;
+                self.front.push(e);
+                return true;
+            }
+            let mut moving = std::mem::take(&mut self.scratch);
+            std::mem::swap(&mut moving, &mut self.buckets[index]);
             // Entries of cancelled events are dropped here rather than moved down: a
             // cancelled timer costs one move at most.
             let generations = &self.generations;

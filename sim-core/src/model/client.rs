@@ -210,6 +210,16 @@ struct Request {
     counted: bool,
 }
 
+/// What `finish` keeps of a request once its slot is released.
+struct Ended {
+    client: u32,
+    created: SimTime,
+    key: u32,
+    write: bool,
+    attempts: u16,
+    counted: bool,
+}
+
 /// Requests in flight, indexed by request number. Requests end within `timeout` of their
 /// creation, so the window between the oldest live request and the newest is bounded
 /// and a ring buffer holds them without hashing.
@@ -232,15 +242,15 @@ impl RequestTable {
         self.slots.get_mut(index as usize)?.as_mut()
     }
 
-    fn remove(&mut self, id: ReqId) -> Option<Request> {
-        let index = id.0.checked_sub(self.base)? as usize;
-        let req = self.slots.get_mut(index)?.take()?;
+    /// Frees the slot of a live request (found by `get_mut` just before).
+    fn release(&mut self, id: ReqId) {
+        let index = (id.0 - self.base) as usize;
+        self.slots[index] = None;
         self.live -= 1;
         while let Some(None) = self.slots.front() {
             self.slots.pop_front();
             self.base += 1;
         }
-        Some(req)
     }
 }
 
@@ -864,7 +874,9 @@ impl Clients {
     /// will count as late), records its outcome and, for a closed-loop client, starts the
     /// next think time.
     fn finish(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
-        let Some(req) = self.table.remove(id) else {
+        // Read the request in place and release its slot after: it is large, and most of
+        // it is not needed here.
+        let Some(req) = self.table.get_mut(id) else {
             return;
         };
         if let Some(t) = req.timer {
@@ -876,6 +888,15 @@ impl Clients {
             view.outstanding[a.server as usize] -= 1;
             client.breaker.on_abandon(a.server);
         }
+        let req = Ended {
+            client: req.client,
+            created: req.created,
+            key: req.key,
+            write: req.write,
+            attempts: req.attempts,
+            counted: req.counted,
+        };
+        self.table.release(id);
         let latency = ctx.now().since(req.created);
         if req.counted {
             ctx.metrics()
