@@ -63,21 +63,20 @@ impl SimDuration {
     /// large saturate.
     pub fn from_secs_f64(secs: f64) -> Self {
         let ns = secs * 1e9;
-        if ns.is_nan() || ns <= 0.0 {
-            SimDuration(0)
-        } else if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            // Round half away from zero without a libm call: `as` truncates, and the
-            // fraction is exact (below 2^53 the truncated value converts back exactly;
-            // above it every f64 is already whole).
-            let whole = ns as u64;
-            if ns - whole as f64 >= 0.5 {
-                SimDuration(whole + 1)
-            } else {
-                SimDuration(whole)
-            }
+        if !(ns > 0.0) {
+            // Zero, negative or NaN.
+            return SimDuration(0);
         }
+        if ns >= 9.0e18 {
+            // Beyond 2^63 ns (292 years) every f64 is whole; `as` saturates at u64::MAX.
+            return SimDuration(ns as u64);
+        }
+        // Round half away from zero without a libm call: the signed conversions are single
+        // instructions, and the fraction is exact (below 2^53 the truncated value converts
+        // back exactly; above it every f64 is already whole).
+        let whole = ns as i64;
+        let round_up = ns - whole as f64 >= 0.5;
+        SimDuration(whole as u64 + u64::from(round_up))
     }
 
     pub const fn as_nanos(self) -> u64 {
