@@ -63,7 +63,7 @@ impl SimDuration {
     /// large saturate.
     pub fn from_secs_f64(secs: f64) -> Self {
         let ns = secs * 1e9;
-        if !(ns > 0.0) {
+        if ns.is_nan() || ns <= 0.0 {
             // Zero, negative or NaN.
             return SimDuration(0);
         }
