@@ -403,7 +403,8 @@ fn load_empirical(
     column: Option<&str>,
     unit_secs: Option<f64>,
 ) -> Result<Vec<f64>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read it ({})", crate::conf::describe_io(&e)))?;
     let mut lines = text
         .lines()
         .enumerate()
