@@ -14,5 +14,6 @@ pub mod run;
 pub mod runner;
 pub mod runs_csv;
 pub mod summary;
+pub mod validate;
 
 pub use config::{Experiment, Overrides, RunKey};
