@@ -297,6 +297,28 @@ mod tests {
     }
 
     #[test]
+    fn a_failing_check_is_marked_and_counted() {
+        let scenario = &SCENARIOS[0];
+        let check = |measured| Check {
+            scenario: "mean (ms)".into(),
+            expected: 50.0,
+            measured,
+            tolerance: 1.0,
+            basis: "interval".into(),
+            samples: Vec::new(),
+        };
+        let text = table(&[(scenario, vec![check(50.5), check(52.0)])]);
+        let rows: Vec<&str> = text.lines().skip(1).take(2).collect();
+        assert!(rows[0].ends_with("yes"), "{text}");
+        assert!(rows[1].ends_with("NO"), "{text}");
+        assert!(
+            text.trim_end()
+                .ends_with("1 of 2 checks passed; the simulator disagrees with theory"),
+            "{text}"
+        );
+    }
+
+    #[test]
     fn a_check_passes_within_its_tolerance_inclusive() {
         let c = |measured| Check {
             scenario: "x".into(),
