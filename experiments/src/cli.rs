@@ -188,6 +188,21 @@ fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
+/// The retry budget and circuit breaker of a strategy, when they are not the defaults.
+fn retry_guards(s: &sim_core::StrategySet) -> String {
+    let none = "{ kind = \"none\" }";
+    let mut text = String::new();
+    for (family, described) in [
+        ("retry_budget", s.retry_budget.describe()),
+        ("circuit_breaker", s.circuit_breaker.describe()),
+    ] {
+        if described != none {
+            text.push_str(&format!(", {family} {described}"));
+        }
+    }
+    text
+}
+
 /// What `faultline run` would do with a config: `faultline check` prints it.
 pub fn plan(exp: &Experiment, config: &Path) -> String {
     use std::fmt::Write as _;
@@ -237,11 +252,12 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
     for s in &exp.cells[0].strategies {
         let _ = writeln!(
             out,
-            "  {}: detector {}, routing {}, retry {}",
+            "  {}: detector {}, routing {}, retry {}{}",
             s.name,
             s.detector.describe(),
             s.routing.describe(),
-            s.retry.describe()
+            s.retry.describe(),
+            retry_guards(s)
         );
     }
     if exp.checks.is_empty() {
@@ -274,6 +290,13 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
 pub fn strategies_listing() -> String {
     use strategies::{Family, KINDS};
     let mut out = String::new();
+    let width = KINDS
+        .iter()
+        .flat_map(|k| (k.params)())
+        .map(|p| p.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(18);
     for family in Family::ALL {
         out.push_str(&format!(
             "[{}]  (default kind: {})\n",
@@ -285,7 +308,7 @@ pub fn strategies_listing() -> String {
             for p in (kind.params)() {
                 let default = p.default.clone().unwrap_or_else(|| "required".into());
                 out.push_str(&format!(
-                    "      {:<18} {:<12} {}\n",
+                    "      {:<width$} {:<12} {}\n",
                     p.name, default, p.help
                 ));
             }

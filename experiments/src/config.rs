@@ -195,7 +195,7 @@ impl Experiment {
             let cell_source = source.recording();
             let cell_root = Section::new(&table, "", None, &cell_source);
             let scenario = Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
-            let strategies = build_strategies(&cell_root, &strategy_names)
+            let strategies = build_strategies(&cell_root, &strategy_names, &scenario)
                 .map_err(|e| in_cell(e, &sweep, &values))?;
             keys_read.extend(cell_source.keys_read());
             cells.push(CellSpec {
@@ -615,7 +615,11 @@ fn strategy_names(root: &Section) -> Result<Vec<String>, ConfigError> {
     Ok(names)
 }
 
-fn build_strategies(root: &Section, names: &[String]) -> Result<Vec<StrategySet>, ConfigError> {
+fn build_strategies(
+    root: &Section,
+    names: &[String],
+    scenario: &Scenario,
+) -> Result<Vec<StrategySet>, ConfigError> {
     let empty = Table::new();
     let strategies = root.table("strategies")?;
     names
@@ -630,7 +634,14 @@ fn build_strategies(root: &Section, names: &[String]) -> Result<Vec<StrategySet>
                 })?,
                 None => Section::new(&empty, format!("strategies.{name}"), None, root.source()),
             };
-            strategies::build_strategy_set(name, &sec)
+            let set = strategies::build_strategy_set(name, &sec)?;
+            strategies::check_fit(
+                &sec,
+                &set,
+                scenario.cluster.servers,
+                scenario.workload.keys.count,
+            )?;
+            Ok(set)
         })
         .collect()
 }

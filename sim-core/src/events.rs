@@ -4,7 +4,7 @@
 //! and folded into the run's 64-bit trace hash through [`Event::hash_into`], so two runs
 //! agree on their hash exactly when they processed the same events at the same times.
 
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceHasher;
 use std::fmt;
 
@@ -46,6 +46,18 @@ pub enum Status {
     Ok,
     /// The server's queue was full.
     Rejected,
+    /// The server answered with an error (a scripted `error` fault).
+    Error,
+}
+
+impl Status {
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Rejected => "rejected",
+            Status::Error => "error",
+        }
+    }
 }
 
 /// What travels over the network.
@@ -57,6 +69,9 @@ pub enum Msg {
         attempt: u16,
         key: u32,
         demand: SimDuration,
+        /// The instant after which the client no longer waits for this attempt: the
+        /// request's deadline, or the attempt's own timeout if that comes first.
+        deadline: SimTime,
     },
     /// A server's answer to an attempt.
     Response {
@@ -67,6 +82,15 @@ pub enum Msg {
     },
     /// A server's periodic sign of life.
     Heartbeat { server: u32 },
+    /// A failure detector's ping of server `target`, sent by the probing node itself or,
+    /// for an indirect probe, by a relay server; `origin` is the node whose detector
+    /// probes.
+    Probe { target: u32, seq: u32, origin: Node },
+    /// A probing node asks a relay server to ping `target` on its behalf.
+    ProbeRequest { target: u32, seq: u32 },
+    /// `target`'s answer to a ping, sent back to the pinger; a relay forwards it on to
+    /// `origin`.
+    ProbeAck { target: u32, seq: u32, origin: Node },
 }
 
 /// Everything that can happen in a run.
@@ -126,25 +150,63 @@ pub enum Event {
     },
     /// No more requests are issued after this instant.
     ArrivalsEnd,
+    /// A client's own failure detector: its earliest suspicion deadline may have passed.
+    ClientCheck {
+        client: u32,
+    },
+    /// An active failure detector (one that probes) asked its node to wake it.
+    DetectorTick {
+        node: Node,
+    },
+    /// A change of primary the monitor decided for key range `range` is due.
+    Promote {
+        range: u32,
+    },
+    /// The monitor's choice of primary for key range `range` reaches the clients.
+    PrimaryUpdate {
+        range: u32,
+        primary: Option<u32>,
+    },
+    /// An attempt of a request got no answer within the retry policy's attempt timeout.
+    AttemptTimeout {
+        req: ReqId,
+        attempt: u16,
+    },
+    /// A hedging delay ended with the request still unanswered: the next attempt goes out.
+    HedgeDue {
+        req: ReqId,
+    },
+    /// A client's circuit breaker for a server ends its open period and turns half-open.
+    BreakerHalfOpen {
+        client: u32,
+        server: u32,
+    },
 }
 
 impl Event {
     /// The node that handles the event.
     pub fn node(&self) -> Option<Node> {
         match *self {
-            Event::Arrival { client } | Event::ThinkDone { client } => Some(Node::Client(client)),
+            Event::Arrival { client }
+            | Event::ThinkDone { client }
+            | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
             Event::Deliver { to, .. } => Some(to),
             Event::ServiceDone { server, .. }
             | Event::HeartbeatTick { server }
             | Event::Crash { server }
             | Event::Recover { server } => Some(Node::Server(server)),
-            Event::MonitorCheck => Some(Node::Monitor),
+            Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
+            Event::ClientCheck { client } => Some(Node::Client(client)),
+            Event::DetectorTick { node } => Some(node),
             Event::Deadline { .. }
             | Event::RetryDue { .. }
             | Event::ViewUpdate { .. }
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
-            | Event::ArrivalsEnd => None,
+            | Event::ArrivalsEnd
+            | Event::PrimaryUpdate { .. }
+            | Event::AttemptTimeout { .. }
+            | Event::HedgeDue { .. } => None,
         }
     }
 
@@ -161,7 +223,15 @@ impl Event {
                         attempt,
                         key,
                         demand,
-                    } => h.words(&[1, req.0, u64::from(attempt), u64::from(key), demand.0]),
+                        deadline,
+                    } => h.words(&[
+                        1,
+                        req.0,
+                        u64::from(attempt),
+                        u64::from(key),
+                        demand.0,
+                        deadline.0,
+                    ]),
                     Msg::Response {
                         req,
                         attempt,
@@ -175,6 +245,19 @@ impl Event {
                         status as u64,
                     ]),
                     Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
+                    Msg::Probe {
+                        target,
+                        seq,
+                        origin,
+                    } => h.words(&[10, u64::from(target), u64::from(seq), origin.code()]),
+                    Msg::ProbeRequest { target, seq } => {
+                        h.words(&[11, u64::from(target), u64::from(seq)])
+                    }
+                    Msg::ProbeAck {
+                        target,
+                        seq,
+                        origin,
+                    } => h.words(&[12, u64::from(target), u64::from(seq), origin.code()]),
                 }
             }
             Event::ServiceDone { server, worker } => {
@@ -192,6 +275,18 @@ impl Event {
             Event::FaultStart { fault } => h.words(&[12, u64::from(fault)]),
             Event::FaultEnd { fault } => h.words(&[13, u64::from(fault)]),
             Event::ArrivalsEnd => h.words(&[14]),
+            Event::ClientCheck { client } => h.words(&[20, u64::from(client)]),
+            Event::DetectorTick { node } => h.words(&[21, node.code()]),
+            Event::Promote { range } => h.words(&[22, u64::from(range)]),
+            Event::PrimaryUpdate { range, primary } => {
+                h.words(&[23, u64::from(range), primary.map_or(u64::MAX, u64::from)])
+            }
+            // Retry-family events number from 31, apart from other families' additions.
+            Event::AttemptTimeout { req, attempt } => h.words(&[31, req.0, u64::from(attempt)]),
+            Event::HedgeDue { req } => h.words(&[32, req.0]),
+            Event::BreakerHalfOpen { client, server } => {
+                h.words(&[33, u64::from(client), u64::from(server)])
+            }
         }
     }
 }
@@ -212,9 +307,10 @@ impl fmt::Display for Event {
                     attempt,
                     key,
                     demand,
+                    deadline,
                 } => write!(
                     f,
-                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from}",
+                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from} deadline={deadline}",
                     req.0
                 ),
                 Msg::Response {
@@ -226,14 +322,33 @@ impl fmt::Display for Event {
                     f,
                     "recv response req={} attempt={attempt} server={server} status={} from={from}",
                     req.0,
-                    match status {
-                        Status::Ok => "ok",
-                        Status::Rejected => "rejected",
-                    }
+                    status.name()
                 ),
                 Msg::Heartbeat { server } => {
                     write!(f, "recv heartbeat server={server} from={from}")
                 }
+                Msg::Probe {
+                    target,
+                    seq,
+                    origin,
+                } => write!(
+                    f,
+                    "recv probe target={target} seq={seq} origin={origin} from={from}"
+                ),
+                Msg::ProbeRequest { target, seq } => {
+                    write!(
+                        f,
+                        "recv probe-request target={target} seq={seq} from={from}"
+                    )
+                }
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
+                } => write!(
+                    f,
+                    "recv probe-ack target={target} seq={seq} origin={origin} from={from}"
+                ),
             },
             Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
             Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
@@ -252,6 +367,20 @@ impl fmt::Display for Event {
             Event::FaultStart { fault } => write!(f, "fault-start fault={fault}"),
             Event::FaultEnd { fault } => write!(f, "fault-end fault={fault}"),
             Event::ArrivalsEnd => write!(f, "arrivals-end"),
+            Event::ClientCheck { .. } => write!(f, "check"),
+            Event::DetectorTick { .. } => write!(f, "detector-tick"),
+            Event::Promote { range } => write!(f, "promote range={range}"),
+            Event::PrimaryUpdate { range, primary } => match primary {
+                Some(p) => write!(f, "primary-update range={range} primary=server-{p}"),
+                None => write!(f, "primary-update range={range} primary=none"),
+            },
+            Event::AttemptTimeout { req, attempt } => {
+                write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
+            }
+            Event::HedgeDue { req } => write!(f, "hedge-due req={}", req.0),
+            Event::BreakerHalfOpen { server, .. } => {
+                write!(f, "breaker-half-open server={server}")
+            }
         }
     }
 }
@@ -280,11 +409,12 @@ mod tests {
                 attempt: 1,
                 key: 42,
                 demand: SimDuration::from_millis(10),
+                deadline: SimTime(1_000_000_000),
             },
         };
         assert_eq!(
             e.to_string(),
-            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0"
+            "server-3 recv request req=17 attempt=1 key=42 demand=10ms from=client-0 deadline=1.000000000s"
         );
     }
 }

@@ -5,10 +5,14 @@
 //! server states are integrated as they change. Requests count when they are created
 //! inside the measurement window `[warmup, duration)`; time integrals cover the same
 //! window. The metrics also hold the ground truth (which servers are really down) that the
-//! failure-detector measures of Chen, Toueg and Aguilera compare suspicions against.
-//! Placement measures (attempts per server, cache lookups, keys remapped by each change
-//! of the view) count what happens inside the window, by the time it happens.
+//! failure-detector measures of Chen, Toueg and Aguilera compare suspicions against: per
+//! (observer, server) pair, where the observer is the monitor or, with detection in the
+//! clients, each client. With primary/backup failover they follow each key range's
+//! primary as the clients see it, against the same ground truth. Placement measures
+//! (attempts per server, cache lookups, keys remapped by each change of the view)
+//! count what happens inside the window, by the time it happens.
 
+use crate::strategy::FailoverPlan;
 use crate::time::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -20,7 +24,12 @@ pub enum Outcome {
     Rejected,
     /// No server was believed alive when the request had to be placed.
     Unavailable,
+    /// The last attempt was answered with an error.
+    Error,
 }
+
+/// Width of the buckets in which retries are counted for their peak rate.
+pub const RETRY_PEAK_BUCKET: SimDuration = SimDuration::from_millis(10);
 
 const HIST_MAX_NS: u64 = 3_600_000_000_000;
 
@@ -35,19 +44,52 @@ fn overlap(a: SimTime, b: SimTime, lo: SimTime, hi: SimTime) -> u64 {
     end.0.saturating_sub(start.0)
 }
 
-/// Per-server truth and suspicion state, for time integrals.
+/// A server's ground truth, for time integrals.
 #[derive(Clone, Debug)]
 struct ServerTrack {
     up: bool,
+    /// Last time `up` changed.
+    since: SimTime,
+    /// When the current outage began, if down.
+    down_since: Option<SimTime>,
+}
+
+/// One observer's verdict on one server: the state Chen, Toueg and Aguilera's measures
+/// are taken from.
+#[derive(Clone, Debug)]
+struct Watch {
     suspected: bool,
-    /// Last time `up` or `suspected` changed.
+    /// Last time the verdict or the server's state changed.
     since: SimTime,
     /// When the current mistake (up and suspected) began.
     mistake_since: Option<SimTime>,
-    /// When the current outage began, if down.
-    down_since: Option<SimTime>,
-    /// Whether the current outage has been detected.
+    /// Whether the server's current outage has been detected by this observer.
     outage_detected: bool,
+}
+
+impl Watch {
+    fn new() -> Self {
+        Watch {
+            suspected: false,
+            since: SimTime::ZERO,
+            mistake_since: None,
+            outage_detected: false,
+        }
+    }
+}
+
+/// Primary/backup key ranges as the clients see them, against the ground truth: a range
+/// has a usable primary while the primary the clients' view names is up and not suspected
+/// in that view.
+struct RangeTrack {
+    plan: FailoverPlan,
+    primary: Vec<Option<u32>>,
+    view_suspected: Vec<bool>,
+    /// When each range's current span without a usable primary began.
+    outage_since: Vec<Option<SimTime>>,
+    /// When each range's last span without a usable primary ended.
+    last_outage_end: Vec<Option<SimTime>>,
+    without_primary_ns: u128,
 }
 
 /// All metrics of one run.
@@ -66,17 +108,24 @@ pub struct Metrics {
     latency: Histogram<u64>,
     latency_sum_ns: u128,
     servers: Vec<ServerTrack>,
+    /// Nodes running a failure detector: 1 (the monitor) or the number of clients.
+    observers: u32,
+    /// Verdicts, observer-major: observer o's watch of server s is at `o * servers + s`.
+    watches: Vec<Watch>,
     up_ns: u128,
+    /// Time, summed over (observer, server) pairs, in which an up server was suspected.
     wrong_suspicion_ns: u128,
     /// Crashes that began inside the window.
     pub crashes: u64,
     /// Attempts a crashing server was holding (queued or in service), inside the window.
     pub lost_in_crash: u64,
-    /// Suspicions of servers that were up, inside the window.
+    /// Suspicions of servers that were up, inside the window (per observer).
     pub false_suspicions: u64,
-    /// Crashes inside the window that the monitor detected before the recovery.
+    /// Crashes inside the window that an observer detected before the recovery, counted
+    /// once per observer.
     pub detections: u64,
-    /// Crashes inside the window that ended before the monitor suspected anything.
+    /// Crashes inside the window that ended before an observer suspected anything,
+    /// counted once per observer.
     pub undetected_crashes: u64,
     detection: Histogram<u64>,
     detection_sum_ns: u128,
@@ -99,6 +148,42 @@ pub struct Metrics {
     /// keys remapped.
     remap_changes: u64,
     remap_sum: f64,
+    /// Primary changes away from a suspected primary, decided inside the window.
+    pub failovers: u64,
+    /// Returns of a range to its first replica while the promoted one was trusted.
+    pub failbacks: u64,
+    /// Counted requests that failed while their key range was without a usable primary
+    /// at some instant of their life.
+    pub lost_in_failover: u64,
+    ranges: Option<RangeTrack>,
+    /// Counted requests whose last attempt was answered with an error.
+    pub errored: u64,
+    /// Hedges: attempts of counted requests sent while another attempt of the same
+    /// request was still awaiting its answer.
+    pub hedges: u64,
+    /// Answers that arrived after the client stopped waiting for their attempt (hedges
+    /// that lost the race, attempts past their timeout, requests already ended), counted
+    /// by arrival time inside the window.
+    pub late_answers: u64,
+    /// Attempts of counted requests that reached their attempt timeout.
+    pub attempt_timeouts: u64,
+    /// Retries and hedges of counted requests that the retry policy wanted and the retry
+    /// budget refused.
+    pub budget_denied: u64,
+    /// Circuit breakers (one per client and server) that opened inside the window.
+    pub breaker_opens: u64,
+    /// Attempts of counted requests failed at once because the circuit breakers of every
+    /// unsuspected server were open.
+    pub breaker_fast_fails: u64,
+    /// Attempts servers dropped unstarted because their deadline had passed, inside the
+    /// window.
+    pub shed: u64,
+    /// Retries (attempts after a request's first, hedges included) sent inside the window,
+    /// bucketed by [`RETRY_PEAK_BUCKET`] from the window start: the busiest bucket so far,
+    /// and the current bucket with its count.
+    retry_peak: u64,
+    retry_bucket: u64,
+    retry_bucket_count: u64,
 }
 
 impl Metrics {
@@ -118,14 +203,13 @@ impl Metrics {
             servers: vec![
                 ServerTrack {
                     up: true,
-                    suspected: false,
                     since: SimTime::ZERO,
-                    mistake_since: None,
                     down_since: None,
-                    outage_detected: false,
                 };
                 servers as usize
             ],
+            observers: 1,
+            watches: vec![Watch::new(); servers as usize],
             up_ns: 0,
             wrong_suspicion_ns: 0,
             crashes: 0,
@@ -145,7 +229,48 @@ impl Metrics {
             membership_changes: 0,
             remap_changes: 0,
             remap_sum: 0.0,
+            failovers: 0,
+            failbacks: 0,
+            lost_in_failover: 0,
+            ranges: None,
+            errored: 0,
+            hedges: 0,
+            late_answers: 0,
+            attempt_timeouts: 0,
+            budget_denied: 0,
+            breaker_opens: 0,
+            breaker_fast_fails: 0,
+            shed: 0,
+            retry_peak: 0,
+            retry_bucket: 0,
+            retry_bucket_count: 0,
         }
+    }
+
+    /// Sets how many nodes run a failure detector (each client, with detection in the
+    /// clients). Every detector metric then counts per (observer, server) pair. Call it
+    /// before the run starts.
+    pub fn set_observers(&mut self, observers: u32) {
+        self.observers = observers.max(1);
+        self.watches = vec![Watch::new(); self.servers.len() * self.observers as usize];
+    }
+
+    pub fn observers(&self) -> u32 {
+        self.observers
+    }
+
+    /// Tracks the key ranges of a primary/backup plan, starting with every range served
+    /// by its first replica. Call it before the run starts.
+    pub fn track_ranges(&mut self, plan: &FailoverPlan) {
+        let ranges = plan.replicas.len();
+        self.ranges = Some(RangeTrack {
+            primary: plan.replicas.iter().map(|r| r.first().copied()).collect(),
+            plan: plan.clone(),
+            view_suspected: vec![false; self.servers.len()],
+            outage_since: vec![None; ranges],
+            last_outage_end: vec![None; ranges],
+            without_primary_ns: 0,
+        });
     }
 
     /// Whether a request created at `created` counts.
@@ -174,32 +299,70 @@ impl Metrics {
             Outcome::TimedOut => self.timed_out += 1,
             Outcome::Rejected => self.rejected += 1,
             Outcome::Unavailable => self.unavailable += 1,
+            Outcome::Error => self.errored += 1,
         }
     }
 
-    /// Integrates the server's state up to `now` before it changes.
-    fn advance(&mut self, server: u32, now: SimTime) {
+    /// A retry (or hedge) left a client at `now`; feeds the peak retry rate.
+    #[inline]
+    pub fn retry_sent(&mut self, now: SimTime) {
+        if !self.in_window(now) {
+            return;
+        }
+        let bucket = now.since(self.window_start).0 / RETRY_PEAK_BUCKET.0;
+        if bucket != self.retry_bucket {
+            self.retry_peak = self.retry_peak.max(self.retry_bucket_count);
+            self.retry_bucket = bucket;
+            self.retry_bucket_count = 0;
+        }
+        self.retry_bucket_count += 1;
+    }
+
+    /// The most retries sent in one [`RETRY_PEAK_BUCKET`] of the window: a synchronized
+    /// retry wave shows as a peak far above `retries` per bucket.
+    pub fn retries_peak(&self) -> u64 {
+        self.retry_peak.max(self.retry_bucket_count)
+    }
+
+    /// Integrates the server's up time to `now` before its state changes.
+    fn advance_server(&mut self, server: u32, now: SimTime) {
         let (lo, hi) = (self.window_start, self.window_end);
         let t = &mut self.servers[server as usize];
-        let span = overlap(t.since, now, lo, hi);
         if t.up {
-            self.up_ns += u128::from(span);
-            if t.suspected {
-                self.wrong_suspicion_ns += u128::from(span);
-            }
+            self.up_ns += u128::from(overlap(t.since, now, lo, hi));
         }
         t.since = now;
     }
 
-    /// Opens or closes the server's current mistake after a state change.
-    fn update_mistake(&mut self, server: u32, now: SimTime) {
+    #[inline]
+    fn watch_index(&self, observer: u32, server: u32) -> usize {
+        observer as usize * self.servers.len() + server as usize
+    }
+
+    /// Integrates an observer's wrong suspicion of the server to `now` before the verdict
+    /// or the server's state changes.
+    fn advance_watch(&mut self, observer: u32, server: u32, now: SimTime) {
         let (lo, hi) = (self.window_start, self.window_end);
-        let t = &mut self.servers[server as usize];
-        let wrong = t.up && t.suspected;
-        match (t.mistake_since, wrong) {
-            (None, true) => t.mistake_since = Some(now),
+        let up = self.servers[server as usize].up;
+        let i = self.watch_index(observer, server);
+        let w = &mut self.watches[i];
+        if up && w.suspected {
+            self.wrong_suspicion_ns += u128::from(overlap(w.since, now, lo, hi));
+        }
+        w.since = now;
+    }
+
+    /// Opens or closes an observer's current mistake after a state change.
+    fn update_mistake(&mut self, observer: u32, server: u32, now: SimTime) {
+        let (lo, hi) = (self.window_start, self.window_end);
+        let up = self.servers[server as usize].up;
+        let i = self.watch_index(observer, server);
+        let w = &mut self.watches[i];
+        let wrong = up && w.suspected;
+        match (w.mistake_since, wrong) {
+            (None, true) => w.mistake_since = Some(now),
             (Some(start), false) => {
-                t.mistake_since = None;
+                w.mistake_since = None;
                 if now > lo && start < hi {
                     self.mistakes += 1;
                     self.mistake_sum_ns += u128::from(overlap(start, now, lo, hi));
@@ -211,55 +374,71 @@ impl Metrics {
 
     /// Ground truth: the server crashed, losing `lost` attempts it held.
     pub fn server_crashed(&mut self, server: u32, now: SimTime, lost: u64) {
-        self.advance(server, now);
+        self.advance_server(server, now);
+        for o in 0..self.observers {
+            self.advance_watch(o, server, now);
+        }
         let in_window = self.in_window(now);
         let t = &mut self.servers[server as usize];
         t.up = false;
         t.down_since = Some(now);
-        // A server already (wrongly) suspected is detected the instant it crashes.
-        t.outage_detected = t.suspected;
-        self.update_mistake(server, now);
-        let t = &self.servers[server as usize];
         if in_window {
             self.crashes += 1;
             self.lost_in_crash += lost;
-            if t.suspected {
+        }
+        for o in 0..self.observers {
+            let i = self.watch_index(o, server);
+            let w = &mut self.watches[i];
+            // A server already (wrongly) suspected is detected the instant it crashes.
+            w.outage_detected = w.suspected;
+            if in_window && w.suspected {
                 self.detections += 1;
                 self.detection.saturating_record(1);
             }
+            self.update_mistake(o, server, now);
         }
+        self.refresh_ranges_of(server, now);
     }
 
     /// Ground truth: the server recovered.
     pub fn server_recovered(&mut self, server: u32, now: SimTime) {
-        self.advance(server, now);
-        let t = &mut self.servers[server as usize];
-        if let Some(since) = t.down_since.take()
-            && !t.outage_detected
-            && since >= self.window_start
-            && since < self.window_end
-        {
-            self.undetected_crashes += 1;
+        self.advance_server(server, now);
+        for o in 0..self.observers {
+            self.advance_watch(o, server, now);
         }
+        let t = &mut self.servers[server as usize];
+        let crash = t.down_since.take();
         t.up = true;
-        t.outage_detected = false;
-        self.update_mistake(server, now);
+        let counted = crash.is_some_and(|c| c >= self.window_start && c < self.window_end);
+        for o in 0..self.observers {
+            let i = self.watch_index(o, server);
+            let w = &mut self.watches[i];
+            if counted && !w.outage_detected {
+                self.undetected_crashes += 1;
+            }
+            w.outage_detected = false;
+            self.update_mistake(o, server, now);
+        }
+        self.refresh_ranges_of(server, now);
     }
 
     pub fn server_is_up(&self, server: u32) -> bool {
         self.servers[server as usize].up
     }
 
-    /// The monitor began suspecting the server.
-    pub fn suspected(&mut self, server: u32, now: SimTime) {
-        self.advance(server, now);
+    /// `observer`'s detector began suspecting the server.
+    pub fn suspected(&mut self, observer: u32, server: u32, now: SimTime) {
+        self.advance_watch(observer, server, now);
         let in_window = self.in_window(now);
-        let t = &mut self.servers[server as usize];
-        t.suspected = true;
-        match t.down_since {
-            Some(crash) if !t.outage_detected => {
-                t.outage_detected = true;
-                if crash >= self.window_start && crash < self.window_end {
+        let (lo, hi) = (self.window_start, self.window_end);
+        let down_since = self.servers[server as usize].down_since;
+        let i = self.watch_index(observer, server);
+        let w = &mut self.watches[i];
+        w.suspected = true;
+        match down_since {
+            Some(crash) if !w.outage_detected => {
+                w.outage_detected = true;
+                if crash >= lo && crash < hi {
                     let d = now.since(crash).0;
                     self.detections += 1;
                     self.detection_sum_ns += u128::from(d);
@@ -273,14 +452,96 @@ impl Metrics {
                 }
             }
         }
-        self.update_mistake(server, now);
+        self.update_mistake(observer, server, now);
     }
 
-    /// The monitor trusts the server again.
-    pub fn trusted(&mut self, server: u32, now: SimTime) {
-        self.advance(server, now);
-        self.servers[server as usize].suspected = false;
-        self.update_mistake(server, now);
+    /// `observer`'s detector trusts the server again.
+    pub fn trusted(&mut self, observer: u32, server: u32, now: SimTime) {
+        self.advance_watch(observer, server, now);
+        let i = self.watch_index(observer, server);
+        self.watches[i].suspected = false;
+        self.update_mistake(observer, server, now);
+    }
+
+    /// The clients' shared view now suspects (or trusts) the server. Only primary/backup
+    /// ranges care: a suspected primary is not usable.
+    pub fn view_suspicion(&mut self, server: u32, suspected: bool, now: SimTime) {
+        if let Some(r) = self.ranges.as_mut() {
+            r.view_suspected[server as usize] = suspected;
+            self.refresh_ranges_of(server, now);
+        }
+    }
+
+    /// The clients' view now names `primary` as the primary of `range`.
+    pub fn primary_changed(&mut self, range: u32, primary: Option<u32>, now: SimTime) {
+        if let Some(r) = self.ranges.as_mut() {
+            r.primary[range as usize] = primary;
+            self.refresh_range(range as usize, now);
+        }
+    }
+
+    /// The monitor changed a range's primary: a failover away from a suspected primary,
+    /// or a failback when the old primary was still trusted.
+    pub fn promotion(&mut self, failback: bool, now: SimTime) {
+        if self.in_window(now) {
+            if failback {
+                self.failbacks += 1;
+            } else {
+                self.failovers += 1;
+            }
+        }
+    }
+
+    /// A counted request for `key`, created at `created`, ended now. With primary/backup
+    /// ranges, a failure counts as lost in failover when its range was without a usable
+    /// primary at some instant since `created`.
+    pub fn request_outcome_for_key(&mut self, key: u32, created: SimTime, ok: bool) {
+        let Some(r) = self.ranges.as_ref() else {
+            return;
+        };
+        if ok {
+            return;
+        }
+        let range = r.plan.range_of(key) as usize;
+        if r.outage_since[range].is_some() || r.last_outage_end[range].is_some_and(|e| e >= created)
+        {
+            self.lost_in_failover += 1;
+        }
+    }
+
+    fn refresh_ranges_of(&mut self, server: u32, now: SimTime) {
+        let Some(ranges) = self.ranges.as_ref().map(|r| r.primary.len()) else {
+            return;
+        };
+        for range in 0..ranges {
+            if self
+                .ranges
+                .as_ref()
+                .is_some_and(|r| r.primary[range] == Some(server))
+            {
+                self.refresh_range(range, now);
+            }
+        }
+    }
+
+    /// Opens or closes the range's span without a usable primary.
+    fn refresh_range(&mut self, range: usize, now: SimTime) {
+        let (lo, hi) = (self.window_start, self.window_end);
+        let servers = &self.servers;
+        let Some(r) = self.ranges.as_mut() else {
+            return;
+        };
+        let usable = r.primary[range]
+            .is_some_and(|p| servers[p as usize].up && !r.view_suspected[p as usize]);
+        match (r.outage_since[range], usable) {
+            (None, false) => r.outage_since[range] = Some(now),
+            (Some(start), true) => {
+                r.without_primary_ns += u128::from(overlap(start, now, lo, hi));
+                r.outage_since[range] = None;
+                r.last_outage_end[range] = Some(now);
+            }
+            _ => {}
+        }
     }
 
     /// An attempt reached `server` while it was up.
@@ -337,7 +598,19 @@ impl Metrics {
     pub fn finish(&mut self) {
         let end = self.window_end;
         for s in 0..self.servers.len() as u32 {
-            self.advance(s, end);
+            self.advance_server(s, end);
+            for o in 0..self.observers {
+                self.advance_watch(o, s, end);
+            }
+        }
+        let lo = self.window_start;
+        if let Some(r) = self.ranges.as_mut() {
+            for since in r.outage_since.iter_mut() {
+                if let Some(start) = since.as_mut() {
+                    r.without_primary_ns += u128::from(overlap(*start, end, lo, end));
+                    *start = end;
+                }
+            }
         }
     }
 
@@ -361,13 +634,38 @@ impl Metrics {
         self.up_ns as f64 / (window * self.servers.len() as f64)
     }
 
-    /// Fraction of up-server time during which the monitor wrongly suspected the server.
+    /// Fraction of up-server time during which a detector wrongly suspected the server
+    /// (over every (observer, server) pair with detection in the clients).
     pub fn wrong_suspicion_fraction(&self) -> f64 {
         if self.up_ns == 0 {
             0.0
         } else {
-            self.wrong_suspicion_ns as f64 / self.up_ns as f64
+            self.wrong_suspicion_ns as f64 / (self.up_ns as f64 * f64::from(self.observers))
         }
+    }
+
+    /// False suspicions per second of up-server time watched by one observer: Chen,
+    /// Toueg and Aguilera's mistake rate.
+    pub fn mistake_rate(&self) -> f64 {
+        if self.up_ns == 0 {
+            0.0
+        } else {
+            self.false_suspicions as f64 * 1e9 / (self.up_ns as f64 * f64::from(self.observers))
+        }
+    }
+
+    /// Time, summed over key ranges, without a usable primary (`None` without ranges).
+    pub fn time_without_primary(&self) -> Option<SimDuration> {
+        self.ranges
+            .as_ref()
+            .map(|r| SimDuration(r.without_primary_ns.min(u128::from(u64::MAX)) as u64))
+    }
+
+    /// Fraction of range-time without a usable primary (`None` without ranges).
+    pub fn range_unavailability(&self) -> Option<f64> {
+        let r = self.ranges.as_ref()?;
+        let window = self.window_end.since(self.window_start).0 as f64;
+        Some(r.without_primary_ns as f64 / (window * r.primary.len() as f64))
     }
 
     /// Mean of crash-to-suspicion delays.
@@ -416,12 +714,12 @@ mod tests {
     #[test]
     fn detection_and_false_suspicion_are_told_apart() {
         let mut m = Metrics::new(1, SimDuration::ZERO, SimDuration::from_secs(10));
-        m.suspected(0, t(100)); // false: the server is up
-        m.trusted(0, t(150));
+        m.suspected(0, 0, t(100)); // false: the server is up
+        m.trusted(0, 0, t(150));
         m.server_crashed(0, t(1000), 0);
-        m.suspected(0, t(1300)); // detection after 300 ms
+        m.suspected(0, 0, t(1300)); // detection after 300 ms
         m.server_recovered(0, t(2000));
-        m.trusted(0, t(2100));
+        m.trusted(0, 0, t(2100));
         m.finish();
         assert_eq!(m.false_suspicions, 1);
         assert_eq!(m.detections, 1);
@@ -430,6 +728,61 @@ mod tests {
         let wrong = m.wrong_suspicion_fraction() * (10_000.0 - 1_000.0) * 1e6;
         assert!((wrong - 150e6).abs() < 1.0, "{wrong}");
         assert_eq!(m.mistake_mean(), Some(SimDuration::from_millis(75)));
+    }
+
+    #[test]
+    fn client_detectors_count_per_observer_server_pair() {
+        // Three clients each watch two servers for 10 s: 60 s of observer-server time
+        // minus the 0.9 s server 0 is down, three times over.
+        let mut m = Metrics::new(2, SimDuration::ZERO, SimDuration::from_secs(10));
+        m.set_observers(3);
+        m.server_crashed(0, t(100), 0);
+        m.suspected(0, 0, t(400));
+        m.suspected(1, 0, t(500));
+        m.server_recovered(0, t(1000)); // client 2 never noticed
+        m.trusted(0, 0, t(1100));
+        m.trusted(1, 0, t(1100));
+        m.suspected(1, 1, t(2000)); // false
+        m.trusted(1, 1, t(2500));
+        m.finish();
+        assert_eq!((m.crashes, m.detections, m.undetected_crashes), (1, 2, 1));
+        assert_eq!(m.detection_mean(), Some(SimDuration::from_millis(350)));
+        assert_eq!(m.false_suspicions, 1);
+        // Wrong suspicion: 100 ms for each of clients 0 and 1 after the recovery, and
+        // client 1's 500 ms false suspicion, over 3 x 19.1 s.
+        let watched = 3.0 * 19.1;
+        assert!((m.wrong_suspicion_fraction() - 0.7 / watched).abs() < 1e-12);
+        assert!((m.mistake_rate() - 1.0 / watched).abs() < 1e-12);
+        // Three mistakes (two after the recovery, one false suspicion): 700 ms / 3.
+        assert_eq!(m.mistake_mean(), Some(SimDuration(700_000_000 / 3)));
+    }
+
+    #[test]
+    fn a_range_is_without_primary_from_its_crash_to_the_promotion() {
+        use crate::strategy::{Failback, FailoverPlan};
+        let plan = FailoverPlan {
+            replicas: vec![vec![0, 1], vec![1, 0]],
+            keys: 10,
+            promotion_delay: SimDuration::from_millis(200),
+            failback: Failback::Stay,
+        };
+        let mut m = Metrics::new(2, SimDuration::ZERO, SimDuration::from_secs(10));
+        m.track_ranges(&plan);
+        m.server_crashed(0, t(1000), 0);
+        m.request_outcome_for_key(2, t(900), false); // range 0, alive across the crash
+        m.request_outcome_for_key(7, t(900), false); // range 1: its primary is up
+        m.view_suspicion(0, true, t(1300));
+        m.promotion(false, t(1500));
+        m.primary_changed(0, Some(1), t(1500));
+        m.request_outcome_for_key(2, t(1600), false); // after the failover
+        m.request_outcome_for_key(3, t(1400), true); // succeeded: not lost
+        m.finish();
+        assert_eq!(
+            m.time_without_primary(),
+            Some(SimDuration::from_millis(500))
+        );
+        assert_eq!(m.range_unavailability(), Some(0.5 / 20.0));
+        assert_eq!((m.failovers, m.failbacks, m.lost_in_failover), (1, 0, 1));
     }
 
     #[test]
@@ -446,6 +799,20 @@ mod tests {
             (m.requests, m.ok, m.timed_out, m.attempts, m.retries),
             (1001, 1000, 1, 1002, 1)
         );
+    }
+
+    #[test]
+    fn retry_peak_is_the_busiest_10ms_bucket_of_the_window() {
+        let mut m = Metrics::new(1, SimDuration::from_millis(5), SimDuration::from_secs(1));
+        let us = |x: u64| SimTime(x * 1_000);
+        m.retry_sent(us(1_000)); // before the window: ignored
+        // Buckets start at the window start, 5 ms: [5, 15) holds 3, [15, 25) holds 4.
+        for t in [5_000, 9_000, 14_999, 15_000, 16_000, 20_000, 24_999, 40_000] {
+            m.retry_sent(us(t));
+        }
+        assert_eq!(m.retries_peak(), 4);
+        m.request_done(Outcome::Error, SimDuration::ZERO, 3);
+        assert_eq!((m.errored, m.requests, m.ok), (1, 1, 0));
     }
 
     #[test]

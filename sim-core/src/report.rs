@@ -43,6 +43,21 @@ pub struct RunReport {
     pub keys_remapped_mean: Option<f64>,
     pub cache_hit_ratio: Option<f64>,
     pub cache_misses: u64,
+    pub mistake_rate_per_s: f64,
+    pub failovers: u64,
+    pub failbacks: u64,
+    pub time_without_primary_s: Option<f64>,
+    pub range_unavailability: Option<f64>,
+    pub lost_in_failover: u64,
+    pub errored: u64,
+    pub hedges: u64,
+    pub late_answers: u64,
+    pub attempt_timeouts: u64,
+    pub budget_denied: u64,
+    pub breaker_opens: u64,
+    pub breaker_fast_fails: u64,
+    pub shed: u64,
+    pub retries_peak_10ms: u64,
 }
 
 /// A cell of runs.csv.
@@ -138,6 +153,21 @@ impl RunReport {
             ("keys_remapped_mean", Real(self.keys_remapped_mean)),
             ("cache_hit_ratio", Real(self.cache_hit_ratio)),
             ("cache_misses", Int(self.cache_misses)),
+            ("mistake_rate_per_s", Real(Some(self.mistake_rate_per_s))),
+            ("failovers", Int(self.failovers)),
+            ("failbacks", Int(self.failbacks)),
+            ("time_without_primary_s", Real(self.time_without_primary_s)),
+            ("range_unavailability", Real(self.range_unavailability)),
+            ("lost_in_failover", Int(self.lost_in_failover)),
+            ("errored", Int(self.errored)),
+            ("hedges", Int(self.hedges)),
+            ("late_answers", Int(self.late_answers)),
+            ("attempt_timeouts", Int(self.attempt_timeouts)),
+            ("budget_denied", Int(self.budget_denied)),
+            ("breaker_opens", Int(self.breaker_opens)),
+            ("breaker_fast_fails", Int(self.breaker_fast_fails)),
+            ("shed", Int(self.shed)),
+            ("retries_peak_10ms", Int(self.retries_peak_10ms)),
         ]
     }
 

@@ -40,6 +40,9 @@ pub enum Purpose {
     ServerStrategy = 10,
     /// State and replication decisions (one stream per server).
     State = 11,
+    /// Service demands of retries and hedges, with `cluster.service_per = "attempt"`
+    /// (one stream per client).
+    AttemptService = 12,
 }
 
 /// Makes the streams of one run.

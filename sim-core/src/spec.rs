@@ -33,6 +33,13 @@ pub struct ClusterSpec {
     pub service: Dist,
     /// Each server's key cache; `None` serves every request at its plain demand.
     pub cache: Option<CacheSpec>,
+    /// Whether a server drops, instead of starting, a queued attempt whose deadline has
+    /// passed (load shedding of work nobody waits for any more).
+    pub shed_expired: bool,
+    /// Whether each retry and hedge draws its own service demand (variability from the
+    /// servers: pauses, interference) instead of repeating its request's (variability
+    /// from the work itself, the default).
+    pub service_per_attempt: bool,
 }
 
 /// A per-server cache of recently served keys: a request whose key is not cached takes
@@ -115,7 +122,34 @@ pub struct ScriptedFault {
     /// How long it lasts; `None` lasts to the end of the run.
     pub length: Option<SimDuration>,
     pub target: Target,
+    /// Which links of the target servers a partition, loss or delay fault acts on.
+    pub peer: Peer,
     pub kind: ScriptedKind,
+}
+
+/// The far end of the links a partition, loss or delay fault acts on: every node, or
+/// only the monitor, only clients, or only other servers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Peer {
+    #[default]
+    All,
+    Monitor,
+    Clients,
+    Servers,
+}
+
+impl Peer {
+    /// Names accepted by `faults.scripted[].peer`.
+    pub const NAMES: [&'static str; 4] = ["all", "monitor", "clients", "servers"];
+
+    fn from_name(name: &str) -> Peer {
+        match name {
+            "monitor" => Peer::Monitor,
+            "clients" => Peer::Clients,
+            "servers" => Peer::Servers,
+            _ => Peer::All,
+        }
+    }
 }
 
 /// Which servers a scripted fault hits.
@@ -138,7 +172,8 @@ impl Target {
 pub enum ScriptedKind {
     /// The servers crash, losing what they hold, and recover when the fault ends.
     Crash,
-    /// The servers are cut off from clients, the monitor and servers outside the set.
+    /// The servers are cut off from clients, the monitor and servers outside the set (or
+    /// only from the nodes `peer` names).
     Partition,
     /// Service on the servers takes `factor` times longer.
     Slow { factor: f64 },
@@ -149,10 +184,22 @@ pub enum ScriptedKind {
     Delay { extra: SimDuration },
     /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
     LoadSpike { factor: f64 },
+    /// The servers stay up, keep sending heartbeats and answering probes, but answer
+    /// every request at once with an error, and the requests they hold when the fault
+    /// starts too: a broken server that failure detectors do not see.
+    Error,
 }
 
 /// Names accepted by `faults.scripted[].kind`.
-pub const SCRIPTED_KINDS: [&str; 6] = ["crash", "partition", "slow", "loss", "delay", "load-spike"];
+pub const SCRIPTED_KINDS: [&str; 7] = [
+    "crash",
+    "partition",
+    "slow",
+    "loss",
+    "delay",
+    "load-spike",
+    "error",
+];
 
 /// The most servers a cluster may have. Every server holds its state, its worker slots and
 /// its random streams for the whole run; beyond this a run would exhaust memory rather
@@ -168,7 +215,15 @@ pub const MAX_CLIENTS: u64 = 100_000;
 pub const MAX_RATE: f64 = 1e9;
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 5] = ["servers", "workers", "queue_capacity", "service", "cache"];
+const CLUSTER_KEYS: [&str; 7] = [
+    "servers",
+    "workers",
+    "queue_capacity",
+    "service",
+    "cache",
+    "shed_expired",
+    "service_per",
+];
 const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
 const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
@@ -330,6 +385,9 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
             Some(CacheSpec { size, miss_penalty })
         }
     };
+    let shed_expired = sec.or("shed_expired", false)?;
+    let service_per_attempt =
+        sec.choice("service_per", Some("request"), &["request", "attempt"])? == "attempt";
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
@@ -337,6 +395,8 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         queue_capacity,
         service,
         cache,
+        shed_expired,
+        service_per_attempt,
     })
 }
 
@@ -439,9 +499,17 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
     }
     let kind_name = f.choice("kind", None, &SCRIPTED_KINDS)?;
     let target = read_target(f, servers)?;
+    let peer = Peer::from_name(&f.choice("peer", Some("all"), &Peer::NAMES)?);
+    if peer != Peer::All && !matches!(kind_name.as_str(), "partition" | "loss" | "delay") {
+        return Err(f.error(
+            "peer",
+            format!("`peer` applies to partition, loss and delay faults, not to \"{kind_name}\""),
+        ));
+    }
     let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
         "crash" => (ScriptedKind::Crash, &[]),
         "partition" => (ScriptedKind::Partition, &[]),
+        "error" => (ScriptedKind::Error, &[]),
         "slow" => (
             ScriptedKind::Slow {
                 factor: f.positive_f64("factor", None)?,
@@ -467,13 +535,14 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
             &["factor"],
         ),
     };
-    let mut known = vec!["at", "for", "kind", "server", "servers"];
+    let mut known = vec!["at", "for", "kind", "server", "servers", "peer"];
     known.extend_from_slice(params);
     f.finish_known(&known)?;
     Ok(ScriptedFault {
         at,
         length,
         target,
+        peer,
         kind,
     })
 }

@@ -10,4 +10,4 @@ pub mod registry;
 pub mod retry;
 pub mod route;
 
-pub use registry::{Family, KINDS, Kind, Param, build_strategy_set, find_kind};
+pub use registry::{Family, KINDS, Kind, Param, build_strategy_set, check_fit, find_kind};

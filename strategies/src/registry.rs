@@ -2,7 +2,10 @@
 
 use crate::{detect, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
-use sim_core::strategy::{DetectorSpec, RetrySpec, RouterSpec, StrategySet};
+use sim_core::strategy::{
+    CircuitBreakerSpec, DetectorPlacement, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec,
+    StrategySet,
+};
 use std::fmt;
 use std::sync::Arc;
 
@@ -12,10 +15,18 @@ pub enum Family {
     Detector,
     Routing,
     Retry,
+    RetryBudget,
+    CircuitBreaker,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::Detector, Family::Routing, Family::Retry];
+    pub const ALL: [Family; 5] = [
+        Family::Detector,
+        Family::Routing,
+        Family::Retry,
+        Family::RetryBudget,
+        Family::CircuitBreaker,
+    ];
 
     /// The key naming the family in a strategy table.
     pub fn key(self) -> &'static str {
@@ -23,6 +34,8 @@ impl Family {
             Family::Detector => "detector",
             Family::Routing => "routing",
             Family::Retry => "retry",
+            Family::RetryBudget => "retry_budget",
+            Family::CircuitBreaker => "circuit_breaker",
         }
     }
 
@@ -32,6 +45,8 @@ impl Family {
             Family::Detector => "fixed-timeout",
             Family::Routing => "round-robin",
             Family::Retry => "none",
+            Family::RetryBudget => "none",
+            Family::CircuitBreaker => "none",
         }
     }
 }
@@ -75,6 +90,8 @@ pub enum Builder {
     Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
     Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
     Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
+    RetryBudget(fn(&Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError>),
+    CircuitBreaker(fn(&Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError>),
 }
 
 /// A strategy kind.
@@ -90,6 +107,8 @@ pub struct Kind {
 /// Every kind, grouped by family.
 pub const KINDS: &[Kind] = &[
     detect::fixed_timeout::KIND,
+    detect::phi_accrual::KIND,
+    detect::swim::KIND,
     route::round_robin::KIND,
     route::random::KIND,
     route::least_outstanding::KIND,
@@ -102,7 +121,19 @@ pub const KINDS: &[Kind] = &[
     route::jump_hash::KIND,
     route::maglev::KIND,
     route::bounded_load::KIND,
+    route::primary_backup::KIND,
     retry::none::KIND,
+    retry::fixed::KIND,
+    retry::random::KIND,
+    retry::linear::KIND,
+    retry::exponential::KIND,
+    retry::hedge::KIND,
+    retry::budget::none::KIND,
+    retry::budget::token_bucket::KIND,
+    retry::budget::percentage::KIND,
+    retry::breaker::none::KIND,
+    retry::breaker::consecutive::KIND,
+    retry::breaker::failure_ratio::KIND,
 ];
 
 /// The kind `name` of `family`, if it exists.
@@ -174,6 +205,20 @@ pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     })
 }
 
+pub fn build_retry_budget(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    build_checked(sec, Family::RetryBudget, |b| match b {
+        Builder::RetryBudget(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_circuit_breaker(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
+    build_checked(sec, Family::CircuitBreaker, |b| match b {
+        Builder::CircuitBreaker(f) => Some(f),
+        _ => None,
+    })
+}
+
 /// Builds the strategy `name` from its `[strategies.NAME]` table; a family left out gets
 /// its default kind with default parameters.
 pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, ConfigError> {
@@ -195,7 +240,16 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     };
     let detector = build_detector(&family_section(0)?)?;
     let routing = build_router(&family_section(1)?)?;
+    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
+        let routing_sec = family_section(1)?;
+        return Err(routing_sec.error(
+            "kind",
+            "primary/backup promotes backups from the monitor's suspicions; it needs detector.placement = \"monitor\"",
+        ));
+    }
     let retry = build_retry(&family_section(2)?)?;
+    let retry_budget = build_retry_budget(&family_section(3)?)?;
+    let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
     Ok(StrategySet {
@@ -203,5 +257,25 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         detector,
         routing,
         retry,
+        retry_budget,
+        circuit_breaker,
     })
+}
+
+/// Checks a built strategy against the cluster it will run on (`servers` servers,
+/// `keys` keys), naming the parameter at fault in its `[strategies.NAME]` table.
+pub fn check_fit(
+    sec: &Section,
+    set: &StrategySet,
+    servers: u32,
+    keys: u32,
+) -> Result<(), ConfigError> {
+    if let Err((param, why)) = set.routing.validate(servers, keys) {
+        let at = match sec.table(Family::Routing.key())? {
+            Some(routing) => routing.error(param, why),
+            None => sec.error(Family::Routing.key(), why),
+        };
+        return Err(at);
+    }
+    Ok(())
 }

@@ -1,12 +1,15 @@
 //! Clients: open-loop Poisson sources or closed-loop users with think time, each with its
-//! own router and retry policy, and the table of requests in flight.
+//! own router, retry policy, retry budget and circuit breakers, and the table of requests
+//! in flight.
 //!
-//! A request's key and service demand are drawn from its client's request stream when it
-//! is created, so routing and retries cannot change them. Every request has one overall
-//! deadline (`workload.timeout`, retries included): it ends as ok, rejected (the last
-//! attempt was refused by a full queue), unavailable (no server was believed alive) or
-//! timed out. Arrivals stop at the end of the run; requests in flight then run to their
-//! outcome.
+//! A request's key and service demand are drawn when it is created, so routing and retries
+//! cannot change them (with `cluster.service_per = "attempt"` retries and hedges draw their
+//! own, from a separate stream). A request ends ok, rejected, errored, unavailable, or timed
+//! out at its one deadline (`workload.timeout`, retries included); in between, the retry
+//! policy, the budget and the breakers decide what follows a failed attempt (a rejection,
+//! an error answer, an attempt timeout, or every usable breaker open). Answers to attempts
+//! no longer awaited count as late and are otherwise ignored. Arrivals stop at the end of
+//! the run; requests in flight then run to their outcome.
 
 use crate::dist::Dist;
 use crate::events::{Event, Msg, Node, ReqId, Status};
@@ -14,8 +17,11 @@ use crate::metrics::Outcome;
 use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{ArrivalSpec, Popularity, WorkloadSpec};
-use crate::strategy::{ClusterView, RetryPolicy, RouteInput, Router, StrategySet};
+use crate::spec::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
+use crate::strategy::{
+    CircuitBreaker, ClusterView, MAX_HEDGED_ATTEMPTS, RetryBudget, RetryLimits, RetryPolicy,
+    RouteInput, Router, StrategySet,
+};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Zipf};
@@ -55,8 +61,119 @@ struct Client {
     retry_rng: SimRng,
     router: Box<dyn Router>,
     retry: Box<dyn RetryPolicy>,
+    limits: RetryLimits,
+    budget: Box<dyn RetryBudget>,
+    breaker: Box<dyn CircuitBreaker>,
+    /// Draws the service demand of retries and hedges, with `cluster.service_per =
+    /// "attempt"`.
+    attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
+}
+
+/// An attempt awaiting its answer.
+#[derive(Clone, Copy, Debug)]
+struct Attempt {
+    number: u16,
+    server: u32,
+    sent: SimTime,
+    /// Its attempt-timeout event, or `EventId::NONE`.
+    timer: EventId,
+}
+
+impl Attempt {
+    const EMPTY: Attempt = Attempt {
+        number: 0,
+        server: 0,
+        sent: SimTime::ZERO,
+        timer: EventId::NONE,
+    };
+}
+
+/// The attempts of a request awaiting answers, in the order they were sent: at most one
+/// under a retry policy (a timed-out attempt is abandoned before the next is sent), at
+/// most [`MAX_HEDGED_ATTEMPTS`] under hedging. Fixed capacity, no allocation.
+#[derive(Clone, Copy, Debug)]
+struct InFlight {
+    attempts: [Attempt; MAX_HEDGED_ATTEMPTS as usize],
+    len: u8,
+}
+
+impl InFlight {
+    const EMPTY: InFlight = InFlight {
+        attempts: [Attempt::EMPTY; MAX_HEDGED_ATTEMPTS as usize],
+        len: 0,
+    };
+
+    fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn as_slice(&self) -> &[Attempt] {
+        &self.attempts[..usize::from(self.len)]
+    }
+
+    fn push(&mut self, attempt: Attempt) {
+        let len = usize::from(self.len);
+        assert!(
+            len < self.attempts.len(),
+            "retry policies keep at most {MAX_HEDGED_ATTEMPTS} attempts in flight"
+        );
+        self.attempts[len] = attempt;
+        self.len += 1;
+    }
+
+    /// Removes and returns attempt `number`, if it is still awaited.
+    fn take(&mut self, number: u16) -> Option<Attempt> {
+        let len = usize::from(self.len);
+        let i = self.attempts[..len]
+            .iter()
+            .position(|a| a.number == number)?;
+        let attempt = self.attempts[i];
+        self.attempts.copy_within(i + 1..len, i);
+        self.len -= 1;
+        Some(attempt)
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+}
+
+/// How many recently tried servers a request remembers for failover.
+const TRIED_MEMORY: usize = 8;
+
+/// The servers a request tried most recently (up to [`TRIED_MEMORY`]), which failover
+/// keeps the next attempt away from.
+#[derive(Clone, Copy, Debug)]
+struct Tried {
+    servers: [u32; TRIED_MEMORY],
+    len: u8,
+    next: u8,
+}
+
+impl Tried {
+    const EMPTY: Tried = Tried {
+        servers: [0; TRIED_MEMORY],
+        len: 0,
+        next: 0,
+    };
+
+    fn push(&mut self, server: u32) {
+        self.servers[usize::from(self.next)] = server;
+        self.next = (self.next + 1) % TRIED_MEMORY as u8;
+        self.len = (self.len + 1).min(TRIED_MEMORY as u8);
+    }
+
+    /// The server of the latest attempt.
+    fn last(&self) -> Option<u32> {
+        (self.len > 0)
+            .then(|| self.servers[(usize::from(self.next) + TRIED_MEMORY - 1) % TRIED_MEMORY])
+    }
+
+    fn as_slice(&self) -> &[u32] {
+        &self.servers[..usize::from(self.len)]
+    }
 }
 
 /// A request in flight.
@@ -65,14 +182,15 @@ struct Request {
     created: SimTime,
     key: u32,
     demand: SimDuration,
-    /// Number of the current (or next, during backoff) attempt, from 1.
-    attempt: u16,
-    /// Server and send time of the current attempt, while it awaits an answer.
-    in_flight: Option<(u32, SimTime)>,
-    /// Server of the last failed attempt, which the next attempt should avoid.
-    previous: Option<u32>,
+    /// Attempts made so far, the number of the latest (failed-fast ones included).
+    attempts: u16,
+    in_flight: InFlight,
+    tried: Tried,
+    /// The backoff before the latest attempt (zero before the first).
+    last_backoff: SimDuration,
     deadline: EventId,
-    retry_timer: Option<EventId>,
+    /// The pending backoff (`RetryDue`) or hedging delay (`HedgeDue`).
+    timer: Option<EventId>,
     counted: bool,
 }
 
@@ -110,6 +228,23 @@ impl RequestTable {
     }
 }
 
+/// What happens after an attempt failed.
+enum Next {
+    /// Send the next attempt now.
+    SendNow,
+    /// A backoff is pending, other attempts are still awaited, or the request ended.
+    Nothing,
+}
+
+/// What became of an attempt the client tried to send.
+enum Sending {
+    Sent,
+    /// Every unsuspected server's circuit breaker is open: the attempt failed at once.
+    FailedFast,
+    /// Nothing was sent: the request ended (no server acceptable) or waits for others.
+    Nothing,
+}
+
 enum Mode {
     Open { rate_per_client: f64 },
     Closed { think: Dist },
@@ -126,12 +261,14 @@ pub struct Clients {
     service: Dist,
     keys: KeySampler,
     timeout: SimDuration,
+    /// Scratch list of the servers hidden from a router for one attempt.
+    hidden: Vec<u32>,
 }
 
 impl Clients {
     pub fn new(
         workload: &WorkloadSpec,
-        service: &Dist,
+        cluster: &ClusterSpec,
         servers: u32,
         strategy: &StrategySet,
         end: SimTime,
@@ -146,7 +283,18 @@ impl Clients {
                 retry_rng: rngs.stream(Purpose::Retry, c),
                 router: strategy.routing.build(servers, workload.keys.count),
                 retry: strategy.retry.build(),
+                limits: RetryLimits::SINGLE,
+                budget: strategy.retry_budget.build(),
+                breaker: strategy.circuit_breaker.build(servers),
+                attempt_service: cluster
+                    .service_per_attempt
+                    .then(|| rngs.stream(Purpose::AttemptService, c)),
                 next_arrival: None,
+            })
+            .map(|mut c: Client| {
+                c.limits = c.retry.limits();
+                c.limits.max_attempts = c.limits.max_attempts.clamp(1, u32::from(u16::MAX));
+                c
             })
             .collect();
         let mode = match &workload.arrivals {
@@ -169,9 +317,10 @@ impl Clients {
                 live: 0,
             },
             next_id: 0,
-            service: service.clone(),
+            service: cluster.service.clone(),
             keys: KeySampler::new(workload.keys.count, &workload.keys.popularity),
             timeout: workload.timeout,
+            hidden: Vec::new(),
         }
     }
 
@@ -259,6 +408,7 @@ impl Clients {
         let client = &mut self.clients[c as usize];
         let key = self.keys.sample(&mut client.requests);
         let demand = self.service.sample(&mut client.requests);
+        client.budget.on_request(now);
         let deadline = ctx.at(
             now.saturating_add(self.timeout),
             Event::Deadline { req: id },
@@ -271,44 +421,177 @@ impl Clients {
                 created: now,
                 key,
                 demand,
-                attempt: 1,
-                in_flight: None,
-                previous: None,
+                attempts: 0,
+                in_flight: InFlight::EMPTY,
+                tried: Tried::EMPTY,
+                last_backoff: SimDuration::ZERO,
                 deadline,
-                retry_timer: None,
+                timer: None,
                 counted,
             },
         );
-        self.send_attempt(id, ctx, view);
+        self.launch(id, ctx, view);
     }
 
-    /// Routes and sends the current attempt of `id`; fails it as unavailable when the
-    /// router finds no acceptable server.
-    fn send_attempt(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
-        let Some(req) = self.table.get_mut(id) else {
-            return;
+    /// Sends the next attempt of `id`; an attempt failed fast by open circuit breakers is
+    /// handled like any failed attempt, and may be followed at once by the next.
+    fn launch(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
+        loop {
+            match self.send_attempt(id, ctx, view) {
+                Sending::Sent | Sending::Nothing => return,
+                Sending::FailedFast => {
+                    match self.after_failure(id, Outcome::Unavailable, ctx, view) {
+                        Next::SendNow => continue,
+                        Next::Nothing => return,
+                    }
+                }
+            }
+        }
+    }
+
+    /// Routes and sends the next attempt of `id`. The router sees the view without the
+    /// servers this client's circuit breakers block and, under failover, without the
+    /// servers the request already tried (unless that leaves no server, or the router
+    /// finds none there). When only the open breakers keep the router from placing the attempt,
+    /// it fails fast; when the router finds no acceptable server at all, the request
+    /// fails as unavailable (unless other attempts are still awaited).
+    fn send_attempt(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) -> Sending {
+        let Clients {
+            table,
+            clients,
+            hidden,
+            timeout,
+            service,
+            ..
+        } = self;
+        let Some(req) = table.get_mut(id) else {
+            return Sending::Nothing;
         };
-        let client = &mut self.clients[req.client as usize];
+        let client = &mut clients[req.client as usize];
+        let now = ctx.now();
+        let deadline = req.created.saturating_add(*timeout);
+        // Suspicions as this client sees them (its own, with detection in the clients).
+        view.set_viewer(req.client);
+        hidden.clear();
+        hidden.extend_from_slice(client.breaker.blocked());
+        let blocked = hidden.len();
+        if blocked > 0 && !view.alive().is_empty() && view.alive_except(hidden) == 0 {
+            return Self::fail_fast(req, ctx);
+        }
         let input = RouteInput {
             key: req.key,
-            attempt: u32::from(req.attempt),
-            previous: req.previous,
-            now: ctx.now(),
+            attempt: u32::from(req.attempts) + 1,
+            previous: req.tried.last(),
+            now,
         };
-        match client.router.route(&input, view, &mut client.routing) {
-            Some(server) => {
-                view.outstanding[server as usize] += 1;
-                req.in_flight = Some((server, ctx.now()));
-                let msg = Msg::Request {
-                    req: id,
-                    attempt: req.attempt,
-                    key: req.key,
-                    demand: req.demand,
-                };
-                ctx.send(Node::Client(req.client), Node::Server(server), msg);
+        let mut routed = Self::route(client, &input, view, hidden);
+        // Failover: should the router pick a server the request already tried, it picks
+        // again without the tried servers, unless that leaves none or it then finds none
+        // (a primary-backup router can only use the range's primary). Masking only when
+        // needed keeps a router's cached placement (Maglev's table) for the common case.
+        if client.limits.failover
+            && let Some(pick) = routed
+            && req.tried.as_slice().contains(&pick)
+        {
+            for &s in req.tried.as_slice() {
+                if !hidden.contains(&s) {
+                    hidden.push(s);
+                }
             }
-            None => self.finish(id, Outcome::Unavailable, ctx, view),
+            if view.alive_except(hidden) > 0
+                && let Some(other) = Self::route(client, &input, view, hidden)
+            {
+                routed = Some(other);
+            }
+            hidden.truncate(blocked);
         }
+        let Some(server) = routed else {
+            // Placeable but for the open breakers: the attempt fails fast, and may be
+            // retried once a breaker half-opens.
+            if blocked > 0 && Self::route(client, &input, view, &[]).is_some() {
+                return Self::fail_fast(req, ctx);
+            }
+            if req.in_flight.is_empty() {
+                self.finish(id, Outcome::Unavailable, ctx, view);
+            }
+            return Sending::Nothing;
+        };
+        req.attempts += 1;
+        let number = req.attempts;
+        let hedge = !req.in_flight.is_empty();
+        view.outstanding[server as usize] += 1;
+        client.breaker.on_send(server);
+        let mut attempt_deadline = deadline;
+        let mut timer = EventId::NONE;
+        if let Some(t) = client.limits.attempt_timeout
+            && now.saturating_add(t) < deadline
+        {
+            attempt_deadline = now.saturating_add(t);
+            timer = ctx.after(
+                t,
+                Event::AttemptTimeout {
+                    req: id,
+                    attempt: number,
+                },
+            );
+        }
+        req.in_flight.push(Attempt {
+            number,
+            server,
+            sent: now,
+            timer,
+        });
+        req.tried.push(server);
+        if number > 1 {
+            ctx.metrics().retry_sent(now);
+            if hedge && req.counted {
+                ctx.metrics().hedges += 1;
+            }
+        }
+        let demand = match &mut client.attempt_service {
+            Some(rng) if number > 1 => service.sample(rng),
+            _ => req.demand,
+        };
+        let msg = Msg::Request {
+            req: id,
+            attempt: number,
+            key: req.key,
+            demand,
+            deadline: attempt_deadline,
+        };
+        ctx.send(Node::Client(req.client), Node::Server(server), msg);
+        // A backoff has ended by now, so a pending timer is the previous hedging delay:
+        // the next hedge counts from this attempt.
+        if let Some(t) = req.timer.take() {
+            ctx.cancel(t);
+        }
+        if u32::from(number) < client.limits.max_attempts
+            && let Some(d) = client.retry.hedge_delay()
+            && now.saturating_add(d) < deadline
+        {
+            req.timer = Some(ctx.after(d, Event::HedgeDue { req: id }));
+        }
+        Sending::Sent
+    }
+
+    /// The router's choice for `input` with the `hidden` servers masked out of the view.
+    fn route(
+        client: &mut Client,
+        input: &RouteInput,
+        view: &mut ClusterView,
+        hidden: &[u32],
+    ) -> Option<u32> {
+        let (router, rng) = (&mut client.router, &mut client.routing);
+        view.with_hidden(hidden, |v| router.route(input, v, rng))
+    }
+
+    /// An attempt that open circuit breakers keep from any server fails at once.
+    fn fail_fast(req: &mut Request, ctx: &mut Ctx) -> Sending {
+        req.attempts += 1;
+        if req.counted {
+            ctx.metrics().breaker_fast_fails += 1;
+        }
+        Sending::FailedFast
     }
 
     pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
@@ -322,95 +605,220 @@ impl Clients {
             return;
         };
         let now = ctx.now();
-        let Some(req) = self.table.get_mut(id) else {
-            return; // the request already ended: a late answer
-        };
-        match req.in_flight {
-            Some((s, sent)) if s == server && req.attempt == attempt => {
-                view.outstanding[s as usize] -= 1;
-                req.in_flight = None;
-                let client = &mut self.clients[req.client as usize];
-                client
-                    .router
-                    .on_reply(now, server, now.since(sent), status == Status::Ok);
+        let awaited = self
+            .table
+            .get_mut(id)
+            .and_then(|req| Some((req.in_flight.take(attempt)?, req.client, req.created)));
+        let Some((a, c, created)) = awaited else {
+            // The request ended, or gave up on this attempt: a late answer.
+            if ctx.metrics().in_window(now) {
+                ctx.metrics().late_answers += 1;
             }
-            _ => return, // an answer to an attempt already abandoned
-        }
+            return;
+        };
+        ctx.cancel(a.timer);
+        let ok = status == Status::Ok;
+        self.attempt_ended(c, a, ok, ctx, view);
+        let client = &mut self.clients[c as usize];
+        client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
-            Status::Ok => self.finish(id, Outcome::Ok, ctx, view),
-            Status::Rejected => self.attempt_failed(id, server, Outcome::Rejected, ctx, view),
+            Status::Ok => {
+                client.retry.on_success(now.since(created));
+                self.finish(id, Outcome::Ok, ctx, view);
+            }
+            Status::Rejected => self.failed(id, Outcome::Rejected, ctx, view),
+            Status::Error => self.failed(id, Outcome::Error, ctx, view),
         }
     }
 
-    /// The current attempt failed: retry after the policy's backoff if it allows and the
-    /// deadline leaves time, else end the request with `outcome`.
-    fn attempt_failed(
+    /// Bookkeeping of an attempt that ended with an answer (`ok` or not) or a timeout:
+    /// releases it from the view and tells the retry budget and the circuit breaker.
+    fn attempt_ended(
+        &mut self,
+        c: u32,
+        a: Attempt,
+        ok: bool,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) {
+        let now = ctx.now();
+        view.outstanding[a.server as usize] -= 1;
+        let client = &mut self.clients[c as usize];
+        client.budget.on_attempt_end(ok, now);
+        Self::breaker_result(client, c, a.server, ok, ctx);
+    }
+
+    fn breaker_result(client: &mut Client, c: u32, server: u32, ok: bool, ctx: &mut Ctx) {
+        let now = ctx.now();
+        if let Some(open_for) = client.breaker.on_result(server, ok, now) {
+            ctx.after(open_for, Event::BreakerHalfOpen { client: c, server });
+            if ctx.metrics().in_window(now) {
+                ctx.metrics().breaker_opens += 1;
+            }
+        }
+    }
+
+    /// An attempt of `id` failed with `outcome`; the next one goes out now or later, or the
+    /// request ends.
+    fn failed(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
+        if let Next::SendNow = self.after_failure(id, outcome, ctx, view) {
+            self.launch(id, ctx, view);
+        }
+    }
+
+    /// Decides what follows a failed attempt: a retry if attempts remain, the policy wants
+    /// one, it leaves before the overall deadline and the retry budget allows it; else the
+    /// request waits for its other attempts in flight, or ends with `outcome`.
+    fn after_failure(
         &mut self,
         id: ReqId,
-        server: u32,
         outcome: Outcome,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) -> Next {
+        let Some(req) = self.table.get_mut(id) else {
+            return Next::Nothing;
+        };
+        let client = &mut self.clients[req.client as usize];
+        let now = ctx.now();
+        let deadline = req.created.saturating_add(self.timeout);
+        let attempts = u32::from(req.attempts);
+        let wanted = if attempts < client.limits.max_attempts {
+            client
+                .retry
+                .next_delay(attempts, req.last_backoff, &mut client.retry_rng)
+                .filter(|d| now.saturating_add(*d) < deadline)
+        } else {
+            None
+        };
+        if let Some(delay) = wanted {
+            if client.budget.try_retry(now) {
+                req.last_backoff = delay;
+                if delay.is_zero() {
+                    return Next::SendNow;
+                }
+                if let Some(t) = req.timer.take() {
+                    ctx.cancel(t);
+                }
+                req.timer = Some(ctx.after(delay, Event::RetryDue { req: id }));
+                return Next::Nothing;
+            }
+            if req.counted {
+                ctx.metrics().budget_denied += 1;
+            }
+        }
+        if req.in_flight.is_empty() {
+            self.finish(id, outcome, ctx, view);
+        }
+        Next::Nothing
+    }
+
+    pub fn on_retry_due(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
+        if let Some(req) = self.table.get_mut(id) {
+            req.timer = None;
+            self.launch(id, ctx, view);
+        }
+    }
+
+    /// The hedging delay ended without an answer: the next attempt goes out if the retry
+    /// budget allows it.
+    pub fn on_hedge_due(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
+        let Some(req) = self.table.get_mut(id) else {
+            return;
+        };
+        req.timer = None;
+        let client = &mut self.clients[req.client as usize];
+        if u32::from(req.attempts) >= client.limits.max_attempts {
+            return;
+        }
+        if client.budget.try_retry(ctx.now()) {
+            self.launch(id, ctx, view);
+        } else if req.counted {
+            ctx.metrics().budget_denied += 1;
+        }
+    }
+
+    /// Attempt `attempt` of `id` got no answer within the attempt timeout: it counts as
+    /// failed (its answer, if it comes, is ignored) and may be retried elsewhere.
+    pub fn on_attempt_timeout(
+        &mut self,
+        id: ReqId,
+        attempt: u16,
         ctx: &mut Ctx,
         view: &mut ClusterView,
     ) {
         let Some(req) = self.table.get_mut(id) else {
             return;
         };
-        let client = &mut self.clients[req.client as usize];
-        let delay = client
-            .retry
-            .next_delay(u32::from(req.attempt), &mut client.retry_rng);
-        let deadline = req.created.saturating_add(self.timeout);
-        match delay {
-            Some(d) if ctx.now().saturating_add(d) < deadline && req.attempt < u16::MAX => {
-                req.attempt += 1;
-                req.previous = Some(server);
-                if d.is_zero() {
-                    self.send_attempt(id, ctx, view);
-                } else {
-                    req.retry_timer = Some(ctx.after(d, Event::RetryDue { req: id }));
-                }
-            }
-            _ => self.finish(id, outcome, ctx, view),
+        let Some(mut a) = req.in_flight.take(attempt) else {
+            return;
+        };
+        let (c, counted) = (req.client, req.counted);
+        a.timer = EventId::NONE;
+        if counted {
+            ctx.metrics().attempt_timeouts += 1;
         }
+        let now = ctx.now();
+        self.attempt_ended(c, a, false, ctx, view);
+        self.clients[c as usize]
+            .router
+            .on_reply(now, a.server, now.since(a.sent), false);
+        self.failed(id, Outcome::TimedOut, ctx, view);
     }
 
-    pub fn on_retry_due(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
-        if let Some(req) = self.table.get_mut(id) {
-            req.retry_timer = None;
-            self.send_attempt(id, ctx, view);
-        }
-    }
-
+    /// The request's overall deadline: attempts still awaited count as failures for the
+    /// router and the circuit breakers, and the request ends as timed out.
     pub fn on_deadline(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
-        if let Some(req) = self.table.get_mut(id) {
-            // The deadline event itself is what fired; nothing to cancel.
-            req.deadline = EventId::NONE;
-            self.finish(id, Outcome::TimedOut, ctx, view);
+        let Some(req) = self.table.get_mut(id) else {
+            return;
+        };
+        // The deadline event itself is what fired; nothing to cancel.
+        req.deadline = EventId::NONE;
+        let in_flight = req.in_flight;
+        req.in_flight.clear();
+        let c = req.client;
+        let now = ctx.now();
+        for a in in_flight.as_slice() {
+            ctx.cancel(a.timer);
+            view.outstanding[a.server as usize] -= 1;
+            let client = &mut self.clients[c as usize];
+            // The router learns that the abandoned attempt failed.
+            client
+                .router
+                .on_reply(now, a.server, now.since(a.sent), false);
+            Self::breaker_result(client, c, a.server, false, ctx);
         }
+        self.finish(id, Outcome::TimedOut, ctx, view);
     }
 
-    /// Ends a request: cancels its timers, releases its attempt, records its outcome and,
-    /// for a closed-loop client, starts the next think time.
+    /// A circuit breaker's open period ended.
+    pub fn on_breaker_half_open(&mut self, client: u32, server: u32) {
+        self.clients[client as usize].breaker.half_open(server);
+    }
+
+    /// Ends a request: cancels its timers, abandons attempts still awaited (their answers
+    /// will count as late), records its outcome and, for a closed-loop client, starts the
+    /// next think time.
     fn finish(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
         let Some(req) = self.table.remove(id) else {
             return;
         };
         ctx.cancel(req.deadline);
-        if let Some(t) = req.retry_timer {
+        if let Some(t) = req.timer {
             ctx.cancel(t);
         }
-        if let Some((s, sent)) = req.in_flight {
-            view.outstanding[s as usize] -= 1;
-            // The router learns that the abandoned attempt failed.
-            let now = ctx.now();
-            self.clients[req.client as usize]
-                .router
-                .on_reply(now, s, now.since(sent), false);
+        let client = &mut self.clients[req.client as usize];
+        for a in req.in_flight.as_slice() {
+            ctx.cancel(a.timer);
+            view.outstanding[a.server as usize] -= 1;
+            client.breaker.on_abandon(a.server);
         }
         if req.counted {
             let latency = ctx.now().since(req.created);
             ctx.metrics()
-                .request_done(outcome, latency, u32::from(req.attempt));
+                .request_done(outcome, latency, u32::from(req.attempts));
+            ctx.metrics()
+                .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
         }
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open

@@ -5,10 +5,11 @@
 //! a seed meets the same outages. Scripted faults start at `at` and end after `for`. While
 //! several act at once their effects combine: slow factors multiply, loss probabilities
 //! combine as independent losses, delays add; the combination is recomputed from the set
-//! of active faults in config order whenever one starts or ends.
+//! of active faults in config order whenever one starts or ends. Partition, loss and
+//! delay faults act on links: those between their servers and the nodes `peer` names.
 
 use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{CrashSpec, FaultSpec, ScriptedFault, ScriptedKind, Target};
+use crate::spec::{CrashSpec, FaultSpec, Peer, ScriptedFault, ScriptedKind, Target};
 use crate::time::SimDuration;
 
 pub struct Faults {
@@ -22,12 +23,19 @@ pub struct Faults {
 /// The combined effect of the active scripted faults other than crashes.
 pub struct Effects {
     pub slow: Vec<f64>,
-    pub partitions: Vec<Target>,
-    pub server_loss: Vec<f64>,
-    pub server_delay: Vec<SimDuration>,
-    pub global_loss: f64,
-    pub global_delay: SimDuration,
+    pub partitions: Vec<(Target, Peer)>,
+    /// Active loss and delay faults on links, in config order.
+    pub links: Vec<LinkFault>,
     pub load_factor: f64,
+}
+
+/// Extra loss and delay on the links between `target` servers and `peer` nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinkFault {
+    pub target: Target,
+    pub peer: Peer,
+    pub loss: f64,
+    pub delay: SimDuration,
 }
 
 impl Faults {
@@ -85,36 +93,32 @@ impl Faults {
         let mut e = Effects {
             slow: vec![1.0; n],
             partitions: Vec::new(),
-            server_loss: vec![0.0; n],
-            server_delay: vec![SimDuration::ZERO; n],
-            global_loss: 0.0,
-            global_delay: SimDuration::ZERO,
+            links: Vec::new(),
             load_factor: 1.0,
         };
-        let mut server_keep = vec![1.0f64; n];
-        let mut global_keep = 1.0f64;
         for (fault, _) in self.scripted.iter().zip(&self.active).filter(|(_, a)| **a) {
-            let each = |f: &mut dyn FnMut(usize)| match &fault.target {
-                Target::All => (0..n).for_each(&mut *f),
-                Target::Servers(list) => list.iter().for_each(|s| f(*s as usize)),
+            let link = |loss: f64, delay: SimDuration| LinkFault {
+                target: fault.target.clone(),
+                peer: fault.peer,
+                loss,
+                delay,
             };
             match fault.kind {
-                ScriptedKind::Crash => {}
-                ScriptedKind::Partition => e.partitions.push(fault.target.clone()),
-                ScriptedKind::Slow { factor } => each(&mut |s| e.slow[s] *= factor),
-                ScriptedKind::Loss { probability } => match fault.target {
-                    Target::All => global_keep *= 1.0 - probability,
-                    Target::Servers(_) => each(&mut |s| server_keep[s] *= 1.0 - probability),
+                ScriptedKind::Crash | ScriptedKind::Error => {}
+                ScriptedKind::Partition => e.partitions.push((fault.target.clone(), fault.peer)),
+                ScriptedKind::Slow { factor } => match &fault.target {
+                    Target::All => e.slow.iter_mut().for_each(|f| *f *= factor),
+                    Target::Servers(list) => {
+                        list.iter().for_each(|s| e.slow[*s as usize] *= factor)
+                    }
                 },
-                ScriptedKind::Delay { extra } => match fault.target {
-                    Target::All => e.global_delay += extra,
-                    Target::Servers(_) => each(&mut |s| e.server_delay[s] += extra),
-                },
+                ScriptedKind::Loss { probability } => {
+                    e.links.push(link(probability, SimDuration::ZERO))
+                }
+                ScriptedKind::Delay { extra } => e.links.push(link(0.0, extra)),
                 ScriptedKind::LoadSpike { factor } => e.load_factor *= factor,
             }
         }
-        e.server_loss = server_keep.iter().map(|k| 1.0 - k).collect();
-        e.global_loss = 1.0 - global_keep;
         e
     }
 }

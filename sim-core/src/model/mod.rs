@@ -12,28 +12,30 @@
 pub mod cache;
 pub mod client;
 pub mod ctx;
+pub mod failover;
 pub mod faults;
 pub mod monitor;
 pub mod network;
 pub mod placement;
 pub mod server;
 
-use crate::events::{Event, Node};
+use crate::events::{Event, Msg, Node};
 use crate::metrics::Metrics;
 use crate::queue::EventQueue;
 use crate::report::{RunReport, RunResult};
-use crate::rng::RngFactory;
+use crate::rng::{Purpose, RngFactory};
 use crate::spec::{Scenario, ScriptedKind};
-use crate::strategy::{ClusterView, StrategySet};
+use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::Trace;
 use client::Clients;
 use ctx::Ctx;
+use failover::Failover;
 use faults::Faults;
-use monitor::Monitor;
+use monitor::Watcher;
 use network::Network;
 use placement::Placement;
-use server::{DownCause, Servers};
+use server::{DownCause, HeartbeatReceivers, Servers};
 
 pub struct Simulation<'t> {
     now: SimTime,
@@ -45,7 +47,9 @@ pub struct Simulation<'t> {
     view: ClusterView,
     clients: Clients,
     servers: Servers,
-    monitor: Monitor,
+    /// Failure detection: the monitor alone, or one watcher per client.
+    watchers: Vec<Watcher>,
+    detector_placement: DetectorPlacement,
     faults: Faults,
     arrivals_ended: bool,
     duration: SimDuration,
@@ -59,24 +63,65 @@ impl<'t> Simulation<'t> {
         let servers = scenario.cluster.servers;
         let clients = scenario.workload.arrivals.clients();
         let end = SimTime::ZERO + scenario.duration;
+        let detector_placement = strategy.detector.placement();
+        let mut metrics = Metrics::new(servers, scenario.warmup, scenario.duration);
+        let (view, watchers, receivers) = match detector_placement {
+            DetectorPlacement::Monitor { propagation } => {
+                let failover = strategy
+                    .routing
+                    .failover_plan(servers, scenario.workload.keys.count)
+                    .map(|plan| Failover::new(plan, propagation));
+                let rng = rngs.stream(Purpose::Detector, u32::MAX);
+                let monitor = Watcher::monitor(
+                    strategy.detector.build(servers, rng),
+                    servers,
+                    propagation,
+                    failover,
+                );
+                (
+                    ClusterView::new(servers),
+                    vec![monitor],
+                    HeartbeatReceivers::Monitor,
+                )
+            }
+            DetectorPlacement::Clients => {
+                metrics.set_observers(clients);
+                let watchers = (0..clients)
+                    .map(|c| {
+                        let rng = rngs.stream(Purpose::Detector, c);
+                        Watcher::client(c, strategy.detector.build(servers, rng), servers)
+                    })
+                    .collect();
+                (
+                    ClusterView::with_viewers(servers, clients),
+                    watchers,
+                    HeartbeatReceivers::Clients(clients),
+                )
+            }
+        };
+        let heartbeat = strategy
+            .detector
+            .heartbeat_interval()
+            .unwrap_or(SimDuration::ZERO);
         Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
             net: Network::new(&scenario.network, clients, servers, &rngs),
-            metrics: Metrics::new(servers, scenario.warmup, scenario.duration),
+            metrics,
             trace,
             events: 0,
-            view: ClusterView::new(servers),
+            view,
             clients: Clients::new(
                 &scenario.workload,
-                &scenario.cluster.service,
+                &scenario.cluster,
                 servers,
                 strategy,
                 end,
                 &rngs,
             ),
-            servers: Servers::new(&scenario.cluster, strategy.detector.heartbeat_interval()),
-            monitor: Monitor::new(strategy.detector.build(servers), servers, SimDuration::ZERO),
+            servers: Servers::new(&scenario.cluster, heartbeat).with_heartbeat_receivers(receivers),
+            watchers,
+            detector_placement,
             faults: Faults::new(&scenario.faults, servers, &rngs),
             arrivals_ended: false,
             duration: scenario.duration,
@@ -94,7 +139,9 @@ impl<'t> Simulation<'t> {
         };
         ctx.at(SimTime::ZERO + self.duration, Event::ArrivalsEnd);
         self.servers.start(&mut ctx, rngs);
-        self.monitor.start(&mut ctx);
+        for w in &mut self.watchers {
+            w.start(&mut ctx, &mut self.view);
+        }
         for s in 0..self.view.servers() {
             if let Some(ttf) = self.faults.time_to_failure(s) {
                 ctx.after(ttf, Event::Crash { server: s });
@@ -117,6 +164,9 @@ impl<'t> Simulation<'t> {
             self.events += 1;
             self.trace.record(time, &event);
             self.dispatch(event);
+            // Key placement follows the shared view, or client 0's with detection in the
+            // clients.
+            self.view.set_viewer(0);
             if let Some(remapped) = self.placement.on_event(&self.view) {
                 self.metrics.view_changed(time, remapped);
             }
@@ -143,10 +193,21 @@ impl<'t> Simulation<'t> {
                     ctx.metrics.messages_dropped += 1;
                     return;
                 }
-                match to {
-                    Node::Server(s) => self.servers.on_message(s, from, msg, &mut ctx),
-                    Node::Client(_) => self.clients.on_message(msg, &mut ctx, view),
-                    Node::Monitor => self.monitor.on_message(msg, &mut ctx, view),
+                match (to, msg) {
+                    (Node::Server(s), _) => self.servers.on_message(s, from, msg, &mut ctx),
+                    (Node::Client(c), Msg::Heartbeat { .. } | Msg::ProbeAck { .. }) => {
+                        if let Some(w) = self.watchers.get_mut(c as usize)
+                            && self.detector_placement == DetectorPlacement::Clients
+                        {
+                            w.on_message(msg, &mut ctx, view);
+                        }
+                    }
+                    (Node::Client(_), _) => self.clients.on_message(msg, &mut ctx, view),
+                    (Node::Monitor, _) => {
+                        if let DetectorPlacement::Monitor { .. } = self.detector_placement {
+                            self.watchers[0].on_message(msg, &mut ctx, view);
+                        }
+                    }
                 }
             }
             Event::ServiceDone { server, worker } => {
@@ -155,9 +216,34 @@ impl<'t> Simulation<'t> {
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
             Event::Deadline { req } => self.clients.on_deadline(req, &mut ctx, view),
             Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
-            Event::MonitorCheck => self.monitor.on_check(&mut ctx, view),
+            Event::AttemptTimeout { req, attempt } => self
+                .clients
+                .on_attempt_timeout(req, attempt, &mut ctx, view),
+            Event::HedgeDue { req } => self.clients.on_hedge_due(req, &mut ctx, view),
+            Event::BreakerHalfOpen { client, server } => {
+                self.clients.on_breaker_half_open(client, server)
+            }
+            Event::MonitorCheck => self.watchers[0].on_check(&mut ctx, view),
+            Event::ClientCheck { client } => {
+                self.watchers[client as usize].on_check(&mut ctx, view)
+            }
+            Event::DetectorTick { node } => {
+                let w = match node {
+                    Node::Client(c) => c as usize,
+                    _ => 0,
+                };
+                self.watchers[w].on_tick(&mut ctx);
+            }
             Event::ViewUpdate { server, suspected } => {
-                view.set_suspected(server, suspected);
+                view.set_suspected_by(0, server, suspected);
+                let now = ctx.now();
+                ctx.metrics().view_suspicion(server, suspected, now);
+            }
+            Event::Promote { range } => self.watchers[0].on_promote(range, &mut ctx, view),
+            Event::PrimaryUpdate { range, primary } => {
+                view.set_primary(range, primary);
+                let now = ctx.now();
+                ctx.metrics().primary_changed(range, primary, now);
             }
             Event::Crash { server } => {
                 self.servers.crash(server, DownCause::Random, &mut ctx);
@@ -204,6 +290,11 @@ impl<'t> Simulation<'t> {
                     }
                 }
             }
+            ScriptedKind::Error => {
+                for s in self.faults.targets(fault) {
+                    self.servers.set_erroring(s, active, &mut ctx);
+                }
+            }
             ScriptedKind::LoadSpike { .. } => {
                 let factor = self.faults.effects().load_factor;
                 self.clients.set_load_factor(factor, &mut ctx);
@@ -216,12 +307,7 @@ impl<'t> Simulation<'t> {
             ScriptedKind::Partition | ScriptedKind::Loss { .. } | ScriptedKind::Delay { .. } => {
                 let e = self.faults.effects();
                 ctx.net.set_partitions(e.partitions);
-                ctx.net.set_link_faults(
-                    e.server_loss,
-                    e.server_delay,
-                    e.global_loss,
-                    e.global_delay,
-                );
+                ctx.net.set_link_faults(e.links);
             }
         }
     }
@@ -265,6 +351,21 @@ impl<'t> Simulation<'t> {
             keys_remapped_mean: m.keys_remapped_mean(),
             cache_hit_ratio: m.cache_hit_ratio(),
             cache_misses: m.cache_misses,
+            mistake_rate_per_s: m.mistake_rate(),
+            failovers: m.failovers,
+            failbacks: m.failbacks,
+            time_without_primary_s: m.time_without_primary().map(SimDuration::as_secs_f64),
+            range_unavailability: m.range_unavailability(),
+            lost_in_failover: m.lost_in_failover,
+            errored: m.errored,
+            hedges: m.hedges,
+            late_answers: m.late_answers,
+            attempt_timeouts: m.attempt_timeouts,
+            budget_denied: m.budget_denied,
+            breaker_opens: m.breaker_opens,
+            breaker_fast_fails: m.breaker_fast_fails,
+            shed: m.shed,
+            retries_peak_10ms: m.retries_peak(),
         };
         let result = RunResult {
             report,

@@ -1,45 +1,107 @@
-//! The health monitor: receives heartbeats over the network, asks its failure detector for
-//! each server's suspicion deadline, and suspects a server whose deadline passes. Its
-//! verdicts reach the clients' view at once (or after a propagation delay).
+//! Failure detection at a node: the health monitor or, with detection in the clients,
+//! every client. A [`Watcher`] feeds its detector the heartbeats and probe acks it
+//! receives, sends the probes an active detector asks for, and suspects a server whose
+//! suspicion deadline passes. The monitor's verdicts reach the clients' shared view at
+//! once or after a propagation delay, and drive primary/backup failover; a client's
+//! verdicts are its own view.
 //!
-//! Deadlines sit in a keyed priority queue; one `MonitorCheck` event is pending at a time,
-//! at the earliest deadline, and is moved earlier (cancel and reschedule) only when a new
+//! Deadlines sit in a keyed priority queue; one check event is pending at a time, at the
+//! earliest deadline, and is moved earlier (cancel and reschedule) only when a new
 //! deadline undercuts it. A check that finds its deadline pushed back by a heartbeat just
-//! re-arms itself at the new earliest one.
+//! re-arms itself at the new earliest one. An active detector's ticks are armed the same
+//! way.
 
 use crate::deadlines::Deadlines;
-use crate::events::{Event, Msg};
+use crate::events::{Event, Msg, Node};
 use crate::model::ctx::Ctx;
+use crate::model::failover::Failover;
 use crate::queue::EventId;
-use crate::strategy::{ClusterView, Detector};
+use crate::strategy::{ClusterView, Detector, Probe};
 use crate::time::{SimDuration, SimTime};
 
-pub struct Monitor {
+pub struct Watcher {
+    /// The node running the detector: the monitor or a client.
+    node: Node,
     detector: Box<dyn Detector>,
     deadlines: Deadlines,
     suspected: Vec<bool>,
     check: Option<(SimTime, EventId)>,
+    tick: Option<(SimTime, EventId)>,
+    /// Delay before the monitor's verdicts reach the clients' view.
     propagation: SimDuration,
+    /// Scratch space for the probes of a tick.
+    probes: Vec<Probe>,
+    failover: Option<Failover>,
 }
 
-impl Monitor {
-    pub fn new(detector: Box<dyn Detector>, servers: u32, propagation: SimDuration) -> Self {
-        Monitor {
+impl Watcher {
+    /// The health monitor, whose verdicts reach the shared view after `propagation`.
+    pub fn monitor(
+        detector: Box<dyn Detector>,
+        servers: u32,
+        propagation: SimDuration,
+        failover: Option<Failover>,
+    ) -> Self {
+        Watcher::new(Node::Monitor, detector, servers, propagation, failover)
+    }
+
+    /// Client `client`'s own detector, whose verdicts are that client's view.
+    pub fn client(client: u32, detector: Box<dyn Detector>, servers: u32) -> Self {
+        Watcher::new(
+            Node::Client(client),
+            detector,
+            servers,
+            SimDuration::ZERO,
+            None,
+        )
+    }
+
+    fn new(
+        node: Node,
+        detector: Box<dyn Detector>,
+        servers: u32,
+        propagation: SimDuration,
+        failover: Option<Failover>,
+    ) -> Self {
+        Watcher {
+            node,
             detector,
             deadlines: Deadlines::new(),
             suspected: vec![false; servers as usize],
             check: None,
+            tick: None,
             propagation,
+            probes: Vec::new(),
+            failover,
         }
     }
 
-    pub fn start(&mut self, ctx: &mut Ctx) {
+    /// The index of this node among detecting nodes, for the metrics.
+    fn observer(&self) -> u32 {
+        match self.node {
+            Node::Client(c) => c,
+            _ => 0,
+        }
+    }
+
+    pub fn start(&mut self, ctx: &mut Ctx, view: &mut ClusterView) {
         let now = ctx.now();
         for s in 0..self.suspected.len() as u32 {
             let deadline = self.detector.initial_deadline(s, now);
             self.deadlines.set(s, deadline);
         }
+        if let Some(f) = self.failover.as_mut() {
+            f.start(ctx, view);
+        }
         self.arm(ctx);
+        self.arm_tick(ctx);
+    }
+
+    fn check_event(&self) -> Event {
+        match self.node {
+            Node::Client(client) => Event::ClientCheck { client },
+            _ => Event::MonitorCheck,
+        }
     }
 
     /// Makes sure a check is pending at the earliest deadline.
@@ -51,22 +113,59 @@ impl Monitor {
             Some((at, _)) if at <= earliest => {}
             Some((_, id)) => {
                 ctx.cancel(id);
-                self.check = Some((earliest, ctx.at(earliest, Event::MonitorCheck)));
+                self.check = Some((earliest, ctx.at(earliest, self.check_event())));
             }
-            None => self.check = Some((earliest, ctx.at(earliest, Event::MonitorCheck))),
+            None => self.check = Some((earliest, ctx.at(earliest, self.check_event()))),
         }
     }
 
-    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
-        let Msg::Heartbeat { server } = msg else {
+    /// Makes sure a tick is pending when an active detector wants one.
+    fn arm_tick(&mut self, ctx: &mut Ctx) {
+        let Some(next) = self.detector.next_tick() else {
             return;
         };
+        let next = next.max(ctx.now());
+        let event = Event::DetectorTick { node: self.node };
+        match self.tick {
+            Some((at, _)) if at <= next => {}
+            Some((_, id)) => {
+                ctx.cancel(id);
+                self.tick = Some((next, ctx.at(next, event)));
+            }
+            None => self.tick = Some((next, ctx.at(next, event))),
+        }
+    }
+
+    /// A heartbeat or a probe ack reached this node.
+    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
         let now = ctx.now();
-        let deadline = self.detector.on_heartbeat(server, now);
+        match msg {
+            Msg::Heartbeat { server } => {
+                let deadline = self.detector.on_heartbeat(server, now);
+                self.alive(server, deadline, ctx, view);
+            }
+            Msg::ProbeAck {
+                target,
+                seq,
+                origin,
+            } if origin == self.node => {
+                if let Some(deadline) = self.detector.on_ack(target, seq, now) {
+                    self.alive(target, deadline, ctx, view);
+                }
+                self.arm_tick(ctx);
+            }
+            _ => {}
+        }
+    }
+
+    /// A sign of life from `server`: its new deadline, and trust if it was suspected.
+    fn alive(&mut self, server: u32, deadline: SimTime, ctx: &mut Ctx, view: &mut ClusterView) {
         self.deadlines.set(server, deadline);
         if self.suspected[server as usize] {
             self.suspected[server as usize] = false;
-            ctx.metrics().trusted(server, now);
+            let now = ctx.now();
+            let observer = self.observer();
+            ctx.metrics().trusted(observer, server, now);
             self.publish(server, false, ctx, view);
         }
         self.arm(ctx);
@@ -75,19 +174,66 @@ impl Monitor {
     pub fn on_check(&mut self, ctx: &mut Ctx, view: &mut ClusterView) {
         self.check = None;
         let now = ctx.now();
+        let observer = self.observer();
         while let Some((server, _)) = self.deadlines.pop_due(now) {
             self.suspected[server as usize] = true;
-            ctx.metrics().suspected(server, now);
+            ctx.metrics().suspected(observer, server, now);
             self.publish(server, true, ctx, view);
         }
         self.arm(ctx);
     }
 
+    /// An active detector's tick: sends the probes it asks for.
+    pub fn on_tick(&mut self, ctx: &mut Ctx) {
+        self.tick = None;
+        self.probes.clear();
+        self.detector
+            .on_tick(ctx.now(), &self.suspected, &mut self.probes);
+        for probe in &self.probes {
+            match *probe {
+                Probe::Direct { target, seq } => ctx.send(
+                    self.node,
+                    Node::Server(target),
+                    Msg::Probe {
+                        target,
+                        seq,
+                        origin: self.node,
+                    },
+                ),
+                Probe::Indirect { relay, target, seq } => ctx.send(
+                    self.node,
+                    Node::Server(relay),
+                    Msg::ProbeRequest { target, seq },
+                ),
+            }
+        }
+        self.arm_tick(ctx);
+    }
+
+    /// A promotion the monitor scheduled for `range` is due.
+    pub fn on_promote(&mut self, range: u32, ctx: &mut Ctx, view: &mut ClusterView) {
+        if let Some(f) = self.failover.as_mut() {
+            f.on_promote(range, &self.suspected, ctx, view);
+        }
+    }
+
     fn publish(&mut self, server: u32, suspected: bool, ctx: &mut Ctx, view: &mut ClusterView) {
-        if self.propagation.is_zero() {
-            view.set_suspected(server, suspected);
-        } else {
-            ctx.after(self.propagation, Event::ViewUpdate { server, suspected });
+        match self.node {
+            Node::Client(c) => {
+                view.set_suspected_by(c, server, suspected);
+            }
+            _ => {
+                if self.propagation.is_zero() {
+                    view.set_suspected_by(0, server, suspected);
+                    let now = ctx.now();
+                    ctx.metrics().view_suspicion(server, suspected, now);
+                } else {
+                    ctx.after(self.propagation, Event::ViewUpdate { server, suspected });
+                }
+                if let Some(f) = self.failover.as_mut() {
+                    f.on_verdict(server, suspected, &self.suspected, ctx);
+                }
+            }
         }
     }
 

@@ -2,6 +2,8 @@
 //!
 //! A message is dropped when a partition separates its endpoints at send time or at
 //! delivery time (a partition also cuts what is in flight), or when a loss draw says so.
+//! A scripted loss or delay fault acts once on each message whose link it covers: one
+//! end among its servers, the other end a node its `peer` names.
 //! Delay and loss draws come from the sender's own stream, and only when they are random
 //! (a constant delay and zero loss draw nothing), so adding a lossy link does not shift
 //! the draws of any other node.
@@ -9,9 +11,10 @@
 use crate::dist::Dist;
 use crate::events::{Event, Msg, Node};
 use crate::metrics::Metrics;
+use crate::model::faults::LinkFault;
 use crate::queue::EventQueue;
 use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{NetworkSpec, Target};
+use crate::spec::{NetworkSpec, Peer, Target};
 use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 
@@ -22,14 +25,26 @@ pub struct Network {
     clients: u32,
     /// One stream per sending node: clients, then servers, then the monitor.
     rngs: Vec<SimRng>,
-    /// Active partitions: each cuts its servers off from every node outside it.
-    partitions: Vec<Target>,
-    /// Extra loss probability and one-way delay on links touching each server (from
-    /// scripted faults), and on every link.
-    server_loss: Vec<f64>,
-    server_delay: Vec<SimDuration>,
-    global_loss: f64,
-    global_delay: SimDuration,
+    /// Active partitions: each cuts its servers off from the nodes outside it that its
+    /// peer names.
+    partitions: Vec<(Target, Peer)>,
+    /// Active scripted loss and delay faults.
+    links: Vec<LinkFault>,
+}
+
+/// Whether `node` is of the kind `peer` names.
+fn is_peer(node: Node, peer: Peer) -> bool {
+    matches!(
+        (peer, node),
+        (Peer::All, _)
+            | (Peer::Monitor, Node::Monitor)
+            | (Peer::Clients, Node::Client(_))
+            | (Peer::Servers, Node::Server(_))
+    )
+}
+
+fn inside(node: Node, target: &Target) -> bool {
+    matches!(node, Node::Server(s) if target.includes(s))
 }
 
 impl Network {
@@ -49,10 +64,7 @@ impl Network {
                 .map(|n| rngs.stream(Purpose::Network, n))
                 .collect(),
             partitions: Vec::new(),
-            server_loss: vec![0.0; servers as usize],
-            server_delay: vec![SimDuration::ZERO; servers as usize],
-            global_loss: 0.0,
-            global_delay: SimDuration::ZERO,
+            links: Vec::new(),
         }
     }
 
@@ -70,8 +82,10 @@ impl Network {
         if self.partitions.is_empty() {
             return false;
         }
-        let inside = |n: Node, t: &Target| matches!(n, Node::Server(s) if t.includes(s));
-        self.partitions.iter().any(|t| inside(a, t) != inside(b, t))
+        self.partitions.iter().any(|(t, peer)| {
+            let (ia, ib) = (inside(a, t), inside(b, t));
+            (ia && !ib && is_peer(b, *peer)) || (ib && !ia && is_peer(a, *peer))
+        })
     }
 
     #[inline]
@@ -110,34 +124,28 @@ impl Network {
         );
     }
 
+    /// The extra loss probability and delay scripted faults put on the link `a`-`b`.
     fn link_faults(&self, a: Node, b: Node) -> (f64, SimDuration) {
-        let mut keep = 1.0 - self.global_loss;
-        let mut delay = self.global_delay;
-        for n in [a, b] {
-            if let Node::Server(s) = n {
-                keep *= 1.0 - self.server_loss[s as usize];
-                delay += self.server_delay[s as usize];
+        let mut keep = 1.0;
+        let mut delay = SimDuration::ZERO;
+        for f in &self.links {
+            let covered = (inside(a, &f.target) && is_peer(b, f.peer))
+                || (inside(b, &f.target) && is_peer(a, f.peer));
+            if covered {
+                keep *= 1.0 - f.loss;
+                delay += f.delay;
             }
         }
         (1.0 - keep, delay)
     }
 
     /// Replaces the set of active partitions.
-    pub fn set_partitions(&mut self, partitions: Vec<Target>) {
+    pub fn set_partitions(&mut self, partitions: Vec<(Target, Peer)>) {
         self.partitions = partitions;
     }
 
-    /// Sets the scripted extra loss and delay, per server and on every link.
-    pub fn set_link_faults(
-        &mut self,
-        server_loss: Vec<f64>,
-        server_delay: Vec<SimDuration>,
-        global_loss: f64,
-        global_delay: SimDuration,
-    ) {
-        self.server_loss = server_loss;
-        self.server_delay = server_delay;
-        self.global_loss = global_loss;
-        self.global_delay = global_delay;
+    /// Replaces the set of active scripted loss and delay faults.
+    pub fn set_link_faults(&mut self, links: Vec<LinkFault>) {
+        self.links = links;
     }
 }

@@ -7,7 +7,15 @@
 //! A server is down while any cause holds it down: its random crash process or any
 //! active scripted crash. With a key cache, a request whose key the server does not hold
 //! is served `miss_penalty` longer (before the slow factor applies); a crash empties the
-//! cache.
+//! cache. Heartbeats go to the monitor or, with detection in the clients, to every
+//! client; a zero interval means none (the detector probes instead). An up server
+//! answers a detector's probe with an ack, pings a target when asked to relay an
+//! indirect probe, and forwards the target's ack to the prober.
+//!
+//! With `shed_expired`, a server drops a queued attempt unstarted when its deadline has
+//! passed by the time a worker would start it. While a scripted `error` fault holds it, an
+//! up server answers every attempt at once with an error, and when the fault starts it
+//! answers what it holds the same way; it still heartbeats and answers probes.
 
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::model::cache::KeyCache;
@@ -15,7 +23,7 @@ use crate::model::ctx::Ctx;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::ClusterSpec;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 use std::collections::VecDeque;
 
@@ -27,6 +35,8 @@ pub struct Job {
     pub attempt: u16,
     pub key: u32,
     pub demand: SimDuration,
+    /// When the client stops waiting for this attempt.
+    pub deadline: SimTime,
 }
 
 struct Worker {
@@ -37,6 +47,8 @@ struct Worker {
 struct Server {
     random_down: bool,
     scripted_down: u32,
+    /// Active scripted `error` faults on the server.
+    erroring: u32,
     slow_factor: f64,
     workers: Vec<Option<Worker>>,
     idle: Vec<u32>,
@@ -58,11 +70,21 @@ pub enum DownCause {
     Scripted,
 }
 
+/// Who receives the servers' heartbeats.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum HeartbeatReceivers {
+    Monitor,
+    /// Every one of this many clients.
+    Clients(u32),
+}
+
 pub struct Servers {
     servers: Vec<Server>,
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
+    heartbeat_receivers: HeartbeatReceivers,
     miss_penalty: SimDuration,
+    shed_expired: bool,
 }
 
 impl Servers {
@@ -73,6 +95,7 @@ impl Servers {
                 .map(|_| Server {
                     random_down: false,
                     scripted_down: 0,
+                    erroring: 0,
                     slow_factor: 1.0,
                     workers: (0..workers).map(|_| None).collect(),
                     idle: (0..workers as u32).rev().collect(),
@@ -83,17 +106,28 @@ impl Servers {
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
             heartbeat_interval,
+            heartbeat_receivers: HeartbeatReceivers::Monitor,
             miss_penalty: spec
                 .cache
                 .as_ref()
                 .map_or(SimDuration::ZERO, |c| c.miss_penalty),
+            shed_expired: spec.shed_expired,
         }
+    }
+
+    /// Sends heartbeats to `receivers` instead of the monitor.
+    pub fn with_heartbeat_receivers(mut self, receivers: HeartbeatReceivers) -> Self {
+        self.heartbeat_receivers = receivers;
+        self
     }
 
     /// Starts every server's heartbeat at a random phase within one interval, so that
     /// heartbeats do not arrive in lockstep.
     pub fn start(&mut self, ctx: &mut Ctx, rngs: &RngFactory) {
         let interval = self.heartbeat_interval.0;
+        if interval == 0 {
+            return;
+        }
         for (s, server) in self.servers.iter_mut().enumerate() {
             let mut rng = rngs.stream(Purpose::Heartbeats, s as u32);
             let phase = if interval > 0 {
@@ -119,11 +153,15 @@ impl Servers {
     }
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if !matches!(msg, Msg::Request { .. }) {
+            return self.on_probe_message(server, from, msg, ctx);
+        }
         let Msg::Request {
             req,
             attempt,
             key,
             demand,
+            deadline,
         } = msg
         else {
             return;
@@ -143,22 +181,92 @@ impl Servers {
             attempt,
             key,
             demand,
+            deadline,
         };
-        if let Some(worker) = s.idle.pop() {
+        if s.erroring > 0 {
+            Self::answer(server, &job, Status::Error, ctx);
+        } else if let Some(&worker) = s.idle.last() {
+            if self.shed_expired && Self::shed(&job, ctx) {
+                return;
+            }
+            s.idle.pop();
             Self::begin(s, server, worker, job, self.miss_penalty, ctx);
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            ctx.send(
-                Node::Server(server),
+            Self::answer(server, &job, Status::Rejected, ctx);
+        }
+    }
+
+    fn answer(server: u32, job: &Job, status: Status, ctx: &mut Ctx) {
+        ctx.send(
+            Node::Server(server),
+            Node::Client(job.client),
+            Msg::Response {
+                req: job.req,
+                attempt: job.attempt,
+                server,
+                status,
+            },
+        );
+    }
+
+    /// Whether `job` is past its deadline and is to be dropped unstarted; counts it.
+    fn shed(job: &Job, ctx: &mut Ctx) -> bool {
+        let now = ctx.now();
+        if now < job.deadline {
+            return false;
+        }
+        if ctx.metrics().in_window(now) {
+            ctx.metrics().shed += 1;
+        }
+        true
+    }
+
+    /// A failure detector's message: answer a ping, relay an indirect probe, or forward
+    /// a relayed ack to the prober. A down server does nothing.
+    fn on_probe_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if !self.servers[server as usize].up() {
+            return;
+        }
+        let me = Node::Server(server);
+        match msg {
+            Msg::Probe {
+                target,
+                seq,
+                origin,
+            } => ctx.send(
+                me,
                 from,
-                Msg::Response {
-                    req,
-                    attempt,
-                    server,
-                    status: Status::Rejected,
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
                 },
-            );
+            ),
+            Msg::ProbeRequest { target, seq } => ctx.send(
+                me,
+                Node::Server(target),
+                Msg::Probe {
+                    target,
+                    seq,
+                    origin: from,
+                },
+            ),
+            Msg::ProbeAck {
+                target,
+                seq,
+                origin,
+            } => ctx.send(
+                me,
+                origin,
+                Msg::ProbeAck {
+                    target,
+                    seq,
+                    origin,
+                },
+            ),
+            _ => {}
         }
     }
 
@@ -193,20 +301,41 @@ impl Servers {
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
-        ctx.send(
-            Node::Server(server),
-            Node::Client(job.client),
-            Msg::Response {
-                req: job.req,
-                attempt: job.attempt,
-                server,
-                status: Status::Ok,
-            },
-        );
-        match s.queue.pop_front() {
-            Some(next) => Self::begin(s, server, worker, next, self.miss_penalty, ctx),
-            None => s.idle.push(worker),
+        Self::answer(server, &job, Status::Ok, ctx);
+        while let Some(next) = s.queue.pop_front() {
+            if self.shed_expired && Self::shed(&next, ctx) {
+                continue;
+            }
+            Self::begin(s, server, worker, next, self.miss_penalty, ctx);
+            return;
         }
+        s.idle.push(worker);
+    }
+
+    /// Starts (`active`) or ends one scripted `error` fault on `server`. When the first
+    /// starts, an up server answers every attempt it holds with an error, queued ones
+    /// first in queue order, then those in service by worker.
+    pub fn set_erroring(&mut self, server: u32, active: bool, ctx: &mut Ctx) {
+        let s = &mut self.servers[server as usize];
+        if !active {
+            s.erroring = s.erroring.saturating_sub(1);
+            return;
+        }
+        s.erroring += 1;
+        if s.erroring > 1 || !s.up() {
+            return;
+        }
+        for job in std::mem::take(&mut s.queue) {
+            Self::answer(server, &job, Status::Error, ctx);
+        }
+        for (i, w) in s.workers.iter_mut().enumerate() {
+            if let Some(worker) = w.take() {
+                ctx.cancel(worker.done);
+                Self::answer(server, &worker.job, Status::Error, ctx);
+                s.idle.push(i as u32);
+            }
+        }
+        s.idle.sort_unstable_by(|a, b| b.cmp(a));
     }
 
     pub fn on_heartbeat_tick(&mut self, server: u32, ctx: &mut Ctx) {
@@ -215,11 +344,22 @@ impl Servers {
         if !s.up() {
             return;
         }
-        ctx.send(
-            Node::Server(server),
-            Node::Monitor,
-            Msg::Heartbeat { server },
-        );
+        match self.heartbeat_receivers {
+            HeartbeatReceivers::Monitor => ctx.send(
+                Node::Server(server),
+                Node::Monitor,
+                Msg::Heartbeat { server },
+            ),
+            HeartbeatReceivers::Clients(clients) => {
+                for c in 0..clients {
+                    ctx.send(
+                        Node::Server(server),
+                        Node::Client(c),
+                        Msg::Heartbeat { server },
+                    );
+                }
+            }
+        }
         s.heartbeat = Some(ctx.after(self.heartbeat_interval, Event::HeartbeatTick { server }));
     }
 
@@ -271,7 +411,9 @@ impl Servers {
         let now = ctx.now();
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
-        s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        if !self.heartbeat_interval.is_zero() {
+            s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        }
         true
     }
 

@@ -3,8 +3,10 @@
 //! detection time of a crash is at most `timeout` plus one network delay, and it suspects
 //! a live server whenever heartbeats are delayed or lost for longer than `timeout`.
 
+use crate::detect::placement;
 use crate::registry::{Builder, Family, Kind, Param};
 use sim_core::conf::{ConfigError, Section};
+use sim_core::rng::SimRng;
 use sim_core::strategy::{Detector, DetectorSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -17,7 +19,7 @@ pub const KIND: Kind = Kind {
     name: "fixed-timeout",
     summary: "suspect a server after `timeout` (or `misses` intervals) without a heartbeat",
     params: || {
-        vec![
+        let mut params = vec![
             Param::new(
                 "interval",
                 DEFAULT_INTERVAL,
@@ -33,7 +35,9 @@ pub const KIND: Kind = Kind {
                 "-",
                 "alternative to timeout: suspect after this many missed intervals",
             ),
-        ]
+        ];
+        params.extend(placement::params());
+        params
     },
     build: Builder::Detector(build),
 };
@@ -56,15 +60,18 @@ fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
         }
         _ => sec.positive_duration("timeout", Some(DEFAULT_TIMEOUT))?,
     };
-    Ok(Arc::new(FixedTimeout { interval, timeout }))
+    Ok(Arc::new(placement::Placed {
+        inner: Arc::new(FixedTimeout { interval, timeout }),
+        placement: placement::read(sec)?,
+    }))
 }
 
 impl DetectorSpec for FixedTimeout {
-    fn heartbeat_interval(&self) -> SimDuration {
-        self.interval
+    fn heartbeat_interval(&self) -> Option<SimDuration> {
+        Some(self.interval)
     }
 
-    fn build(&self, _servers: u32) -> Box<dyn Detector> {
+    fn build(&self, _servers: u32, _rng: SimRng) -> Box<dyn Detector> {
         Box::new(self.clone())
     }
 
@@ -90,6 +97,11 @@ impl Detector for FixedTimeout {
 mod tests {
     use super::*;
     use sim_core::conf::{Source, Table, i, s};
+    use sim_core::rng::{Purpose, RngFactory};
+
+    fn rng() -> SimRng {
+        RngFactory::new(1).stream(Purpose::Detector, 0)
+    }
 
     fn spec(
         entries: &[(&str, sim_core::conf::Value)],
@@ -105,18 +117,18 @@ mod tests {
     #[test]
     fn deadline_is_last_heartbeat_plus_timeout() {
         let d = spec(&[("timeout", s("250ms"))]).unwrap();
-        let mut det = d.build(3);
+        let mut det = d.build(3, rng());
         assert_eq!(
             det.on_heartbeat(1, SimTime(1_000)),
             SimTime(1_000 + 250_000_000)
         );
-        assert_eq!(d.heartbeat_interval(), DEFAULT_INTERVAL);
+        assert_eq!(d.heartbeat_interval(), Some(DEFAULT_INTERVAL));
     }
 
     #[test]
     fn misses_count_whole_intervals() {
         let d = spec(&[("interval", s("50ms")), ("misses", i(4))]).unwrap();
-        let mut det = d.build(1);
+        let mut det = d.build(1, rng());
         assert_eq!(det.initial_deadline(0, SimTime::ZERO), SimTime(200_000_000));
         let e = spec(&[("misses", i(2)), ("timeout", s("1s"))]).unwrap_err();
         assert!(e.message.contains("not both"), "{e}");

@@ -1,10 +1,11 @@
-//! No retries: every request gets exactly one attempt.
+//! No retries: every request gets exactly one attempt, which waits for its answer until
+//! the request's deadline.
 
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
 use sim_core::conf::{ConfigError, Section};
 use sim_core::rng::SimRng;
-use sim_core::strategy::{RetryPolicy, RetrySpec};
+use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
@@ -33,7 +34,16 @@ impl RetrySpec for NoRetry {
 }
 
 impl RetryPolicy for NoRetry {
-    fn next_delay(&mut self, _attempt: u32, _rng: &mut SimRng) -> Option<SimDuration> {
+    fn limits(&self) -> RetryLimits {
+        RetryLimits::SINGLE
+    }
+
+    fn next_delay(
+        &mut self,
+        _attempt: u32,
+        _previous: SimDuration,
+        _rng: &mut SimRng,
+    ) -> Option<SimDuration> {
         None
     }
 }

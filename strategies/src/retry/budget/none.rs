@@ -1,0 +1,38 @@
+//! No budget: every retry and hedge the retry policy wants is sent.
+
+use crate::registry::{Builder, Family, Kind};
+use sim_core::SimTime;
+use sim_core::conf::{ConfigError, Section};
+use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
+use std::sync::Arc;
+
+pub const KIND: Kind = Kind {
+    family: Family::RetryBudget,
+    name: "none",
+    summary: "no limit: every retry the policy wants is sent",
+    params: Vec::new,
+    build: Builder::RetryBudget(build),
+};
+
+#[derive(Clone, Debug, Default)]
+pub struct Unlimited;
+
+fn build(_sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    Ok(Arc::new(Unlimited))
+}
+
+impl RetryBudgetSpec for Unlimited {
+    fn build(&self) -> Box<dyn RetryBudget> {
+        Box::new(Unlimited)
+    }
+
+    fn describe(&self) -> String {
+        "{ kind = \"none\" }".to_string()
+    }
+}
+
+impl RetryBudget for Unlimited {
+    fn try_retry(&mut self, _now: SimTime) -> bool {
+        true
+    }
+}

@@ -1,0 +1,104 @@
+//! Fixed backoff: every retry waits the same `delay` (with optional full or equal jitter),
+//! so retry k of a request leaves k x delay after its failures, whatever k is.
+
+use crate::registry::{Builder, Family, Kind, Param};
+use crate::retry::common;
+use crate::retry::jitter::{self, Jitter};
+use sim_core::SimDuration;
+use sim_core::conf::{ConfigError, Section};
+use sim_core::rng::SimRng;
+use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
+use std::sync::Arc;
+
+pub const DEFAULT_DELAY: SimDuration = SimDuration::from_millis(10);
+
+pub const KIND: Kind = Kind {
+    family: Family::Retry,
+    name: "fixed",
+    summary: "retry after the same `delay` every time",
+    params: || {
+        let mut p = vec![
+            Param::new("delay", DEFAULT_DELAY, "wait before every retry"),
+            Param::new("jitter", "none", "none, full or equal"),
+        ];
+        p.extend(common::params(3));
+        p
+    },
+    build: Builder::Retry(build),
+};
+
+#[derive(Clone, Debug)]
+pub struct Fixed {
+    pub delay: SimDuration,
+    pub jitter: Jitter,
+    pub limits: RetryLimits,
+}
+
+fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    Ok(Arc::new(Fixed {
+        delay: sec.or("delay", DEFAULT_DELAY)?,
+        jitter: Jitter::read(sec, Jitter::None, &jitter::SIMPLE)?,
+        limits: common::read(sec, 3, 1, common::MAX_ATTEMPTS)?,
+    }))
+}
+
+impl RetrySpec for Fixed {
+    fn build(&self) -> Box<dyn RetryPolicy> {
+        Box::new(self.clone())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{{ kind = \"fixed\", delay = \"{}\", jitter = \"{}\"{} }}",
+            self.delay,
+            self.jitter.name(),
+            common::describe(&self.limits)
+        )
+    }
+}
+
+impl RetryPolicy for Fixed {
+    fn limits(&self) -> RetryLimits {
+        self.limits
+    }
+
+    fn next_delay(
+        &mut self,
+        _attempt: u32,
+        _previous: SimDuration,
+        rng: &mut SimRng,
+    ) -> Option<SimDuration> {
+        Some(self.jitter.spread(self.delay, rng))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::testing::from_table;
+    use sim_core::conf::s;
+    use sim_core::rng::{Purpose, RngFactory};
+
+    #[test]
+    fn waits_the_same_delay_before_every_retry() {
+        let spec = from_table(&[("delay", s("25ms"))], build).unwrap();
+        let mut policy = spec.build();
+        let mut rng = RngFactory::new(1).stream(Purpose::Retry, 0);
+        for attempt in 1..=5 {
+            assert_eq!(
+                policy.next_delay(attempt, SimDuration::ZERO, &mut rng),
+                Some(SimDuration::from_millis(25))
+            );
+        }
+        assert_eq!(policy.limits().max_attempts, 3);
+        assert_eq!(
+            spec.describe(),
+            "{ kind = \"fixed\", delay = \"25ms\", jitter = \"none\", max_attempts = 3, failover = true }"
+        );
+        let e = from_table(&[("jitter", s("decorrelated"))], build).unwrap_err();
+        assert!(
+            e.to_string().contains("\"none\", \"full\" or \"equal\""),
+            "{e}"
+        );
+    }
+}
