@@ -414,7 +414,7 @@ fn check_reports(exp: &Experiment) {
         }
         let r = experiments::runner::run_one(exp, key).report;
         assert_eq!(r.failed, r.requests - r.ok);
-        assert_eq!(r.failed, r.timed_out + r.rejected + r.unavailable);
+        assert_eq!(r.failed, r.timed_out + r.rejected + r.unavailable + r.errored);
         if let Some(a) = r.availability {
             assert!((0.0..=1.0).contains(&a), "availability {a}");
         }
@@ -626,30 +626,47 @@ fn extreme_config() -> impl Strategy<Value = String> {
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"slow\"\nfactor = 1e-300\n",
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"loss\"\nprobability = 1.0\n",
             "[[faults.scripted]]\nat = \"1ms\"\nfor = \"1ns\"\nkind = \"delay\"\nextra = \"213503d\"\n",
+            "[[faults.scripted]]\nat = \"0s\"\nkind = \"error\"\nservers = [0]\n",
+            "[[faults.scripted]]\nat = \"0s\"\nkind = \"partition\"\npeer = \"monitor\"\n",
         ]),
         (
             prop::sample::select(vec![
                 "{ kind = \"fixed-timeout\", interval = \"1ns\", timeout = \"1ns\" }",
                 "{ kind = \"fixed-timeout\", interval = \"213503d\", timeout = \"213503d\" }",
-                "{ kind = \"fixed-timeout\" }",
+                "{ kind = \"fixed-timeout\", misses = 1, placement = \"client\" }",
+                "{ kind = \"fixed-timeout\", propagation = \"213503d\" }",
+                "{ kind = \"phi-accrual\", interval = \"1ms\", threshold = 1e-9, min_std_deviation = \"1ns\" }",
+                "{ kind = \"phi-accrual\", threshold = 1e6, acceptable_heartbeat_pause = \"213503d\", max_sample_size = 1 }",
+                "{ kind = \"swim\", period = \"1ms\", probe_timeout = \"1ns\", indirect_timeout = \"1ns\", indirect_probes = 0 }",
+                "{ kind = \"swim\", placement = \"client\", indirect_probes = 1000 }",
             ]),
             prop::sample::select(vec![
                 "round-robin", "random", "least-outstanding", "power-of-d", "peak-ewma",
                 "error-rate", "modulo", "consistent-hash", "rendezvous", "jump-hash", "maglev",
-                "bounded-load",
+                "bounded-load", "primary-backup",
             ]),
             prop::sample::select(vec!["1", "1000", "4294967295"]),
+            prop::sample::select(vec![
+                "",
+                "retry = { kind = \"fixed\", delay = \"0s\", max_attempts = 1000, failover = false }",
+                "retry = { kind = \"exponential\", base = \"1ns\", cap = \"213503d\", max_attempts = 64, attempt_timeout = \"1ns\" }",
+                "retry = { kind = \"linear\", initial = \"213503d\", step = \"213503d\", max_attempts = 5 }",
+                "retry = { kind = \"hedge\", percentile = 0.999, max_attempts = 8 }",
+                "retry = { kind = \"hedge\", delay = \"1ns\", max_attempts = 3 }\nretry_budget = { kind = \"token-bucket\", max_tokens = 1, token_ratio = 1e-9 }",
+                "retry = { kind = \"random\", min = \"0s\", max = \"213503d\" }\ncircuit_breaker = { kind = \"consecutive\", failures = 1, open_for = \"213503d\" }",
+                "circuit_breaker = { kind = \"failure-ratio\", ratio = 1e-9, window = \"1ns\", min_attempts = 1, open_for = \"1ns\" }",
+            ]),
         ),
     )
         .prop_map(
-            |((servers, workers, queue), duration, rate, service, timeout, crash, scripted, (detector, routing, keys))| {
+            |((servers, workers, queue), duration, rate, service, timeout, crash, scripted, (detector, routing, keys, retry))| {
                 // Keep the expected number of arrivals small whatever the duration.
                 let secs = SimDuration::parse(duration).unwrap().as_secs_f64();
                 let rate = rate.min(500.0 / secs).max(1e-12);
                 let keys_line = format!("keys = {{ count = {keys} }}");
                 let network = "[network]\ndelay = \"1ms\"\n";
                 format!(
-                    "[experiment]\nduration = \"{duration}\"\n\n[cluster]\nservers = {servers}\nworkers = {workers}\nqueue_capacity = {queue}\nservice = {service}\n\n[workload]\narrivals = {{ kind = \"poisson\", rate = {rate:e} }}\n{keys_line}\ntimeout = \"{timeout}\"\n\n{network}\n[faults]\n{crash}\n\n{scripted}\n[strategies.s]\ndetector = {detector}\nrouting = {{ kind = \"{routing}\" }}\n"
+                    "[experiment]\nduration = \"{duration}\"\n\n[cluster]\nservers = {servers}\nworkers = {workers}\nqueue_capacity = {queue}\nservice = {service}\n\n[workload]\narrivals = {{ kind = \"poisson\", rate = {rate:e} }}\n{keys_line}\ntimeout = \"{timeout}\"\n\n{network}\n[faults]\n{crash}\n\n{scripted}\n[strategies.s]\ndetector = {detector}\nrouting = {{ kind = \"{routing}\" }}\n{retry}\n"
                 )
             },
         )
@@ -669,7 +686,9 @@ proptest! {
         // Heartbeats of a 1 ns interval over a long run would take forever: not panics,
         // just time. Those configs only load.
         let interval = exp.cells[0].strategies[0].detector.heartbeat_interval();
-        let heartbeats = scenario.duration.as_secs_f64() / interval.as_secs_f64()
+        // A detector without heartbeats (SWIM) probes at its own period: count 1 ms.
+        let interval = interval.map_or(1e-3, |i| i.as_secs_f64());
+        let heartbeats = scenario.duration.as_secs_f64() / interval
             * f64::from(scenario.cluster.servers);
         let crash_cycle = scenario.faults.crash.as_ref().map_or(f64::INFINITY, |c| {
             c.mttf.mean().unwrap_or(f64::INFINITY) + c.mttr.mean().unwrap_or(f64::INFINITY)
@@ -680,7 +699,7 @@ proptest! {
         }
         let r = experiments::runner::run_one(&exp, exp.run_key(0)).report;
         prop_assert_eq!(r.failed, r.requests - r.ok);
-        prop_assert_eq!(r.failed, r.timed_out + r.rejected + r.unavailable);
+        prop_assert_eq!(r.failed, r.timed_out + r.rejected + r.unavailable + r.errored);
         prop_assert!((0.0..=1.0).contains(&r.server_availability), "{}", r.server_availability);
     }
 }

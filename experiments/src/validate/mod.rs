@@ -13,6 +13,7 @@ pub mod detection;
 pub mod erlang_c;
 pub mod overload;
 pub mod pollaczek_khinchine;
+pub mod retry;
 pub mod two_choices;
 
 use crate::Overrides;
@@ -94,6 +95,7 @@ pub const SCENARIOS: &[Scenario] = &[
     availability::SINGLE_SERVER,
     availability::K_OUT_OF_N,
     detection::SCENARIO,
+    retry::SCENARIO,
     two_choices::SCENARIO,
     consistent_hash::SCENARIO,
 ];
@@ -239,7 +241,9 @@ pub fn table(results: &[(&'static Scenario, Vec<Check>)]) -> String {
 
 /// Six significant digits, without exponent for ordinary magnitudes.
 fn number(x: f64) -> String {
-    if x == 0.0 || (1e-4..1e7).contains(&x.abs()) {
+    if x == 0.0 {
+        "0".into()
+    } else if (1e-4..1e7).contains(&x.abs()) {
         let digits = (5 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
         format!("{x:.digits$}")
     } else {
@@ -291,7 +295,7 @@ mod tests {
     fn numbers_print_with_six_significant_digits() {
         assert_eq!(number(50.0), "50.0000");
         assert_eq!(number(0.1), "0.100000");
-        assert_eq!(number(0.0), "0.00000");
+        assert_eq!(number(0.0), "0");
         assert_eq!(number(1234.5678), "1234.57");
         assert_eq!(number(1e-7), "1.00000e-7");
     }
