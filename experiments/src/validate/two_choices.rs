@@ -32,7 +32,7 @@ pub fn supermarket_mean(rho: f64, d: u32) -> f64 {
 
 /// The experiment: 32 servers of 10 ms at load 0.9, random and two choices.
 pub fn config(effort: Effort) -> String {
-    let (reps, duration) = effort.pick((8, "40s"), (32, "40s"));
+    let (reps, duration) = effort.pick((16, "40s"), (64, "40s"));
     format!(
         r#"
 [experiment]
