@@ -32,6 +32,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Validate a config without running it.
     Check(ConfigArgs),
+    /// Draw (again) the plots of a results folder from its CSV tables.
+    Plot(PlotArgs),
     /// List every strategy kind with its parameters and defaults.
     Strategies,
     /// Check the simulator against queueing, reliability and load-balancing theory and
@@ -68,6 +70,15 @@ pub struct RunArgs {
     /// holds and produce the same files as an uninterrupted run.
     #[arg(long)]
     pub resume: bool,
+    /// Skip the plots and the timeline of the run of lowest availability.
+    #[arg(long)]
+    pub no_plots: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct PlotArgs {
+    /// A results folder written by `faultline run` (it holds summary.csv).
+    pub dir: PathBuf,
 }
 
 #[derive(Args, Debug)]
@@ -93,6 +104,13 @@ pub struct ReplayArgs {
     /// delivery, `fault` both fault-start and fault-end).
     #[arg(long = "event", value_name = "KIND")]
     pub events: Vec<String>,
+    /// Record the run's timeline into this folder: timeline.csv, timeline_spans.csv and
+    /// plots/timeline.png and .svg (a results folder's timeline is replaced).
+    #[arg(long, value_name = "DIR")]
+    pub timeline: Option<PathBuf>,
+    /// The timeline's window [default: about a two-hundredth of the run, rounded].
+    #[arg(long, value_name = "DURATION", requires = "timeline")]
+    pub window: Option<String>,
 }
 
 /// Why a command failed, and its exit code.
@@ -161,6 +179,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
+        Command::Plot(args) => crate::plot::cmd_plot(args),
         Command::Strategies => {
             print!("{}", strategies_listing());
             Ok(0)
@@ -188,15 +207,21 @@ fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     Ok(0)
 }
 
-/// The retry budget and circuit breaker of a strategy, when they are not the defaults.
+/// The retry budget, circuit breaker and durability families of a strategy, when they are
+/// not the defaults.
 fn retry_guards(s: &sim_core::StrategySet) -> String {
     let none = "{ kind = \"none\" }";
+    let d = &s.durability;
     let mut text = String::new();
-    for (family, described) in [
-        ("retry_budget", s.retry_budget.describe()),
-        ("circuit_breaker", s.circuit_breaker.describe()),
+    for (family, described, default) in [
+        ("retry_budget", s.retry_budget.describe(), none),
+        ("circuit_breaker", s.circuit_breaker.describe(), none),
+        ("checkpoint", d.checkpoint.describe(), none),
+        ("replication", d.replication.describe(), none),
+        ("ordering", d.ordering.describe(), "{ kind = \"arrival\" }"),
+        ("backup", d.backup.describe(), none),
     ] {
-        if described != none {
+        if described != default {
             text.push_str(&format!(", {family} {described}"));
         }
     }

@@ -5,7 +5,8 @@
 //!
 //! The journal starts with a header naming the config's fingerprint (the whole config after
 //! overrides, the faultline version and the runs.csv columns); resuming with anything else
-//! is refused. Each line after it is `run_id,<metric cells>,<checksum>`: a line cut short
+//! is refused. Each line after it is `run_id,<metric cells>,<latency histogram>,<checksum>`
+//! (the histogram as [`crate::latency_cdf::encode`] writes it): a line cut short
 //! by a crash fails its checksum and is dropped, with everything after it. Lines are
 //! written with one system call each, so a killed process loses nothing it wrote, and
 //! synced to disk when a second has passed since the last sync, so a power loss costs at
@@ -13,6 +14,7 @@
 //! run uses it and removed once the final files are in place.
 
 use crate::config::{Experiment, RunKey};
+use hdrhistogram::Histogram;
 use sim_core::RunReport;
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
@@ -22,7 +24,7 @@ use std::time::{Duration, Instant};
 /// The journal's file name in the output folder.
 pub const JOURNAL_FILE: &str = "resume.journal";
 
-const FORMAT: &str = "faultline resume journal 1";
+const FORMAT: &str = "faultline resume journal 2";
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
 /// 64-bit FNV-1a: a small, stable hash for fingerprints and line checksums.
@@ -116,6 +118,7 @@ fn open_locked(path: &Path) -> Result<File, JournalError> {
 fn header(exp: &Experiment) -> String {
     let mut columns = vec!["run_id"];
     columns.extend(RunReport::column_names());
+    columns.push("latency_histogram");
     columns.push("checksum");
     format!(
         "{FORMAT}\nfingerprint {:016x}\nruns {}\ncolumns {}\n",
@@ -147,12 +150,13 @@ impl Journal {
     }
 
     /// Opens the journal of an interrupted run of `exp` in `dir`, if there is one; checks
-    /// it belongs to `exp`, hands each complete run to `replay` in run order, drops a
-    /// damaged tail and leaves the journal ready to append the next run.
+    /// it belongs to `exp`, hands each complete run to `replay` in run order (its metric
+    /// cells and its reduced latency histogram), drops a damaged tail and leaves the
+    /// journal ready to append the next run.
     pub fn resume<E>(
         dir: &Path,
         exp: &Experiment,
-        mut replay: impl FnMut(RunKey, Vec<String>) -> Result<(), E>,
+        mut replay: impl FnMut(RunKey, Vec<String>, Histogram<u64>) -> Result<(), E>,
     ) -> Result<Option<Resumed>, ResumeError<E>> {
         let path = Journal::path_in(dir);
         if !path.exists() {
@@ -187,14 +191,18 @@ impl Journal {
             if read == 0 || runs == exp.total_runs() {
                 break;
             }
-            let Some(cells) = parse_line(&line, columns) else {
+            let Some(mut cells) = parse_line(&line, columns + 1) else {
                 break;
             };
             let key = exp.run_key(runs);
             if cells[0] != exp.run_id(key) {
                 break;
             }
-            replay(key, cells[1..].to_vec()).map_err(ResumeError::Replay)?;
+            let latency = cells.pop().expect("a journal line has a latency histogram");
+            let Some(latency) = crate::latency_cdf::decode(&latency) else {
+                break;
+            };
+            replay(key, cells[1..].to_vec(), latency).map_err(ResumeError::Replay)?;
             runs += 1;
             valid_end += read as u64;
         }
@@ -213,14 +221,21 @@ impl Journal {
         }))
     }
 
-    /// Records a completed run.
-    pub fn append(&mut self, run_id: &str, metrics: &[String]) -> Result<(), JournalError> {
-        let mut text = String::with_capacity(256);
+    /// Records a completed run: its metric cells and its reduced latency histogram.
+    pub fn append(
+        &mut self,
+        run_id: &str,
+        metrics: &[String],
+        latency: &Histogram<u64>,
+    ) -> Result<(), JournalError> {
+        let mut text = String::with_capacity(1024);
         text.push_str(run_id);
         for cell in metrics {
             text.push(',');
             text.push_str(cell);
         }
+        text.push(',');
+        text.push_str(&crate::latency_cdf::encode(latency));
         let checksum = fnv1a64(text.as_bytes());
         text.push_str(&format!(",{checksum:016x}\n"));
         let io_err = |e| JournalError::Io(self.path.clone(), e);
@@ -254,16 +269,16 @@ impl<E> From<JournalError> for ResumeError<E> {
     }
 }
 
-/// A journal line's cells (run id, then metric cells), if it is whole and its checksum
+/// A journal line's cells (run id, then `columns` more), if it is whole and its checksum
 /// matches.
-fn parse_line(line: &[u8], metric_columns: usize) -> Option<Vec<String>> {
+fn parse_line(line: &[u8], columns: usize) -> Option<Vec<String>> {
     let text = std::str::from_utf8(line).ok()?.strip_suffix('\n')?;
     let (body, checksum) = text.rsplit_once(',')?;
     if u64::from_str_radix(checksum, 16).ok()? != fnv1a64(body.as_bytes()) {
         return None;
     }
     let cells: Vec<String> = body.split(',').map(str::to_string).collect();
-    (cells.len() == metric_columns + 1).then_some(cells)
+    (cells.len() == columns + 1).then_some(cells)
 }
 
 #[cfg(test)]

@@ -6,14 +6,17 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod journal;
+pub mod latency_cdf;
 pub mod load;
 pub mod output;
+pub mod plot;
 pub mod progress;
 pub mod replay;
 pub mod run;
 pub mod runner;
 pub mod runs_csv;
 pub mod summary;
+pub mod timeline;
 pub mod validate;
 
 pub use config::{Experiment, Overrides, RunKey};

@@ -99,6 +99,37 @@ pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
             );
         }
     }
+    if let Some(dir) = &args.timeline {
+        let window = match &args.window {
+            None => crate::timeline::default_window(cell.scenario.duration),
+            Some(text) => match SimDuration::parse(text) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => {
+                    return Err(CliError::Input(
+                        "--window: expected a positive duration like 500ms, got 0".into(),
+                    ));
+                }
+                Err(e) => return Err(CliError::Input(format!("--window: {e}"))),
+            },
+        };
+        std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
+        let recorded = crate::timeline::record(&exp, key, window);
+        if recorded.report.trace_hash != r.trace_hash {
+            return Err(CliError::Internal(format!(
+                "the run recorded with its timeline has trace hash {:016x}, not {:016x}",
+                recorded.report.trace_hash, r.trace_hash
+            )));
+        }
+        let timeline = recorded.timeline.expect("a timeline was recorded");
+        crate::timeline::write(dir, &exp, key, &timeline).map_err(|e| output_error(dir, e))?;
+        let figure = crate::plot::draw_timeline(dir, &exp.name)?;
+        println!(
+            "timeline in {window} windows written to {} and {}, drawn in {}.png and .svg",
+            dir.join(crate::timeline::WINDOWS_FILE).display(),
+            dir.join(crate::timeline::SPANS_FILE).display(),
+            figure.display()
+        );
+    }
     let values = metric_values(&metric_cells(r), &numeric_columns());
     let violations = exp.checks.violations(&values);
     for v in &violations {

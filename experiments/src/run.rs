@@ -11,18 +11,28 @@ use crate::checks::Violation;
 use crate::cli::{CliError, RunArgs, load, output_error};
 use crate::config::{Experiment, RunKey};
 use crate::journal::{Journal, JournalError, ResumeError};
+use crate::latency_cdf::{self, LatencyCdfCsv};
 use crate::load::describe_io;
 use crate::output::{AtomicFile, remove_stale_temps};
 use crate::progress::Progress;
 use crate::runner::{self, RunnerError};
 use crate::runs_csv::{RunsCsv, metric_cells, metric_values, numeric_columns};
 use crate::summary::{SummaryCsv, SummaryRow};
+use hdrhistogram::Histogram;
 use sim_core::report::format_real;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The output files of a run, in the order they are committed.
-pub const OUTPUT_FILES: [&str; 4] = ["runs.csv", "summary.csv", "failures.csv", "timing.csv"];
+pub const OUTPUT_FILES: [&str; 7] = [
+    "runs.csv",
+    "summary.csv",
+    "failures.csv",
+    crate::latency_cdf::FILE,
+    "timing.csv",
+    crate::timeline::WINDOWS_FILE,
+    crate::timeline::SPANS_FILE,
+];
 
 /// Availability lines printed on stdout at most; the rest are in summary.csv.
 const AVAILABILITY_LINES: usize = 24;
@@ -72,7 +82,9 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
 
     let mut outputs = Outputs::create(&out, &exp)?;
     let (mut journal, resumed) = if args.resume {
-        match Journal::resume(&out, &exp, |key, cells| outputs.add(key, cells)) {
+        match Journal::resume(&out, &exp, |key, cells, latency| {
+            outputs.add(key, cells, &latency)
+        }) {
             Ok(Some(r)) => {
                 if r.dropped_bytes > 0 {
                     eprintln!(
@@ -112,15 +124,16 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let mut ran: u64 = 0;
     let outcome = runner::run_range(&exp, resumed, total, threads, |key, result| {
         let cells = metric_cells(&result.report);
+        let latency = latency_cdf::reduce(&result.latency);
         journal
-            .append(&exp.run_id(key), &cells)
+            .append(&exp.run_id(key), &cells, &latency)
             .map_err(journal_error)?;
         ran += 1;
         events += result.report.events;
         if interrupt_after == Some(ran) {
             std::process::exit(130);
         }
-        outputs.add(key, cells)?;
+        outputs.add(key, cells, &latency)?;
         progress.inc();
         Ok(())
     });
@@ -149,9 +162,20 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     timing
         .write(&timing_path)
         .map_err(|e| output_error(&timing_path, e))?;
+    let plots = if args.no_plots {
+        None
+    } else {
+        if let Some(key) = report.lowest_availability {
+            write_timeline(&out, &exp, key, &report.trace_hash)?;
+        }
+        Some(crate::plot::draw_folder(&out)?)
+    };
     journal.finish().map_err(journal_error)?;
 
     print_report(&exp, &out, &report, &timing);
+    if let Some(plots) = plots {
+        println!("  {}", plots.describe(&out));
+    }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
 }
 
@@ -238,9 +262,35 @@ fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 
+/// Replays run `key` with its timeline recorded and writes the timeline tables into `dir`;
+/// the replay must reproduce the run's trace hash.
+fn write_timeline(
+    dir: &Path,
+    exp: &Experiment,
+    key: RunKey,
+    trace_hash: &str,
+) -> Result<(), CliError> {
+    let window = crate::timeline::default_window(exp.cell(key).scenario.duration);
+    let result = crate::timeline::record(exp, key, window);
+    let replayed = format!("{:016x}", result.report.trace_hash);
+    if replayed != trace_hash {
+        return Err(CliError::Internal(format!(
+            "run {} replayed with its timeline has trace hash {replayed}, not {trace_hash}",
+            exp.run_id(key)
+        )));
+    }
+    let timeline = result.timeline.expect("a timeline was recorded");
+    crate::timeline::write(dir, exp, key, &timeline).map_err(|e| output_error(dir, e))
+}
+
 /// What the outputs saw, for the report on stdout.
 struct OutputReport {
     failed_runs: u64,
+    /// The run of lowest availability (the first of equals), whose timeline is drawn.
+    lowest_availability: Option<RunKey>,
+    lowest_value: f64,
+    /// Its trace hash.
+    trace_hash: String,
     /// The first availability rows of summary.csv.
     availability: Vec<SummaryRow>,
     availability_rows: usize,
@@ -253,6 +303,7 @@ struct Outputs<'e> {
     runs: RunsCsv,
     summary: SummaryCsv,
     failures: FailuresCsv,
+    latency: LatencyCdfCsv,
     numeric: Vec<bool>,
     report: OutputReport,
 }
@@ -269,17 +320,28 @@ impl<'e> Outputs<'e> {
                 .map_err(|e| output_error(&path("summary.csv"), e))?,
             failures: FailuresCsv::create(&path("failures.csv"))
                 .map_err(|e| output_error(&path("failures.csv"), e))?,
+            latency: LatencyCdfCsv::create(&path(latency_cdf::FILE), exp)
+                .map_err(|e| output_error(&path(latency_cdf::FILE), e))?,
             numeric: numeric_columns(),
             report: OutputReport {
                 failed_runs: 0,
+                lowest_availability: None,
+                lowest_value: f64::INFINITY,
+                trace_hash: String::new(),
                 availability: Vec::new(),
                 availability_rows: 0,
             },
         })
     }
 
-    /// Adds a completed run, given its metric cells; runs come in run order.
-    fn add(&mut self, key: RunKey, cells: Vec<String>) -> Result<(), CliError> {
+    /// Adds a completed run, given its metric cells and reduced latency histogram; runs
+    /// come in run order.
+    fn add(
+        &mut self,
+        key: RunKey,
+        cells: Vec<String>,
+        latency: &Histogram<u64>,
+    ) -> Result<(), CliError> {
         let exp = self.exp;
         let path = |name: &str| self.dir.join(name);
         self.runs
@@ -297,6 +359,16 @@ impl<'e> Outputs<'e> {
                     self.report.availability.push(row);
                 }
             }
+        }
+        self.latency
+            .add(exp, key, latency)
+            .map_err(|e| output_error(&path(latency_cdf::FILE), e))?;
+        if let Some(a) = values[availability_column()]
+            && a < self.report.lowest_value
+        {
+            self.report.lowest_value = a;
+            self.report.lowest_availability = Some(key);
+            self.report.trace_hash = cells[trace_hash_column()].clone();
         }
         let violations = exp.checks.violations(&values);
         if !violations.is_empty() {
@@ -320,8 +392,18 @@ impl<'e> Outputs<'e> {
         self.failures
             .commit()
             .map_err(|e| output_error(&path("failures.csv"), e))?;
+        self.latency
+            .commit()
+            .map_err(|e| output_error(&path(latency_cdf::FILE), e))?;
         Ok(self.report)
     }
+}
+
+fn availability_column() -> usize {
+    sim_core::RunReport::column_names()
+        .iter()
+        .position(|c| *c == "availability")
+        .expect("runs.csv has an availability column")
 }
 
 fn trace_hash_column() -> usize {

@@ -72,6 +72,10 @@ pub enum Msg {
         /// The instant after which the client no longer waits for this attempt: the
         /// request's deadline, or the attempt's own timeout if that comes first.
         deadline: SimTime,
+        /// Whether the request writes its key (else it reads it).
+        write: bool,
+        /// The client's clock: a write's timestamp, or what a read carries of causality.
+        ts: u64,
     },
     /// A server's answer to an attempt.
     Response {
@@ -79,6 +83,8 @@ pub enum Msg {
         attempt: u16,
         server: u32,
         status: Status,
+        /// The server's Lamport clock.
+        clock: u64,
     },
     /// A server's periodic sign of life.
     Heartbeat { server: u32 },
@@ -91,6 +97,24 @@ pub enum Msg {
     /// `target`'s answer to a ping, sent back to the pinger; a relay forwards it on to
     /// `origin`.
     ProbeAck { target: u32, seq: u32, origin: Node },
+    /// A copy of write `req` (timestamp `ts`) of `key`, from the server that applied it
+    /// to another replica of the key; `ack` asks for a [`Msg::ReplicaAck`].
+    Replicate {
+        req: ReqId,
+        attempt: u16,
+        key: u32,
+        ts: u64,
+        ack: bool,
+    },
+    /// A replica applied (or already held) a copy of attempt `attempt` of write `req`.
+    ReplicaAck { req: ReqId, attempt: u16 },
+}
+
+impl Msg {
+    /// Whether the message is replication traffic between servers.
+    pub fn is_replication(&self) -> bool {
+        matches!(self, Msg::Replicate { .. } | Msg::ReplicaAck { .. })
+    }
 }
 
 /// Everything that can happen in a run.
@@ -181,6 +205,34 @@ pub enum Event {
         client: u32,
         server: u32,
     },
+    /// A server begins a checkpoint.
+    CheckpointStart {
+        server: u32,
+    },
+    /// A server's checkpoint is complete and durable.
+    CheckpointDone {
+        server: u32,
+    },
+    /// A recovering server has restored its state and serves again.
+    RestoreDone {
+        server: u32,
+    },
+    /// A server begins a backup.
+    BackupStart {
+        server: u32,
+    },
+    /// A server's backup has shipped.
+    BackupDone {
+        server: u32,
+    },
+    /// A server's oldest asynchronous copies are due to leave.
+    ReplicationDue {
+        server: u32,
+    },
+    /// A server's batch job is complete.
+    JobDone {
+        server: u32,
+    },
 }
 
 impl Event {
@@ -194,7 +246,14 @@ impl Event {
             Event::ServiceDone { server, .. }
             | Event::HeartbeatTick { server }
             | Event::Crash { server }
-            | Event::Recover { server } => Some(Node::Server(server)),
+            | Event::Recover { server }
+            | Event::CheckpointStart { server }
+            | Event::CheckpointDone { server }
+            | Event::RestoreDone { server }
+            | Event::BackupStart { server }
+            | Event::BackupDone { server }
+            | Event::ReplicationDue { server }
+            | Event::JobDone { server } => Some(Node::Server(server)),
             Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
             Event::ClientCheck { client } => Some(Node::Client(client)),
             Event::DetectorTick { node } => Some(node),
@@ -224,27 +283,58 @@ impl Event {
                         key,
                         demand,
                         deadline,
-                    } => h.words(&[
-                        1,
-                        req.0,
-                        u64::from(attempt),
-                        u64::from(key),
-                        demand.0,
-                        deadline.0,
-                    ]),
+                        write,
+                        ts,
+                    } => {
+                        h.words(&[
+                            1,
+                            req.0,
+                            u64::from(attempt),
+                            u64::from(key),
+                            demand.0,
+                            deadline.0,
+                        ]);
+                        // Reads hash as before state existed; writes add their stamp.
+                        if write {
+                            h.words(&[41, ts]);
+                        }
+                    }
                     Msg::Response {
                         req,
                         attempt,
                         server,
                         status,
+                        clock,
+                    } => {
+                        h.words(&[
+                            2,
+                            req.0,
+                            u64::from(attempt),
+                            u64::from(server),
+                            status as u64,
+                        ]);
+                        if clock != 0 {
+                            h.words(&[42, clock]);
+                        }
+                    }
+                    Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
+                    // State and replication messages number from 41, apart from other
+                    // families' additions.
+                    Msg::Replicate {
+                        req,
+                        attempt,
+                        key,
+                        ts,
+                        ack,
                     } => h.words(&[
-                        2,
+                        43,
                         req.0,
                         u64::from(attempt),
-                        u64::from(server),
-                        status as u64,
+                        u64::from(key),
+                        ts,
+                        u64::from(ack),
                     ]),
-                    Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
+                    Msg::ReplicaAck { req, attempt } => h.words(&[44, req.0, u64::from(attempt)]),
                     Msg::Probe {
                         target,
                         seq,
@@ -287,6 +377,14 @@ impl Event {
             Event::BreakerHalfOpen { client, server } => {
                 h.words(&[33, u64::from(client), u64::from(server)])
             }
+            // State events number from 41, apart from other families' additions.
+            Event::CheckpointStart { server } => h.words(&[41, u64::from(server)]),
+            Event::CheckpointDone { server } => h.words(&[42, u64::from(server)]),
+            Event::RestoreDone { server } => h.words(&[43, u64::from(server)]),
+            Event::BackupStart { server } => h.words(&[44, u64::from(server)]),
+            Event::BackupDone { server } => h.words(&[45, u64::from(server)]),
+            Event::ReplicationDue { server } => h.words(&[46, u64::from(server)]),
+            Event::JobDone { server } => h.words(&[47, u64::from(server)]),
         }
     }
 }
@@ -308,16 +406,25 @@ impl fmt::Display for Event {
                     key,
                     demand,
                     deadline,
-                } => write!(
-                    f,
-                    "recv request req={} attempt={attempt} key={key} demand={demand} from={from} deadline={deadline}",
-                    req.0
-                ),
+                    write,
+                    ts,
+                } => {
+                    write!(
+                        f,
+                        "recv request req={} attempt={attempt} key={key} demand={demand}",
+                        req.0
+                    )?;
+                    if write {
+                        write!(f, " write ts={ts}")?;
+                    }
+                    write!(f, " from={from} deadline={deadline}")
+                }
                 Msg::Response {
                     req,
                     attempt,
                     server,
                     status,
+                    ..
                 } => write!(
                     f,
                     "recv response req={} attempt={attempt} server={server} status={} from={from}",
@@ -349,6 +456,25 @@ impl fmt::Display for Event {
                     f,
                     "recv probe-ack target={target} seq={seq} origin={origin} from={from}"
                 ),
+                Msg::Replicate {
+                    req,
+                    attempt,
+                    key,
+                    ts,
+                    ack,
+                } => write!(
+                    f,
+                    "recv replicate req={} attempt={attempt} key={key} ts={ts}{} from={from}",
+                    req.0,
+                    if ack { " ack" } else { "" }
+                ),
+                Msg::ReplicaAck { req, attempt } => {
+                    write!(
+                        f,
+                        "recv replica-ack req={} attempt={attempt} from={from}",
+                        req.0
+                    )
+                }
             },
             Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
             Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
@@ -381,6 +507,13 @@ impl fmt::Display for Event {
             Event::BreakerHalfOpen { server, .. } => {
                 write!(f, "breaker-half-open server={server}")
             }
+            Event::CheckpointStart { .. } => write!(f, "checkpoint-start"),
+            Event::CheckpointDone { .. } => write!(f, "checkpoint-done"),
+            Event::RestoreDone { .. } => write!(f, "restore-done"),
+            Event::BackupStart { .. } => write!(f, "backup-start"),
+            Event::BackupDone { .. } => write!(f, "backup-done"),
+            Event::ReplicationDue { .. } => write!(f, "replication-due"),
+            Event::JobDone { .. } => write!(f, "job-done"),
         }
     }
 }
@@ -410,6 +543,8 @@ mod tests {
                 key: 42,
                 demand: SimDuration::from_millis(10),
                 deadline: SimTime(1_000_000_000),
+                write: false,
+                ts: 0,
             },
         };
         assert_eq!(

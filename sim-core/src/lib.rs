@@ -8,6 +8,7 @@
 pub mod conf;
 pub mod deadlines;
 pub mod dist;
+pub mod durability;
 pub mod events;
 pub mod math;
 pub mod metrics;
@@ -16,12 +17,14 @@ pub mod queue;
 pub mod report;
 pub mod rng;
 pub mod spec;
+pub mod state_metrics;
 pub mod strategy;
 pub mod time;
+pub mod timeline;
 pub mod trace;
 
 pub use dist::Dist;
-pub use model::{Simulation, simulate, simulate_traced};
+pub use model::{Simulation, simulate, simulate_timeline, simulate_traced};
 pub use report::{Cell, RunReport, RunResult};
 pub use spec::Scenario;
 pub use strategy::StrategySet;

@@ -12,8 +12,10 @@
 //! (attempts per server, cache lookups, keys remapped by each change of the view)
 //! count what happens inside the window, by the time it happens.
 
+use crate::state_metrics::StateMetrics;
 use crate::strategy::FailoverPlan;
 use crate::time::{SimDuration, SimTime};
+use crate::timeline::Timeline;
 use hdrhistogram::Histogram;
 
 /// How a request ended.
@@ -184,6 +186,10 @@ pub struct Metrics {
     retry_peak: u64,
     retry_bucket: u64,
     retry_bucket_count: u64,
+    /// The run's timeline, when recorded (see [`Metrics::record_timeline`]).
+    timeline: Option<Box<Timeline>>,
+    /// Measures of server state: checkpoints, restores, lost and stale data, jobs.
+    pub state: StateMetrics,
 }
 
 impl Metrics {
@@ -244,6 +250,28 @@ impl Metrics {
             retry_peak: 0,
             retry_bucket: 0,
             retry_bucket_count: 0,
+            timeline: None,
+            state: StateMetrics::new(SimTime::ZERO + warmup, SimTime::ZERO + duration),
+        }
+    }
+
+    /// Starts recording a timeline in windows of `window` (see [`crate::timeline`]).
+    pub fn record_timeline(&mut self, window: SimDuration) {
+        self.timeline = Some(Box::new(Timeline::new(self.servers.len() as u32, window)));
+    }
+
+    /// The recorded timeline, finished at `end`, if one was being recorded.
+    pub fn take_timeline(&mut self, end: SimTime) -> Option<Box<Timeline>> {
+        let mut timeline = self.timeline.take()?;
+        timeline.finish(end);
+        Some(timeline)
+    }
+
+    /// Any request, counted or not, ended at `now`: only the timeline sees it.
+    #[inline]
+    pub fn request_ended(&mut self, now: SimTime, outcome: Outcome, latency: SimDuration) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.request_ended(now, outcome, latency);
         }
     }
 
@@ -374,6 +402,9 @@ impl Metrics {
 
     /// Ground truth: the server crashed, losing `lost` attempts it held.
     pub fn server_crashed(&mut self, server: u32, now: SimTime, lost: u64) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.server_down(server, now);
+        }
         self.advance_server(server, now);
         for o in 0..self.observers {
             self.advance_watch(o, server, now);
@@ -402,6 +433,9 @@ impl Metrics {
 
     /// Ground truth: the server recovered.
     pub fn server_recovered(&mut self, server: u32, now: SimTime) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            t.server_up(server, now);
+        }
         self.advance_server(server, now);
         for o in 0..self.observers {
             self.advance_watch(o, server, now);
@@ -422,6 +456,13 @@ impl Metrics {
         self.refresh_ranges_of(server, now);
     }
 
+    /// Ground truth: a server crashed again while restoring its state (already down).
+    pub fn crashed_while_restoring(&mut self, now: SimTime) {
+        if self.in_window(now) {
+            self.crashes += 1;
+        }
+    }
+
     pub fn server_is_up(&self, server: u32) -> bool {
         self.servers[server as usize].up
     }
@@ -434,6 +475,11 @@ impl Metrics {
         let down_since = self.servers[server as usize].down_since;
         let i = self.watch_index(observer, server);
         let w = &mut self.watches[i];
+        if let Some(t) = self.timeline.as_deref_mut()
+            && !w.suspected
+        {
+            t.suspected(server, now);
+        }
         w.suspected = true;
         match down_since {
             Some(crash) if !w.outage_detected => {
@@ -459,6 +505,11 @@ impl Metrics {
     pub fn trusted(&mut self, observer: u32, server: u32, now: SimTime) {
         self.advance_watch(observer, server, now);
         let i = self.watch_index(observer, server);
+        if let Some(t) = self.timeline.as_deref_mut()
+            && self.watches[i].suspected
+        {
+            t.trusted(server, now);
+        }
         self.watches[i].suspected = false;
         self.update_mistake(observer, server, now);
     }

@@ -58,6 +58,25 @@ pub struct RunReport {
     pub breaker_fast_fails: u64,
     pub shed: u64,
     pub retries_peak_10ms: u64,
+    pub writes: u64,
+    pub writes_ok: u64,
+    pub stale_reads: u64,
+    pub stale_read_fraction: Option<f64>,
+    pub acked_writes_lost: u64,
+    pub writes_lost: u64,
+    pub divergent_keys: Option<u64>,
+    pub checkpoints: u64,
+    pub checkpoint_overhead: f64,
+    pub checkpoint_time_s: f64,
+    pub restores: u64,
+    pub restore_time_mean_ms: Option<f64>,
+    pub restores_from_backup: u64,
+    pub backups: u64,
+    pub lost_work_s: f64,
+    pub jobs_done: u64,
+    pub jobs_unfinished: u64,
+    pub job_time_mean_s: Option<f64>,
+    pub job_waste_mean_s: Option<f64>,
 }
 
 /// A cell of runs.csv.
@@ -168,6 +187,28 @@ impl RunReport {
             ("breaker_fast_fails", Int(self.breaker_fast_fails)),
             ("shed", Int(self.shed)),
             ("retries_peak_10ms", Int(self.retries_peak_10ms)),
+            ("writes", Int(self.writes)),
+            ("writes_ok", Int(self.writes_ok)),
+            ("stale_reads", Int(self.stale_reads)),
+            ("stale_read_fraction", Real(self.stale_read_fraction)),
+            ("acked_writes_lost", Int(self.acked_writes_lost)),
+            ("writes_lost", Int(self.writes_lost)),
+            (
+                "divergent_keys",
+                Real(self.divergent_keys.map(|d| d as f64)),
+            ),
+            ("checkpoints", Int(self.checkpoints)),
+            ("checkpoint_overhead", Real(Some(self.checkpoint_overhead))),
+            ("checkpoint_time_s", Real(Some(self.checkpoint_time_s))),
+            ("restores", Int(self.restores)),
+            ("restore_time_mean_ms", Real(self.restore_time_mean_ms)),
+            ("restores_from_backup", Int(self.restores_from_backup)),
+            ("backups", Int(self.backups)),
+            ("lost_work_s", Real(Some(self.lost_work_s))),
+            ("jobs_done", Int(self.jobs_done)),
+            ("jobs_unfinished", Int(self.jobs_unfinished)),
+            ("job_time_mean_s", Real(self.job_time_mean_s)),
+            ("job_waste_mean_s", Real(self.job_waste_mean_s)),
         ]
     }
 
@@ -195,6 +236,8 @@ impl RunReport {
 pub struct RunResult {
     pub report: RunReport,
     pub latency: Histogram<u64>,
+    /// The run's timeline, when it was recorded (see [`crate::simulate_timeline`]).
+    pub timeline: Option<Box<crate::timeline::Timeline>>,
 }
 
 #[cfg(test)]

@@ -43,6 +43,11 @@ pub enum Purpose {
     /// Service demands of retries and hedges, with `cluster.service_per = "attempt"`
     /// (one stream per client).
     AttemptService = 12,
+    /// Whether each request reads or writes (one stream per client), apart from the
+    /// request stream so that adding writes leaves keys and demands as they were.
+    Writes = 13,
+    /// Each client's clock offset (one stream per client).
+    Clock = 14,
 }
 
 /// Makes the streams of one run.

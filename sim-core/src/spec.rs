@@ -40,6 +40,23 @@ pub struct ClusterSpec {
     /// servers: pauses, interference) instead of repeating its request's (variability
     /// from the work itself, the default).
     pub service_per_attempt: bool,
+    /// What recovering a server's state costs; `None` recovers instantly.
+    pub state: Option<StateSpec>,
+}
+
+/// The cost of bringing a crashed server's state back, and how often a crash also loses
+/// its disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateSpec {
+    /// Fixed part of every restore.
+    pub restore: SimDuration,
+    /// Added per key held in the image restored (a checkpoint or a backup).
+    pub restore_per_key: SimDuration,
+    /// Added per logged write replayed after the checkpoint.
+    pub replay_per_write: SimDuration,
+    /// Probability that a crash also destroys the server's disk: its checkpoint and log
+    /// are gone, and only a backup can bring its keys back.
+    pub disk_loss: f64,
 }
 
 /// A per-server cache of recently served keys: a request whose key is not cached takes
@@ -58,6 +75,8 @@ pub struct WorkloadSpec {
     pub keys: KeySpec,
     /// Client deadline for a request, retries included.
     pub timeout: SimDuration,
+    /// Fraction of requests that write their key (the others read it).
+    pub writes: f64,
 }
 
 #[derive(Clone, Debug)]
@@ -67,12 +86,24 @@ pub enum ArrivalSpec {
     Poisson { rate: f64, clients: u32 },
     /// Closed loop: each client issues a request, waits for its outcome, thinks, repeats.
     Closed { clients: u32, think: Dist },
+    /// No requests: every server runs one job needing `length` of work, which only its
+    /// checkpoints save from crashes.
+    Batch { length: SimDuration },
 }
 
 impl ArrivalSpec {
     pub fn clients(&self) -> u32 {
         match self {
             ArrivalSpec::Poisson { clients, .. } | ArrivalSpec::Closed { clients, .. } => *clients,
+            ArrivalSpec::Batch { .. } => 0,
+        }
+    }
+
+    /// The work of each server's batch job, for a batch workload.
+    pub fn batch_length(&self) -> Option<SimDuration> {
+        match self {
+            ArrivalSpec::Batch { length } => Some(*length),
+            _ => None,
         }
     }
 }
@@ -215,7 +246,7 @@ pub const MAX_CLIENTS: u64 = 100_000;
 pub const MAX_RATE: f64 = 1e9;
 
 /// Keys of each table, for unknown-key checks and suggestions.
-const CLUSTER_KEYS: [&str; 7] = [
+const CLUSTER_KEYS: [&str; 8] = [
     "servers",
     "workers",
     "queue_capacity",
@@ -223,8 +254,15 @@ const CLUSTER_KEYS: [&str; 7] = [
     "cache",
     "shed_expired",
     "service_per",
+    "state",
 ];
-const WORKLOAD_KEYS: [&str; 3] = ["arrivals", "keys", "timeout"];
+const WORKLOAD_KEYS: [&str; 4] = ["arrivals", "keys", "timeout", "writes"];
+const STATE_KEYS: [&str; 4] = [
+    "restore",
+    "restore_per_key",
+    "replay_per_write",
+    "disk_loss",
+];
 const NETWORK_KEYS: [&str; 2] = ["delay", "loss"];
 const FAULT_KEYS: [&str; 2] = ["crash", "scripted"];
 
@@ -323,6 +361,7 @@ fn check_time_advances(
                 }
             }
         }
+        ArrivalSpec::Batch { .. } => {}
         ArrivalSpec::Closed { think, .. } => {
             let shrink: f64 = faults
                 .scripted
@@ -388,6 +427,19 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
     let shed_expired = sec.or("shed_expired", false)?;
     let service_per_attempt =
         sec.choice("service_per", Some("request"), &["request", "attempt"])? == "attempt";
+    let state = match sec.table("state")? {
+        None => None,
+        Some(st) => {
+            let spec = StateSpec {
+                restore: st.or("restore", SimDuration::ZERO)?,
+                restore_per_key: st.or("restore_per_key", SimDuration::ZERO)?,
+                replay_per_write: st.or("replay_per_write", SimDuration::ZERO)?,
+                disk_loss: st.probability("disk_loss", Some(0.0))?,
+            };
+            st.finish_known(&STATE_KEYS)?;
+            Some(spec)
+        }
+    };
     sec.finish_known(&CLUSTER_KEYS)?;
     Ok(ClusterSpec {
         servers,
@@ -397,6 +449,7 @@ fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
         cache,
         shed_expired,
         service_per_attempt,
+        state,
     })
 }
 
@@ -404,7 +457,7 @@ fn read_workload(sec: &Section) -> Result<WorkloadSpec, ConfigError> {
     let arrivals_sec = sec
         .table("arrivals")?
         .ok_or_else(|| sec.missing("arrivals", "{ kind = \"poisson\", rate = 640.0 } or { kind = \"closed\", clients = 50, think = ... }"))?;
-    let kind = arrivals_sec.choice("kind", None, &["poisson", "closed"])?;
+    let kind = arrivals_sec.choice("kind", None, &["poisson", "closed", "batch"])?;
     let clients = |default: Option<u64>| -> Result<u32, ConfigError> {
         let n = arrivals_sec.integer_at_least("clients", default, 1)?;
         if n > MAX_CLIENTS {
@@ -415,7 +468,11 @@ fn read_workload(sec: &Section) -> Result<WorkloadSpec, ConfigError> {
         }
         Ok(n as u32)
     };
-    let arrivals = if kind == "poisson" {
+    let arrivals = if kind == "batch" {
+        let length = arrivals_sec.positive_duration("length", None)?;
+        arrivals_sec.finish_known(&["kind", "length"])?;
+        ArrivalSpec::Batch { length }
+    } else if kind == "poisson" {
         let rate = arrivals_sec.checked(
             "rate",
             None,
@@ -455,11 +512,19 @@ fn read_workload(sec: &Section) -> Result<WorkloadSpec, ConfigError> {
         }
     };
     let timeout = sec.positive_duration("timeout", Some(SimDuration::from_secs(1)))?;
+    let writes = sec.probability("writes", Some(0.0))?;
+    if writes > 0.0 && matches!(arrivals, ArrivalSpec::Batch { .. }) {
+        return Err(sec.error(
+            "writes",
+            "a batch workload issues no requests; leave `writes` out or use poisson or closed arrivals",
+        ));
+    }
     sec.finish_known(&WORKLOAD_KEYS)?;
     Ok(WorkloadSpec {
         arrivals,
         keys,
         timeout,
+        writes,
     })
 }
 

@@ -1,5 +1,5 @@
 //! The strategy families the model calls: failure detection, routing, retries, retry
-//! budgets and circuit breakers.
+//! budgets and circuit breakers (the durability families are in [`crate::durability`]).
 //!
 //! Each family is a pair of traits: a `*Spec` built once from a config table (shared,
 //! immutable, `Send + Sync`) and the per-run state it builds (`Detector`, `Router`,
@@ -7,6 +7,7 @@
 //! never sees the clock or the event queue: it is called with the time and the view it
 //! needs and answers with a decision, so the same code runs under any driver.
 
+use crate::durability::DurabilitySet;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
 use std::fmt;
@@ -463,6 +464,8 @@ pub struct StrategySet {
     pub retry: Arc<dyn RetrySpec>,
     pub retry_budget: Arc<dyn RetryBudgetSpec>,
     pub circuit_breaker: Arc<dyn CircuitBreakerSpec>,
+    /// Checkpointing, replication, write ordering and backups.
+    pub durability: DurabilitySet,
 }
 
 #[cfg(test)]

@@ -5,8 +5,12 @@
 //! their defaults; `faultline strategies` prints that table, and building a kind from a
 //! table rejects unknown parameters with a suggestion.
 
+pub mod backup;
+pub mod checkpoint;
 pub mod detect;
+pub mod ordering;
 pub mod registry;
+pub mod replication;
 pub mod retry;
 pub mod route;
 

@@ -1,7 +1,10 @@
 //! The registry: every strategy kind, its family, its parameters and how to build it.
 
-use crate::{detect, retry, route};
+use crate::{backup, checkpoint, detect, ordering, replication, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
+use sim_core::durability::{
+    BackupSpec, CheckpointSpec, DurabilitySet, OrderingSpec, ReplicationSpec,
+};
 use sim_core::strategy::{
     CircuitBreakerSpec, DetectorPlacement, DetectorSpec, RetryBudgetSpec, RetrySpec, RouterSpec,
     StrategySet,
@@ -17,15 +20,23 @@ pub enum Family {
     Retry,
     RetryBudget,
     CircuitBreaker,
+    Checkpoint,
+    Replication,
+    Ordering,
+    Backup,
 }
 
 impl Family {
-    pub const ALL: [Family; 5] = [
+    pub const ALL: [Family; 9] = [
         Family::Detector,
         Family::Routing,
         Family::Retry,
         Family::RetryBudget,
         Family::CircuitBreaker,
+        Family::Checkpoint,
+        Family::Replication,
+        Family::Ordering,
+        Family::Backup,
     ];
 
     /// The key naming the family in a strategy table.
@@ -36,6 +47,10 @@ impl Family {
             Family::Retry => "retry",
             Family::RetryBudget => "retry_budget",
             Family::CircuitBreaker => "circuit_breaker",
+            Family::Checkpoint => "checkpoint",
+            Family::Replication => "replication",
+            Family::Ordering => "ordering",
+            Family::Backup => "backup",
         }
     }
 
@@ -47,6 +62,10 @@ impl Family {
             Family::Retry => "none",
             Family::RetryBudget => "none",
             Family::CircuitBreaker => "none",
+            Family::Checkpoint => "none",
+            Family::Replication => "none",
+            Family::Ordering => "arrival",
+            Family::Backup => "none",
         }
     }
 }
@@ -92,6 +111,10 @@ pub enum Builder {
     Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
     RetryBudget(fn(&Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError>),
     CircuitBreaker(fn(&Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError>),
+    Checkpoint(fn(&Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError>),
+    Replication(fn(&Section) -> Result<ReplicationSpec, ConfigError>),
+    Ordering(fn(&Section) -> Result<OrderingSpec, ConfigError>),
+    Backup(fn(&Section) -> Result<BackupSpec, ConfigError>),
 }
 
 /// A strategy kind.
@@ -134,6 +157,16 @@ pub const KINDS: &[Kind] = &[
     retry::breaker::none::KIND,
     retry::breaker::consecutive::KIND,
     retry::breaker::failure_ratio::KIND,
+    checkpoint::none::KIND,
+    checkpoint::periodic::KIND,
+    checkpoint::young_daly::KIND,
+    replication::none::KIND,
+    replication::sync::KIND,
+    replication::asynchronous::KIND,
+    ordering::arrival::KIND,
+    ordering::lww::KIND,
+    backup::none::KIND,
+    backup::periodic::KIND,
 ];
 
 /// The kind `name` of `family`, if it exists.
@@ -212,9 +245,37 @@ pub fn build_retry_budget(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, Con
     })
 }
 
+pub fn build_checkpoint(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
+    build_checked(sec, Family::Checkpoint, |b| match b {
+        Builder::Checkpoint(f) => Some(f),
+        _ => None,
+    })
+}
+
 pub fn build_circuit_breaker(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
     build_checked(sec, Family::CircuitBreaker, |b| match b {
         Builder::CircuitBreaker(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_replication(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
+    build_checked(sec, Family::Replication, |b| match b {
+        Builder::Replication(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_ordering(sec: &Section) -> Result<OrderingSpec, ConfigError> {
+    build_checked(sec, Family::Ordering, |b| match b {
+        Builder::Ordering(f) => Some(f),
+        _ => None,
+    })
+}
+
+pub fn build_backup(sec: &Section) -> Result<BackupSpec, ConfigError> {
+    build_checked(sec, Family::Backup, |b| match b {
+        Builder::Backup(f) => Some(f),
         _ => None,
     })
 }
@@ -250,6 +311,12 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     let retry = build_retry(&family_section(2)?)?;
     let retry_budget = build_retry_budget(&family_section(3)?)?;
     let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
+    let durability = DurabilitySet {
+        checkpoint: build_checkpoint(&family_section(5)?)?,
+        replication: build_replication(&family_section(6)?)?,
+        ordering: build_ordering(&family_section(7)?)?,
+        backup: build_backup(&family_section(8)?)?,
+    };
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
     Ok(StrategySet {
@@ -259,6 +326,7 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         retry,
         retry_budget,
         circuit_breaker,
+        durability,
     })
 }
 

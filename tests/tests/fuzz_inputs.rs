@@ -455,6 +455,9 @@ fn cheap(s: &sim_core::Scenario) -> bool {
             let cycle = think.mean().unwrap_or(1.0).max(1e-3);
             f64::from(*clients) * secs / cycle
         }
+        // A batch job runs until its work is done, crashes and restarts included.
+        ArrivalSpec::Batch { length } if length.as_secs_f64() > 60.0 => return false,
+        ArrivalSpec::Batch { .. } => 0.0,
     };
     let crash_events = s.faults.crash.as_ref().map_or(0.0, |c| {
         let cycle = c.mttf.mean().unwrap_or(1.0) + c.mttr.mean().unwrap_or(1.0);

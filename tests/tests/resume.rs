@@ -46,7 +46,7 @@ detector = { kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }
 min_availability = 0.99
 "#;
 
-const OUTPUTS: [&str; 3] = ["runs.csv", "summary.csv", "failures.csv"];
+const OUTPUTS: [&str; 4] = ["runs.csv", "summary.csv", "failures.csv", "latency_cdf.csv"];
 
 fn setup() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -10,11 +10,15 @@
 //! an error answer, an attempt timeout, or every usable breaker open). Answers to attempts
 //! no longer awaited count as late and are otherwise ignored. Arrivals stop at the end of
 //! the run; requests in flight then run to their outcome.
+//! With `workload.writes`, each request writes its key with that probability (drawn from
+//! the client's own stream) and carries its client's clock stamp, the same on every
+//! attempt.
 
 use crate::dist::Dist;
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::metrics::Outcome;
 use crate::model::ctx::Ctx;
+use crate::model::state::ClientClock;
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory, SimRng};
 use crate::spec::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
@@ -69,6 +73,9 @@ struct Client {
     attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
+    /// Read or write draws, when requests write.
+    ops: Option<SimRng>,
+    clock: ClientClock,
 }
 
 /// An attempt awaiting its answer.
@@ -182,6 +189,9 @@ struct Request {
     created: SimTime,
     key: u32,
     demand: SimDuration,
+    write: bool,
+    /// The client's clock stamp at creation.
+    ts: u64,
     /// Attempts made so far, the number of the latest (failed-fast ones included).
     attempts: u16,
     in_flight: InFlight,
@@ -246,8 +256,14 @@ enum Sending {
 }
 
 enum Mode {
-    Open { rate_per_client: f64 },
-    Closed { think: Dist },
+    Open {
+        rate_per_client: f64,
+    },
+    Closed {
+        think: Dist,
+    },
+    /// No clients: servers run batch jobs.
+    Batch,
 }
 
 pub struct Clients {
@@ -261,6 +277,7 @@ pub struct Clients {
     service: Dist,
     keys: KeySampler,
     timeout: SimDuration,
+    writes: f64,
     /// Scratch list of the servers hidden from a router for one attempt.
     hidden: Vec<u32>,
 }
@@ -290,6 +307,8 @@ impl Clients {
                     .service_per_attempt
                     .then(|| rngs.stream(Purpose::AttemptService, c)),
                 next_arrival: None,
+                ops: (workload.writes > 0.0).then(|| rngs.stream(Purpose::Writes, c)),
+                clock: ClientClock::new(strategy.durability.ordering.clock(), c, rngs),
             })
             .map(|mut c: Client| {
                 c.limits = c.retry.limits();
@@ -304,6 +323,7 @@ impl Clients {
             ArrivalSpec::Closed { think, .. } => Mode::Closed {
                 think: think.clone(),
             },
+            ArrivalSpec::Batch { .. } => Mode::Batch,
         };
         Clients {
             mode,
@@ -320,6 +340,7 @@ impl Clients {
             service: cluster.service.clone(),
             keys: KeySampler::new(workload.keys.count, &workload.keys.popularity),
             timeout: workload.timeout,
+            writes: workload.writes,
             hidden: Vec::new(),
         }
     }
@@ -331,6 +352,7 @@ impl Clients {
             match self.mode {
                 Mode::Open { .. } => self.schedule_arrival(c, ctx),
                 Mode::Closed { .. } => self.schedule_think(c, ctx),
+                Mode::Batch => {}
             }
         }
     }
@@ -408,6 +430,11 @@ impl Clients {
         let client = &mut self.clients[c as usize];
         let key = self.keys.sample(&mut client.requests);
         let demand = self.service.sample(&mut client.requests);
+        let write = client
+            .ops
+            .as_mut()
+            .is_some_and(|ops| ops.random::<f64>() < self.writes);
+        let ts = client.clock.stamp(now, write);
         client.budget.on_request(now);
         let deadline = ctx.at(
             now.saturating_add(self.timeout),
@@ -421,6 +448,8 @@ impl Clients {
                 created: now,
                 key,
                 demand,
+                write,
+                ts,
                 attempts: 0,
                 in_flight: InFlight::EMPTY,
                 tried: Tried::EMPTY,
@@ -558,6 +587,8 @@ impl Clients {
             key: req.key,
             demand,
             deadline: attempt_deadline,
+            write: req.write,
+            ts: req.ts,
         };
         ctx.send(Node::Client(req.client), Node::Server(server), msg);
         // A backoff has ended by now, so a pending timer is the previous hedging delay:
@@ -600,11 +631,16 @@ impl Clients {
             attempt,
             server,
             status,
+            clock,
         } = msg
         else {
             return;
         };
         let now = ctx.now();
+        if let Some(req) = self.table.get_mut(id) {
+            // Every answer carries the server's Lamport clock.
+            self.clients[req.client as usize].clock.observe(clock);
+        }
         let awaited = self
             .table
             .get_mut(id)
@@ -813,13 +849,18 @@ impl Clients {
             view.outstanding[a.server as usize] -= 1;
             client.breaker.on_abandon(a.server);
         }
+        let latency = ctx.now().since(req.created);
         if req.counted {
-            let latency = ctx.now().since(req.created);
             ctx.metrics()
                 .request_done(outcome, latency, u32::from(req.attempts));
             ctx.metrics()
                 .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
+            if req.write {
+                ctx.metrics().state.write_done(outcome == Outcome::Ok);
+            }
         }
+        let now = ctx.now();
+        ctx.metrics().request_ended(now, outcome, latency);
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
         {

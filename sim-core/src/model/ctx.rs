@@ -41,8 +41,15 @@ impl Ctx<'_> {
     /// Sends a message; the network decides its delay or its loss.
     #[inline]
     pub fn send(&mut self, from: Node, to: Node, msg: Msg) {
+        self.send_tracked(from, to, msg);
+    }
+
+    /// Sends a message and says whether it is on its way (false when lost or cut at
+    /// once; a partition may still cut it before delivery).
+    #[inline]
+    pub fn send_tracked(&mut self, from: Node, to: Node, msg: Msg) -> bool {
         self.net
-            .send(self.now, from, to, msg, self.queue, self.metrics);
+            .send(self.now, from, to, msg, self.queue, self.metrics)
     }
 
     #[inline]

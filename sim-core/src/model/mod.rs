@@ -7,17 +7,24 @@
 //! hash map or depends on threads: a scenario, a strategy and a seed fix the run.
 //!
 //! The run issues requests during `[0, duration)` and then continues until every request
-//! has reached its outcome, at most `workload.timeout` later.
+//! has reached its outcome, at most `workload.timeout` later, and every replication
+//! message has been delivered (the run has then settled).
 
+pub mod batch;
 pub mod cache;
+pub mod checkpoint;
 pub mod client;
 pub mod ctx;
 pub mod failover;
 pub mod faults;
+pub mod ledger;
 pub mod monitor;
 pub mod network;
 pub mod placement;
+pub mod replication;
 pub mod server;
+pub mod state;
+pub mod store;
 
 use crate::events::{Event, Msg, Node};
 use crate::metrics::Metrics;
@@ -36,6 +43,7 @@ use monitor::Watcher;
 use network::Network;
 use placement::Placement;
 use server::{DownCause, HeartbeatReceivers, Servers};
+use state::State;
 
 pub struct Simulation<'t> {
     now: SimTime,
@@ -119,7 +127,9 @@ impl<'t> Simulation<'t> {
                 end,
                 &rngs,
             ),
-            servers: Servers::new(&scenario.cluster, heartbeat).with_heartbeat_receivers(receivers),
+            servers: Servers::new(&scenario.cluster, heartbeat)
+                .with_heartbeat_receivers(receivers)
+                .with_state(State::new(scenario, strategy, &rngs)),
             watchers,
             detector_placement,
             faults: Faults::new(&scenario.faults, servers, &rngs),
@@ -139,6 +149,7 @@ impl<'t> Simulation<'t> {
         };
         ctx.at(SimTime::ZERO + self.duration, Event::ArrivalsEnd);
         self.servers.start(&mut ctx, rngs);
+        self.servers.state().start(&mut ctx);
         for w in &mut self.watchers {
             w.start(&mut ctx, &mut self.view);
         }
@@ -170,7 +181,10 @@ impl<'t> Simulation<'t> {
             if let Some(remapped) = self.placement.on_event(&self.view) {
                 self.metrics.view_changed(time, remapped);
             }
-            if self.arrivals_ended && self.clients.live_requests() == 0 {
+            if self.arrivals_ended
+                && self.clients.live_requests() == 0
+                && self.servers.state().settled()
+            {
                 break;
             }
         }
@@ -189,6 +203,9 @@ impl<'t> Simulation<'t> {
             Event::Arrival { client } => self.clients.on_arrival(client, &mut ctx, view),
             Event::ThinkDone { client } => self.clients.on_think_done(client, &mut ctx, view),
             Event::Deliver { from, to, msg } => {
+                if msg.is_replication() {
+                    self.servers.state().delivered();
+                }
                 if ctx.net.is_cut(from, to) {
                     ctx.metrics.messages_dropped += 1;
                     return;
@@ -268,6 +285,15 @@ impl<'t> Simulation<'t> {
                 self.arrivals_ended = true;
                 self.clients.close_arrivals();
             }
+            Event::CheckpointStart { server } => self.servers.on_checkpoint_start(server, &mut ctx),
+            Event::CheckpointDone { server } => self.servers.on_checkpoint_done(server, &mut ctx),
+            Event::RestoreDone { server } => self.servers.on_restore_done(server, &mut ctx),
+            Event::BackupStart { server } => self.servers.state().backup_start(server, &mut ctx),
+            Event::BackupDone { server } => self.servers.state().backup_done(server, &mut ctx),
+            Event::ReplicationDue { server } => {
+                self.servers.state().replication_due(server, &mut ctx)
+            }
+            Event::JobDone { server } => self.servers.state().job_done(server, &mut ctx),
         }
     }
 
@@ -314,7 +340,10 @@ impl<'t> Simulation<'t> {
 
     fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
         self.metrics.finish();
+        self.servers.state().finish(&mut self.metrics);
         let m = &self.metrics;
+        let st = &m.state;
+        let servers = self.view.servers();
         let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
         let window = self.duration.as_secs_f64() - m.window().0.as_secs_f64();
         let report = RunReport {
@@ -366,10 +395,30 @@ impl<'t> Simulation<'t> {
             breaker_fast_fails: m.breaker_fast_fails,
             shed: m.shed,
             retries_peak_10ms: m.retries_peak(),
+            writes: st.writes,
+            writes_ok: st.writes_ok,
+            stale_reads: st.stale_reads,
+            stale_read_fraction: st.stale_read_fraction(),
+            acked_writes_lost: st.acked_writes_lost,
+            writes_lost: st.writes_lost,
+            divergent_keys: st.divergent_keys,
+            checkpoints: st.checkpoints,
+            checkpoint_overhead: st.checkpoint_overhead(servers),
+            checkpoint_time_s: st.checkpoint_time().as_secs_f64(),
+            restores: st.restores,
+            restore_time_mean_ms: ms(st.restore_time_mean()),
+            restores_from_backup: st.restores_from_backup,
+            backups: st.backups,
+            lost_work_s: st.lost_work().as_secs_f64(),
+            jobs_done: st.jobs_done,
+            jobs_unfinished: st.jobs - st.jobs_done,
+            job_time_mean_s: st.job_time_mean().map(SimDuration::as_secs_f64),
+            job_waste_mean_s: st.job_waste_mean().map(SimDuration::as_secs_f64),
         };
         let result = RunResult {
             report,
             latency: self.metrics.latency_histogram().clone(),
+            timeline: self.metrics.take_timeline(self.now),
         };
         (result, self.trace.take_error())
     }
@@ -380,6 +429,19 @@ pub fn simulate(scenario: &Scenario, strategy: &StrategySet, seed: u64) -> RunRe
     Simulation::new(scenario, strategy, seed, Trace::hash_only())
         .run()
         .0
+}
+
+/// Runs one simulation and records its timeline in windows of `window` (in
+/// [`RunResult::timeline`]); the run is the same as without it, trace hash included.
+pub fn simulate_timeline(
+    scenario: &Scenario,
+    strategy: &StrategySet,
+    seed: u64,
+    window: SimDuration,
+) -> RunResult {
+    let mut sim = Simulation::new(scenario, strategy, seed, Trace::hash_only());
+    sim.metrics.record_timeline(window);
+    sim.run().0
 }
 
 /// Runs one simulation and writes the events `filter` keeps to `sink`, one per line.

@@ -88,6 +88,7 @@ impl Network {
         })
     }
 
+    /// Sends `msg`; returns whether it is on its way (false when lost or cut at once).
     #[inline]
     pub(crate) fn send(
         &mut self,
@@ -97,11 +98,11 @@ impl Network {
         msg: Msg,
         queue: &mut EventQueue<Event>,
         metrics: &mut Metrics,
-    ) {
+    ) -> bool {
         metrics.messages_sent += 1;
         if self.is_cut(from, to) {
             metrics.messages_dropped += 1;
-            return;
+            return false;
         }
         let (extra_loss, extra_delay) = self.link_faults(from, to);
         let loss = if extra_loss > 0.0 {
@@ -112,7 +113,7 @@ impl Network {
         let index = self.node_index(from);
         if loss > 0.0 && self.rngs[index].random::<f64>() < loss {
             metrics.messages_dropped += 1;
-            return;
+            return false;
         }
         let delay = match self.constant_delay {
             Some(d) => d,
@@ -122,6 +123,7 @@ impl Network {
             now.saturating_add(delay + extra_delay),
             Event::Deliver { from, to, msg },
         );
+        true
     }
 
     /// The extra loss probability and delay scripted faults put on the link `a`-`b`.

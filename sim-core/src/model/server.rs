@@ -16,10 +16,17 @@
 //! passed by the time a worker would start it. While a scripted `error` fault holds it, an
 //! up server answers every attempt at once with an error, and when the fault starts it
 //! answers what it holds the same way; it still heartbeats and answers probes.
+//!
+//! With state (see [`state`](crate::model::state)), a recovering server first restores
+//! its keys and serves nothing meanwhile; a pausing checkpoint stops the requests in
+//! service (they resume where they were when it ends) and holds the queue, a slowing one
+//! slows the requests started during it.
 
+use crate::durability::During;
 use crate::events::{Event, Msg, Node, ReqId, Status};
 use crate::model::cache::KeyCache;
 use crate::model::ctx::Ctx;
+use crate::model::state::{Served, State};
 use crate::queue::EventId;
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::ClusterSpec;
@@ -37,11 +44,16 @@ pub struct Job {
     pub demand: SimDuration,
     /// When the client stops waiting for this attempt.
     pub deadline: SimTime,
+    pub write: bool,
+    pub ts: u64,
 }
 
 struct Worker {
     job: Job,
     done: EventId,
+    /// When service ends; while a checkpoint pauses the server, the service left.
+    until: SimTime,
+    left: SimDuration,
 }
 
 struct Server {
@@ -55,11 +67,22 @@ struct Server {
     queue: VecDeque<Job>,
     heartbeat: Option<EventId>,
     cache: Option<KeyCache>,
+    /// The end of the restore in progress: the server is up but serves nothing.
+    restoring: Option<EventId>,
+    /// A pausing checkpoint is in progress.
+    paused: bool,
+    /// Service slows by this factor while a slowing checkpoint is in progress.
+    checkpoint_factor: f64,
 }
 
 impl Server {
     fn up(&self) -> bool {
         !self.random_down && self.scripted_down == 0
+    }
+
+    /// Up and restored.
+    fn serving(&self) -> bool {
+        self.up() && self.restoring.is_none()
     }
 }
 
@@ -85,6 +108,7 @@ pub struct Servers {
     heartbeat_receivers: HeartbeatReceivers,
     miss_penalty: SimDuration,
     shed_expired: bool,
+    state: Option<State>,
 }
 
 impl Servers {
@@ -102,6 +126,9 @@ impl Servers {
                     queue: VecDeque::new(),
                     heartbeat: None,
                     cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
+                    restoring: None,
+                    paused: false,
+                    checkpoint_factor: 1.0,
                 })
                 .collect(),
             queue_capacity: spec.queue_capacity as usize,
@@ -112,6 +139,7 @@ impl Servers {
                 .as_ref()
                 .map_or(SimDuration::ZERO, |c| c.miss_penalty),
             shed_expired: spec.shed_expired,
+            state: None,
         }
     }
 
@@ -119,6 +147,16 @@ impl Servers {
     pub fn with_heartbeat_receivers(mut self, receivers: HeartbeatReceivers) -> Self {
         self.heartbeat_receivers = receivers;
         self
+    }
+
+    /// Gives the servers state: keys, checkpoints, replicas, backups, batch jobs.
+    pub fn with_state(mut self, state: State) -> Self {
+        self.state = Some(state);
+        self
+    }
+
+    pub fn state(&mut self) -> &mut State {
+        self.state.as_mut().expect("servers built with state")
     }
 
     /// Starts every server's heartbeat at a random phase within one interval, so that
@@ -153,6 +191,13 @@ impl Servers {
     }
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+        if msg.is_replication() {
+            let s = &self.servers[server as usize];
+            let (up, serving) = (s.up(), s.serving());
+            let serving = serving || (up && self.state().catching_up(server));
+            self.state().on_message(server, from, msg, serving, ctx);
+            return;
+        }
         if !matches!(msg, Msg::Request { .. }) {
             return self.on_probe_message(server, from, msg, ctx);
         }
@@ -162,6 +207,8 @@ impl Servers {
             key,
             demand,
             deadline,
+            write,
+            ts,
         } = msg
         else {
             return;
@@ -170,7 +217,7 @@ impl Servers {
             return;
         };
         let s = &mut self.servers[server as usize];
-        if !s.up() {
+        if !s.serving() {
             return;
         }
         let now = ctx.now();
@@ -182,10 +229,15 @@ impl Servers {
             key,
             demand,
             deadline,
+            write,
+            ts,
         };
         if s.erroring > 0 {
-            Self::answer(server, &job, Status::Error, ctx);
-        } else if let Some(&worker) = s.idle.last() {
+            let clock = self.state.as_mut().map_or(0, |st| st.clock(server, ts));
+            Self::answer(server, &job, Status::Error, clock, ctx);
+        } else if !s.paused
+            && let Some(&worker) = s.idle.last()
+        {
             if self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
@@ -194,11 +246,12 @@ impl Servers {
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            Self::answer(server, &job, Status::Rejected, ctx);
+            let clock = self.state.as_mut().map_or(0, |st| st.clock(server, ts));
+            Self::answer(server, &job, Status::Rejected, clock, ctx);
         }
     }
 
-    fn answer(server: u32, job: &Job, status: Status, ctx: &mut Ctx) {
+    fn answer(server: u32, job: &Job, status: Status, clock: u64, ctx: &mut Ctx) {
         ctx.send(
             Node::Server(server),
             Node::Client(job.client),
@@ -207,6 +260,7 @@ impl Servers {
                 attempt: job.attempt,
                 server,
                 status,
+                clock,
             },
         );
     }
@@ -287,13 +341,19 @@ impl Servers {
             let now = ctx.now();
             ctx.metrics().cache_lookup(hit, now);
         }
-        let service = if s.slow_factor == 1.0 {
+        let factor = s.slow_factor * s.checkpoint_factor;
+        let service = if factor == 1.0 {
             demand
         } else {
-            demand.mul_f64(s.slow_factor)
+            demand.mul_f64(factor)
         };
         let done = ctx.after(service, Event::ServiceDone { server, worker });
-        s.workers[worker as usize] = Some(Worker { job, done });
+        s.workers[worker as usize] = Some(Worker {
+            job,
+            done,
+            until: ctx.now().saturating_add(service),
+            left: SimDuration::ZERO,
+        });
     }
 
     pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
@@ -301,7 +361,21 @@ impl Servers {
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
-        Self::answer(server, &job, Status::Ok, ctx);
+        let served = Served {
+            req: job.req,
+            attempt: job.attempt,
+            client: job.client,
+            key: job.key,
+            write: job.write,
+            ts: job.ts,
+        };
+        let answer = match &mut self.state {
+            Some(state) => state.served(server, served, ctx),
+            None => Some(0),
+        };
+        if let Some(clock) = answer {
+            Self::answer(server, &job, Status::Ok, clock, ctx);
+        }
         while let Some(next) = s.queue.pop_front() {
             if self.shed_expired && Self::shed(&next, ctx) {
                 continue;
@@ -325,13 +399,14 @@ impl Servers {
         if s.erroring > 1 || !s.up() {
             return;
         }
+        let clock = self.state.as_mut().map_or(0, |st| st.clock(server, 0));
         for job in std::mem::take(&mut s.queue) {
-            Self::answer(server, &job, Status::Error, ctx);
+            Self::answer(server, &job, Status::Error, clock, ctx);
         }
         for (i, w) in s.workers.iter_mut().enumerate() {
             if let Some(worker) = w.take() {
                 ctx.cancel(worker.done);
-                Self::answer(server, &worker.job, Status::Error, ctx);
+                Self::answer(server, &worker.job, Status::Error, clock, ctx);
                 s.idle.push(i as u32);
             }
         }
@@ -374,6 +449,12 @@ impl Servers {
         if !was_up {
             return false;
         }
+        let restoring = s.restoring.take();
+        if let Some(id) = restoring {
+            ctx.cancel(id);
+        }
+        s.paused = false;
+        s.checkpoint_factor = 1.0;
         let mut lost = s.queue.len() as u64;
         s.queue.clear();
         for (i, w) in s.workers.iter_mut().enumerate() {
@@ -391,7 +472,14 @@ impl Servers {
             ctx.cancel(hb);
         }
         let now = ctx.now();
-        ctx.metrics().server_crashed(server, now, lost);
+        if restoring.is_some() {
+            ctx.metrics().crashed_while_restoring(now);
+        } else {
+            ctx.metrics().server_crashed(server, now, lost);
+        }
+        if let Some(state) = &mut self.state {
+            state.crash(server, ctx);
+        }
         true
     }
 
@@ -409,12 +497,90 @@ impl Servers {
             return false;
         }
         let now = ctx.now();
+        if let Some(state) = &mut self.state
+            && state.restores()
+        {
+            let restore = state.begin_restore(server, now);
+            s.restoring = Some(ctx.after(restore, Event::RestoreDone { server }));
+            return true;
+        }
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
         if !self.heartbeat_interval.is_zero() {
             s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
         }
         true
+    }
+
+    /// A step of the server's restore is over: after catching up from the other replicas
+    /// (if any) it serves again, and says so at once.
+    pub fn on_restore_done(&mut self, server: u32, ctx: &mut Ctx) {
+        let serving: Vec<bool> = self.servers.iter().map(Server::serving).collect();
+        if let Some(more) = self.state().restore_step(server, &serving, ctx) {
+            self.servers[server as usize].restoring =
+                Some(ctx.after(more, Event::RestoreDone { server }));
+            return;
+        }
+        let s = &mut self.servers[server as usize];
+        s.restoring = None;
+        let now = ctx.now();
+        ctx.metrics().server_recovered(server, now);
+        if !self.heartbeat_interval.is_zero() {
+            s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+        }
+    }
+
+    /// A checkpoint begins: a pausing one stops the requests in service, a slowing one
+    /// slows the requests started from now on.
+    pub fn on_checkpoint_start(&mut self, server: u32, ctx: &mut Ctx) {
+        let during = self.state().checkpoint_start(server, ctx);
+        let s = &mut self.servers[server as usize];
+        match during {
+            During::Pause => {
+                s.paused = true;
+                let now = ctx.now();
+                for w in s.workers.iter_mut().flatten() {
+                    ctx.cancel(w.done);
+                    w.left = w.until.since(now);
+                }
+            }
+            During::Slow { factor } => s.checkpoint_factor = factor,
+        }
+    }
+
+    /// The checkpoint is over: paused requests resume where they stopped, and idle
+    /// workers take queued ones.
+    pub fn on_checkpoint_done(&mut self, server: u32, ctx: &mut Ctx) {
+        self.state().checkpoint_done(server, ctx);
+        let s = &mut self.servers[server as usize];
+        s.checkpoint_factor = 1.0;
+        if !s.paused {
+            return;
+        }
+        s.paused = false;
+        let now = ctx.now();
+        for (i, w) in s.workers.iter_mut().enumerate() {
+            if let Some(w) = w {
+                w.done = ctx.after(
+                    w.left,
+                    Event::ServiceDone {
+                        server,
+                        worker: i as u32,
+                    },
+                );
+                w.until = now.saturating_add(w.left);
+            }
+        }
+        while let Some(&worker) = s.idle.last() {
+            let Some(job) = s.queue.pop_front() else {
+                break;
+            };
+            if self.shed_expired && Self::shed(&job, ctx) {
+                continue;
+            }
+            s.idle.pop();
+            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
+        }
     }
 
     /// Sets the factor by which service on `server` is slowed (1.0 is normal speed).

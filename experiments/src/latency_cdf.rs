@@ -1,0 +1,226 @@
+//! latency_cdf.csv: the latency distribution of the successful requests of each (cell,
+//! strategy), pooled over its replications, as quantiles on a grid dense in the tail.
+//!
+//! Each run's latency histogram is first reduced to two significant digits (every value
+//! within 1%) and pooled by adding counts, so the pooled figures are exact for the reduced
+//! histograms. The reduced histogram is what the resume journal keeps of a run, which
+//! makes a resumed run's file byte-identical to an uninterrupted one. Memory holds one
+//! pooled histogram per strategy, for the cell in progress only.
+
+use crate::config::{Experiment, RunKey};
+use crate::output::AtomicFile;
+use hdrhistogram::Histogram;
+use sim_core::report::format_real;
+use std::io;
+use std::path::Path;
+
+/// The file's name in a results folder.
+pub const FILE: &str = "latency_cdf.csv";
+
+/// Significant digits of the reduced histograms.
+const DIGITS: u8 = 2;
+const MAX_NS: u64 = 3_600_000_000_000;
+
+/// An empty reduced histogram.
+pub fn empty() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, MAX_NS, DIGITS).expect("valid histogram bounds")
+}
+
+/// A run's latency histogram (nanoseconds) reduced to two significant digits.
+pub fn reduce(latency: &Histogram<u64>) -> Histogram<u64> {
+    let mut reduced = empty();
+    for v in latency.iter_recorded() {
+        reduced.saturating_record_n(v.value_iterated_to().clamp(1, MAX_NS), v.count_at_value());
+    }
+    reduced
+}
+
+/// A reduced histogram as text without commas or spaces: `value:count` pairs of its
+/// non-empty buckets, joined by `;`, each value the difference from the previous one.
+pub fn encode(h: &Histogram<u64>) -> String {
+    let mut out = String::new();
+    let mut previous = 0u64;
+    for v in h.iter_recorded() {
+        let value = v.value_iterated_to();
+        if !out.is_empty() {
+            out.push(';');
+        }
+        out.push_str(&format!("{}:{}", value - previous, v.count_at_value()));
+        previous = value;
+    }
+    out
+}
+
+/// Reads back [`encode`]'s text; `None` if it is not such text.
+pub fn decode(text: &str) -> Option<Histogram<u64>> {
+    let mut h = empty();
+    if text.is_empty() {
+        return Some(h);
+    }
+    let mut value = 0u64;
+    for pair in text.split(';') {
+        let (delta, count) = pair.split_once(':')?;
+        value = value.checked_add(delta.parse().ok()?)?;
+        let count: u64 = count.parse().ok()?;
+        if value == 0 || value > MAX_NS * 2 || count == 0 {
+            return None;
+        }
+        h.record_n(value, count).ok()?;
+    }
+    Some(h)
+}
+
+/// The quantiles written for each (cell, strategy), as exact decimal text: every 5% to
+/// 90%, every 1% to 99%, then nine steps in each further nine up to 99.999%, and the
+/// maximum (1).
+pub fn quantile_grid() -> Vec<String> {
+    let mut grid: Vec<String> = (0..18).map(|k| decimal(k * 5, 2)).collect();
+    grid.extend((90..100).map(|k| decimal(k, 2)));
+    for digits in 3..=5u32 {
+        let base = 10u64.pow(digits) - 10;
+        grid.extend((1..10).map(|k| decimal(base + k, digits)));
+    }
+    grid.push("1".into());
+    grid
+}
+
+/// `units / 10^digits` as decimal text.
+fn decimal(units: u64, digits: u32) -> String {
+    if units == 0 {
+        return "0".into();
+    }
+    let text = format!("{:0>width$}", units, width = digits as usize + 1);
+    let (int, frac) = text.split_at(text.len() - digits as usize);
+    let frac = frac.trim_end_matches('0');
+    if frac.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{frac}")
+    }
+}
+
+/// The header of latency_cdf.csv.
+pub fn header(exp: &Experiment) -> Vec<String> {
+    let mut h = vec!["cell".to_string()];
+    h.extend(exp.sweep.iter().map(|a| a.key.clone()));
+    h.extend(["strategy", "quantile", "latency_ms", "n"].map(String::from));
+    h
+}
+
+/// latency_cdf.csv being written: runs come in run order, and a cell's rows are written
+/// when its last run arrives.
+pub struct LatencyCdfCsv {
+    writer: csv::Writer<AtomicFile>,
+    pooled: Vec<Histogram<u64>>,
+    runs_per_cell: u64,
+    seen_in_cell: u64,
+    grid: Vec<(String, f64)>,
+}
+
+impl LatencyCdfCsv {
+    pub fn create(path: &Path, exp: &Experiment) -> io::Result<LatencyCdfCsv> {
+        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        writer.write_record(header(exp))?;
+        let strategies = exp.strategy_names.len();
+        Ok(LatencyCdfCsv {
+            writer,
+            pooled: (0..strategies).map(|_| empty()).collect(),
+            runs_per_cell: strategies as u64 * u64::from(exp.replications),
+            seen_in_cell: 0,
+            grid: quantile_grid()
+                .into_iter()
+                .map(|q| {
+                    let x = q.parse().expect("grid quantiles are numbers");
+                    (q, x)
+                })
+                .collect(),
+        })
+    }
+
+    /// Adds a run's reduced histogram; runs must come in run order.
+    pub fn add(
+        &mut self,
+        exp: &Experiment,
+        key: RunKey,
+        reduced: &Histogram<u64>,
+    ) -> io::Result<()> {
+        self.pooled[key.strategy as usize]
+            .add(reduced)
+            .map_err(|e| io::Error::other(format!("pooling latency histograms: {e:?}")))?;
+        self.seen_in_cell += 1;
+        if self.seen_in_cell < self.runs_per_cell {
+            return Ok(());
+        }
+        self.seen_in_cell = 0;
+        let values: Vec<String> = exp.cells[key.cell as usize]
+            .values
+            .iter()
+            .map(|v| v.to_cell_text())
+            .collect();
+        for (strategy, pooled) in self.pooled.iter_mut().enumerate() {
+            let n = pooled.len();
+            if n > 0 {
+                for (text, q) in &self.grid {
+                    let ms = pooled.value_at_quantile(*q) as f64 / 1e6;
+                    let mut row = vec![key.cell.to_string()];
+                    row.extend(values.iter().cloned());
+                    row.extend([
+                        exp.strategy_names[strategy].clone(),
+                        text.clone(),
+                        format_real(ms),
+                        n.to_string(),
+                    ]);
+                    self.writer.write_record(&row)?;
+                }
+            }
+            pooled.reset();
+        }
+        Ok(())
+    }
+
+    pub fn commit(self) -> io::Result<()> {
+        self.writer
+            .into_inner()
+            .map_err(|e| e.into_error())?
+            .commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_grid_is_increasing_and_dense_in_the_tail() {
+        let grid: Vec<f64> = quantile_grid().iter().map(|q| q.parse().unwrap()).collect();
+        assert!(grid.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(grid.first(), Some(&0.0));
+        assert_eq!(grid.last(), Some(&1.0));
+        for q in ["0.5", "0.9", "0.99", "0.999", "0.9999", "0.99999"] {
+            assert!(quantile_grid().contains(&q.to_string()), "{q}");
+        }
+        assert_eq!(grid.len(), 18 + 10 + 27 + 1);
+    }
+
+    #[test]
+    fn reduced_histograms_survive_their_text_and_stay_within_one_percent() {
+        let mut fine = Histogram::<u64>::new_with_bounds(1, MAX_NS, 3).unwrap();
+        for ms in 1..=2000u64 {
+            fine.record(ms * 1_000_000 + ms * 37).unwrap();
+        }
+        let reduced = reduce(&fine);
+        assert_eq!(reduced.len(), 2000);
+        let back = decode(&encode(&reduced)).unwrap();
+        assert_eq!(back, reduced);
+        for q in [0.5, 0.9, 0.99] {
+            let (a, b) = (
+                fine.value_at_quantile(q) as f64,
+                reduced.value_at_quantile(q) as f64,
+            );
+            // Two significant digits: a bucket spans at most 1/128 of its values.
+            assert!((a - b).abs() <= a / 128.0, "q {q}: {a} against {b}");
+        }
+        assert_eq!(decode("").unwrap().len(), 0);
+        assert!(decode("5:x").is_none() && decode("5").is_none() && decode("0:1").is_none());
+    }
+}

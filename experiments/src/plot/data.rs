@@ -1,0 +1,393 @@
+//! Reading a results folder's tables back for plotting: summary.csv (required),
+//! latency_cdf.csv, timeline.csv and timeline_spans.csv (each optional). A table that is
+//! present but malformed is an error naming the file, the line and what was expected.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Why a table could not be read.
+#[derive(Debug)]
+pub enum DataError {
+    /// The folder or summary.csv is missing.
+    Missing(String),
+    /// A table is not what faultline writes.
+    Malformed(String),
+}
+
+fn malformed(path: &Path, line: Option<u64>, what: impl std::fmt::Display) -> DataError {
+    match line {
+        Some(l) => DataError::Malformed(format!("{}: line {l}: {what}", path.display())),
+        None => DataError::Malformed(format!("{}: {what}", path.display())),
+    }
+}
+
+/// A CSV table with its header, read whole (results tables of a folder are small next to
+/// the runs that made them, except runs.csv, which plots never read).
+struct Csv {
+    path: PathBuf,
+    header: Vec<String>,
+    rows: Vec<(u64, csv::StringRecord)>,
+}
+
+impl Csv {
+    fn read(path: &Path, required: &[&str]) -> Result<Csv, DataError> {
+        let mut reader = csv::Reader::from_path(path).map_err(|e| malformed(path, None, e))?;
+        let header: Vec<String> = reader
+            .headers()
+            .map_err(|e| malformed(path, Some(1), e))?
+            .iter()
+            .map(str::to_string)
+            .collect();
+        for column in required {
+            if !header.iter().any(|h| h == column) {
+                return Err(malformed(
+                    path,
+                    Some(1),
+                    format!(
+                        "expected a column `{column}` in the header (is this a table written by faultline?)"
+                    ),
+                ));
+            }
+        }
+        let mut rows = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map(|p| p.line());
+                malformed(path, line, e)
+            })?;
+            let line = record.position().map_or(0, |p| p.line());
+            rows.push((line, record));
+        }
+        Ok(Csv {
+            path: path.to_path_buf(),
+            header,
+            rows,
+        })
+    }
+
+    fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .expect("required columns are checked on reading")
+    }
+
+    /// A number, or `None` for an empty cell.
+    fn number(
+        &self,
+        line: u64,
+        record: &csv::StringRecord,
+        column: usize,
+    ) -> Result<Option<f64>, DataError> {
+        let text = record.get(column).unwrap_or("");
+        if text.is_empty() {
+            return Ok(None);
+        }
+        text.parse::<f64>().map(Some).map_err(|_| {
+            malformed(
+                &self.path,
+                Some(line),
+                format!("`{}`: expected a number, got {text:?}", self.header[column]),
+            )
+        })
+    }
+
+    fn integer(
+        &self,
+        line: u64,
+        record: &csv::StringRecord,
+        column: usize,
+    ) -> Result<u64, DataError> {
+        let text = record.get(column).unwrap_or("");
+        text.parse::<u64>().map_err(|_| {
+            malformed(
+                &self.path,
+                Some(line),
+                format!(
+                    "`{}`: expected a whole number, got {text:?}",
+                    self.header[column]
+                ),
+            )
+        })
+    }
+}
+
+/// A metric's statistics for one (cell, strategy).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stat {
+    pub n: u64,
+    pub mean: Option<f64>,
+    pub ci: Option<(f64, f64)>,
+}
+
+/// A sweep cell: its index and the text of its value of each sweep key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CellInfo {
+    pub index: u32,
+    pub values: Vec<String>,
+}
+
+/// summary.csv.
+#[derive(Debug)]
+pub struct Summary {
+    pub sweep_keys: Vec<String>,
+    /// In cell order.
+    pub cells: Vec<CellInfo>,
+    /// In the config's order (first appearance).
+    pub strategies: Vec<String>,
+    stats: BTreeMap<(u32, usize, String), Stat>,
+}
+
+impl Summary {
+    pub fn read(dir: &Path) -> Result<Summary, DataError> {
+        if !dir.is_dir() {
+            return Err(DataError::Missing(format!(
+                "{}: no such folder; expected a results folder written by `faultline run`",
+                dir.display()
+            )));
+        }
+        let path = dir.join("summary.csv");
+        if !path.is_file() {
+            return Err(DataError::Missing(format!(
+                "{}: not found; `faultline plot` draws from the summary.csv of a results folder written by `faultline run`",
+                path.display()
+            )));
+        }
+        let table = Csv::read(
+            &path,
+            &[
+                "cell",
+                "strategy",
+                "metric",
+                "n",
+                "mean",
+                "ci95_low",
+                "ci95_high",
+            ],
+        )?;
+        let (cell_c, strategy_c, metric_c) = (
+            table.column("cell"),
+            table.column("strategy"),
+            table.column("metric"),
+        );
+        if cell_c != 0 || strategy_c <= cell_c {
+            return Err(malformed(
+                &path,
+                Some(1),
+                "expected `cell`, the sweep keys, then `strategy`",
+            ));
+        }
+        let sweep_keys = table.header[1..strategy_c].to_vec();
+        let (n_c, mean_c, lo_c, hi_c) = (
+            table.column("n"),
+            table.column("mean"),
+            table.column("ci95_low"),
+            table.column("ci95_high"),
+        );
+        let mut cells: BTreeMap<u32, CellInfo> = BTreeMap::new();
+        let mut strategies: Vec<String> = Vec::new();
+        let mut stats = BTreeMap::new();
+        for (line, record) in &table.rows {
+            let line = *line;
+            let cell = table.integer(line, record, cell_c)? as u32;
+            let values: Vec<String> = (1..strategy_c)
+                .map(|c| record.get(c).unwrap_or("").to_string())
+                .collect();
+            match cells.get(&cell) {
+                Some(known) if known.values != values => {
+                    return Err(malformed(
+                        &path,
+                        Some(line),
+                        format!("cell {cell} has other sweep values than on an earlier line"),
+                    ));
+                }
+                Some(_) => {}
+                None => {
+                    cells.insert(
+                        cell,
+                        CellInfo {
+                            index: cell,
+                            values,
+                        },
+                    );
+                }
+            }
+            let strategy = record.get(strategy_c).unwrap_or("").to_string();
+            let s = match strategies.iter().position(|x| *x == strategy) {
+                Some(s) => s,
+                None => {
+                    strategies.push(strategy);
+                    strategies.len() - 1
+                }
+            };
+            let metric = record.get(metric_c).unwrap_or("").to_string();
+            let lo = table.number(line, record, lo_c)?;
+            let hi = table.number(line, record, hi_c)?;
+            stats.insert(
+                (cell, s, metric),
+                Stat {
+                    n: table.integer(line, record, n_c)?,
+                    mean: table.number(line, record, mean_c)?,
+                    ci: lo.zip(hi),
+                },
+            );
+        }
+        if stats.is_empty() {
+            return Err(malformed(
+                &path,
+                None,
+                "has no rows: the run wrote no statistics",
+            ));
+        }
+        Ok(Summary {
+            sweep_keys,
+            cells: cells.into_values().collect(),
+            strategies,
+            stats,
+        })
+    }
+
+    pub fn stat(&self, cell: u32, strategy: usize, metric: &str) -> Option<&Stat> {
+        self.stats.get(&(cell, strategy, metric.to_string()))
+    }
+
+    /// Whether any (cell, strategy) has a mean of `metric`.
+    pub fn has(&self, metric: &str) -> bool {
+        self.stats
+            .iter()
+            .any(|((_, _, m), s)| m == metric && s.mean.is_some())
+    }
+}
+
+/// A pooled latency distribution: (quantile, latency ms) in file order, and the
+/// requests pooled.
+pub type Curve = (Vec<(f64, f64)>, u64);
+
+/// latency_cdf.csv: per (cell, strategy), the pooled latency quantiles.
+#[derive(Debug, Default)]
+pub struct LatencyCdf {
+    /// By (cell, strategy name).
+    pub curves: BTreeMap<(u32, String), Curve>,
+}
+
+impl LatencyCdf {
+    /// Reads the file if the folder has one.
+    pub fn read(dir: &Path) -> Result<Option<LatencyCdf>, DataError> {
+        let path = dir.join(crate::latency_cdf::FILE);
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let table = Csv::read(&path, &["cell", "strategy", "quantile", "latency_ms", "n"])?;
+        let (cell_c, strategy_c, q_c, ms_c, n_c) = (
+            table.column("cell"),
+            table.column("strategy"),
+            table.column("quantile"),
+            table.column("latency_ms"),
+            table.column("n"),
+        );
+        let mut curves: BTreeMap<(u32, String), Curve> = BTreeMap::new();
+        for (line, record) in &table.rows {
+            let line = *line;
+            let cell = table.integer(line, record, cell_c)? as u32;
+            let strategy = record.get(strategy_c).unwrap_or("").to_string();
+            let need = |v: Option<f64>, what: &str| {
+                v.ok_or_else(|| malformed(&path, Some(line), format!("`{what}` is empty")))
+            };
+            let q = need(table.number(line, record, q_c)?, "quantile")?;
+            let ms = need(table.number(line, record, ms_c)?, "latency_ms")?;
+            let n = table.integer(line, record, n_c)?;
+            let entry = curves.entry((cell, strategy)).or_default();
+            entry.0.push((q, ms));
+            entry.1 = n;
+        }
+        Ok(Some(LatencyCdf { curves }))
+    }
+}
+
+/// One row of timeline.csv.
+#[derive(Clone, Debug)]
+pub struct TimelineRow {
+    pub time_s: f64,
+    pub window_s: f64,
+    pub goodput: f64,
+    pub failed_per_s: f64,
+    pub latency_mean_ms: Option<f64>,
+    pub latency_p99_ms: Option<f64>,
+}
+
+/// One row of timeline_spans.csv.
+#[derive(Clone, Debug)]
+pub struct SpanRow {
+    pub kind: String,
+    pub server: Option<u32>,
+    pub from_s: f64,
+    pub until_s: f64,
+    pub detail: String,
+}
+
+/// A run's timeline tables.
+#[derive(Debug)]
+pub struct TimelineData {
+    pub run_id: String,
+    pub rows: Vec<TimelineRow>,
+    pub spans: Vec<SpanRow>,
+}
+
+impl TimelineData {
+    /// Reads timeline.csv and timeline_spans.csv if the folder has them.
+    pub fn read(dir: &Path) -> Result<Option<TimelineData>, DataError> {
+        use crate::timeline::{SPANS_FILE, WINDOWS_FILE};
+        let (wpath, spath) = (dir.join(WINDOWS_FILE), dir.join(SPANS_FILE));
+        if !wpath.is_file() || !spath.is_file() {
+            return Ok(None);
+        }
+        let windows = Csv::read(&wpath, &crate::timeline::WINDOW_COLUMNS)?;
+        let c = |name: &str| windows.column(name);
+        let mut rows = Vec::new();
+        let mut run_id = String::new();
+        for (line, record) in &windows.rows {
+            let line = *line;
+            let num = |name: &str| -> Result<f64, DataError> {
+                windows
+                    .number(line, record, c(name))?
+                    .ok_or_else(|| malformed(&wpath, Some(line), format!("`{name}` is empty")))
+            };
+            run_id = record.get(c("run_id")).unwrap_or("").to_string();
+            rows.push(TimelineRow {
+                time_s: num("time_s")?,
+                window_s: num("window_s")?,
+                goodput: num("goodput")?,
+                failed_per_s: num("failed_per_s")?,
+                latency_mean_ms: windows.number(line, record, c("latency_mean_ms"))?,
+                latency_p99_ms: windows.number(line, record, c("latency_p99_ms"))?,
+            });
+        }
+        let table = Csv::read(&spath, &crate::timeline::SPAN_COLUMNS)?;
+        let c = |name: &str| table.column(name);
+        let mut spans = Vec::new();
+        for (line, record) in &table.rows {
+            let line = *line;
+            let server = match record.get(c("server")).unwrap_or("") {
+                "" => None,
+                _ => Some(table.integer(line, record, c("server"))? as u32),
+            };
+            let num = |name: &str| -> Result<f64, DataError> {
+                table
+                    .number(line, record, c(name))?
+                    .ok_or_else(|| malformed(&spath, Some(line), format!("`{name}` is empty")))
+            };
+            spans.push(SpanRow {
+                kind: record.get(c("kind")).unwrap_or("").to_string(),
+                server,
+                from_s: num("from_s")?,
+                until_s: num("until_s")?,
+                detail: record.get(c("detail")).unwrap_or("").to_string(),
+            });
+        }
+        Ok(Some(TimelineData {
+            run_id,
+            rows,
+            spans,
+        }))
+    }
+}

@@ -1,0 +1,681 @@
+//! Plots of a results folder, drawn from its CSV tables alone into `plots/` as PNG and
+//! SVG: availability, its nines, p99 latency and attempts per request against each sweep
+//! key (or per strategy without a sweep) with 95% confidence bands, latency CDFs, the
+//! detectors' trade-off, and the timeline of one run. `faultline run` draws them at the
+//! end and `faultline plot DIR` redraws them; each file is written atomically, and figures
+//! the folder no longer calls for are removed.
+
+pub mod axis;
+pub mod canvas;
+pub mod data;
+pub mod lines;
+pub mod raster;
+pub mod timeline;
+pub mod tradeoff;
+
+use crate::cli::{CliError, PlotArgs, output_error};
+use axis::{Axis, Scale, TAIL_MAX};
+use canvas::{RenderError, color, render};
+use data::{DataError, LatencyCdf, Summary, TimelineData};
+use lines::{LinesFigure, Point, Series};
+use sim_core::SimDuration;
+use std::path::Path;
+use timeline::TimelineFigure;
+use tradeoff::{TradeoffFigure, TradeoffPoint, TradeoffSeries};
+
+/// The folder of the figures inside a results folder.
+pub const PLOTS_DIR: &str = "plots";
+
+/// The most lines a figure draws against a sweep key, and the most cells whose latency
+/// CDF is drawn.
+const MAX_SERIES: usize = 20;
+const MAX_CDF_CELLS: usize = 12;
+
+/// The figures drawn, by file name without extension.
+#[derive(Debug, Default)]
+pub struct PlotReport {
+    pub figures: Vec<String>,
+}
+
+impl PlotReport {
+    pub fn describe(&self, dir: &Path) -> String {
+        format!(
+            "plots: {} figures (PNG and SVG) in {}: {}",
+            self.figures.len(),
+            dir.join(PLOTS_DIR).display(),
+            self.figures.join(", ")
+        )
+    }
+}
+
+pub fn cmd_plot(args: PlotArgs) -> Result<u8, CliError> {
+    let report = draw_folder(&args.dir)?;
+    println!("{}", report.describe(&args.dir));
+    Ok(0)
+}
+
+fn data_error(e: DataError) -> CliError {
+    match e {
+        DataError::Missing(m) | DataError::Malformed(m) => CliError::Input(m),
+    }
+}
+
+fn render_error(e: RenderError) -> CliError {
+    match e {
+        RenderError::Draw(m) => CliError::Internal(format!("drawing a figure failed: {m}")),
+        RenderError::Write(path, e) => output_error(&path, e),
+    }
+}
+
+/// Draws every figure the tables of results folder `dir` call for.
+pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
+    let summary = Summary::read(dir).map_err(data_error)?;
+    let cdf = LatencyCdf::read(dir).map_err(data_error)?;
+    let timeline = TimelineData::read(dir).map_err(data_error)?;
+    let plots = dir.join(PLOTS_DIR);
+    std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
+    let name = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| "results".into());
+    let mut report = PlotReport::default();
+    let mut draw = |file: String, figure: &dyn Fn(&Path, &str) -> Result<(), RenderError>| {
+        figure(&plots, &file).map_err(render_error)?;
+        report.figures.push(file);
+        Ok::<(), CliError>(())
+    };
+
+    for metric in &METRICS {
+        if !summary.has(metric.column)
+            || (metric.column == "attempts_per_request" && !retried(&summary))
+        {
+            continue;
+        }
+        if summary.sweep_keys.is_empty() {
+            let figure = per_strategy(&summary, &name, metric);
+            draw(metric.file.to_string(), &|d, f| render(d, f, &figure))?;
+        } else {
+            for k in 0..summary.sweep_keys.len() {
+                let figure = against_key(&summary, &name, metric, k);
+                let file = format!("{}_vs_{}", metric.file, file_safe(&summary.sweep_keys[k]));
+                draw(file, &|d, f| render(d, f, &figure))?;
+            }
+        }
+    }
+    if let Some(cdf) = &cdf {
+        for (cell, figure) in latency_cdfs(&summary, cdf, &name) {
+            let file = if summary.sweep_keys.is_empty() {
+                "latency_cdf".to_string()
+            } else {
+                format!("latency_cdf_c{cell}")
+            };
+            draw(file, &|d, f| render(d, f, &figure))?;
+        }
+    }
+    if let Some(figure) = detector_tradeoff(&summary, &name) {
+        draw("detector_tradeoff".into(), &|d, f| render(d, f, &figure))?;
+    }
+    if let Some(data) = timeline {
+        let figure = timeline_figure(&name, data);
+        draw("timeline".into(), &|d, f| render(d, f, &figure))?;
+    }
+    remove_other_figures(&plots, &report.figures).map_err(|e| output_error(&plots, e))?;
+    Ok(report)
+}
+
+/// Whether any strategy made more than one attempt for some request: without retries,
+/// attempts per request is 1 everywhere and its figure says nothing.
+fn retried(summary: &Summary) -> bool {
+    summary.cells.iter().any(|c| {
+        (0..summary.strategies.len()).any(|s| {
+            summary
+                .stat(c.index, s, "attempts_per_request")
+                .and_then(|st| st.mean)
+                .is_some_and(|m| m != 1.0)
+        })
+    })
+}
+
+fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
+    let servers = data
+        .spans
+        .iter()
+        .filter_map(|s| s.server)
+        .max()
+        .map_or(1, |s| s + 1);
+    TimelineFigure {
+        title: format!("{name}: run {} over time", data.run_id),
+        data,
+        servers,
+    }
+}
+
+/// Draws only the timeline figure of folder `dir` (from its timeline tables), as
+/// `faultline replay --timeline` does; returns the figure's path without extension.
+pub fn draw_timeline(dir: &Path, name: &str) -> Result<std::path::PathBuf, CliError> {
+    let data = TimelineData::read(dir)
+        .map_err(data_error)?
+        .ok_or_else(|| {
+            CliError::Internal(format!(
+                "{}: the timeline tables are missing",
+                dir.display()
+            ))
+        })?;
+    let plots = dir.join(PLOTS_DIR);
+    std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
+    render(&plots, "timeline", &timeline_figure(name, data)).map_err(render_error)?;
+    Ok(plots.join("timeline"))
+}
+
+/// Removes PNG and SVG files of `plots` that are not among `figures`: figures a previous
+/// run drew for another config.
+fn remove_other_figures(plots: &Path, figures: &[String]) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(plots)? {
+        let path = entry?.path();
+        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
+        if (ext == "png" || ext == "svg") && !figures.iter().any(|f| f == stem) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// A sweep key as part of a file name.
+pub fn file_safe(key: &str) -> String {
+    key.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// A metric drawn against each sweep key.
+struct Metric {
+    /// The summary.csv metric.
+    column: &'static str,
+    file: &'static str,
+    what: &'static str,
+    y_label: &'static str,
+    nines: bool,
+    /// A logarithmic y axis when the means span more than this many decades.
+    log_decades: f64,
+}
+
+const METRICS: [Metric; 4] = [
+    Metric {
+        column: "availability",
+        file: "availability",
+        what: "availability",
+        y_label: "availability (ok / requests)",
+        nines: false,
+        log_decades: f64::INFINITY,
+    },
+    Metric {
+        column: "availability",
+        file: "nines",
+        what: "availability in nines",
+        y_label: "nines: −log10(1 − availability)",
+        nines: true,
+        log_decades: f64::INFINITY,
+    },
+    Metric {
+        column: "latency_p99_ms",
+        file: "latency_p99",
+        what: "p99 latency",
+        y_label: "p99 latency (ms)",
+        nines: false,
+        log_decades: 1.5,
+    },
+    Metric {
+        column: "attempts_per_request",
+        file: "attempts",
+        what: "attempts per request",
+        y_label: "attempts per request",
+        nines: false,
+        log_decades: f64::INFINITY,
+    },
+];
+
+/// Raw (mean, interval) of a point before the y axis is chosen.
+type RawPoint = (f64, f64, Option<(f64, f64)>);
+
+/// Maps availabilities to nines, -log10(1 - a), capped where 1 - a falls below one failed
+/// request in the largest mean request count: returns the cap when it was reached.
+fn to_nines(summary: &Summary, series: &mut [Vec<RawPoint>]) -> Option<f64> {
+    let requests = summary
+        .cells
+        .iter()
+        .flat_map(|c| (0..summary.strategies.len()).map(move |s| (c.index, s)))
+        .filter_map(|(c, s)| summary.stat(c, s, "requests").and_then(|st| st.mean))
+        .fold(1.0f64, f64::max);
+    let cap = requests.log10();
+    let mut capped = false;
+    let mut nines = |a: f64| {
+        let miss = 1.0 - a;
+        if miss <= 1.0 / requests {
+            capped = true;
+            cap
+        } else {
+            -miss.log10()
+        }
+    };
+    for points in series.iter_mut() {
+        for p in points.iter_mut() {
+            p.1 = nines(p.1);
+            p.2 = p.2.map(|(lo, hi)| (nines(lo), nines(hi)));
+        }
+    }
+    capped.then_some(cap)
+}
+
+fn y_axis(metric: &Metric, series: &[Vec<RawPoint>]) -> Axis {
+    let values: Vec<f64> = series
+        .iter()
+        .flatten()
+        .flat_map(|(_, m, ci)| {
+            let mut v = vec![*m];
+            if let Some((lo, hi)) = ci {
+                v.extend([*lo, *hi]);
+            }
+            v
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if values.is_empty() {
+        return Axis::linear(metric.y_label, 0.0, 1.0);
+    }
+    // The decision uses the means; bounds below zero fall back to linear.
+    Axis::auto(metric.y_label, lo, hi, metric.log_decades)
+}
+
+fn to_points(y: &Axis, raw: &[RawPoint]) -> Vec<Point> {
+    raw.iter()
+        .map(|(x, m, ci)| Point {
+            x: *x,
+            mean: y.to_plot(*m),
+            ci: ci.map(|(lo, hi)| (y.to_plot(lo), y.to_plot(hi))),
+        })
+        .collect()
+}
+
+fn runs_per_point(summary: &Summary, metric: &str) -> String {
+    let ns: Vec<u64> = summary
+        .cells
+        .iter()
+        .flat_map(|c| (0..summary.strategies.len()).map(move |s| (c.index, s)))
+        .filter_map(|(c, s)| summary.stat(c, s, metric).map(|st| st.n))
+        .collect();
+    let (lo, hi) = (
+        ns.iter().copied().min().unwrap_or(0),
+        ns.iter().copied().max().unwrap_or(0),
+    );
+    let runs = if lo == hi {
+        format!("{hi} runs")
+    } else {
+        format!("{lo} to {hi} runs")
+    };
+    format!("mean and 95% confidence interval of {runs} per point")
+}
+
+fn nines_note(cap: Option<f64>) -> Option<String> {
+    cap.map(|c| {
+        format!(
+            "Values at or past one failure in {} requests (the most in a mean run) are drawn at its {c:.1} nines.",
+            10f64.powf(c).round()
+        )
+    })
+}
+
+/// Without a sweep: each strategy's mean and interval.
+fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
+    let cell = summary.cells[0].index;
+    let mut raw: Vec<Vec<RawPoint>> = (0..summary.strategies.len())
+        .map(|s| {
+            summary
+                .stat(cell, s, metric.column)
+                .and_then(|st| st.mean.map(|m| vec![(s as f64, m, st.ci)]))
+                .unwrap_or_default()
+        })
+        .collect();
+    let cap = if metric.nines {
+        to_nines(summary, &mut raw)
+    } else {
+        None
+    };
+    let y = y_axis(metric, &raw);
+    let series = raw
+        .iter()
+        .enumerate()
+        .map(|(s, points)| Series {
+            label: summary.strategies[s].clone(),
+            color: color(s),
+            marker: 0,
+            points: to_points(&y, points),
+        })
+        .collect();
+    LinesFigure {
+        title: format!("{name}: {} by strategy", metric.what),
+        subtitle: Some(runs_per_point(summary, metric.column)),
+        x: Axis::categories("strategy", &summary.strategies),
+        y,
+        series,
+        legend: false,
+        markers: true,
+        note: nines_note(cap),
+    }
+}
+
+/// A sweep key's values on an axis: numbers or durations on a linear or logarithmic
+/// scale, anything else as categories in the order of the cells.
+fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
+    let numbers: Option<Vec<f64>> = values
+        .iter()
+        .map(|v| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|x| x.is_finite())
+                .or_else(|| SimDuration::parse(v).ok().map(|d| d.as_secs_f64()))
+        })
+        .collect();
+    match numbers {
+        Some(xs) if !xs.is_empty() => {
+            let (min, max) = xs
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                    (a.min(x), b.max(x))
+                });
+            let scale = if min > 0.0 && max / min >= 20.0 {
+                Scale::Log10
+            } else {
+                Scale::Linear
+            };
+            let label = if scale == Scale::Log10 {
+                format!("{key} (log scale)")
+            } else {
+                key.to_string()
+            };
+            let ticks: Vec<(f64, String)> = xs
+                .iter()
+                .zip(values)
+                .map(|(x, t)| (*x, t.clone()))
+                .collect();
+            let axis = Axis::at_values(&label, scale, &ticks);
+            let positions = xs.iter().map(|x| scale.to_plot(*x)).collect();
+            (axis, positions)
+        }
+        _ => (
+            Axis::categories(key, values),
+            (0..values.len()).map(|i| i as f64).collect(),
+        ),
+    }
+}
+
+/// A metric against sweep key `k`: a line per strategy (and per combination of the
+/// other keys' values).
+fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> LinesFigure {
+    let key = &summary.sweep_keys[k];
+    let mut values: Vec<String> = Vec::new();
+    let mut others: Vec<Vec<String>> = Vec::new();
+    for c in &summary.cells {
+        if !values.contains(&c.values[k]) {
+            values.push(c.values[k].clone());
+        }
+        let mut other = c.values.clone();
+        other.remove(k);
+        if !others.contains(&other) {
+            others.push(other);
+        }
+    }
+    let (x, positions) = key_axis(key, &values);
+    let other_keys: Vec<&String> = summary
+        .sweep_keys
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != k)
+        .map(|(_, key)| key)
+        .collect();
+    let mut labels = Vec::new();
+    let mut raw: Vec<Vec<RawPoint>> = Vec::new();
+    let mut styles = Vec::new();
+    for (s, strategy) in summary.strategies.iter().enumerate() {
+        for (o, other) in others.iter().enumerate() {
+            let mut points: Vec<RawPoint> = summary
+                .cells
+                .iter()
+                .filter(|c| {
+                    let mut rest = c.values.clone();
+                    rest.remove(k);
+                    rest == *other
+                })
+                .filter_map(|c| {
+                    let st = summary.stat(c.index, s, metric.column)?;
+                    let at = values.iter().position(|v| *v == c.values[k])?;
+                    st.mean.map(|m| (positions[at], m, st.ci))
+                })
+                .collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let label = if others.len() == 1 {
+                strategy.clone()
+            } else {
+                let fixed: Vec<String> = other_keys
+                    .iter()
+                    .zip(other)
+                    .map(|(key, v)| format!("{}={v}", key.rsplit('.').next().unwrap_or(key)))
+                    .collect();
+                format!("{strategy}, {}", fixed.join(", "))
+            };
+            labels.push(label);
+            raw.push(points);
+            styles.push(if others.len() == 1 { (s, s) } else { (s, o) });
+        }
+    }
+    let total = raw.len();
+    raw.truncate(MAX_SERIES);
+    let cap = if metric.nines {
+        to_nines(summary, &mut raw)
+    } else {
+        None
+    };
+    let y = y_axis(metric, &raw);
+    let series = raw
+        .iter()
+        .zip(&labels)
+        .zip(&styles)
+        .map(|((points, label), (c, m))| Series {
+            label: label.clone(),
+            color: color(*c),
+            marker: *m,
+            points: to_points(&y, points),
+        })
+        .collect();
+    let mut note = nines_note(cap);
+    if total > MAX_SERIES {
+        note = Some(format!(
+            "The first {MAX_SERIES} of {total} lines are drawn (strategy by strategy, the other keys' combinations in cell order)."
+        ));
+    }
+    LinesFigure {
+        title: format!("{name}: {} against {key}", metric.what),
+        subtitle: Some(runs_per_point(summary, metric.column)),
+        x,
+        y,
+        series,
+        legend: true,
+        markers: true,
+        note,
+    }
+}
+
+/// The latency CDF of each cell (at most [`MAX_CDF_CELLS`], evenly chosen), a curve per
+/// strategy, on the tail scale.
+fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, LinesFigure)> {
+    let cells: Vec<&data::CellInfo> = if summary.cells.len() <= MAX_CDF_CELLS {
+        summary.cells.iter().collect()
+    } else {
+        let n = summary.cells.len();
+        (0..MAX_CDF_CELLS)
+            .map(|i| &summary.cells[i * (n - 1) / (MAX_CDF_CELLS - 1)])
+            .collect()
+    };
+    let mut figures = Vec::new();
+    for cell in cells {
+        let curves: Vec<(usize, &data::Curve)> = summary
+            .strategies
+            .iter()
+            .enumerate()
+            .filter_map(|(s, name)| {
+                cdf.curves
+                    .get(&(cell.index, name.clone()))
+                    .map(|curve| (s, curve))
+            })
+            .collect();
+        if curves.is_empty() {
+            continue;
+        }
+        let n_max = curves.iter().map(|c| c.1.1).max().unwrap_or(1);
+        // Quantiles past one request in the largest pool only repeat the maximum.
+        let top = (1.0 - 1.0 / n_max as f64).min(TAIL_MAX);
+        let shown = |q: f64| q < 1.0 && q <= top + 1e-12;
+        let (lo, hi) = curves
+            .iter()
+            .flat_map(|c| c.1.0.iter().filter(|(q, _)| shown(*q)).map(|(_, ms)| *ms))
+            .filter(|ms| *ms > 0.0)
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                (a.min(v), b.max(v))
+            });
+        if !lo.is_finite() {
+            continue;
+        }
+        let x = Axis::log("latency (ms, log scale)", lo, hi);
+        let top_shown = curves
+            .iter()
+            .flat_map(|c| c.1.0.iter().map(|(q, _)| *q))
+            .filter(|q| shown(*q))
+            .fold(0.0, f64::max);
+        let y = Axis::tail("percentile (tail scale)", top_shown.max(0.9));
+        let series = curves
+            .iter()
+            .map(|(s, (points, _))| Series {
+                label: summary.strategies[*s].clone(),
+                color: color(*s),
+                marker: *s,
+                points: points
+                    .iter()
+                    .filter(|(q, ms)| shown(*q) && *ms > 0.0)
+                    .map(|(q, ms)| Point {
+                        x: ms.log10(),
+                        mean: Scale::Tail.to_plot(*q),
+                        ci: None,
+                    })
+                    .collect(),
+            })
+            .collect();
+        let requests = curves.iter().map(|c| c.1.1).min().unwrap_or(0);
+        let place = if summary.sweep_keys.is_empty() {
+            String::new()
+        } else {
+            let values: Vec<String> = summary
+                .sweep_keys
+                .iter()
+                .zip(&cell.values)
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!("cell c{}: {}; ", cell.index, values.join(", "))
+        };
+        figures.push((
+            cell.index,
+            LinesFigure {
+                title: format!("{name}: latency of successful requests"),
+                subtitle: Some(format!(
+                    "{place}all replications pooled, at least {requests} requests per strategy"
+                )),
+                x,
+                y,
+                series,
+                legend: true,
+                markers: false,
+                note: None,
+            },
+        ));
+    }
+    figures
+}
+
+/// Mean detection time against the false-suspicion rate, a point per (strategy, cell), when
+/// at least two strategies detected crashes.
+fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
+    let (y_metric, y_label) = if summary.has("mistake_rate_per_s") {
+        ("mistake_rate_per_s", "false suspicions per second")
+    } else {
+        ("false_suspicions", "false suspicions per run")
+    };
+    let mut series = Vec::new();
+    for (s, strategy) in summary.strategies.iter().enumerate() {
+        let points: Vec<TradeoffPoint> = summary
+            .cells
+            .iter()
+            .filter_map(|c| {
+                let x = summary.stat(c.index, s, "detection_time_mean_ms")?;
+                let y = summary.stat(c.index, s, y_metric)?;
+                Some(TradeoffPoint {
+                    x: x.mean?,
+                    x_ci: x.ci,
+                    y: y.mean?,
+                    y_ci: y.ci,
+                    tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
+                        String::new()
+                    } else {
+                        c.values.join(", ")
+                    },
+                })
+            })
+            .collect();
+        if !points.is_empty() {
+            series.push(TradeoffSeries {
+                label: strategy.clone(),
+                color: color(s),
+                marker: s,
+                points,
+            });
+        }
+    }
+    if series.len() < 2 {
+        return None;
+    }
+    let bound = |f: &dyn Fn(&TradeoffPoint) -> f64| {
+        series
+            .iter()
+            .flat_map(|s| s.points.iter().map(f))
+            .fold(0.0f64, f64::max)
+    };
+    let x_max = bound(&|p| p.x_ci.map_or(p.x, |c| c.1.max(p.x)));
+    let y_max = bound(&|p| p.y_ci.map_or(p.y, |c| c.1.max(p.y)));
+    let mut x = Axis::from_zero("mean detection time (ms)", x_max);
+    x.hi = x.hi.max(x_max * 1.08);
+    let mut y = Axis::from_zero(y_label, y_max);
+    y.hi = y.hi.max(y_max * 1.05);
+    let tagged = if summary.sweep_keys.is_empty() {
+        String::new()
+    } else {
+        format!("; points named by {}", summary.sweep_keys.join(", "))
+    };
+    let no_mistakes = series.iter().all(|s| s.points.iter().all(|p| p.y == 0.0));
+    Some(TradeoffFigure {
+        note: no_mistakes.then(|| "No strategy suspected a live server in these runs.".to_string()),
+        title: format!("{name}: failure detection, speed against mistakes"),
+        subtitle: Some(format!(
+            "means with 95% confidence intervals; lower left is better{tagged}"
+        )),
+        x,
+        y,
+        series,
+    })
+}

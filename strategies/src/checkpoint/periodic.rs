@@ -1,0 +1,104 @@
+//! Periodic checkpoints: after every `interval` of work (from the start, the end of the
+//! last checkpoint or the end of a restore) the server checkpoints for `cost`.
+
+use crate::checkpoint::{describe_settings, read_settings, settings_params};
+use crate::registry::{Builder, Family, Kind, Param};
+use sim_core::SimDuration;
+use sim_core::conf::{ConfigError, Section};
+use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory};
+use std::sync::Arc;
+
+pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(600);
+
+pub const KIND: Kind = Kind {
+    family: Family::Checkpoint,
+    name: "periodic",
+    summary: "checkpoint after every `interval` of work",
+    params: || {
+        let mut p = vec![Param::new(
+            "interval",
+            DEFAULT_INTERVAL,
+            "work between the end of one checkpoint (or restore) and the next",
+        )];
+        p.extend(settings_params());
+        p
+    },
+    build: Builder::Checkpoint(build),
+};
+
+#[derive(Clone, Debug)]
+pub struct Periodic {
+    pub interval: SimDuration,
+    pub settings: CheckpointSettings,
+}
+
+fn build(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
+    Ok(Arc::new(Periodic {
+        interval: sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?,
+        settings: read_settings(sec)?,
+    }))
+}
+
+impl CheckpointSpec for Periodic {
+    fn settings(&self) -> CheckpointSettings {
+        self.settings
+    }
+
+    fn build(&self) -> Box<dyn CheckpointPolicy> {
+        Box::new(self.clone())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "{{ kind = \"periodic\", interval = \"{}\", {} }}",
+            self.interval,
+            describe_settings(&self.settings)
+        )
+    }
+}
+
+impl CheckpointPolicy for Periodic {
+    fn next_interval(&mut self, _history: &FailureHistory) -> Option<SimDuration> {
+        Some(self.interval)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::conf::{Source, Table, f, s};
+    use sim_core::durability::During;
+
+    fn spec(
+        entries: &[(&str, sim_core::conf::Value)],
+    ) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
+        let t: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let src = Source::inline();
+        build(&Section::new(&t, "strategies.a.checkpoint", None, &src))
+    }
+
+    #[test]
+    fn reads_interval_cost_and_what_the_server_does_meanwhile() {
+        let p = spec(&[
+            ("interval", s("5m")),
+            ("cost", s("10s")),
+            ("during", s("slow")),
+            ("slowdown", f(3.0)),
+        ])
+        .unwrap();
+        let st = p.settings();
+        assert_eq!(st.cost, SimDuration::from_secs(10));
+        assert_eq!(st.during, During::Slow { factor: 3.0 });
+        assert_eq!(
+            p.build().next_interval(&FailureHistory::default()),
+            Some(SimDuration::from_secs(300))
+        );
+        let e = spec(&[("slowdown", f(3.0))]).unwrap_err();
+        assert!(e.message.contains("during = \"slow\""), "{e}");
+        let e = spec(&[("during", s("slow")), ("slowdown", f(0.5))]).unwrap_err();
+        assert!(e.message.contains("at least 1"), "{e}");
+    }
+}

@@ -1,0 +1,373 @@
+//! Plots: `faultline run` draws them and `faultline plot DIR` redraws them, as valid PNG
+//! and SVG files, for a sweep and for a folder without one; a folder without summary.csv
+//! is refused with exit code 2; the pooled latency quantiles of latency_cdf.csv match the
+//! closed form of an infinite-server queue; a replayed timeline adds up to the run's
+//! counts and shows a scripted crash where it happened.
+
+mod common;
+
+use common::{Table, run_cli, stderr, stdout};
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::Path;
+
+const SWEEP: &str = r#"
+[experiment]
+name = "plotted"
+seed = 5
+replications = 4
+duration = "20s"
+warmup = "2s"
+
+[cluster]
+servers = 4
+service = { dist = "exponential", mean = "10ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 200.0 }
+
+[faults]
+crash = { mttf = { dist = "exponential", mean = "20s" }, mttr = { dist = "exponential", mean = "3s" } }
+
+[strategies.slow]
+detector = { kind = "fixed-timeout", interval = "100ms", timeout = "1s" }
+
+[strategies.fast]
+detector = { kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }
+
+[sweep]
+"faults.crash.mttr.mean" = ["1s", "3s", "10s"]
+"#;
+
+/// Decodes a PNG whole and returns its size.
+fn png_size(path: &Path) -> (u32, u32) {
+    let decoder = png::Decoder::new(fs::File::open(path).unwrap());
+    let mut reader = decoder
+        .read_info()
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut pixels = vec![0; reader.output_buffer_size()];
+    let info = reader
+        .next_frame(&mut pixels)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    // A drawn figure is not blank: some pixels are far from white.
+    let inked = pixels.iter().filter(|&&b| b < 128).count();
+    assert!(inked > 1000, "{} is nearly blank", path.display());
+    (info.width, info.height)
+}
+
+/// Checks every figure is a decodable PNG of the expected size and a whole SVG naming
+/// `names` (the strategies), and returns the figure names.
+fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
+    let mut figures = BTreeSet::new();
+    for entry in fs::read_dir(plots).unwrap() {
+        let path = entry.unwrap().path();
+        let stem = path.file_stem().unwrap().to_string_lossy().into_owned();
+        match path.extension().and_then(|e| e.to_str()) {
+            Some("png") => {
+                let size = png_size(&path);
+                let expected = if stem == "timeline" {
+                    (900, 760)
+                } else {
+                    (900, 560)
+                };
+                assert_eq!(size, expected, "{stem}.png");
+                assert!(path.with_extension("svg").exists(), "{stem}.svg beside it");
+                figures.insert(stem);
+            }
+            Some("svg") => {
+                let text = fs::read_to_string(&path).unwrap();
+                assert!(
+                    text.starts_with("<svg") && text.trim_end().ends_with("</svg>"),
+                    "{} is a whole SVG document",
+                    path.display()
+                );
+                assert!(text.contains("<text"), "{} has its labels", path.display());
+                if stem != "timeline" {
+                    for name in names {
+                        assert!(
+                            text.contains(&format!("\n{name}\n</text>")),
+                            "{}: names the strategy {name}",
+                            path.display()
+                        );
+                    }
+                }
+            }
+            _ => panic!("unexpected file {}", path.display()),
+        }
+    }
+    figures
+}
+
+#[test]
+fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("p.toml"), SWEEP).unwrap();
+    let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("plots: 8 figures (PNG and SVG)"),
+        "{}",
+        stdout(&out)
+    );
+    let plots = dir.path().join("res/plots");
+    let figures = check_figures(&plots, &["slow", "fast"]);
+    let key = "faults.crash.mttr.mean";
+    // No strategy retries, so attempts per request is 1 everywhere and not drawn.
+    let mut expected: BTreeSet<String> = ["availability", "nines", "latency_p99"]
+        .iter()
+        .map(|m| format!("{m}_vs_{key}"))
+        .collect();
+    expected.extend((0..3).map(|c| format!("latency_cdf_c{c}")));
+    expected.extend(["detector_tradeoff".to_string(), "timeline".to_string()]);
+    assert_eq!(figures, expected);
+
+    // The timeline is of the run of lowest availability.
+    let runs = Table::read(&dir.path().join("res/runs.csv"));
+    let availability = runs.floats("availability");
+    let worst = availability
+        .iter()
+        .enumerate()
+        .fold(0, |w, (i, a)| if *a < availability[w] { i } else { w });
+    let timeline = Table::read(&dir.path().join("res/timeline.csv"));
+    assert_eq!(timeline.values("run_id")[0], runs.values("run_id")[worst]);
+
+    // Drawing again gives the same bytes, and removes a figure nothing calls for.
+    let before: Vec<(String, Vec<u8>)> = expected
+        .iter()
+        .flat_map(|f| ["png", "svg"].map(|e| format!("{f}.{e}")))
+        .map(|f| (f.clone(), fs::read(plots.join(&f)).unwrap()))
+        .collect();
+    fs::write(plots.join("stale.png"), b"old").unwrap();
+    let out = run_cli(dir.path(), &["plot", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    for (name, bytes) in before {
+        assert!(
+            fs::read(plots.join(&name)).unwrap() == bytes,
+            "{name} redrawn differently"
+        );
+    }
+    assert!(!plots.join("stale.png").exists());
+    let left: Vec<String> = fs::read_dir(&plots)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
+}
+
+#[test]
+fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.split("[sweep]").next().unwrap();
+    fs::write(dir.path().join("p.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let figures = check_figures(&dir.path().join("res/plots"), &["slow", "fast"]);
+    let expected: BTreeSet<String> = [
+        "availability",
+        "nines",
+        "latency_p99",
+        "latency_cdf",
+        "detector_tradeoff",
+        "timeline",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(figures, expected);
+
+    let out = run_cli(
+        dir.path(),
+        &["run", "p.toml", "--out", "bare", "--no-plots"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!dir.path().join("bare/plots").exists());
+    assert!(!dir.path().join("bare/timeline.csv").exists());
+}
+
+#[test]
+fn plotting_a_folder_without_summary_csv_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let out = run_cli(dir.path(), &["plot", "empty"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("empty/summary.csv: not found") && err.contains("faultline run"),
+        "{err}"
+    );
+    assert!(!dir.path().join("empty/plots").exists(), "nothing written");
+
+    let out = run_cli(dir.path(), &["plot", "missing"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("missing: no such folder"),
+        "{}",
+        stderr(&out)
+    );
+
+    fs::write(
+        dir.path().join("empty/summary.csv"),
+        "cell,strategy,metric,n,mean,sd,ci95_low,ci95_high\n0,a,availability,two,1,0,1,1\n",
+    )
+    .unwrap();
+    let out = run_cli(dir.path(), &["plot", "empty"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("summary.csv: line 2: `n`: expected a whole number, got \"two\""),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// With 100 workers on one server at 200 requests/s of 10 ms, almost never is a request
+/// queued (P(100 busy) under an offered load of 2 is far below 1e-50), so each latency is
+/// the constant 2 ms of network delay plus an independent exponential service time S:
+/// the q-quantile is 2 ms + 10 ms · ln(1 / (1 − q)). The pooled empirical quantile of n
+/// independent samples has sd √(q(1 − q)/n) / f(x_q), f(x_q) = (1 − q) / 10 ms; the
+/// histogram reports a bucket's upper end, at most 1/128 above the value (two significant
+/// digits). The test allows 4 sd plus that bucket width.
+#[test]
+fn pooled_latency_quantiles_match_an_infinite_server_queue() {
+    let config = r#"
+[experiment]
+name = "mginf"
+seed = 11
+replications = 5
+duration = "60s"
+warmup = "1s"
+
+[cluster]
+servers = 1
+workers = 100
+service = { dist = "exponential", mean = "10ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 200.0 }
+
+[network]
+delay = { dist = "constant", value = "1ms" }
+
+[strategies.only]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("m.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "m.toml", "--out", "res", "--no-plots"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("res/runs.csv"));
+    let ok: f64 = runs.floats("ok").iter().sum();
+    let cdf = Table::read(&dir.path().join("res/latency_cdf.csv"));
+    assert_eq!(cdf.rows.len(), 56, "one row per grid quantile");
+    assert!(
+        cdf.values("n")
+            .iter()
+            .all(|n| n.parse::<f64>().unwrap() == ok)
+    );
+    for q in ["0.5", "0.9", "0.99", "0.999"] {
+        let row = cdf.rows_where("quantile", q)[0];
+        let got: f64 = cdf.cell(row, "latency_ms").parse().unwrap();
+        let q: f64 = q.parse().unwrap();
+        let expected = 2.0 + 10.0 * (1.0 / (1.0 - q)).ln();
+        let sd = (q * (1.0 - q) / ok).sqrt() / ((1.0 - q) / 10.0);
+        let tolerance = 4.0 * sd + expected / 128.0;
+        println!("q {q}: {got:.3} ms, expected {expected:.3} ± {tolerance:.3} ({ok} requests)");
+        assert!(
+            (got - expected).abs() <= tolerance,
+            "q {q}: {got} ms, expected {expected} ± {tolerance}"
+        );
+    }
+}
+
+/// A replayed timeline, without warmup, counts exactly the requests of runs.csv; a scripted
+/// crash of server 1 at 5 s for 4 s is a down span of exactly [5 s, 9 s]; a fixed-timeout
+/// detector (interval 100 ms, timeout 300 ms, 1 ms one-way delay) suspects it between
+/// timeout − interval and timeout + delay after the crash (the last heartbeat left at most
+/// one interval before it).
+#[test]
+fn a_replayed_timeline_adds_up_and_shows_the_crash_where_it_happened() {
+    let config = r#"
+[experiment]
+name = "tl"
+seed = 3
+replications = 1
+duration = "12s"
+warmup = "0s"
+
+[cluster]
+servers = 3
+service = { dist = "exponential", mean = "5ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 150.0 }
+
+[network]
+delay = { dist = "constant", value = "1ms" }
+
+[[faults.scripted]]
+at = "5s"
+kind = "crash"
+server = 1
+for = "4s"
+
+[strategies.watch]
+detector = { kind = "fixed-timeout", interval = "100ms", timeout = "300ms" }
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "t.toml", "--out", "res", "--no-plots"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let out = run_cli(
+        dir.path(),
+        &[
+            "replay",
+            "t.toml",
+            "--run",
+            "c0-watch-r0",
+            "--timeline",
+            "tl",
+            "--window",
+            "250ms",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("res/runs.csv"));
+    assert!(stdout(&out).contains(&format!("trace_hash {}", runs.values("trace_hash")[0])));
+    assert!(dir.path().join("tl/plots/timeline.png").exists());
+
+    let windows = Table::read(&dir.path().join("tl/timeline.csv"));
+    let sum = |c: &str| windows.floats(c).iter().sum::<f64>();
+    assert_eq!(sum("ok"), runs.floats("ok")[0]);
+    assert_eq!(sum("failed"), runs.floats("failed")[0]);
+    assert!(windows.floats("window_s").iter().all(|w| *w == 0.25));
+
+    let spans = Table::read(&dir.path().join("tl/timeline_spans.csv"));
+    let down = spans.rows_where("kind", "down");
+    assert_eq!(down.len(), 1);
+    assert_eq!(spans.cell(down[0], "server"), "1");
+    assert_eq!(spans.cell(down[0], "from_s"), "5");
+    assert_eq!(spans.cell(down[0], "until_s"), "9");
+    let fault = spans.rows_where("kind", "fault");
+    assert_eq!(
+        (
+            spans.cell(fault[0], "detail"),
+            spans.cell(fault[0], "server")
+        ),
+        ("crash", "1")
+    );
+    let suspected: Vec<f64> = spans
+        .rows_where("kind", "suspected")
+        .iter()
+        .filter(|r| spans.cell(r, "server") == "1")
+        .map(|r| spans.cell(r, "from_s").parse().unwrap())
+        .collect();
+    assert_eq!(suspected.len(), 1, "one suspicion of server 1");
+    let delay = suspected[0] - 5.0;
+    assert!(
+        (0.2..=0.301).contains(&delay),
+        "detected {delay} s after the crash"
+    );
+    assert_eq!(
+        spans.rows_where("kind", "run").len(),
+        3,
+        "a lane per server"
+    );
+}
