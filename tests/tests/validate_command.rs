@@ -20,8 +20,8 @@ fn validate_prints_every_check_and_passes() {
         ["scenario", "expected", "measured", "tolerance", "pass"]
     );
     let rows: Vec<&str> = lines.take_while(|l| !l.is_empty()).collect();
-    // 24 checks from 9 scenarios; every row ends in "yes" and has three numbers.
-    assert_eq!(rows.len(), 24, "{text}");
+    // 27 checks from 10 scenarios; every row ends in "yes" and has three numbers.
+    assert_eq!(rows.len(), 27, "{text}");
     for row in &rows {
         let words: Vec<&str> = row.split_whitespace().collect();
         assert_eq!(words.last(), Some(&"yes"), "{row}");
@@ -38,7 +38,7 @@ fn validate_prints_every_check_and_passes() {
         );
     }
     assert!(
-        text.trim_end().ends_with("24 of 24 checks passed"),
+        text.trim_end().ends_with("27 of 27 checks passed"),
         "{text}"
     );
     // Nothing is written: validation leaves the working folder as it was.

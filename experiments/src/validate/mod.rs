@@ -15,6 +15,7 @@ pub mod overload;
 pub mod pollaczek_khinchine;
 pub mod retry;
 pub mod two_choices;
+pub mod young_daly;
 
 use crate::Overrides;
 use crate::cli::CliError;
@@ -98,6 +99,7 @@ pub const SCENARIOS: &[Scenario] = &[
     retry::SCENARIO,
     two_choices::SCENARIO,
     consistent_hash::SCENARIO,
+    young_daly::SCENARIO,
 ];
 
 /// Builds an experiment from config text; errors name the scenario.
