@@ -269,13 +269,23 @@ impl Event {
         }
     }
 
-    /// Folds the event's kind and fields into the trace hash.
-    pub fn hash_into(&self, h: &mut TraceHasher) {
+    /// Folds the event's time, kind and fields, packed into few words, into the trace hash.
+    #[inline(always)]
+    pub fn hash_into(&self, time: SimTime, h: &mut TraceHasher) {
+        /// A kind tag in the low byte and a 32-bit field above it: one word, injective.
+        fn tag(kind: u8, field: u32) -> u64 {
+            u64::from(kind) | (u64::from(field) << 8)
+        }
+        /// A kind tag, a 16-bit field and a 32-bit field.
+        fn tag2(kind: u8, small: u16, field: u32) -> u64 {
+            u64::from(kind) | (u64::from(small) << 8) | (u64::from(field) << 24)
+        }
+        let t = time.0;
         match *self {
-            Event::Arrival { client } => h.words(&[1, u64::from(client)]),
-            Event::ThinkDone { client } => h.words(&[2, u64::from(client)]),
+            Event::Arrival { client } => h.words(&[t, tag(1, client)]),
+            Event::ThinkDone { client } => h.words(&[t, tag(2, client)]),
             Event::Deliver { from, to, msg } => {
-                h.words(&[3, from.code(), to.code()]);
+                let route = [t, 3 | (from.code() << 8), to.code()];
                 match msg {
                     Msg::Request {
                         req,
@@ -286,17 +296,13 @@ impl Event {
                         write,
                         ts,
                     } => {
-                        h.words(&[
-                            1,
-                            req.0,
-                            u64::from(attempt),
-                            u64::from(key),
-                            demand.0,
-                            deadline.0,
-                        ]);
-                        // Reads hash as before state existed; writes add their stamp.
+                        let kind = if write { 41 } else { 1 };
+                        let head = [route[0], route[1], route[2], tag2(kind, attempt, key)];
+                        h.words(&head);
                         if write {
-                            h.words(&[41, ts]);
+                            h.words(&[req.0, demand.0, deadline.0, ts]);
+                        } else {
+                            h.words(&[req.0, demand.0, deadline.0]);
                         }
                     }
                     Msg::Response {
@@ -306,20 +312,15 @@ impl Event {
                         status,
                         clock,
                     } => {
-                        h.words(&[
-                            2,
-                            req.0,
-                            u64::from(attempt),
-                            u64::from(server),
-                            status as u64,
-                        ]);
+                        let word = tag2(2, attempt, server) | ((status as u64) << 56);
+                        h.words(&[route[0], route[1], route[2], word, req.0]);
                         if clock != 0 {
-                            h.words(&[42, clock]);
+                            h.word(clock);
                         }
                     }
-                    Msg::Heartbeat { server } => h.words(&[3, u64::from(server)]),
-                    // State and replication messages number from 41, apart from other
-                    // families' additions.
+                    Msg::Heartbeat { server } => {
+                        h.words(&[route[0], route[1], route[2], tag(3, server)])
+                    }
                     Msg::Replicate {
                         req,
                         attempt,
@@ -327,64 +328,84 @@ impl Event {
                         ts,
                         ack,
                     } => h.words(&[
-                        43,
+                        route[0],
+                        route[1],
+                        route[2],
+                        tag2(43, attempt, key) | (u64::from(ack) << 56),
                         req.0,
-                        u64::from(attempt),
-                        u64::from(key),
                         ts,
-                        u64::from(ack),
                     ]),
-                    Msg::ReplicaAck { req, attempt } => h.words(&[44, req.0, u64::from(attempt)]),
+                    Msg::ReplicaAck { req, attempt } => {
+                        h.words(&[route[0], route[1], route[2], tag2(44, attempt, 0), req.0])
+                    }
                     Msg::Probe {
                         target,
                         seq,
                         origin,
-                    } => h.words(&[10, u64::from(target), u64::from(seq), origin.code()]),
-                    Msg::ProbeRequest { target, seq } => {
-                        h.words(&[11, u64::from(target), u64::from(seq)])
-                    }
+                    } => h.words(&[
+                        route[0],
+                        route[1],
+                        route[2],
+                        tag(10, target),
+                        u64::from(seq),
+                        origin.code(),
+                    ]),
+                    Msg::ProbeRequest { target, seq } => h.words(&[
+                        route[0],
+                        route[1],
+                        route[2],
+                        tag(11, target),
+                        u64::from(seq),
+                    ]),
                     Msg::ProbeAck {
                         target,
                         seq,
                         origin,
-                    } => h.words(&[12, u64::from(target), u64::from(seq), origin.code()]),
+                    } => h.words(&[
+                        route[0],
+                        route[1],
+                        route[2],
+                        tag(12, target),
+                        u64::from(seq),
+                        origin.code(),
+                    ]),
                 }
             }
             Event::ServiceDone { server, worker } => {
-                h.words(&[4, u64::from(server), u64::from(worker)])
+                h.words(&[t, tag(4, server), u64::from(worker)])
             }
-            Event::HeartbeatTick { server } => h.words(&[5, u64::from(server)]),
-            Event::Deadline { req } => h.words(&[6, req.0]),
-            Event::RetryDue { req } => h.words(&[7, req.0]),
-            Event::MonitorCheck => h.words(&[8]),
+            Event::HeartbeatTick { server } => h.words(&[t, tag(5, server)]),
+            Event::Deadline { req } => h.words(&[t, 6, req.0]),
+            Event::RetryDue { req } => h.words(&[t, 7, req.0]),
+            Event::MonitorCheck => h.words(&[t, 8]),
             Event::ViewUpdate { server, suspected } => {
-                h.words(&[9, u64::from(server), u64::from(suspected)])
+                h.words(&[t, tag(9, server) | (u64::from(suspected) << 40)])
             }
-            Event::Crash { server } => h.words(&[10, u64::from(server)]),
-            Event::Recover { server } => h.words(&[11, u64::from(server)]),
-            Event::FaultStart { fault } => h.words(&[12, u64::from(fault)]),
-            Event::FaultEnd { fault } => h.words(&[13, u64::from(fault)]),
-            Event::ArrivalsEnd => h.words(&[14]),
-            Event::ClientCheck { client } => h.words(&[20, u64::from(client)]),
-            Event::DetectorTick { node } => h.words(&[21, node.code()]),
-            Event::Promote { range } => h.words(&[22, u64::from(range)]),
+            Event::Crash { server } => h.words(&[t, tag(10, server)]),
+            Event::Recover { server } => h.words(&[t, tag(11, server)]),
+            Event::FaultStart { fault } => h.words(&[t, tag(12, fault)]),
+            Event::FaultEnd { fault } => h.words(&[t, tag(13, fault)]),
+            Event::ArrivalsEnd => h.words(&[t, 14]),
+            Event::ClientCheck { client } => h.words(&[t, tag(20, client)]),
+            Event::DetectorTick { node } => h.words(&[t, 21, node.code()]),
+            Event::Promote { range } => h.words(&[t, tag(22, range)]),
             Event::PrimaryUpdate { range, primary } => {
-                h.words(&[23, u64::from(range), primary.map_or(u64::MAX, u64::from)])
+                h.words(&[t, tag(23, range), primary.map_or(u64::MAX, u64::from)])
             }
             // Retry-family events number from 31, apart from other families' additions.
-            Event::AttemptTimeout { req, attempt } => h.words(&[31, req.0, u64::from(attempt)]),
-            Event::HedgeDue { req } => h.words(&[32, req.0]),
+            Event::AttemptTimeout { req, attempt } => h.words(&[t, tag2(31, attempt, 0), req.0]),
+            Event::HedgeDue { req } => h.words(&[t, 32, req.0]),
             Event::BreakerHalfOpen { client, server } => {
-                h.words(&[33, u64::from(client), u64::from(server)])
+                h.words(&[t, tag(33, client), u64::from(server)])
             }
             // State events number from 41, apart from other families' additions.
-            Event::CheckpointStart { server } => h.words(&[41, u64::from(server)]),
-            Event::CheckpointDone { server } => h.words(&[42, u64::from(server)]),
-            Event::RestoreDone { server } => h.words(&[43, u64::from(server)]),
-            Event::BackupStart { server } => h.words(&[44, u64::from(server)]),
-            Event::BackupDone { server } => h.words(&[45, u64::from(server)]),
-            Event::ReplicationDue { server } => h.words(&[46, u64::from(server)]),
-            Event::JobDone { server } => h.words(&[47, u64::from(server)]),
+            Event::CheckpointStart { server } => h.words(&[t, tag(41, server)]),
+            Event::CheckpointDone { server } => h.words(&[t, tag(42, server)]),
+            Event::RestoreDone { server } => h.words(&[t, tag(43, server)]),
+            Event::BackupStart { server } => h.words(&[t, tag(44, server)]),
+            Event::BackupDone { server } => h.words(&[t, tag(45, server)]),
+            Event::ReplicationDue { server } => h.words(&[t, tag(46, server)]),
+            Event::JobDone { server } => h.words(&[t, tag(47, server)]),
         }
     }
 }

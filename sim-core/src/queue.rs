@@ -11,11 +11,12 @@
 //! are appended and drained in order and events of equal time always share a bucket, which
 //! keeps equal times FIFO without storing a sequence number in the key.
 //!
-//! Payloads sit inline in the buckets, so popping reads memory in order. Cancelling bumps
-//! the slot's generation in a dense array and leaves the entry behind; `pop` skips entries
-//! whose generation no longer matches (lazy deletion), and the buckets are compacted when
-//! dead entries outnumber live ones, so memory stays proportional to live events even when
-//! a model resets long timers over and over.
+//! Buckets hold 16-byte keys (time, slot, generation); payloads stay in a slab until they
+//! pop, so redistributing a bucket moves little memory. Cancelling bumps the slot's
+//! generation in a dense array and leaves the key behind; keys whose generation no longer
+//! matches are dropped when their bucket is next redistributed or reached (lazy deletion),
+//! and the buckets are compacted when dead keys outnumber live ones, so memory stays
+//! proportional to live events even when a model resets long timers over and over.
 //!
 //! Costs: `schedule` O(1), `cancel` O(1), `pop` O(1) amortised (O(log of the time horizon)
 //! worst case per event), `len` O(1).
@@ -44,14 +45,13 @@ impl EventId {
     };
 }
 
-/// A pending event: its time, its payload, and the slot and generation that identify it
-/// for cancellation.
+/// A pending event's key: its time, and the slot holding its payload with the slot's
+/// generation at scheduling. 16 bytes, so moving keys between buckets is cheap.
 #[derive(Clone, Copy)]
-struct Entry<E> {
+struct Entry {
     time: u64,
     slot: u32,
     generation: u32,
-    event: E,
 }
 
 /// Bucket `b` holds keys whose highest bit differing from `last` is bit `b - 1`; bucket 0
@@ -60,7 +60,7 @@ const BUCKETS: usize = 65;
 
 /// Pending events of one run. See the module documentation for ordering and costs.
 pub struct EventQueue<E: Copy> {
-    buckets: [Vec<Entry<E>>; BUCKETS],
+    buckets: [Vec<Entry>; BUCKETS],
     /// Read position in bucket 0, which is consumed from the front (FIFO).
     head: usize,
     /// Bit `b` set when bucket `b` may be non-empty.
@@ -72,6 +72,8 @@ pub struct EventQueue<E: Copy> {
     /// Stale entries and handles are recognised by a mismatch; the array is dense, so the
     /// check is a cache hit.
     generations: Vec<u32>,
+    /// Per slot, the payload of its pending event.
+    payloads: Vec<Option<E>>,
     free: Vec<u32>,
     scheduled: u64,
     live: usize,
@@ -97,6 +99,7 @@ impl<E: Copy> EventQueue<E> {
             occupied: 0,
             last: 0,
             generations: Vec::new(),
+            payloads: Vec::new(),
             free: Vec::new(),
             scheduled: 0,
             live: 0,
@@ -122,16 +125,17 @@ impl<E: Copy> EventQueue<E> {
                 let slot =
                     u32::try_from(self.generations.len()).expect("fewer than 2^32 pending events");
                 self.generations.push(0);
+                self.payloads.push(None);
                 slot
             }
         };
+        self.payloads[slot as usize] = Some(event);
         let generation = self.generations[slot as usize].wrapping_add(1);
         self.generations[slot as usize] = generation;
         self.put(Entry {
             time: at.0,
             slot,
             generation,
-            event,
         });
         self.live += 1;
         self.entries += 1;
@@ -139,7 +143,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     #[inline]
-    fn put(&mut self, entry: Entry<E>) {
+    fn put(&mut self, entry: Entry) {
         let b = bucket_of(entry.time, self.last);
         self.buckets[b].push(entry);
         self.occupied |= 1 << b;
@@ -161,6 +165,7 @@ impl<E: Copy> EventQueue<E> {
         if self.generations.get(s) != Some(&id.generation) {
             return false;
         }
+        self.payloads[s] = None;
         self.release(id.slot);
         let dead = self.entries - self.live;
         if dead > 1024 && dead > 2 * self.live {
@@ -179,23 +184,31 @@ impl<E: Copy> EventQueue<E> {
         self.buckets[0].clear();
         self.head = 0;
         self.occupied &= !1;
-        if self.occupied == 0 {
-            return false;
+        loop {
+            if self.occupied == 0 {
+                return false;
+            }
+            let b = self.occupied.trailing_zeros() as usize;
+            let mut moving = std::mem::take(&mut self.buckets[b]);
+            self.occupied &= !(1 << b);
+            // Entries of cancelled events are dropped here rather than moved down: a
+            // cancelled timer costs one move at most.
+            let generations = &self.generations;
+            let before = moving.len();
+            moving.retain(|e| generations[e.slot as usize] == e.generation);
+            self.entries -= before - moving.len();
+            let Some(min) = moving.iter().map(|e| e.time).min() else {
+                self.buckets[b] = moving;
+                continue;
+            };
+            self.last = min;
+            // Entries keep their relative order on the way down, so equal times stay FIFO.
+            for e in moving.drain(..) {
+                self.put(e);
+            }
+            self.buckets[b] = moving;
+            return true;
         }
-        let b = self.occupied.trailing_zeros() as usize;
-        let mut moving = std::mem::take(&mut self.buckets[b]);
-        self.occupied &= !(1 << b);
-        self.last = moving
-            .iter()
-            .map(|e| e.time)
-            .min()
-            .expect("an occupied bucket holds entries");
-        // Entries keep their relative order on the way down, so equal times stay FIFO.
-        for e in moving.drain(..) {
-            self.put(e);
-        }
-        self.buckets[b] = moving;
-        true
     }
 
     /// Removes and returns the earliest live event. O(1) amortised for events within a
@@ -212,14 +225,17 @@ impl<E: Copy> EventQueue<E> {
             if self.generations[entry.slot as usize] != entry.generation {
                 continue;
             }
+            let event = self.payloads[entry.slot as usize]
+                .take()
+                .expect("a live slot holds its payload");
             self.release(entry.slot);
-            return Some((SimTime(entry.time), entry.event));
+            return Some((SimTime(entry.time), event));
         }
     }
 
     /// The time of the earliest live event, without moving the reference time.
     pub fn peek_time(&self) -> Option<SimTime> {
-        let live = |e: &&Entry<E>| self.generations[e.slot as usize] == e.generation;
+        let live = |e: &&Entry| self.generations[e.slot as usize] == e.generation;
         if let Some(e) = self.buckets[0][self.head..].iter().find(live) {
             return Some(SimTime(e.time));
         }
@@ -256,6 +272,7 @@ impl<E: Copy> EventQueue<E> {
         self.head = 0;
         self.occupied = 0;
         self.generations.clear();
+        self.payloads.clear();
         self.free.clear();
         self.live = 0;
         self.entries = 0;
@@ -264,7 +281,7 @@ impl<E: Copy> EventQueue<E> {
     /// Drops the entries of cancelled events, keeping the order of the rest.
     fn compact(&mut self) {
         let generations = &self.generations;
-        let live = |e: &Entry<E>| generations[e.slot as usize] == e.generation;
+        let live = |e: &Entry| generations[e.slot as usize] == e.generation;
         let head = self.head;
         self.buckets[0].drain(..head);
         self.head = 0;

@@ -1,9 +1,11 @@
 //! The event trace of a run: a 64-bit hash of every processed event, always kept, and
 //! optionally the events themselves, one per line (`time node event details`).
 //!
-//! The hash is a fingerprint for "did these two runs do exactly the same thing": it folds
-//! each event's time, kind and fields in processing order with a multiply-xorshift mixer
-//! and ends with a SplitMix64 finaliser. It is stable across platforms and thread counts.
+//! The hash is a fingerprint for "did these two runs do exactly the same thing": each
+//! event's time, kind and fields, packed into a few 64-bit words, are folded in processing
+//! order into two lanes (words alternate between them, so the two multiply chains run in
+//! parallel) with a multiply-rotate mixer; a SplitMix64 finaliser combines the lanes. It is
+//! stable across platforms and thread counts.
 
 use crate::events::Event;
 use crate::time::SimTime;
@@ -12,33 +14,48 @@ use std::io::{self, Write};
 /// Streaming 64-bit hash of a sequence of words.
 #[derive(Clone, Debug)]
 pub struct TraceHasher {
-    state: u64,
+    lanes: [u64; 2],
 }
 
 impl Default for TraceHasher {
     fn default() -> Self {
         TraceHasher {
-            state: 0x243F_6A88_85A3_08D3,
+            lanes: [0x243F_6A88_85A3_08D3, 0x1319_8A2E_0370_7344],
         }
     }
 }
 
+const MIX: u64 = 0x9E37_79B9_7F4A_7C15;
+
+#[inline(always)]
+fn absorb(lane: u64, w: u64) -> u64 {
+    (lane ^ w).wrapping_mul(MIX).rotate_left(29)
+}
+
 impl TraceHasher {
+    /// Folds one word into the first lane.
     #[inline]
     pub fn word(&mut self, w: u64) {
-        let x = (self.state ^ w).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.state = x ^ (x >> 29);
+        self.lanes[0] = absorb(self.lanes[0], w);
     }
 
+    /// Folds words pairwise into the two lanes; an odd last word goes to the first lane.
     #[inline]
     pub fn words(&mut self, ws: &[u64]) {
-        for &w in ws {
-            self.word(w);
+        let [mut a, mut b] = self.lanes;
+        let mut pairs = ws.chunks_exact(2);
+        for pair in &mut pairs {
+            a = absorb(a, pair[0]);
+            b = absorb(b, pair[1]);
         }
+        if let [last] = pairs.remainder() {
+            a = absorb(a, *last);
+        }
+        self.lanes = [a, b];
     }
 
     pub fn finish(&self) -> u64 {
-        let mut s = self.state;
+        let mut s = self.lanes[0] ^ self.lanes[1].rotate_left(32).wrapping_mul(MIX);
         crate::rng::splitmix64(&mut s)
     }
 }
@@ -101,10 +118,9 @@ impl<'w> Trace<'w> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn record(&mut self, time: SimTime, event: &Event) {
-        self.hasher.word(time.0);
-        event.hash_into(&mut self.hasher);
+        event.hash_into(time, &mut self.hasher);
         if let Some(sink) = self.sink.as_deref_mut()
             && self.error.is_none()
             && self.filter.keeps(time, event)
