@@ -6,7 +6,8 @@
 //! Each property runs a few hundred to a few thousand cases (about a second in release),
 //! from a fixed seed so that the suite does the same work on every run. For a longer
 //! campaign, `FAULTLINE_FUZZ_CASES=N` multiplies every count by N and
-//! `FAULTLINE_FUZZ_SEED=random` (or a number) draws other cases:
+//! `FAULTLINE_FUZZ_SEED=random` (or a number) draws other cases; `FAULTLINE_FUZZ_SLOW=1`
+//! prints every simulated case that took over half a second:
 //! `FAULTLINE_FUZZ_CASES=200 FAULTLINE_FUZZ_SEED=random cargo test --release -p
 //! faultline-tests --test fuzz_inputs`.
 //! Inputs that once found a bug are kept as named regression cases at the end of this
@@ -596,7 +597,6 @@ proptest! {
         let sec = Section::new(&root, "cluster", Some(3), &source);
         match Dist::req(&sec, "service") {
             Ok(dist) => {
-                if std::env::var("FUZZ_DEBUG").is_ok() { eprintln!("BUILT {dist}"); }
                 let mut rng = RngFactory::new(seed).stream(Purpose::Requests, 0);
                 for _ in 0..32 {
                     let x = dist.sample_secs(&mut rng);
@@ -723,7 +723,7 @@ proptest! {
         }
         let t0 = std::time::Instant::now();
         let r = experiments::runner::run_one(&exp, exp.run_key(0)).report;
-        if std::env::var("FUZZ_DEBUG").is_ok() && t0.elapsed().as_secs_f64() > 0.5 {
+        if std::env::var("FAULTLINE_FUZZ_SLOW").is_ok() && t0.elapsed().as_secs_f64() > 0.5 {
             eprintln!("slow case: {:.1} s, {} events: {config:?}", t0.elapsed().as_secs_f64(), r.events);
         }
         prop_assert_eq!(r.failed, r.requests - r.ok);
