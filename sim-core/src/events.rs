@@ -143,9 +143,9 @@ pub enum Event {
     HeartbeatTick {
         server: u32,
     },
-    /// A request's overall deadline.
+    /// A client's earliest pending request deadline (see `Clients::on_deadline`).
     Deadline {
-        req: ReqId,
+        client: u32,
     },
     /// A client's backoff before the next attempt of a request ends.
     RetryDue {
@@ -241,6 +241,7 @@ impl Event {
         match *self {
             Event::Arrival { client }
             | Event::ThinkDone { client }
+            | Event::Deadline { client }
             | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
             Event::Deliver { to, .. } => Some(to),
             Event::ServiceDone { server, .. }
@@ -257,8 +258,7 @@ impl Event {
             Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
             Event::ClientCheck { client } => Some(Node::Client(client)),
             Event::DetectorTick { node } => Some(node),
-            Event::Deadline { .. }
-            | Event::RetryDue { .. }
+            Event::RetryDue { .. }
             | Event::ViewUpdate { .. }
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
@@ -375,7 +375,7 @@ impl Event {
                 h.words(&[t, tag(4, server), u64::from(worker)])
             }
             Event::HeartbeatTick { server } => h.words(&[t, tag(5, server)]),
-            Event::Deadline { req } => h.words(&[t, 6, req.0]),
+            Event::Deadline { client } => h.words(&[t, tag(6, client)]),
             Event::RetryDue { req } => h.words(&[t, 7, req.0]),
             Event::MonitorCheck => h.words(&[t, 8]),
             Event::ViewUpdate { server, suspected } => {
@@ -499,7 +499,7 @@ impl fmt::Display for Event {
             },
             Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
             Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
-            Event::Deadline { req } => write!(f, "deadline req={}", req.0),
+            Event::Deadline { .. } => write!(f, "deadline"),
             Event::RetryDue { req } => write!(f, "retry-due req={}", req.0),
             Event::MonitorCheck => write!(f, "check"),
             Event::ViewUpdate { server, suspected } => {

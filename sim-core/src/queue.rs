@@ -54,17 +54,26 @@ struct Entry {
     generation: u32,
 }
 
-/// Bucket `b` holds keys whose highest bit differing from `last` is bit `b - 1`; bucket 0
-/// holds keys equal to `last`.
-const BUCKETS: usize = 65;
+/// Times are compared with `last` digit by digit, six bits a digit: a pending key lives in
+/// the bucket of the highest digit where it differs from `last` (its level) and of its
+/// value in that digit. Keys equal to `last` live in the front.
+const DIGIT_BITS: u32 = 6;
+const FANOUT: usize = 1 << DIGIT_BITS;
+const LEVELS: usize = 64_usize.div_ceil(DIGIT_BITS as usize);
 
 /// Pending events of one run. See the module documentation for ordering and costs.
 pub struct EventQueue<E: Copy> {
-    buckets: [Vec<Entry>; BUCKETS],
-    /// Read position in bucket 0, which is consumed from the front (FIFO).
+    /// Keys equal to `last`, consumed from `head` on (FIFO).
+    front: Vec<Entry>,
     head: usize,
-    /// Bit `b` set when bucket `b` may be non-empty.
-    occupied: u128,
+    /// `LEVELS` x `FANOUT` buckets; bucket `level * FANOUT + digit`.
+    buckets: Vec<Vec<Entry>>,
+    /// Bit `level` set when some bucket of that level is non-empty.
+    levels: u16,
+    /// Per level, bit `digit` set when that bucket is non-empty.
+    digits: [u64; LEVELS],
+    /// An empty vector swapped in while a bucket is redistributed, keeping allocations.
+    scratch: Vec<Entry>,
     /// The reference key: the time of the last event popped (or the latest minimum found).
     last: u64,
     /// Per slot, a generation counter: odd while the slot holds a pending event (the value
@@ -86,17 +95,15 @@ impl<E: Copy> Default for EventQueue<E> {
     }
 }
 
-#[inline]
-fn bucket_of(time: u64, last: u64) -> usize {
-    (64 - (time ^ last).leading_zeros()) as usize
-}
-
 impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         EventQueue {
-            buckets: std::array::from_fn(|_| Vec::new()),
+            front: Vec::new(),
             head: 0,
-            occupied: 0,
+            buckets: (0..LEVELS * FANOUT).map(|_| Vec::new()).collect(),
+            levels: 0,
+            digits: [0; LEVELS],
+            scratch: Vec::new(),
             last: 0,
             generations: Vec::new(),
             payloads: Vec::new(),
@@ -112,7 +119,7 @@ impl<E: Copy> EventQueue<E> {
     ///
     /// Panics if `at` is earlier than the last event popped: simulated time never runs
     /// backwards, and a model that tried would corrupt the order of the run.
-    #[inline]
+    #[inline(always)]
     pub fn schedule(&mut self, at: SimTime, event: E) -> EventId {
         assert!(
             at.0 >= self.last,
@@ -142,11 +149,19 @@ impl<E: Copy> EventQueue<E> {
         EventId { slot, generation }
     }
 
-    #[inline]
+    /// Files a key by the highest digit where it differs from `last`.
+    #[inline(always)]
     fn put(&mut self, entry: Entry) {
-        let b = bucket_of(entry.time, self.last);
-        self.buckets[b].push(entry);
-        self.occupied |= 1 << b;
+        let differ = entry.time ^ self.last;
+        if differ == 0 {
+            self.front.push(entry);
+            return;
+        }
+        let level = ((63 - differ.leading_zeros()) / DIGIT_BITS) as usize;
+        let digit = ((entry.time >> (DIGIT_BITS as usize * level)) as usize) & (FANOUT - 1);
+        self.buckets[level * FANOUT + digit].push(entry);
+        self.digits[level] |= 1 << digit;
+        self.levels |= 1 << level;
     }
 
     /// Releases a slot: its current event is gone (popped or cancelled).
@@ -174,23 +189,48 @@ impl<E: Copy> EventQueue<E> {
         true
     }
 
-    /// Makes bucket 0 non-empty, if any entry is pending: moves the lowest non-empty bucket
-    /// down around its minimum. Returns false when no entry is pending.
+    /// The lowest non-empty bucket: every key in it is smaller than every key in any other.
+    #[inline]
+    fn lowest(&self) -> Option<(usize, usize)> {
+        if self.levels == 0 {
+            return None;
+        }
+        let level = self.levels.trailing_zeros() as usize;
+        Some((level, self.digits[level].trailing_zeros() as usize))
+    }
+
+    /// Makes the front non-empty, if any entry is pending: moves the lowest non-empty
+    /// bucket down around its minimum, which becomes `last`. Returns false when no entry is
+    /// pending.
     #[inline]
     fn fill_front(&mut self) -> bool {
-        if self.head < self.buckets[0].len() {
+        if self.head < self.front.len() {
             return true;
         }
-        self.buckets[0].clear();
+        self.front.clear();
         self.head = 0;
-        self.occupied &= !1;
         loop {
-            if self.occupied == 0 {
+            let Some((level, digit)) = self.lowest() else {
                 return false;
+            };
+            let index = level * FANOUT + digit;
+            self.digits[level] &= !(1 << digit);
+            if self.digits[level] == 0 {
+                self.levels &= !(1 << level);
             }
-            let b = self.occupied.trailing_zeros() as usize;
-            let mut moving = std::mem::take(&mut self.buckets[b]);
-            self.occupied &= !(1 << b);
+            // The common case: a bucket holding a single key, which becomes the front.
+            if self.buckets[index].len() == 1 {
+                let e = self.buckets[index].pop().expect("one key");
+                if self.generations[e.slot as usize] != e.generation {
+                    self.entries -= 1;
+                    continue;
+                }
+                self.last = e.time;
+                self.front.push(e);
+                return true;
+            }
+            let mut moving = std::mem::take(&mut self.scratch);
+            std::mem::swap(&mut moving, &mut self.buckets[index]);
             // Entries of cancelled events are dropped here rather than moved down: a
             // cancelled timer costs one move at most.
             let generations = &self.generations;
@@ -198,28 +238,31 @@ impl<E: Copy> EventQueue<E> {
             moving.retain(|e| generations[e.slot as usize] == e.generation);
             self.entries -= before - moving.len();
             let Some(min) = moving.iter().map(|e| e.time).min() else {
-                self.buckets[b] = moving;
+                self.scratch = moving;
                 continue;
             };
+            // Keys elsewhere agree with the new `last` down to their own level, so they
+            // stay where they are; these move to lower levels or the front, in order, so
+            // equal times stay FIFO.
             self.last = min;
-            // Entries keep their relative order on the way down, so equal times stay FIFO.
-            for e in moving.drain(..) {
+            for &e in &moving {
                 self.put(e);
             }
-            self.buckets[b] = moving;
+            moving.clear();
+            self.scratch = moving;
             return true;
         }
     }
 
-    /// Removes and returns the earliest live event. O(1) amortised for events within a
-    /// bounded horizon (each entry moves down at most once per bit of its distance).
+    /// Removes and returns the earliest live event. O(1) amortised: a key moves down at
+    /// most once per level (11 for 64-bit times, a few for events within seconds).
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
             if !self.fill_front() {
                 return None;
             }
-            let entry = self.buckets[0][self.head];
+            let entry = self.front[self.head];
             self.head += 1;
             self.entries -= 1;
             if self.generations[entry.slot as usize] != entry.generation {
@@ -236,16 +279,19 @@ impl<E: Copy> EventQueue<E> {
     /// The time of the earliest live event, without moving the reference time.
     pub fn peek_time(&self) -> Option<SimTime> {
         let live = |e: &&Entry| self.generations[e.slot as usize] == e.generation;
-        if let Some(e) = self.buckets[0][self.head..].iter().find(live) {
+        if let Some(e) = self.front[self.head..].iter().find(live) {
             return Some(SimTime(e.time));
         }
-        let mut occupied = self.occupied & !1;
-        while occupied != 0 {
-            let b = occupied.trailing_zeros() as usize;
-            if let Some(t) = self.buckets[b].iter().filter(live).map(|e| e.time).min() {
-                return Some(SimTime(t));
+        for level in 0..LEVELS {
+            let mut digits = self.digits[level];
+            while digits != 0 {
+                let digit = digits.trailing_zeros() as usize;
+                let bucket = &self.buckets[level * FANOUT + digit];
+                if let Some(t) = bucket.iter().filter(live).map(|e| e.time).min() {
+                    return Some(SimTime(t));
+                }
+                digits &= !(1 << digit);
             }
-            occupied &= !(1 << b);
         }
         None
     }
@@ -266,11 +312,13 @@ impl<E: Copy> EventQueue<E> {
 
     /// Drops every pending event.
     pub fn clear(&mut self) {
+        self.front.clear();
         for b in &mut self.buckets {
             b.clear();
         }
         self.head = 0;
-        self.occupied = 0;
+        self.levels = 0;
+        self.digits = [0; LEVELS];
         self.generations.clear();
         self.payloads.clear();
         self.free.clear();
@@ -283,16 +331,19 @@ impl<E: Copy> EventQueue<E> {
         let generations = &self.generations;
         let live = |e: &Entry| generations[e.slot as usize] == e.generation;
         let head = self.head;
-        self.buckets[0].drain(..head);
+        self.front.drain(..head);
         self.head = 0;
+        self.front.retain(live);
         for b in &mut self.buckets {
             b.retain(live);
         }
-        self.entries = self.buckets.iter().map(Vec::len).sum();
-        self.occupied = 0;
+        self.entries = self.front.len() + self.buckets.iter().map(Vec::len).sum::<usize>();
+        self.levels = 0;
+        self.digits = [0; LEVELS];
         for (i, b) in self.buckets.iter().enumerate() {
             if !b.is_empty() {
-                self.occupied |= 1 << i;
+                self.digits[i / FANOUT] |= 1 << (i % FANOUT);
+                self.levels |= 1 << (i / FANOUT);
             }
         }
     }

@@ -214,7 +214,11 @@ impl ClusterView {
     /// for the same hidden servers over the same real view (so a router's cached placement
     /// survives a run of identically masked routes), never equal to any other. Afterwards
     /// the real version is back, so a mask is not a change of suspicion.
+    #[inline]
     pub fn with_hidden<R>(&mut self, hidden: &[u32], f: impl FnOnce(&ClusterView) -> R) -> R {
+        if hidden.is_empty() {
+            return f(self);
+        }
         let mut masked = std::mem::take(&mut self.mask.scratch);
         masked.clear();
         masked.extend(hidden.iter().filter(|&&s| !self.is_suspected(s)));

@@ -68,7 +68,15 @@ impl SimDuration {
         } else if ns >= u64::MAX as f64 {
             SimDuration(u64::MAX)
         } else {
-            SimDuration(ns.round() as u64)
+            // Round half away from zero without a libm call: `as` truncates, and the
+            // fraction is exact (below 2^53 the truncated value converts back exactly;
+            // above it every f64 is already whole).
+            let whole = ns as u64;
+            if ns - whole as f64 >= 0.5 {
+                SimDuration(whole + 1)
+            } else {
+                SimDuration(whole)
+            }
         }
     }
 

@@ -22,8 +22,7 @@
 
 mod common;
 
-use sim_core::RunReport;
-use sim_core::trace::TraceFilter;
+use sim_core::{RunReport, SimDuration};
 
 const MS: u64 = 1_000_000;
 const SPIKE_END: u64 = 7_000 * MS;
@@ -56,36 +55,37 @@ for = "2s"
     )
 }
 
-/// The report, and the creation time of the last request that timed out.
-fn run(shed: bool) -> (RunReport, u64) {
+/// The report, and bounds on the creation time of the last request that timed out: the
+/// run's timeline in 1 ms windows gives the window of the last failure (here every
+/// failure is a timeout, 200 ms after its creation).
+fn run(shed: bool) -> (RunReport, u64, u64) {
     let exp = common::experiment(&config(shed));
     let key = exp.runs().next().unwrap();
-    let mut trace = Vec::new();
-    let result = sim_core::simulate_traced(
+    let result = sim_core::simulate_timeline(
         &exp.cell(key).scenario,
         exp.strategy(key),
         exp.run_seed(key),
-        &mut trace,
-        TraceFilter::default(),
+        SimDuration::from_millis(1),
+    );
+    let timeline = result.timeline.as_ref().expect("a recorded timeline");
+    let last = timeline
+        .windows()
+        .iter()
+        .rev()
+        .find(|w| w.failed > 0)
+        .expect("some request timed out");
+    let end_lower = last.start.as_nanos();
+    (
+        result.report,
+        end_lower - 200 * MS,
+        end_lower + MS - 200 * MS,
     )
-    .unwrap();
-    let last_deadline = String::from_utf8(trace)
-        .unwrap()
-        .lines()
-        .filter(|l| l.contains(" deadline req="))
-        .map(|l| {
-            let (s, ns) = l.split('s').next().unwrap().split_once('.').unwrap();
-            s.parse::<u64>().unwrap() * 1_000_000_000 + ns.parse::<u64>().unwrap()
-        })
-        .max()
-        .unwrap();
-    (result.report, last_deadline - 200 * MS)
 }
 
 #[test]
 fn shedding_expired_work_ends_a_backlog_within_one_deadline() {
-    let (plain, plain_last) = run(false);
-    let (shed, shed_last) = run(true);
+    let (plain, plain_last, _) = run(false);
+    let (shed, _, shed_last) = run(true);
     assert_eq!(plain.requests, shed.requests, "the same arrivals");
 
     assert_eq!(plain.shed, 0);

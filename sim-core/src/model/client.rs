@@ -73,6 +73,13 @@ struct Client {
     attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
+    /// Overall deadlines of the requests issued in the last `timeout`, in creation order
+    /// (so in time order: every request gets the same timeout). One `Deadline` event is
+    /// pending at the earliest; entries of requests that already ended are skipped when it
+    /// fires, so an answered request costs no event and no cancellation.
+    deadlines: VecDeque<(SimTime, ReqId)>,
+    /// Whether the `Deadline` event is pending.
+    deadline_armed: bool,
     /// Read or write draws, when requests write.
     ops: Option<SimRng>,
     clock: ClientClock,
@@ -198,9 +205,18 @@ struct Request {
     tried: Tried,
     /// The backoff before the latest attempt (zero before the first).
     last_backoff: SimDuration,
-    deadline: EventId,
     /// The pending backoff (`RetryDue`) or hedging delay (`HedgeDue`).
     timer: Option<EventId>,
+    counted: bool,
+}
+
+/// What `finish` keeps of a request once its slot is released.
+struct Ended {
+    client: u32,
+    created: SimTime,
+    key: u32,
+    write: bool,
+    attempts: u16,
     counted: bool,
 }
 
@@ -226,15 +242,15 @@ impl RequestTable {
         self.slots.get_mut(index as usize)?.as_mut()
     }
 
-    fn remove(&mut self, id: ReqId) -> Option<Request> {
-        let index = id.0.checked_sub(self.base)? as usize;
-        let req = self.slots.get_mut(index)?.take()?;
+    /// Frees the slot of a live request (found by `get_mut` just before).
+    fn release(&mut self, id: ReqId) {
+        let index = (id.0 - self.base) as usize;
+        self.slots[index] = None;
         self.live -= 1;
         while let Some(None) = self.slots.front() {
             self.slots.pop_front();
             self.base += 1;
         }
-        Some(req)
     }
 }
 
@@ -307,6 +323,8 @@ impl Clients {
                     .service_per_attempt
                     .then(|| rngs.stream(Purpose::AttemptService, c)),
                 next_arrival: None,
+                deadlines: VecDeque::new(),
+                deadline_armed: false,
                 ops: (workload.writes > 0.0).then(|| rngs.stream(Purpose::Writes, c)),
                 clock: ClientClock::new(strategy.durability.ordering.clock(), c, rngs),
             })
@@ -436,10 +454,12 @@ impl Clients {
             .is_some_and(|ops| ops.random::<f64>() < self.writes);
         let ts = client.clock.stamp(now, write);
         client.budget.on_request(now);
-        let deadline = ctx.at(
-            now.saturating_add(self.timeout),
-            Event::Deadline { req: id },
-        );
+        let deadline = now.saturating_add(self.timeout);
+        client.deadlines.push_back((deadline, id));
+        if !client.deadline_armed {
+            client.deadline_armed = true;
+            ctx.at(deadline, Event::Deadline { client: c });
+        }
         let counted = ctx.metrics().in_window(now);
         self.table.insert(
             id,
@@ -454,7 +474,6 @@ impl Clients {
                 in_flight: InFlight::EMPTY,
                 tried: Tried::EMPTY,
                 last_backoff: SimDuration::ZERO,
-                deadline,
                 timer: None,
                 counted,
             },
@@ -802,14 +821,33 @@ impl Clients {
         self.failed(id, Outcome::TimedOut, ctx, view);
     }
 
-    /// The request's overall deadline: attempts still awaited count as failures for the
-    /// router and the circuit breakers, and the request ends as timed out.
-    pub fn on_deadline(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
+    /// A client's deadline event: every request of the client whose deadline has come and
+    /// that is still in flight times out, in creation order. The event is re-armed at the
+    /// deadline of the oldest request still in flight, skipping the ones that already
+    /// ended, so it fires about once per `timeout` plus once per request that times out.
+    pub fn on_deadline(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
+        let now = ctx.now();
+        self.clients[c as usize].deadline_armed = false;
+        while let Some(&(at, id)) = self.clients[c as usize].deadlines.front() {
+            if at <= now {
+                self.clients[c as usize].deadlines.pop_front();
+                self.time_out(id, ctx, view);
+            } else if self.table.get_mut(id).is_none() {
+                self.clients[c as usize].deadlines.pop_front();
+            } else {
+                self.clients[c as usize].deadline_armed = true;
+                ctx.at(at, Event::Deadline { client: c });
+                return;
+            }
+        }
+    }
+
+    /// The request's overall deadline passed: attempts still awaited count as failures
+    /// for the router and the circuit breakers, and the request ends as timed out.
+    fn time_out(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
         let Some(req) = self.table.get_mut(id) else {
-            return;
+            return; // it ended before its deadline
         };
-        // The deadline event itself is what fired; nothing to cancel.
-        req.deadline = EventId::NONE;
         let in_flight = req.in_flight;
         req.in_flight.clear();
         let c = req.client;
@@ -836,10 +874,11 @@ impl Clients {
     /// will count as late), records its outcome and, for a closed-loop client, starts the
     /// next think time.
     fn finish(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
-        let Some(req) = self.table.remove(id) else {
+        // Read the request in place and release its slot after: it is large, and most of
+        // it is not needed here.
+        let Some(req) = self.table.get_mut(id) else {
             return;
         };
-        ctx.cancel(req.deadline);
         if let Some(t) = req.timer {
             ctx.cancel(t);
         }
@@ -849,6 +888,15 @@ impl Clients {
             view.outstanding[a.server as usize] -= 1;
             client.breaker.on_abandon(a.server);
         }
+        let req = Ended {
+            client: req.client,
+            created: req.created,
+            key: req.key,
+            write: req.write,
+            attempts: req.attempts,
+            counted: req.counted,
+        };
+        self.table.release(id);
         let latency = ctx.now().since(req.created);
         if req.counted {
             ctx.metrics()

@@ -15,44 +15,44 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    #[inline]
+    #[inline(always)]
     pub fn now(&self) -> SimTime {
         self.now
     }
 
     /// Schedules `event` at `at` (never in the past).
-    #[inline]
+    #[inline(always)]
     pub fn at(&mut self, at: SimTime, event: Event) -> EventId {
         debug_assert!(at >= self.now, "scheduling into the past");
         self.queue.schedule(at, event)
     }
 
     /// Schedules `event` after `delay`.
-    #[inline]
+    #[inline(always)]
     pub fn after(&mut self, delay: SimDuration, event: Event) -> EventId {
         self.queue.schedule(self.now.saturating_add(delay), event)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn cancel(&mut self, id: EventId) -> bool {
         self.queue.cancel(id)
     }
 
     /// Sends a message; the network decides its delay or its loss.
-    #[inline]
+    #[inline(always)]
     pub fn send(&mut self, from: Node, to: Node, msg: Msg) {
         self.send_tracked(from, to, msg);
     }
 
     /// Sends a message and says whether it is on its way (false when lost or cut at
     /// once; a partition may still cut it before delivery).
-    #[inline]
+    #[inline(always)]
     pub fn send_tracked(&mut self, from: Node, to: Node, msg: Msg) -> bool {
         self.net
             .send(self.now, from, to, msg, self.queue, self.metrics)
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn metrics(&mut self) -> &mut Metrics {
         self.metrics
     }

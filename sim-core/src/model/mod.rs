@@ -231,7 +231,7 @@ impl<'t> Simulation<'t> {
                 self.servers.on_service_done(server, worker, &mut ctx)
             }
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
-            Event::Deadline { req } => self.clients.on_deadline(req, &mut ctx, view),
+            Event::Deadline { client } => self.clients.on_deadline(client, &mut ctx, view),
             Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
             Event::AttemptTimeout { req, attempt } => self
                 .clients

@@ -104,7 +104,11 @@ impl Network {
             metrics.messages_dropped += 1;
             return false;
         }
-        let (extra_loss, extra_delay) = self.link_faults(from, to);
+        let (extra_loss, extra_delay) = if self.links.is_empty() {
+            (0.0, SimDuration::ZERO)
+        } else {
+            self.link_faults(from, to)
+        };
         let loss = if extra_loss > 0.0 {
             1.0 - (1.0 - self.loss) * (1.0 - extra_loss)
         } else {
