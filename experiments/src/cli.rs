@@ -36,6 +36,9 @@ pub enum Command {
     Plot(PlotArgs),
     /// List every strategy kind with its parameters and defaults.
     Strategies,
+    /// Check the simulator against queueing, reliability and load-balancing theory and
+    /// print expected against measured values; exit code 1 if any check fails.
+    Validate(crate::validate::ValidateArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -181,6 +184,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
             print!("{}", strategies_listing());
             Ok(0)
         }
+        Command::Validate(args) => crate::validate::cmd_validate(args),
     }
 }
 

@@ -31,6 +31,10 @@ pub const ROOT_KEYS: [&str; 8] = [
     "checks",
 ];
 
+/// The most sweep cells one experiment may hold: each cell keeps its built scenario and
+/// strategies in memory while the experiment runs.
+pub const MAX_CELLS: u64 = 100_000;
+
 const EXPERIMENT_KEYS: [&str; 5] = ["name", "seed", "replications", "duration", "warmup"];
 
 /// Command-line changes to a config, kept so that replay commands can repeat them.
@@ -142,8 +146,9 @@ impl Experiment {
         let recording = source.recording();
         let root = Section::new(&doc.root, "", None, &recording);
         let experiment = root.table("experiment")?.ok_or_else(|| {
-            root.error_here(
-                "missing the [experiment] table (name, seed, replications, duration, warmup)",
+            root.error(
+                "experiment",
+                "missing: the [experiment] table (name, seed, replications, duration, warmup)",
             )
         })?;
         let default_name = Path::new(&config_path)
@@ -357,12 +362,20 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
             ),
         ));
     };
-    let sec = Section::new(t, "sweep", sweep.line, root.source());
+    // Axis keys hold dots, so messages quote them: `sweep."cluster.servers"`.
+    let axis_error = |key: &str, message: String| {
+        let line = t.get(key).and_then(|v| v.line).or(sweep.line);
+        ConfigError::new(message).at(
+            Some(&root.source().name),
+            Some(&format!("sweep.\"{key}\"")),
+            line,
+        )
+    };
     let mut axes = Vec::new();
     for key in keys_in_file_order(t) {
         let v = &t[&key];
         let ValueKind::Array(values) = &v.kind else {
-            return Err(sec.error(
+            return Err(axis_error(
                 &key,
                 format!(
                     "expected a list of values to sweep, like [\"1m\", \"10m\"], got {}",
@@ -371,24 +384,26 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
             ));
         };
         if values.is_empty() {
-            return Err(sec.error(
+            return Err(axis_error(
                 &key,
-                "expected at least one value; an empty sweep runs nothing",
+                "expected at least one value; an empty sweep runs nothing".into(),
             ));
         }
         let head = key.split(['.', '[']).next().unwrap_or_default();
         if !ROOT_KEYS.contains(&head) || head == "sweep" || head == "checks" {
             let hint = sim_core::conf::suggestion(head, ROOT_KEYS.iter().copied());
-            return Err(sec.error(
+            return Err(axis_error(
                 &key,
-                format!("a sweep key is a dotted config path starting with a config table, like \"faults.crash.mttf.mean\"; `{head}` is not one{hint}"),
+                format!(
+                    "a sweep key is a dotted config path starting with a config table, like \"faults.crash.mttf.mean\"; `{head}` is not one{hint}"
+                ),
             ));
         }
         if let (Some(existing), Some(first)) = (get_path(root_table(root), &key), values.first())
             && matches!(existing.kind, ValueKind::Table(_))
                 != matches!(first.kind, ValueKind::Table(_))
         {
-            return Err(sec.error(
+            return Err(axis_error(
                 &key,
                 format!(
                     "`{key}` holds {} in the config, but the sweep gives {}",
@@ -402,6 +417,20 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
             values: values.clone(),
             line: v.line,
         });
+    }
+    let cells = axes
+        .iter()
+        .try_fold(1u64, |n, a| n.checked_mul(a.values.len() as u64))
+        .filter(|&n| n <= MAX_CELLS);
+    if cells.is_none() {
+        let sizes: Vec<String> = axes.iter().map(|a| a.values.len().to_string()).collect();
+        return Err(root.error(
+            "sweep",
+            format!(
+                "the sweep has {} cells, more than the {MAX_CELLS} one experiment may hold; split it into several configs",
+                sizes.join(" x ")
+            ),
+        ));
     }
     Ok(axes)
 }

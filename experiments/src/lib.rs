@@ -17,5 +17,6 @@ pub mod runner;
 pub mod runs_csv;
 pub mod summary;
 pub mod timeline;
+pub mod validate;
 
 pub use config::{Experiment, Overrides, RunKey};

@@ -39,26 +39,11 @@ pub fn parse_document(text: &str, source: Source) -> Result<Document, ConfigErro
         let message = e.message().trim_end_matches('\n').replace('\n', "; ");
         ConfigError::new(format!("invalid TOML: {message}")).at(Some(&source.name), None, line)
     })?;
-    let root = convert_table(parsed.get_ref(), &lines, &source)?;
+    let root = convert_table(parsed.get_ref(), "", &lines, &source)?;
     Ok(Document { root, source })
 }
 
-/// An I/O error in words, without the OS error number.
-pub fn describe_io(e: &std::io::Error) -> String {
-    use std::io::ErrorKind::*;
-    match e.kind() {
-        NotFound => "no such file or folder".into(),
-        PermissionDenied => "permission denied".into(),
-        IsADirectory => "it is a folder, not a file".into(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_string(),
-                None => s,
-            }
-        }
-    }
-}
+pub use sim_core::conf::describe_io;
 
 struct LineIndex {
     starts: Vec<usize>,
@@ -76,24 +61,39 @@ impl LineIndex {
     }
 }
 
-fn convert_table(t: &DeTable, lines: &LineIndex, source: &Source) -> Result<Table, ConfigError> {
+/// Converts a parsed table whose dotted path is `path` ("" for the root).
+fn convert_table(
+    t: &DeTable,
+    path: &str,
+    lines: &LineIndex,
+    source: &Source,
+) -> Result<Table, ConfigError> {
     let mut out = Table::new();
     for (key, value) in t.iter() {
         let line = lines.line(value.span().start);
+        let name = key.get_ref().to_string();
+        let key_path = if path.is_empty() {
+            name.clone()
+        } else {
+            format!("{path}.{name}")
+        };
         out.insert(
-            key.get_ref().to_string(),
-            convert_value(value.get_ref(), line, lines, source)?,
+            name,
+            convert_value(value.get_ref(), &key_path, line, lines, source)?,
         );
     }
     Ok(out)
 }
 
+/// Converts a parsed value found at dotted path `key`; errors name the key and line.
 fn convert_value(
     v: &DeValue,
+    key: &str,
     line: u32,
     lines: &LineIndex,
     source: &Source,
 ) -> Result<Value, ConfigError> {
+    let key = (!key.is_empty()).then_some(key);
     let kind = match v {
         DeValue::String(s) => ValueKind::Str(s.to_string()),
         DeValue::Integer(i) => {
@@ -114,7 +114,7 @@ fn convert_value(
                     "the integer {} does not fit in 64 bits",
                     i.as_str()
                 ))
-                .at(Some(&source.name), None, Some(line))
+                .at(Some(&source.name), key, Some(line))
             })?)
         }
         DeValue::Float(f) => {
@@ -126,7 +126,7 @@ fn convert_value(
                 t => t.parse::<f64>().map_err(|_| {
                     ConfigError::new(format!("cannot read the number {}", f.as_str())).at(
                         Some(&source.name),
-                        None,
+                        key,
                         Some(line),
                     )
                 })?,
@@ -138,17 +138,27 @@ fn convert_value(
             return Err(ConfigError::new(format!(
                 "dates are not config values here (got {d}); durations are strings like \"10ms\""
             ))
-            .at(Some(&source.name), None, Some(line)));
+            .at(Some(&source.name), key, Some(line)));
         }
         DeValue::Array(items) => ValueKind::Array(
             items
                 .iter()
-                .map(|item| {
-                    convert_value(item.get_ref(), lines.line(item.span().start), lines, source)
+                .enumerate()
+                .map(|(i, item)| {
+                    let item_key = format!("{}[{i}]", key.unwrap_or_default());
+                    convert_value(
+                        item.get_ref(),
+                        &item_key,
+                        lines.line(item.span().start),
+                        lines,
+                        source,
+                    )
                 })
                 .collect::<Result<_, _>>()?,
         ),
-        DeValue::Table(t) => ValueKind::Table(convert_table(t, lines, source)?),
+        DeValue::Table(t) => {
+            ValueKind::Table(convert_table(t, key.unwrap_or_default(), lines, source)?)
+        }
     };
     Ok(Value::new(kind, Some(line)))
 }
@@ -161,7 +171,7 @@ pub fn parse_override_value(text: &str) -> Value {
     if let Ok(v) = DeValue::parse(trimmed) {
         let lines = LineIndex::new(trimmed);
         let source = Source::inline();
-        if let Ok(mut value) = convert_value(v.get_ref(), 1, &lines, &source) {
+        if let Ok(mut value) = convert_value(v.get_ref(), "", 1, &lines, &source) {
             strip_lines(&mut value);
             return value;
         }

@@ -5,11 +5,39 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+/// A test hook standing in for a full disk: when this environment variable holds a number
+/// N, every output file fails with "no space left on the device" once N bytes have been
+/// written to it. The test suite uses it to check that a full disk is a clear error and
+/// leaves no partial file.
+pub const DISK_FULL_AFTER_ENV: &str = "FAULTLINE_DISK_FULL_AFTER_BYTES";
+
 /// A file being written; it appears at its path only on [`commit`](Self::commit).
 pub struct AtomicFile {
     path: PathBuf,
     temp: PathBuf,
-    writer: Option<BufWriter<File>>,
+    writer: Option<BufWriter<Budgeted>>,
+}
+
+/// A file that refuses writes beyond a byte budget, as a full disk would.
+struct Budgeted {
+    file: File,
+    left: Option<u64>,
+}
+
+impl Write for Budgeted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if let Some(left) = self.left {
+            if left < buf.len() as u64 {
+                return Err(io::Error::from(io::ErrorKind::StorageFull));
+            }
+            self.left = Some(left - buf.len() as u64);
+        }
+        self.file.write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
 }
 
 impl AtomicFile {
@@ -26,20 +54,29 @@ impl AtomicFile {
             std::process::id()
         ));
         let file = File::create(&temp)?;
+        let left = std::env::var(DISK_FULL_AFTER_ENV)
+            .ok()
+            .and_then(|v| v.parse().ok());
         Ok(AtomicFile {
             path: path.to_path_buf(),
             temp,
-            writer: Some(BufWriter::with_capacity(1 << 16, file)),
+            writer: Some(BufWriter::with_capacity(1 << 16, Budgeted { file, left })),
         })
     }
 
-    /// Flushes, syncs and renames the file into place.
+    /// Flushes, syncs and renames the file into place. On failure the temporary file is
+    /// removed, so nothing partial stays behind.
     pub fn commit(mut self) -> io::Result<()> {
         let writer = self.writer.take().expect("not yet committed");
-        let file = writer.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&self.temp, &self.path)
+        let result = writer
+            .into_inner()
+            .map_err(|e| e.into_error())
+            .and_then(|Budgeted { file, .. }| file.sync_all())
+            .and_then(|()| fs::rename(&self.temp, &self.path));
+        if result.is_err() {
+            let _ = fs::remove_file(&self.temp);
+        }
+        result
     }
 }
 

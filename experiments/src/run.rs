@@ -140,7 +140,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     progress.finish();
     match outcome {
         Ok(_) => {}
-        Err(RunnerError::Sink(e)) => return Err(e),
+        Err(RunnerError::Sink(e)) => return Err(resume_hint(e, &out)),
         Err(RunnerError::Panic { key, message }) => {
             return Err(CliError::Internal(format!(
                 "run {} panicked: {message}; replay it alone with: {}",
@@ -150,7 +150,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
     }
     let wall = started.elapsed().as_secs_f64();
-    let report = outputs.commit()?;
+    let report = outputs.commit().map_err(|e| resume_hint(e, &out))?;
     let timing = Timing {
         wall_seconds: wall,
         threads,
@@ -177,6 +177,17 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         println!("  {}", plots.describe(&out));
     }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
+}
+
+/// Adds to an output error that the runs completed so far are kept in the journal.
+fn resume_hint(e: CliError, out: &Path) -> CliError {
+    match e {
+        CliError::Input(message) => CliError::Input(format!(
+            "{message}; the runs completed so far are kept in {}: once the cause is fixed, the same command with --resume continues from there",
+            Journal::path_in(out).display()
+        )),
+        other => other,
+    }
 }
 
 fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Timing) {

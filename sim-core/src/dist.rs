@@ -121,9 +121,10 @@ impl Dist {
         }
     }
 
-    /// The exact mean in seconds, or `None` where it is infinite (Pareto with shape <= 1).
+    /// The exact mean in seconds, or `None` where it is infinite (Pareto with shape <= 1)
+    /// or beyond a float (Weibull with a tiny shape).
     pub fn mean(&self) -> Option<f64> {
-        match self {
+        let mean = match self {
             Dist::Constant { value } => Some(*value),
             Dist::Uniform { min, max } => Some(0.5 * (min + max)),
             Dist::Exponential { mean } => Some(*mean),
@@ -138,12 +139,13 @@ impl Dist {
             Dist::Empirical { samples, .. } => {
                 Some(samples.iter().sum::<f64>() / samples.len() as f64)
             }
-        }
+        };
+        mean.filter(|m| m.is_finite())
     }
 
     /// The second moment E[X²] in seconds², where finite (Pollaczek-Khinchine needs it).
     pub fn second_moment(&self) -> Option<f64> {
-        match self {
+        let moment = match self {
             Dist::Constant { value } => Some(value * value),
             Dist::Uniform { min, max } => Some((min * min + min * max + max * max) / 3.0),
             Dist::Exponential { mean } => Some(2.0 * mean * mean),
@@ -156,7 +158,8 @@ impl Dist {
             Dist::Empirical { samples, .. } => {
                 Some(samples.iter().map(|x| x * x).sum::<f64>() / samples.len() as f64)
             }
-        }
+        };
+        moment.filter(|m| m.is_finite())
     }
 
     /// True when every draw is the same value (lets the engine skip the random stream).
@@ -403,7 +406,8 @@ fn load_empirical(
     column: Option<&str>,
     unit_secs: Option<f64>,
 ) -> Result<Vec<f64>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read it ({e})"))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read it ({})", crate::conf::describe_io(&e)))?;
     let mut lines = text
         .lines()
         .enumerate()

@@ -232,6 +232,19 @@ pub const SCRIPTED_KINDS: [&str; 7] = [
     "error",
 ];
 
+/// The most servers a cluster may have. Every server holds its state, its worker slots and
+/// its random streams for the whole run; beyond this a run would exhaust memory rather
+/// than finish.
+pub const MAX_SERVERS: u64 = 100_000;
+/// The most worker slots (`servers` x `workers`) a cluster may have.
+pub const MAX_WORKER_SLOTS: u64 = 10_000_000;
+/// The most clients a workload may have: each holds its own router and random streams.
+pub const MAX_CLIENTS: u64 = 100_000;
+/// The highest arrival rate, in requests per simulated second, load spikes included: one
+/// request per nanosecond, the resolution of simulated time. Beyond it arrivals would
+/// pile up at the same instant and time would stop advancing.
+pub const MAX_RATE: f64 = 1e9;
+
 /// Keys of each table, for unknown-key checks and suggestions.
 const CLUSTER_KEYS: [&str; 8] = [
     "servers",
@@ -258,7 +271,10 @@ impl Scenario {
     /// timing ones are left to the caller; the other tables must hold only known keys.
     pub fn read(root: &Section) -> Result<Scenario, ConfigError> {
         let experiment = root.table("experiment")?.ok_or_else(|| {
-            root.error_here("missing the [experiment] table (name, seed, duration, ...)")
+            root.error(
+                "experiment",
+                "missing: the [experiment] table (name, seed, duration, ...)",
+            )
         })?;
         let duration = experiment.positive_duration("duration", None)?;
         let warmup = experiment.or("warmup", SimDuration::ZERO)?;
@@ -270,12 +286,18 @@ impl Scenario {
         }
 
         let cluster_sec = root.table("cluster")?.ok_or_else(|| {
-            root.error_here("missing the [cluster] table (servers, service, ...)")
+            root.error(
+                "cluster",
+                "missing: the [cluster] table (servers, service, ...)",
+            )
         })?;
         let cluster = read_cluster(&cluster_sec)?;
 
         let workload_sec = root.table("workload")?.ok_or_else(|| {
-            root.error_here("missing the [workload] table (arrivals, keys, timeout)")
+            root.error(
+                "workload",
+                "missing: the [workload] table (arrivals, keys, timeout)",
+            )
         })?;
         let workload = read_workload(&workload_sec)?;
 
@@ -291,6 +313,7 @@ impl Scenario {
             Some(sec) => read_faults(&sec, cluster.servers)?,
             None => FaultSpec::default(),
         };
+        check_time_advances(root, &workload_sec, &cluster, &workload, &network, &faults)?;
 
         Ok(Scenario {
             duration,
@@ -303,11 +326,83 @@ impl Scenario {
     }
 }
 
+/// Refuses a scenario in which simulated time could stop: open-loop arrivals (spikes
+/// included) faster than one per nanosecond, or closed-loop clients whose think time,
+/// network round trip and service (at its fastest slow factor) take no time at all, so
+/// that they would issue requests forever at one instant.
+fn check_time_advances(
+    root: &Section,
+    workload_sec: &Section,
+    cluster: &ClusterSpec,
+    workload: &WorkloadSpec,
+    network: &NetworkSpec,
+    faults: &FaultSpec,
+) -> Result<(), ConfigError> {
+    let mean = |d: &Dist| d.mean().unwrap_or(f64::INFINITY);
+    match &workload.arrivals {
+        ArrivalSpec::Poisson { rate, .. } => {
+            let mut peak = *rate;
+            for (i, fault) in faults.scripted.iter().enumerate() {
+                if let ScriptedKind::LoadSpike { factor } = fault.kind {
+                    peak *= factor.max(1.0);
+                    if peak > MAX_RATE {
+                        let faults_sec = root.table("faults")?;
+                        let scripted = match &faults_sec {
+                            Some(f) => f.tables("scripted")?,
+                            None => Vec::new(),
+                        };
+                        if let Some(f) = scripted.get(i) {
+                            return Err(f.error(
+                                "factor",
+                                format!("with the load spikes up to this one the arrival rate reaches {peak:e} requests/s, above the limit of {MAX_RATE:e} (one per nanosecond, the resolution of simulated time)"),
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        ArrivalSpec::Batch { .. } => {}
+        ArrivalSpec::Closed { think, .. } => {
+            let shrink: f64 = faults
+                .scripted
+                .iter()
+                .filter_map(|f| match f.kind {
+                    ScriptedKind::Slow { factor } if factor < 1.0 => Some(factor),
+                    _ => None,
+                })
+                .product();
+            let cycle = mean(think) + 2.0 * mean(&network.delay) + mean(&cluster.service) * shrink;
+            if cycle < 1e-9 {
+                let message = "expected a think time with a mean of at least 1ns: with no think time, no network delay and no service time, closed-loop clients would issue requests forever without simulated time passing";
+                return Err(match workload_sec.table("arrivals")? {
+                    Some(arrivals) => arrivals.error("think", message),
+                    None => workload_sec.error("arrivals", message),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 fn read_cluster(sec: &Section) -> Result<ClusterSpec, ConfigError> {
     let servers = sec.integer_at_least("servers", None, 1)?;
-    let servers = u32::try_from(servers)
-        .map_err(|_| sec.error("servers", "expected at most 2^32 - 1 servers"))?;
-    let workers = sec.integer_at_least("workers", Some(1), 1)? as u32;
+    if servers > MAX_SERVERS {
+        return Err(sec.error(
+            "servers",
+            format!("expected at most {MAX_SERVERS} servers, got {servers}"),
+        ));
+    }
+    let servers = servers as u32;
+    let workers = sec.integer_at_least("workers", Some(1), 1)?;
+    if workers.saturating_mul(u64::from(servers)) > MAX_WORKER_SLOTS {
+        return Err(sec.error(
+            "workers",
+            format!(
+                "expected at most {MAX_WORKER_SLOTS} worker slots in the cluster (servers x workers), got {servers} x {workers}"
+            ),
+        ));
+    }
+    let workers = workers as u32;
     let queue_capacity = sec.checked(
         "queue_capacity",
         Some(1000u32),
@@ -363,17 +458,32 @@ fn read_workload(sec: &Section) -> Result<WorkloadSpec, ConfigError> {
         .table("arrivals")?
         .ok_or_else(|| sec.missing("arrivals", "{ kind = \"poisson\", rate = 640.0 } or { kind = \"closed\", clients = 50, think = ... }"))?;
     let kind = arrivals_sec.choice("kind", None, &["poisson", "closed", "batch"])?;
+    let clients = |default: Option<u64>| -> Result<u32, ConfigError> {
+        let n = arrivals_sec.integer_at_least("clients", default, 1)?;
+        if n > MAX_CLIENTS {
+            return Err(arrivals_sec.error(
+                "clients",
+                format!("expected at most {MAX_CLIENTS} clients, got {n}"),
+            ));
+        }
+        Ok(n as u32)
+    };
     let arrivals = if kind == "batch" {
         let length = arrivals_sec.positive_duration("length", None)?;
         arrivals_sec.finish_known(&["kind", "length"])?;
         ArrivalSpec::Batch { length }
     } else if kind == "poisson" {
-        let rate = arrivals_sec.positive_f64("rate", None)?;
-        let clients = arrivals_sec.integer_at_least("clients", Some(1), 1)? as u32;
+        let rate = arrivals_sec.checked(
+            "rate",
+            None,
+            |r: &f64| r.is_finite() && *r > 0.0 && *r <= MAX_RATE,
+            "a positive number of requests per second, at most 1e9 (one per nanosecond)",
+        )?;
+        let clients = clients(Some(1))?;
         arrivals_sec.finish_known(&["kind", "rate", "clients"])?;
         ArrivalSpec::Poisson { rate, clients }
     } else {
-        let clients = arrivals_sec.integer_at_least("clients", None, 1)? as u32;
+        let clients = clients(None)?;
         let think =
             Dist::read(&arrivals_sec, "think")?.unwrap_or(Dist::constant(SimDuration::ZERO));
         arrivals_sec.finish_known(&["kind", "clients", "think"])?;

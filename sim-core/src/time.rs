@@ -50,13 +50,13 @@ impl SimDuration {
         SimDuration(ns)
     }
     pub const fn from_micros(us: u64) -> Self {
-        SimDuration(us * 1_000)
+        SimDuration(us.saturating_mul(1_000))
     }
     pub const fn from_millis(ms: u64) -> Self {
-        SimDuration(ms * 1_000_000)
+        SimDuration(ms.saturating_mul(1_000_000))
     }
     pub const fn from_secs(s: u64) -> Self {
-        SimDuration(s * 1_000_000_000)
+        SimDuration(s.saturating_mul(1_000_000_000))
     }
 
     /// Converts seconds to the nearest nanosecond; negative and NaN give zero, values too
@@ -196,43 +196,47 @@ impl fmt::Display for DurationError {
 
 impl std::error::Error for DurationError {}
 
+// Arithmetic saturates: a time or span past u64::MAX nanoseconds (about 584 years) means
+// "never", and a difference that would be negative is zero. Configs may hold durations
+// near the limit, so no sum of them may wrap or panic.
+
 impl Add<SimDuration> for SimTime {
     type Output = SimTime;
     fn add(self, d: SimDuration) -> SimTime {
-        SimTime(self.0 + d.0)
+        SimTime(self.0.saturating_add(d.0))
     }
 }
 
 impl AddAssign<SimDuration> for SimTime {
     fn add_assign(&mut self, d: SimDuration) {
-        self.0 += d.0;
+        self.0 = self.0.saturating_add(d.0);
     }
 }
 
 impl Sub<SimTime> for SimTime {
     type Output = SimDuration;
     fn sub(self, earlier: SimTime) -> SimDuration {
-        SimDuration(self.0 - earlier.0)
+        SimDuration(self.0.saturating_sub(earlier.0))
     }
 }
 
 impl Add for SimDuration {
     type Output = SimDuration;
     fn add(self, other: SimDuration) -> SimDuration {
-        SimDuration(self.0 + other.0)
+        SimDuration(self.0.saturating_add(other.0))
     }
 }
 
 impl AddAssign for SimDuration {
     fn add_assign(&mut self, other: SimDuration) {
-        self.0 += other.0;
+        self.0 = self.0.saturating_add(other.0);
     }
 }
 
 impl Sub for SimDuration {
     type Output = SimDuration;
     fn sub(self, other: SimDuration) -> SimDuration {
-        SimDuration(self.0 - other.0)
+        SimDuration(self.0.saturating_sub(other.0))
     }
 }
 
@@ -362,5 +366,18 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-1.0).0, 0);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN).0, 0);
         assert_eq!(SimDuration::from_secs_f64(1e30).0, u64::MAX);
+    }
+
+    #[test]
+    fn arithmetic_saturates_instead_of_wrapping() {
+        let near_end = SimTime(u64::MAX - 5);
+        assert_eq!(near_end + SimDuration(10), SimTime::MAX);
+        assert_eq!(SimDuration::MAX + SimDuration(1), SimDuration::MAX);
+        assert_eq!(SimTime(3) - SimTime(5), SimDuration::ZERO);
+        assert_eq!(SimDuration(3) - SimDuration(5), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs(u64::MAX), SimDuration::MAX);
+        let mut t = near_end;
+        t += SimDuration::MAX;
+        assert_eq!(t, SimTime::MAX);
     }
 }

@@ -3,83 +3,28 @@
 //! interval, with its minimum near sqrt(2 C M), and the adaptive Young/Daly policy finds
 //! that minimum from the failures it observes.
 //!
-//! The exact expectation the simulator must meet: failures are Poisson with rate 1/M
-//! while a server is exposed (working, checkpointing or restoring); each costs the
-//! downtime D (not exposed) and a restore R (exposed). A segment that needs an
-//! uninterrupted exposed span a then takes (e^(a/M) - 1) e^(R/M) (M + D) on average
-//! (Daly 2006, eq. 20, derived by conditioning on the first failure). A job of length L
-//! with interval tau is ceil(L/tau) - 1 segments of tau + C and a last one of the rest,
-//! with no checkpoint after it.
+//! The exact expectation (Daly 2006, eq. 20, with whole segments), the config and the
+//! constants are `experiments::validate::young_daly`, whose three intervals `faultline
+//! validate` checks too; this file checks the whole curve, its optimum and the adaptive
+//! policy.
 
 mod common;
 
-use common::mean_ci;
+use common::{assert_checks, mean_ci, validation};
+use experiments::validate::young_daly::{
+    C, L, M, SERVERS, daly_waste, exact_optimum, expected_waste,
+};
 use sim_core::RunReport;
 
-const M: f64 = 3600.0; // MTBF, exponential
-const C: f64 = 60.0; // checkpoint cost
-const D: f64 = 60.0; // downtime per failure, constant
-const R: f64 = 30.0; // restore time
-const L: f64 = 180_000.0; // job length: 50 h
-const SERVERS: u32 = 8;
 const REPLICATIONS: u32 = 60;
 
-fn segment(a: f64) -> f64 {
-    ((a / M).exp() - 1.0) * (R / M).exp() * (M + D)
-}
-
-/// Expected waste of the simulated job with interval `tau` (exact, see module doc).
-fn expected_waste(tau: f64) -> f64 {
-    let segments = (L / tau).ceil();
-    let full = segments - 1.0;
-    full * segment(tau + C) + segment(L - full * tau) - L
-}
-
-/// Daly's waste model with a continuous number of segments, L/tau.
-fn daly_waste(tau: f64) -> f64 {
-    L / tau * segment(tau + C) - L
-}
-
-/// The exact optimum of Daly's model: the root of e^((tau + C)/M) (1 - tau/M) = 1.
-fn exact_optimum() -> f64 {
-    let g = |t: f64| ((t + C) / M).exp() * (1.0 - t / M) - 1.0;
-    let (mut lo, mut hi) = (1.0, M);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if g(mid) > 0.0 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    lo
-}
-
 fn config(strategies: &str, sweep: &str) -> String {
-    format!(
-        r#"
-[experiment]
-name = "young-daly"
-seed = 2006
-replications = {REPLICATIONS}
-duration = "1000h"
+    experiments::validate::young_daly::config(REPLICATIONS, strategies, sweep)
+}
 
-[cluster]
-servers = {SERVERS}
-service = "1ms"
-state = {{ restore = "{R}s" }}
-
-[workload]
-arrivals = {{ kind = "batch", length = "{L}s" }}
-
-[faults]
-crash = {{ mttf = {{ dist = "exponential", mean = "{M}s" }}, mttr = {{ dist = "constant", value = "{D}s" }} }}
-
-{strategies}
-
-{sweep}
-"#
-    )
+#[test]
+fn waste_at_the_optimum_and_at_half_and_twice_young_s_interval_is_daly_s() {
+    assert_checks(&validation("Young/Daly checkpoints"));
 }
 
 /// Per replication, each strategy's (and cell's) mean job waste, in run order.

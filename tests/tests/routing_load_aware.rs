@@ -1,7 +1,7 @@
-//! Load-aware routing against theory and against faults: power of two choices against
-//! random routing at high load (M/M/1 and Mitzenmacher's supermarket model), routers
-//! that watch queues or response times steering around a slow server, and the error-rate
-//! router steering around a lossy one.
+//! Load-aware routing against faults: routers that watch queues or response times
+//! steering around a slow server, and the error-rate router steering around a lossy one.
+//! Power of two choices against random routing at high load is in
+//! `theory_two_choices.rs`.
 //!
 //! Tolerances: replication means are compared through 99.9% Student-t confidence
 //! intervals (`common::mean_ci`); counts of attempts are binomial. Each test states its
@@ -28,82 +28,6 @@ fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {
 
 fn column(reports: &[RunReport], f: impl Fn(&RunReport) -> f64) -> Vec<f64> {
     reports.iter().map(f).collect()
-}
-
-/// Mitzenmacher's limit for the mean time in system, in service times, of n -> infinity
-/// exponential servers at load `rho` when each arrival joins the shorter of `d` sampled
-/// queues: sum over i >= 1 of rho^((d^i - d)/(d - 1)).
-fn supermarket_mean(rho: f64, d: i32) -> f64 {
-    let d = f64::from(d);
-    // Terms fall doubly exponentially: 30 are far more than enough.
-    (1..30).map(|i| rho.powf((d.powi(i) - d) / (d - 1.0))).sum()
-}
-
-#[test]
-fn two_choices_cut_mean_latency_from_ten_to_under_three_service_times() {
-    // 32 exponential servers (10 ms) at load 0.9, no network delay. Random routing splits
-    // the Poisson stream into 32 independent M/M/1 queues: mean response 10 ms / (1 - 0.9)
-    // = 100 ms, exponentially distributed, so p99 = 100 ms x ln 100 = 460.5 ms. Two
-    // choices: 2.614 service times = 26.1 ms in the n -> infinity limit; at n = 32 the
-    // finite-n correction is O(1/n) (Mitzenmacher's simulations at n = 100 sit within a
-    // few percent of the limit), so we allow the limit plus 10% plus the interval.
-    let exp = common::experiment(
-        r#"
-[experiment]
-name = "two-choices"
-seed = 7
-replications = 8
-duration = "40s"
-warmup = "5s"
-
-[cluster]
-servers = 32
-queue_capacity = 1000000
-service = { dist = "exponential", mean = "10ms" }
-
-[workload]
-arrivals = { kind = "poisson", rate = 2880.0 }
-timeout = "1h"
-
-[strategies.random]
-routing = { kind = "random" }
-
-[strategies.two-choices]
-routing = { kind = "power-of-d", d = 2 }
-"#,
-    );
-    let runs = reports(&exp);
-    let (random, two) = (&runs[0], &runs[1]);
-    for r in random.iter().chain(two) {
-        assert_eq!(r.ok, r.requests, "nothing may fail without faults");
-    }
-    let (rm, _, rh) = mean_ci(&column(random, |r| r.latency_mean_ms.unwrap()), 0.999);
-    let (tm, _, th) = mean_ci(&column(two, |r| r.latency_mean_ms.unwrap()), 0.999);
-    assert!(
-        (rm - 100.0).abs() <= rh,
-        "random: {rm:.2} ± {rh:.2} ms, M/M/1 theory 100 ms"
-    );
-    let limit = 10.0 * supermarket_mean(0.9, 2);
-    assert!((limit - 26.14).abs() < 0.01, "{limit}");
-    assert!(
-        tm > limit - th && tm < 1.10 * limit + th,
-        "two choices: {tm:.2} ± {th:.2} ms, limit {limit:.2} ms"
-    );
-    // The gap, 74 ms in theory, against intervals of a few ms.
-    assert!(
-        rm - tm > 60.0 && rm - tm > 4.0 * (rh + th),
-        "{rm:.2} ± {rh:.2} vs {tm:.2} ± {th:.2}"
-    );
-    let (rp, _, rph) = mean_ci(&column(random, |r| r.latency_p99_ms.unwrap()), 0.999);
-    let (tp, _, tph) = mean_ci(&column(two, |r| r.latency_p99_ms.unwrap()), 0.999);
-    assert!(
-        (rp - 460.5).abs() <= rph,
-        "random p99 {rp:.1} ± {rph:.1} ms, theory 460.5 ms"
-    );
-    assert!(
-        tp + tph < 460.5 / 3.0,
-        "two choices p99 {tp:.1} ± {tph:.1} ms should be under a third of random's"
-    );
 }
 
 /// Config of four servers at 200 requests/s (half their nominal capacity) with a fault on

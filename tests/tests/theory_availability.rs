@@ -1,64 +1,47 @@
-//! Availability theory: a repairable server with exponential times to failure and repair
-//! is up a fraction MTTF / (MTTF + MTTR) of the time.
+//! Availability of repairable servers: a server with exponential times to failure and
+//! repair is up MTTF / (MTTF + MTTR) of the time, at least k of n such servers are up
+//! with the binomial tail of that fraction, and with a single server the requests succeed
+//! in the fraction of time it is up (PASTA). The first two are scenarios of
+//! `experiments::validate::availability`, which `faultline validate` runs too.
 //!
-//! Tolerance: the up/down state is a two-state Markov process with rates 1/MTTF and
-//! 1/MTTR; the time-average of its indicator over T has asymptotic variance
-//! 2 A (1 - A) / (r T), with r = 1/MTTF + 1/MTTR (the integral of its autocovariance
-//! A (1 - A) e^(-r t)). The test allows 4 standard deviations, pooled over replications.
+//! Tolerances: for one server, 4 standard deviations of the pooled time average, whose
+//! variance is 2A(1 - A)/(rT) with r = 1/MTTF + 1/MTTR (the integral of the up
+//! indicator's autocovariance A(1 - A)e^(-rt)); for k of n, the 99.9% Student-t interval
+//! of the replications; for requests, binomial noise plus the crashes during service.
 
 mod common;
 
-use common::mean_ci;
+use common::{assert_checks, mean_ci, validation};
 
 #[test]
 fn single_server_is_up_mttf_over_mttf_plus_mttr() {
-    let (mttf, mttr, hours, replications) = (10.0, 1.0, 10.0, 8);
-    let config = format!(
-        r#"
-[experiment]
-name = "availability"
-seed = 11
-replications = {replications}
-duration = "{hours}h"
-
-[cluster]
-servers = 1
-service = {{ dist = "constant", value = "1ms" }}
-
-[workload]
-arrivals = {{ kind = "poisson", rate = 1.0 }}
-
-[faults]
-crash = {{ mttf = {{ dist = "exponential", mean = "{mttf}s" }}, mttr = {{ dist = "exponential", mean = "{mttr}s" }} }}
-"#
-    );
-    let exp = common::experiment(&config);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut fractions = Vec::new();
-    experiments::runner::run_keys(&exp, &keys, 2, |_, r| -> Result<(), ()> {
-        fractions.push(r.report.server_availability);
-        Ok(())
-    })
-    .unwrap();
-    let a = mttf / (mttf + mttr);
-    let r = 1.0 / mttf + 1.0 / mttr;
-    let total_time = hours * 3600.0 * f64::from(replications);
-    let sd = (2.0 * a * (1.0 - a) / (r * total_time)).sqrt();
-    let (mean, sample_sd, _) = mean_ci(&fractions, 0.95);
-    assert!(
-        (mean - a).abs() < 4.0 * sd,
-        "measured {mean:.5}, theory {a:.5}, 4 sd = {:.5}",
-        4.0 * sd
-    );
-    // The spread between replications agrees with the same variance formula (within a
-    // factor of 2, generous for 8 samples: the chi-square 0.1% and 99.9% points for 7
-    // degrees of freedom are 0.6 and 24.3, i.e. sd ratios 0.29 and 1.86).
-    let per_run_sd = (2.0 * a * (1.0 - a) / (r * hours * 3600.0)).sqrt();
+    let checks = validation("single repairable server");
+    assert_checks(&checks);
+    let c = &checks[0];
+    assert!((c.expected - 10.0 / 11.0).abs() < 1e-12);
+    // The spread between replications agrees with the same variance formula: the
+    // chi-square 0.1% and 99.9% points for 7 degrees of freedom are 0.6 and 24.3, i.e.
+    // sd ratios 0.29 and 1.86. Each replication is 10 hours.
+    assert_eq!(c.samples.len(), 8);
+    let (a, r): (f64, f64) = (10.0 / 11.0, 1.0 / 10.0 + 1.0 / 1.0);
+    let per_run_sd = (2.0 * a * (1.0 - a) / (r * 10.0 * 3600.0)).sqrt();
+    let (_, sample_sd, _) = mean_ci(&c.samples, 0.95);
     let ratio = sample_sd / per_run_sd;
     assert!(
         (0.29..1.86).contains(&ratio),
         "replication sd {sample_sd:.5} vs predicted {per_run_sd:.5}"
     );
+}
+
+#[test]
+fn at_least_k_of_five_servers_are_up_with_the_binomial_tail() {
+    // A = 0.8: all five up 0.328 of the time, a majority 0.942, at least one 0.99968.
+    let checks = validation("k-out-of-n");
+    assert_checks(&checks);
+    let expected: Vec<f64> = checks.iter().map(|c| c.expected).collect();
+    assert!((expected[0] - 0.99968).abs() < 1e-12);
+    assert!((expected[1] - 0.94208).abs() < 1e-12);
+    assert!((expected[2] - 0.32768).abs() < 1e-12);
 }
 
 #[test]

@@ -166,3 +166,26 @@ pub fn mean_ci(xs: &[f64], level: f64) -> (f64, f64, f64) {
     let t = sim_core::math::student_t_quantile(0.5 + level / 2.0, n - 1.0);
     (mean, sd, t * sd / n.sqrt())
 }
+
+/// Asserts that every check of a validation scenario passes, printing them all.
+pub fn assert_checks(checks: &[experiments::validate::Check]) {
+    for c in checks {
+        println!("{c}");
+    }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| c.to_string())
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The scenario of the validation suite named `name`, run at the test suite's effort.
+pub fn validation(name: &str) -> Vec<experiments::validate::Check> {
+    use experiments::validate::{Effort, SCENARIOS};
+    let scenario = SCENARIOS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no validation scenario {name}"));
+    (scenario.run)(Effort::Quick, 2).unwrap_or_else(|e| panic!("{e}"))
+}
