@@ -416,7 +416,9 @@ pub trait RetryPolicy: Send {
 
 /// Builds a client's retry budget.
 pub trait RetryBudgetSpec: Send + Sync + fmt::Debug {
-    fn build(&self) -> Box<dyn RetryBudget>;
+    /// A fresh budget, or `None` for no budget at all (every retry allowed), which the
+    /// client then skips without a call.
+    fn build(&self) -> Option<Box<dyn RetryBudget>>;
     fn describe(&self) -> String;
 }
 
@@ -434,7 +436,9 @@ pub trait RetryBudget: Send {
 
 /// Builds a client's circuit breakers, one per server.
 pub trait CircuitBreakerSpec: Send + Sync + fmt::Debug {
-    fn build(&self, servers: u32) -> Box<dyn CircuitBreaker>;
+    /// Fresh breakers, or `None` for no breaker at all, which the client then skips
+    /// without a call.
+    fn build(&self, servers: u32) -> Option<Box<dyn CircuitBreaker>>;
     fn describe(&self) -> String;
 }
 

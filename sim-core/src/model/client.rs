@@ -66,8 +66,10 @@ struct Client {
     router: Box<dyn Router>,
     retry: Box<dyn RetryPolicy>,
     limits: RetryLimits,
-    budget: Box<dyn RetryBudget>,
-    breaker: Box<dyn CircuitBreaker>,
+    /// The retry budget and circuit breakers, absent when the strategy has none (the
+    /// common case costs no call).
+    budget: Option<Box<dyn RetryBudget>>,
+    breaker: Option<Box<dyn CircuitBreaker>>,
     /// Draws the service demand of retries and hedges, with `cluster.service_per =
     /// "attempt"`.
     attempt_service: Option<SimRng>,
@@ -453,7 +455,9 @@ impl Clients {
             .as_mut()
             .is_some_and(|ops| ops.random::<f64>() < self.writes);
         let ts = client.clock.stamp(now, write);
-        client.budget.on_request(now);
+        if let Some(budget) = &mut client.budget {
+            budget.on_request(now);
+        }
         let deadline = now.saturating_add(self.timeout);
         client.deadlines.push_back((deadline, id));
         if !client.deadline_armed {
@@ -521,7 +525,9 @@ impl Clients {
         // Suspicions as this client sees them (its own, with detection in the clients).
         view.set_viewer(req.client);
         hidden.clear();
-        hidden.extend_from_slice(client.breaker.blocked());
+        if let Some(breaker) = &client.breaker {
+            hidden.extend_from_slice(breaker.blocked());
+        }
         let blocked = hidden.len();
         if blocked > 0 && !view.alive().is_empty() && view.alive_except(hidden) == 0 {
             return Self::fail_fast(req, ctx);
@@ -568,7 +574,9 @@ impl Clients {
         let number = req.attempts;
         let hedge = !req.in_flight.is_empty();
         view.outstanding[server as usize] += 1;
-        client.breaker.on_send(server);
+        if let Some(breaker) = &mut client.breaker {
+            breaker.on_send(server);
+        }
         let mut attempt_deadline = deadline;
         let mut timer = EventId::NONE;
         if let Some(t) = client.limits.attempt_timeout
@@ -699,13 +707,18 @@ impl Clients {
         let now = ctx.now();
         view.outstanding[a.server as usize] -= 1;
         let client = &mut self.clients[c as usize];
-        client.budget.on_attempt_end(ok, now);
+        if let Some(budget) = &mut client.budget {
+            budget.on_attempt_end(ok, now);
+        }
         Self::breaker_result(client, c, a.server, ok, ctx);
     }
 
     fn breaker_result(client: &mut Client, c: u32, server: u32, ok: bool, ctx: &mut Ctx) {
         let now = ctx.now();
-        if let Some(open_for) = client.breaker.on_result(server, ok, now) {
+        let Some(breaker) = &mut client.breaker else {
+            return;
+        };
+        if let Some(open_for) = breaker.on_result(server, ok, now) {
             ctx.after(open_for, Event::BreakerHalfOpen { client: c, server });
             if ctx.metrics().in_window(now) {
                 ctx.metrics().breaker_opens += 1;
@@ -747,7 +760,7 @@ impl Clients {
             None
         };
         if let Some(delay) = wanted {
-            if client.budget.try_retry(now) {
+            if client.budget.as_mut().is_none_or(|b| b.try_retry(now)) {
                 req.last_backoff = delay;
                 if delay.is_zero() {
                     return Next::SendNow;
@@ -786,7 +799,11 @@ impl Clients {
         if u32::from(req.attempts) >= client.limits.max_attempts {
             return;
         }
-        if client.budget.try_retry(ctx.now()) {
+        if client
+            .budget
+            .as_mut()
+            .is_none_or(|b| b.try_retry(ctx.now()))
+        {
             self.launch(id, ctx, view);
         } else if req.counted {
             ctx.metrics().budget_denied += 1;
@@ -867,7 +884,9 @@ impl Clients {
 
     /// A circuit breaker's open period ended.
     pub fn on_breaker_half_open(&mut self, client: u32, server: u32) {
-        self.clients[client as usize].breaker.half_open(server);
+        if let Some(breaker) = &mut self.clients[client as usize].breaker {
+            breaker.half_open(server);
+        }
     }
 
     /// Ends a request: cancels its timers, abandons attempts still awaited (their answers
@@ -886,7 +905,9 @@ impl Clients {
         for a in req.in_flight.as_slice() {
             ctx.cancel(a.timer);
             view.outstanding[a.server as usize] -= 1;
-            client.breaker.on_abandon(a.server);
+            if let Some(breaker) = &mut client.breaker {
+                breaker.on_abandon(a.server);
+            }
         }
         let req = Ended {
             client: req.client,

@@ -76,8 +76,12 @@ pub struct BreakerSpec<R> {
 }
 
 impl<R: TripRule> CircuitBreakerSpec for BreakerSpec<R> {
-    fn build(&self, servers: u32) -> Box<dyn CircuitBreaker> {
-        Box::new(Breakers::new(self.rule.clone(), self.settings, servers))
+    fn build(&self, servers: u32) -> Option<Box<dyn CircuitBreaker>> {
+        Some(Box::new(Breakers::new(
+            self.rule.clone(),
+            self.settings,
+            servers,
+        )))
     }
 
     fn describe(&self) -> String {

@@ -21,17 +21,11 @@ fn build(_sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
 }
 
 impl CircuitBreakerSpec for NoBreaker {
-    fn build(&self, _servers: u32) -> Box<dyn CircuitBreaker> {
-        Box::new(NoBreaker)
+    fn build(&self, _servers: u32) -> Option<Box<dyn CircuitBreaker>> {
+        None
     }
 
     fn describe(&self) -> String {
         "{ kind = \"none\" }".to_string()
-    }
-}
-
-impl CircuitBreaker for NoBreaker {
-    fn blocked(&self) -> &[u32] {
-        &[]
     }
 }

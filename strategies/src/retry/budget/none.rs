@@ -1,7 +1,6 @@
 //! No budget: every retry and hedge the retry policy wants is sent.
 
 use crate::registry::{Builder, Family, Kind};
-use sim_core::SimTime;
 use sim_core::conf::{ConfigError, Section};
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use std::sync::Arc;
@@ -22,17 +21,11 @@ fn build(_sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
 }
 
 impl RetryBudgetSpec for Unlimited {
-    fn build(&self) -> Box<dyn RetryBudget> {
-        Box::new(Unlimited)
+    fn build(&self) -> Option<Box<dyn RetryBudget>> {
+        None
     }
 
     fn describe(&self) -> String {
         "{ kind = \"none\" }".to_string()
-    }
-}
-
-impl RetryBudget for Unlimited {
-    fn try_retry(&mut self, _now: SimTime) -> bool {
-        true
     }
 }

@@ -74,7 +74,7 @@ fn build(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
 }
 
 impl RetryBudgetSpec for PercentageSpec {
-    fn build(&self) -> Box<dyn RetryBudget> {
+    fn build(&self) -> Option<Box<dyn RetryBudget>> {
         let fraction = self.percent / 100.0;
         let (deposit, withdrawal) = if fraction == 0.0 {
             (0, 1)
@@ -82,12 +82,12 @@ impl RetryBudgetSpec for PercentageSpec {
             (1000, (1000.0 / fraction).floor().max(1.0) as i64)
         };
         let reserve_retries = (self.min_retry_rate * self.window.as_secs_f64()).round();
-        Box::new(Percentage {
+        Some(Box::new(Percentage {
             deposit,
             withdrawal,
             reserve: reserve_retries as i64 * withdrawal,
             balance: SlicedWindow::new(self.window),
-        })
+        }))
     }
 
     fn describe(&self) -> String {
@@ -131,7 +131,7 @@ mod tests {
     fn retries_are_a_percentage_of_requests_plus_the_reserve() {
         // 20% and no reserve: 10 requests earn exactly 2 retries.
         let spec = from_table(&[("min_retry_rate", f(0.0))], build).unwrap();
-        let mut b = spec.build();
+        let mut b = spec.build().expect("a budget");
         let t = SimTime(1_000);
         assert!(!b.try_retry(t), "nothing earned yet");
         for _ in 0..10 {
@@ -157,7 +157,7 @@ mod tests {
             build,
         )
         .unwrap();
-        let mut b = spec.build();
+        let mut b = spec.build().expect("a budget");
         let at = |ms: u64| SimTime(ms * 1_000_000);
         assert_eq!((0..20).filter(|_| b.try_retry(at(0))).count(), 10);
         // 4 requests at 50% earn 2 more at once.

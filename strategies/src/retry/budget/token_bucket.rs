@@ -64,12 +64,12 @@ fn build(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
 }
 
 impl RetryBudgetSpec for TokenBucketSpec {
-    fn build(&self) -> Box<dyn RetryBudget> {
-        Box::new(TokenBucket {
+    fn build(&self) -> Option<Box<dyn RetryBudget>> {
+        Some(Box::new(TokenBucket {
             tokens_milli: self.max_milli,
             max_milli: self.max_milli,
             ratio_milli: self.ratio_milli,
-        })
+        }))
     }
 
     fn describe(&self) -> String {
@@ -118,7 +118,7 @@ mod tests {
     #[test]
     fn retries_stop_at_half_the_bucket_and_resume_above_it() {
         let spec = from_table(&[], build).unwrap();
-        let mut b = spec.build();
+        let mut b = spec.build().expect("a budget");
         let t = SimTime::ZERO;
         // From 10 tokens, failures leave 9, 8, 7, 6 (retries allowed), then 5: stopped.
         let mut allowed = Vec::new();
@@ -144,7 +144,7 @@ mod tests {
     fn the_bucket_neither_overflows_nor_goes_negative() {
         // max 3, ratio 0.5, threshold 1.5.
         let spec = from_table(&[("max_tokens", f(3.0)), ("token_ratio", f(0.5))], build).unwrap();
-        let mut b = spec.build();
+        let mut b = spec.build().expect("a budget");
         let t = SimTime::ZERO;
         for _ in 0..10 {
             b.on_attempt_end(true, t);
