@@ -276,6 +276,9 @@ enum Sending {
 enum Mode {
     Open {
         rate_per_client: f64,
+        /// Mean gap between a client's arrivals in seconds, 1 / (rate x load factor):
+        /// kept so that each arrival multiplies rather than divides.
+        mean_gap: f64,
     },
     Closed {
         think: Dist,
@@ -339,6 +342,7 @@ impl Clients {
         let mode = match &workload.arrivals {
             ArrivalSpec::Poisson { rate, clients } => Mode::Open {
                 rate_per_client: rate / f64::from(*clients),
+                mean_gap: f64::from(*clients) / rate,
             },
             ArrivalSpec::Closed { think, .. } => Mode::Closed {
                 think: think.clone(),
@@ -388,14 +392,14 @@ impl Clients {
     }
 
     fn schedule_arrival(&mut self, c: u32, ctx: &mut Ctx) {
-        let Mode::Open { rate_per_client } = self.mode else {
+        let Mode::Open { mean_gap, .. } = self.mode else {
             return;
         };
         let client = &mut self.clients[c as usize];
         let gap: f64 = Exp1.sample(&mut client.arrivals);
-        let at = ctx.now().saturating_add(SimDuration::from_secs_f64(
-            gap / (rate_per_client * self.load_factor),
-        ));
+        let at = ctx
+            .now()
+            .saturating_add(SimDuration::from_secs_f64(gap * mean_gap));
         client.next_arrival = (at < self.end).then(|| ctx.at(at, Event::Arrival { client: c }));
     }
 
@@ -418,6 +422,13 @@ impl Clients {
     /// memoryless).
     pub fn set_load_factor(&mut self, factor: f64, ctx: &mut Ctx) {
         self.load_factor = factor;
+        if let Mode::Open {
+            rate_per_client,
+            mean_gap,
+        } = &mut self.mode
+        {
+            *mean_gap = 1.0 / (*rate_per_client * factor);
+        }
         if let Mode::Open { .. } = self.mode {
             for c in 0..self.clients.len() as u32 {
                 if let Some(id) = self.clients[c as usize].next_arrival.take() {
