@@ -10,7 +10,6 @@
 
 mod common;
 
-use experiments::runner::run_keys;
 use sim_core::RunReport;
 
 const INTERVAL_MS: f64 = 100.0;
@@ -49,15 +48,7 @@ detector = {{ kind = "fixed-timeout", interval = "{INTERVAL_MS}ms", timeout = "{
 }
 
 fn reports(text: &str) -> Vec<RunReport> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    run_keys(&exp, &keys, 2, |_, r| -> Result<(), ()> {
-        out.push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::run_reports(&common::experiment(text))
 }
 
 /// Checks pooled detection times against the uniform law on (T - i + d, T + d]: the

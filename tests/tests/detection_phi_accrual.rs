@@ -3,21 +3,12 @@
 
 mod common;
 
-use experiments::runner::run_keys;
 use sim_core::RunReport;
 use sim_core::math::{normal_cdf, normal_pdf};
 use strategies::detect::phi_accrual::phi;
 
 fn reports(text: &str) -> Vec<(String, RunReport)> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out.push((exp.strategy_names[key.strategy as usize].clone(), r.report));
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::named_reports(&common::experiment(text))
 }
 
 /// The standardised silence at which Akka's phi reaches `threshold`, by bisection on the

@@ -6,7 +6,6 @@
 
 mod common;
 
-use experiments::runner::run_keys;
 use sim_core::RunReport;
 
 const PERIOD_MS: f64 = 200.0;
@@ -15,15 +14,7 @@ const INDIRECT_TIMEOUT_MS: f64 = 60.0;
 const DELAY_MS: f64 = 5.0;
 
 fn reports(text: &str) -> Vec<(String, RunReport)> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out.push((exp.strategy_names[key.strategy as usize].clone(), r.report));
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::named_reports(&common::experiment(text))
 }
 
 fn config(faults: &str, loss: f64, strategies: &str) -> String {

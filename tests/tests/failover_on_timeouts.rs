@@ -15,15 +15,7 @@ mod common;
 use sim_core::RunReport;
 
 fn reports(config: &str) -> Vec<RunReport> {
-    let exp = common::experiment(config);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    experiments::runner::run_keys(&exp, &keys, 2, |_, r| -> Result<(), ()> {
-        out.push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::run_reports(&common::experiment(config))
 }
 
 const BASE: &str = r#"

@@ -6,19 +6,10 @@
 mod common;
 
 use common::mean_ci;
-use experiments::runner::run_keys;
 use sim_core::RunReport;
 
 fn reports(text: &str) -> Vec<(String, RunReport)> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out.push((exp.strategy_names[key.strategy as usize].clone(), r.report));
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::named_reports(&common::experiment(text))
 }
 
 #[test]

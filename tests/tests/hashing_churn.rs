@@ -14,14 +14,7 @@ use sim_core::model::placement::SAMPLE;
 use sim_core::strategy::ClusterView;
 
 fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = vec![Vec::new(); exp.strategy_names.len()];
-    experiments::runner::run_keys(exp, &keys, 2, |k, r| -> Result<(), ()> {
-        out[k.strategy as usize].push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::reports_by_strategy(exp)
 }
 
 /// Keys `keys` owned by each server with every server trusted, by strategy `s`'s router.

@@ -71,14 +71,7 @@ fn quantile_sd(q: f64, n: f64, density: f64) -> f64 {
 }
 
 fn run(exp: &Experiment) -> Vec<RunReport> {
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    experiments::runner::run_keys(exp, &keys, 2, |_, r| -> Result<(), ()> {
-        out.push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::run_reports(exp)
 }
 
 #[test]

@@ -34,15 +34,7 @@ const DELAY_MIN_MS: f64 = 0.1;
 const DELAY_MAX_MS: f64 = 5.0;
 
 fn reports(text: &str) -> Vec<Vec<RunReport>> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = vec![Vec::new(); exp.strategy_names.len()];
-    experiments::runner::run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out[key.strategy as usize].push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::reports_by_strategy(&common::experiment(text))
 }
 
 /// The probability that a key's three replicas disagree (module doc).

@@ -13,15 +13,7 @@ use sim_core::strategy::{ClusterView, RouteInput};
 use strategies::route::consistent_hash::Ring;
 
 fn reports(text: &str) -> Vec<Vec<RunReport>> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = vec![Vec::new(); exp.strategy_names.len()];
-    experiments::runner::run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out[key.strategy as usize].push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::reports_by_strategy(&common::experiment(text))
 }
 
 fn strategy_config(routing: &[&str]) -> String {

@@ -86,14 +86,7 @@ fn build(text: &str) -> Result<Experiment, String> {
 }
 
 fn run(exp: &Experiment, threads: usize) -> Vec<RunReport> {
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = Vec::new();
-    experiments::runner::run_keys(exp, &keys, threads, |_, r| -> Result<(), ()> {
-        out.push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::run_reports_on(exp, threads)
 }
 
 #[test]

@@ -16,14 +16,7 @@ use sim_core::trace::TraceFilter;
 
 /// The reports of every run, grouped by strategy in config order.
 fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = vec![Vec::new(); exp.strategy_names.len()];
-    experiments::runner::run_keys(exp, &keys, 2, |k, r| -> Result<(), ()> {
-        out[k.strategy as usize].push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::reports_by_strategy(exp)
 }
 
 fn column(reports: &[RunReport], f: impl Fn(&RunReport) -> f64) -> Vec<f64> {

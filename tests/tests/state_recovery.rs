@@ -53,15 +53,7 @@ for = "5s"
 
 /// Each strategy's reports, in replication order.
 fn reports(text: &str) -> Vec<Vec<RunReport>> {
-    let exp = common::experiment(text);
-    let keys: Vec<_> = exp.runs().collect();
-    let mut out = vec![Vec::new(); exp.strategy_names.len()];
-    experiments::runner::run_keys(&exp, &keys, 2, |key, r| -> Result<(), ()> {
-        out[key.strategy as usize].push(r.report);
-        Ok(())
-    })
-    .unwrap();
-    out
+    common::reports_by_strategy(&common::experiment(text))
 }
 
 fn mean(xs: impl Iterator<Item = f64>) -> f64 {

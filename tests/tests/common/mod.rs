@@ -156,15 +156,37 @@ impl Table {
     }
 }
 
-/// Mean, sample standard deviation and the half-width of the two-sided confidence
-/// interval at `level` (Student's t with n-1 degrees of freedom).
-pub fn mean_ci(xs: &[f64], level: f64) -> (f64, f64, f64) {
-    let n = xs.len() as f64;
-    let mean = xs.iter().sum::<f64>() / n;
-    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
-    let sd = var.sqrt();
-    let t = sim_core::math::student_t_quantile(0.5 + level / 2.0, n - 1.0);
-    (mean, sd, t * sd / n.sqrt())
+#[allow(unused_imports)]
+pub use experiments::validate::mean_ci;
+
+/// Every run's report, in run order, on `threads` threads.
+pub fn run_reports_on(exp: &Experiment, threads: usize) -> Vec<sim_core::RunReport> {
+    let keys: Vec<_> = exp.runs().collect();
+    let mut out = Vec::with_capacity(keys.len());
+    experiments::runner::run_keys(exp, &keys, threads, |_, r| -> Result<(), ()> {
+        out.push(r.report);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// Every run's report, in run order.
+pub fn run_reports(exp: &Experiment) -> Vec<sim_core::RunReport> {
+    run_reports_on(exp, 2)
+}
+
+/// Every run's report with its strategy's name, in run order.
+pub fn named_reports(exp: &Experiment) -> Vec<(String, sim_core::RunReport)> {
+    let names = exp
+        .runs()
+        .map(|k| exp.strategy_names[k.strategy as usize].clone());
+    names.zip(run_reports(exp)).collect()
+}
+
+/// Every run's report, grouped by strategy in config order, replications in order.
+pub fn reports_by_strategy(exp: &Experiment) -> Vec<Vec<sim_core::RunReport>> {
+    experiments::validate::reports(exp, 2)
 }
 
 /// Asserts that every check of a validation scenario passes, printing them all.
