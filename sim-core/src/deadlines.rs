@@ -2,19 +2,44 @@
 //! every server moves on each heartbeat. Built on the `priority-queue` crate, whose keyed
 //! `push` (insert or change priority) and `remove` are O(log n) and fit this exactly.
 //!
-//! Ties between equal deadlines resolve by the smaller key, and the hasher is fixed, so the
-//! order of expiries is a function of the operations alone.
+//! Ties between equal deadlines resolve by the smaller key, and the hasher is fixed (a
+//! multiply-xorshift of the key: the map is only looked up, never iterated, and its keys
+//! are small integers), so the order of expiries is a function of the operations alone.
 
 use crate::time::SimTime;
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Hashes the integer keys of [`Deadlines`] with one multiply and a shift.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(u64::from(b));
+        }
+    }
+
+    fn write_u32(&mut self, key: u32) {
+        self.write_u64(u64::from(key));
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        let x = (self.0 ^ key).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = x ^ (x >> 32);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 /// Deadlines keyed by a `u32` (a server index); the earliest comes out first.
 #[derive(Clone, Debug, Default)]
 pub struct Deadlines {
-    queue: PriorityQueue<u32, Reverse<(SimTime, u32)>, BuildHasherDefault<DefaultHasher>>,
+    queue: PriorityQueue<u32, Reverse<(SimTime, u32)>, BuildHasherDefault<KeyHasher>>,
 }
 
 impl Deadlines {
