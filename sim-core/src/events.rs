@@ -1,8 +1,12 @@
 //! The events of a run and the messages nodes exchange: small plain values.
 //!
 //! Every processed event is written to the trace as one line, `time node event details`,
-//! and folded into the run's 64-bit trace hash through [`Event::hash_into`], so two runs
-//! agree on their hash exactly when they processed the same events at the same times.
+//! and folded into the run's 64-bit trace hash with its time and its [`Event::digest`], so
+//! two runs agree on their hash exactly when they processed the same events at the same
+//! times. The digest is computed when the event is scheduled and travels with it through
+//! the queue ([`Scheduled`]): there the event's kind is known where it is built, and the
+//! packing of its fields folds to a few multiplies, where the event loop would have to
+//! branch on the kind once more for every event.
 
 use crate::time::{SimDuration, SimTime};
 use crate::trace::TraceHasher;
@@ -114,6 +118,25 @@ impl Msg {
     /// Whether the message is replication traffic between servers.
     pub fn is_replication(&self) -> bool {
         matches!(self, Msg::Replicate { .. } | Msg::ReplicaAck { .. })
+    }
+}
+
+/// An event as the queue holds it, with its [`Event::digest`], computed when it was
+/// scheduled (cancelled events are digested and never hashed, a small price for not
+/// branching on the kind of every processed event).
+#[derive(Clone, Copy, Debug)]
+pub struct Scheduled {
+    pub event: Event,
+    pub digest: u64,
+}
+
+impl Scheduled {
+    #[inline(always)]
+    pub fn new(event: Event) -> Self {
+        Scheduled {
+            digest: event.digest(),
+            event,
+        }
     }
 }
 
@@ -269,9 +292,19 @@ impl Event {
         }
     }
 
-    /// Folds the event's time, kind and fields, packed into few words, into the trace hash.
+    /// A 64-bit digest of the event's kind and fields, packed into few words. Computed
+    /// where the event is scheduled, where its kind is known and the packing folds to a
+    /// few multiplies; the trace hash folds it in with the time when the event is
+    /// processed (see [`Scheduled`]).
     #[inline(always)]
-    pub fn hash_into(&self, time: SimTime, h: &mut TraceHasher) {
+    pub fn digest(&self) -> u64 {
+        let mut h = TraceHasher::default();
+        self.digest_into(&mut h);
+        h.fold()
+    }
+
+    #[inline(always)]
+    fn digest_into(&self, h: &mut TraceHasher) {
         /// A kind tag in the low byte and a 32-bit field above it: one word, injective.
         fn tag(kind: u8, field: u32) -> u64 {
             u64::from(kind) | (u64::from(field) << 8)
@@ -280,12 +313,11 @@ impl Event {
         fn tag2(kind: u8, small: u16, field: u32) -> u64 {
             u64::from(kind) | (u64::from(small) << 8) | (u64::from(field) << 24)
         }
-        let t = time.0;
         match *self {
-            Event::Arrival { client } => h.words(&[t, tag(1, client)]),
-            Event::ThinkDone { client } => h.words(&[t, tag(2, client)]),
+            Event::Arrival { client } => h.words(&[tag(1, client)]),
+            Event::ThinkDone { client } => h.words(&[tag(2, client)]),
             Event::Deliver { from, to, msg } => {
-                let route = [t, 3 | (from.code() << 8), to.code()];
+                let route = [3 | (from.code() << 8), to.code()];
                 match msg {
                     Msg::Request {
                         req,
@@ -297,7 +329,7 @@ impl Event {
                         ts,
                     } => {
                         let kind = if write { 41 } else { 1 };
-                        let head = [route[0], route[1], route[2], tag2(kind, attempt, key)];
+                        let head = [route[0], route[1], tag2(kind, attempt, key)];
                         h.words(&head);
                         if write {
                             h.words(&[req.0, demand.0, deadline.0, ts]);
@@ -313,14 +345,12 @@ impl Event {
                         clock,
                     } => {
                         let word = tag2(2, attempt, server) | ((status as u64) << 56);
-                        h.words(&[route[0], route[1], route[2], word, req.0]);
+                        h.words(&[route[0], route[1], word, req.0]);
                         if clock != 0 {
                             h.word(clock);
                         }
                     }
-                    Msg::Heartbeat { server } => {
-                        h.words(&[route[0], route[1], route[2], tag(3, server)])
-                    }
+                    Msg::Heartbeat { server } => h.words(&[route[0], route[1], tag(3, server)]),
                     Msg::Replicate {
                         req,
                         attempt,
@@ -330,13 +360,12 @@ impl Event {
                     } => h.words(&[
                         route[0],
                         route[1],
-                        route[2],
                         tag2(43, attempt, key) | (u64::from(ack) << 56),
                         req.0,
                         ts,
                     ]),
                     Msg::ReplicaAck { req, attempt } => {
-                        h.words(&[route[0], route[1], route[2], tag2(44, attempt, 0), req.0])
+                        h.words(&[route[0], route[1], tag2(44, attempt, 0), req.0])
                     }
                     Msg::Probe {
                         target,
@@ -345,18 +374,13 @@ impl Event {
                     } => h.words(&[
                         route[0],
                         route[1],
-                        route[2],
                         tag(10, target),
                         u64::from(seq),
                         origin.code(),
                     ]),
-                    Msg::ProbeRequest { target, seq } => h.words(&[
-                        route[0],
-                        route[1],
-                        route[2],
-                        tag(11, target),
-                        u64::from(seq),
-                    ]),
+                    Msg::ProbeRequest { target, seq } => {
+                        h.words(&[route[0], route[1], tag(11, target), u64::from(seq)])
+                    }
                     Msg::ProbeAck {
                         target,
                         seq,
@@ -364,48 +388,45 @@ impl Event {
                     } => h.words(&[
                         route[0],
                         route[1],
-                        route[2],
                         tag(12, target),
                         u64::from(seq),
                         origin.code(),
                     ]),
                 }
             }
-            Event::ServiceDone { server, worker } => {
-                h.words(&[t, tag(4, server), u64::from(worker)])
-            }
-            Event::HeartbeatTick { server } => h.words(&[t, tag(5, server)]),
-            Event::Deadline { client } => h.words(&[t, tag(6, client)]),
-            Event::RetryDue { req } => h.words(&[t, 7, req.0]),
-            Event::MonitorCheck => h.words(&[t, 8]),
+            Event::ServiceDone { server, worker } => h.words(&[tag(4, server), u64::from(worker)]),
+            Event::HeartbeatTick { server } => h.words(&[tag(5, server)]),
+            Event::Deadline { client } => h.words(&[tag(6, client)]),
+            Event::RetryDue { req } => h.words(&[7, req.0]),
+            Event::MonitorCheck => h.words(&[8]),
             Event::ViewUpdate { server, suspected } => {
-                h.words(&[t, tag(9, server) | (u64::from(suspected) << 40)])
+                h.words(&[tag(9, server) | (u64::from(suspected) << 40)])
             }
-            Event::Crash { server } => h.words(&[t, tag(10, server)]),
-            Event::Recover { server } => h.words(&[t, tag(11, server)]),
-            Event::FaultStart { fault } => h.words(&[t, tag(12, fault)]),
-            Event::FaultEnd { fault } => h.words(&[t, tag(13, fault)]),
-            Event::ArrivalsEnd => h.words(&[t, 14]),
-            Event::ClientCheck { client } => h.words(&[t, tag(20, client)]),
-            Event::DetectorTick { node } => h.words(&[t, 21, node.code()]),
-            Event::Promote { range } => h.words(&[t, tag(22, range)]),
+            Event::Crash { server } => h.words(&[tag(10, server)]),
+            Event::Recover { server } => h.words(&[tag(11, server)]),
+            Event::FaultStart { fault } => h.words(&[tag(12, fault)]),
+            Event::FaultEnd { fault } => h.words(&[tag(13, fault)]),
+            Event::ArrivalsEnd => h.words(&[14]),
+            Event::ClientCheck { client } => h.words(&[tag(20, client)]),
+            Event::DetectorTick { node } => h.words(&[21, node.code()]),
+            Event::Promote { range } => h.words(&[tag(22, range)]),
             Event::PrimaryUpdate { range, primary } => {
-                h.words(&[t, tag(23, range), primary.map_or(u64::MAX, u64::from)])
+                h.words(&[tag(23, range), primary.map_or(u64::MAX, u64::from)])
             }
             // Retry-family events number from 31, apart from other families' additions.
-            Event::AttemptTimeout { req, attempt } => h.words(&[t, tag2(31, attempt, 0), req.0]),
-            Event::HedgeDue { req } => h.words(&[t, 32, req.0]),
+            Event::AttemptTimeout { req, attempt } => h.words(&[tag2(31, attempt, 0), req.0]),
+            Event::HedgeDue { req } => h.words(&[32, req.0]),
             Event::BreakerHalfOpen { client, server } => {
-                h.words(&[t, tag(33, client), u64::from(server)])
+                h.words(&[tag(33, client), u64::from(server)])
             }
             // State events number from 41, apart from other families' additions.
-            Event::CheckpointStart { server } => h.words(&[t, tag(41, server)]),
-            Event::CheckpointDone { server } => h.words(&[t, tag(42, server)]),
-            Event::RestoreDone { server } => h.words(&[t, tag(43, server)]),
-            Event::BackupStart { server } => h.words(&[t, tag(44, server)]),
-            Event::BackupDone { server } => h.words(&[t, tag(45, server)]),
-            Event::ReplicationDue { server } => h.words(&[t, tag(46, server)]),
-            Event::JobDone { server } => h.words(&[t, tag(47, server)]),
+            Event::CheckpointStart { server } => h.words(&[tag(41, server)]),
+            Event::CheckpointDone { server } => h.words(&[tag(42, server)]),
+            Event::RestoreDone { server } => h.words(&[tag(43, server)]),
+            Event::BackupStart { server } => h.words(&[tag(44, server)]),
+            Event::BackupDone { server } => h.words(&[tag(45, server)]),
+            Event::ReplicationDue { server } => h.words(&[tag(46, server)]),
+            Event::JobDone { server } => h.words(&[tag(47, server)]),
         }
     }
 }
@@ -551,6 +572,59 @@ mod tests {
             "Event is {} bytes",
             std::mem::size_of::<Event>()
         );
+        assert!(
+            std::mem::size_of::<Option<Scheduled>>() <= 64,
+            "a slab slot is {} bytes",
+            std::mem::size_of::<Option<Scheduled>>()
+        );
+    }
+
+    #[test]
+    fn digests_tell_kinds_and_fields_apart() {
+        let request = |req, demand| Event::Deliver {
+            from: Node::Client(0),
+            to: Node::Server(1),
+            msg: Msg::Request {
+                req: ReqId(req),
+                attempt: 1,
+                key: 0,
+                demand: SimDuration::from_millis(demand),
+                deadline: SimTime(1_000_000_000),
+                write: false,
+                ts: 0,
+            },
+        };
+        let events = [
+            Event::Arrival { client: 0 },
+            Event::Arrival { client: 1 },
+            Event::ThinkDone { client: 0 },
+            Event::ServiceDone {
+                server: 0,
+                worker: 1,
+            },
+            Event::ServiceDone {
+                server: 1,
+                worker: 0,
+            },
+            request(1, 10),
+            request(2, 10),
+            request(1, 11),
+            Event::Deliver {
+                from: Node::Server(1),
+                to: Node::Client(0),
+                msg: Msg::Heartbeat { server: 1 },
+            },
+            Event::Deliver {
+                from: Node::Client(0),
+                to: Node::Server(1),
+                msg: Msg::Heartbeat { server: 1 },
+            },
+        ];
+        let mut digests: Vec<u64> = events.iter().map(Event::digest).collect();
+        digests.sort_unstable();
+        digests.dedup();
+        assert_eq!(digests.len(), events.len());
+        assert_eq!(Scheduled::new(events[5]).digest, request(1, 10).digest());
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! optionally the events themselves, one per line (`time node event details`).
 //!
 //! The hash is a fingerprint for "did these two runs do exactly the same thing": each
-//! event's time, kind and fields, packed into a few 64-bit words, are folded in processing
-//! order into two lanes (words alternate between them, so the two multiply chains run in
-//! parallel) with a multiply-rotate mixer; a SplitMix64 finaliser combines the lanes. It is
-//! stable across platforms and thread counts.
+//! event's kind and fields, packed into a few 64-bit words, are folded into a digest when
+//! the event is scheduled (see [`crate::events`]); in processing order, each processed
+//! event's time and digest are folded into two lanes (time into one, digest into the
+//! other, so the two multiply chains run in parallel) with a multiply-rotate mixer, and a
+//! SplitMix64 finaliser combines the lanes. It is stable across platforms and thread
+//! counts.
 
-use crate::events::Event;
+use crate::events::{Event, Scheduled};
 use crate::time::SimTime;
 use std::io::{self, Write};
 
@@ -52,6 +54,13 @@ impl TraceHasher {
             a = absorb(a, *last);
         }
         self.lanes = [a, b];
+    }
+
+    /// The two lanes folded into one word, without finalising: a digest to be folded into
+    /// another hash.
+    #[inline(always)]
+    pub fn fold(&self) -> u64 {
+        (self.lanes[0] ^ self.lanes[1].rotate_left(32)).wrapping_mul(MIX)
     }
 
     pub fn finish(&self) -> u64 {
@@ -118,9 +127,13 @@ impl<'w> Trace<'w> {
         }
     }
 
+    /// Folds a processed event into the hash, its time into one lane and its digest into
+    /// the other, and writes its line if the trace keeps it.
     #[inline(always)]
-    pub fn record(&mut self, time: SimTime, event: &Event) {
-        event.hash_into(time, &mut self.hasher);
+    pub fn record(&mut self, time: SimTime, scheduled: &Scheduled) {
+        let [a, b] = self.hasher.lanes;
+        self.hasher.lanes = [absorb(a, time.0), absorb(b, scheduled.digest)];
+        let event = &scheduled.event;
         if let Some(sink) = self.sink.as_deref_mut()
             && self.error.is_none()
             && self.filter.keeps(time, event)

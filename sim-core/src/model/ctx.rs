@@ -1,7 +1,7 @@
 //! What a handler may do: read the time, schedule and cancel its own timers, send
 //! messages through the network, and record metrics. Handlers never see the queue itself.
 
-use crate::events::{Event, Msg, Node};
+use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::model::network::Network;
 use crate::queue::{EventId, EventQueue};
@@ -9,7 +9,7 @@ use crate::time::{SimDuration, SimTime};
 
 pub struct Ctx<'a> {
     pub(crate) now: SimTime,
-    pub(crate) queue: &'a mut EventQueue<Event>,
+    pub(crate) queue: &'a mut EventQueue<Scheduled>,
     pub(crate) net: &'a mut Network,
     pub(crate) metrics: &'a mut Metrics,
 }
@@ -24,13 +24,14 @@ impl Ctx<'_> {
     #[inline(always)]
     pub fn at(&mut self, at: SimTime, event: Event) -> EventId {
         debug_assert!(at >= self.now, "scheduling into the past");
-        self.queue.schedule(at, event)
+        self.queue.schedule(at, Scheduled::new(event))
     }
 
     /// Schedules `event` after `delay`.
     #[inline(always)]
     pub fn after(&mut self, delay: SimDuration, event: Event) -> EventId {
-        self.queue.schedule(self.now.saturating_add(delay), event)
+        self.queue
+            .schedule(self.now.saturating_add(delay), Scheduled::new(event))
     }
 
     #[inline(always)]

@@ -26,7 +26,7 @@ pub mod server;
 pub mod state;
 pub mod store;
 
-use crate::events::{Event, Msg, Node};
+use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::queue::EventQueue;
 use crate::report::{RunReport, RunResult};
@@ -47,7 +47,7 @@ use state::State;
 
 pub struct Simulation<'t> {
     now: SimTime,
-    queue: EventQueue<Event>,
+    queue: EventQueue<Scheduled>,
     net: Network,
     metrics: Metrics,
     trace: Trace<'t>,
@@ -170,11 +170,11 @@ impl<'t> Simulation<'t> {
 
     /// Runs to the end. Returns the result and the first error met writing the trace.
     pub fn run(mut self) -> (RunResult, Option<std::io::Error>) {
-        while let Some((time, event)) = self.queue.pop() {
+        while let Some((time, scheduled)) = self.queue.pop() {
             self.now = time;
             self.events += 1;
-            self.trace.record(time, &event);
-            self.dispatch(event);
+            self.trace.record(time, &scheduled);
+            self.dispatch(scheduled.event);
             // Key placement follows the shared view, or client 0's with detection in the
             // clients.
             self.view.set_viewer(0);

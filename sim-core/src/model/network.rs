@@ -9,7 +9,7 @@
 //! the draws of any other node.
 
 use crate::dist::Dist;
-use crate::events::{Event, Msg, Node};
+use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::model::faults::LinkFault;
 use crate::queue::EventQueue;
@@ -96,7 +96,7 @@ impl Network {
         from: Node,
         to: Node,
         msg: Msg,
-        queue: &mut EventQueue<Event>,
+        queue: &mut EventQueue<Scheduled>,
         metrics: &mut Metrics,
     ) -> bool {
         metrics.messages_sent += 1;
@@ -125,7 +125,7 @@ impl Network {
         };
         queue.schedule(
             now.saturating_add(delay + extra_delay),
-            Event::Deliver { from, to, msg },
+            Scheduled::new(Event::Deliver { from, to, msg }),
         );
         true
     }
