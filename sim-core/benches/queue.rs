@@ -2,9 +2,9 @@
 //! pop the earliest and push one at a random later time, so the queue size stays n. Each
 //! iteration is one pop and one push; throughput is reported in hold operations per
 //! second. Compared: faultline's `EventQueue` (a radix heap on monotone times with
-//! payloads inline and generation-checked lazy cancellation), a lazy-cancel queue on std's
-//! `BinaryHeap` with `(time, seq, slot)` keys and a payload slab, and the `priority-queue`
-//! crate keyed by event id (cancel by `remove`).
+//! 16-byte keys, payloads in a slab and generation-checked lazy cancellation), a
+//! lazy-cancel queue on std's `BinaryHeap` with `(time, seq, slot)` keys and a payload
+//! slab, and the `priority-queue` crate keyed by event id (cancel by `remove`).
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use priority_queue::PriorityQueue;
