@@ -199,35 +199,26 @@ impl<E: Copy> EventQueue<E> {
         Some((level, self.digits[level].trailing_zeros() as usize))
     }
 
-    /// Makes the front non-empty, if any entry is pending: moves the lowest non-empty
-    /// bucket down around its minimum, which becomes `last`. Returns false when no entry is
-    /// pending.
+    /// Finds the next key once the front is exhausted: takes the lowest non-empty bucket
+    /// and, when it holds a single key (the common case), returns that key, which becomes
+    /// `last`; otherwise moves the bucket down around its minimum, which becomes `last`,
+    /// into the front and lower buckets, and returns `None` with the front filled. Returns
+    /// `None` with the front empty when nothing is pending.
     #[inline]
-    fn fill_front(&mut self) -> bool {
-        if self.head < self.front.len() {
-            return true;
-        }
+    fn refill(&mut self) -> Option<Entry> {
         self.front.clear();
         self.head = 0;
         loop {
-            let Some((level, digit)) = self.lowest() else {
-                return false;
-            };
+            let (level, digit) = self.lowest()?;
             let index = level * FANOUT + digit;
             self.digits[level] &= !(1 << digit);
             if self.digits[level] == 0 {
                 self.levels &= !(1 << level);
             }
-            // The common case: a bucket holding a single key, which becomes the front.
             if self.buckets[index].len() == 1 {
                 let e = self.buckets[index].pop().expect("one key");
-                if self.generations[e.slot as usize] != e.generation {
-                    self.entries -= 1;
-                    continue;
-                }
                 self.last = e.time;
-                self.front.push(e);
-                return true;
+                return Some(e);
             }
             let mut moving = std::mem::take(&mut self.scratch);
             std::mem::swap(&mut moving, &mut self.buckets[index]);
@@ -250,7 +241,7 @@ impl<E: Copy> EventQueue<E> {
             }
             moving.clear();
             self.scratch = moving;
-            return true;
+            return None;
         }
     }
 
@@ -259,11 +250,17 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
-            if !self.fill_front() {
+            let entry = if self.head < self.front.len() {
+                self.head += 1;
+                self.front[self.head - 1]
+            } else if let Some(e) = self.refill() {
+                e
+            } else if self.head < self.front.len() {
+                self.head += 1;
+                self.front[self.head - 1]
+            } else {
                 return None;
-            }
-            let entry = self.front[self.head];
-            self.head += 1;
+            };
             self.entries -= 1;
             if self.generations[entry.slot as usize] != entry.generation {
                 continue;
