@@ -675,14 +675,11 @@ impl Clients {
             return;
         };
         let now = ctx.now();
-        if let Some(req) = self.table.get_mut(id) {
+        let awaited = self.table.get_mut(id).and_then(|req| {
             // Every answer carries the server's Lamport clock.
             self.clients[req.client as usize].clock.observe(clock);
-        }
-        let awaited = self
-            .table
-            .get_mut(id)
-            .and_then(|req| Some((req.in_flight.take(attempt)?, req.client, req.created)));
+            Some((req.in_flight.take(attempt)?, req.client, req.created))
+        });
         let Some((a, c, created)) = awaited else {
             // The request ended, or gave up on this attempt: a late answer.
             if ctx.metrics().in_window(now) {
