@@ -201,6 +201,19 @@ pub(crate) fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
     Ok(Experiment::load(&args.config, &overrides)?)
 }
 
+/// The worker threads of a command: `--threads N` (at least 1), or every core.
+pub(crate) fn threads(arg: Option<usize>) -> Result<usize, CliError> {
+    match arg {
+        Some(0) => Err(CliError::Input(
+            "--threads: expected an integer of at least 1, got 0".into(),
+        )),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)),
+    }
+}
+
 fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
     let exp = load(&args)?;
     print!("{}", plan(&exp, &args.config));

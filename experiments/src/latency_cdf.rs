@@ -8,7 +8,7 @@
 //! pooled histogram per strategy, for the cell in progress only.
 
 use crate::config::{Experiment, RunKey};
-use crate::output::AtomicFile;
+use crate::output::{AtomicCsv, commit_csv, create_csv};
 use hdrhistogram::Histogram;
 use sim_core::report::format_real;
 use std::io;
@@ -110,7 +110,7 @@ pub fn header(exp: &Experiment) -> Vec<String> {
 /// latency_cdf.csv being written: runs come in run order, and a cell's rows are written
 /// when its last run arrives.
 pub struct LatencyCdfCsv {
-    writer: csv::Writer<AtomicFile>,
+    writer: AtomicCsv,
     pooled: Vec<Histogram<u64>>,
     runs_per_cell: u64,
     seen_in_cell: u64,
@@ -119,7 +119,7 @@ pub struct LatencyCdfCsv {
 
 impl LatencyCdfCsv {
     pub fn create(path: &Path, exp: &Experiment) -> io::Result<LatencyCdfCsv> {
-        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
         let strategies = exp.strategy_names.len();
         Ok(LatencyCdfCsv {
@@ -179,10 +179,7 @@ impl LatencyCdfCsv {
     }
 
     pub fn commit(self) -> io::Result<()> {
-        self.writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .commit()
+        commit_csv(self.writer)
     }
 }
 

@@ -80,6 +80,24 @@ impl AtomicFile {
     }
 }
 
+/// A CSV table written to an [`AtomicFile`].
+pub type AtomicCsv = csv::Writer<AtomicFile>;
+
+/// Starts a CSV table at `path`; it appears there only on [`commit_csv`].
+pub fn create_csv(path: &Path) -> io::Result<AtomicCsv> {
+    Ok(csv::Writer::from_writer(AtomicFile::create(path)?))
+}
+
+/// Flushes a CSV table into its file, not yet in place.
+pub fn finish_csv(writer: AtomicCsv) -> io::Result<AtomicFile> {
+    writer.into_inner().map_err(|e| e.into_error())
+}
+
+/// Flushes a CSV table and moves its file into place.
+pub fn commit_csv(writer: AtomicCsv) -> io::Result<()> {
+    finish_csv(writer)?.commit()
+}
+
 impl Write for AtomicFile {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.writer.as_mut().expect("not yet committed").write(buf)

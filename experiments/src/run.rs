@@ -8,12 +8,12 @@
 //! [`crate::output`]); memory holds no per-run state beyond the runner's bounded window.
 
 use crate::checks::Violation;
-use crate::cli::{CliError, RunArgs, load, output_error};
+use crate::cli::{CliError, RunArgs, load, output_error, threads};
 use crate::config::{Experiment, RunKey};
 use crate::journal::{Journal, JournalError, ResumeError};
 use crate::latency_cdf::{self, LatencyCdfCsv};
 use crate::load::describe_io;
-use crate::output::{AtomicFile, remove_stale_temps};
+use crate::output::{AtomicCsv, commit_csv, create_csv, remove_stale_temps};
 use crate::progress::Progress;
 use crate::runner::{self, RunnerError};
 use crate::runs_csv::{RunsCsv, metric_cells, metric_values, numeric_columns};
@@ -49,17 +49,7 @@ fn journal_error(e: JournalError) -> CliError {
 
 pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
-    let threads = match args.threads {
-        Some(0) => {
-            return Err(CliError::Input(
-                "--threads: expected an integer of at least 1, got 0".into(),
-            ));
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    };
+    let threads = threads(args.threads)?;
     let interrupt_after = match std::env::var(INTERRUPT_AFTER_ENV) {
         Err(_) => None,
         Ok(text) => Some(text.parse::<u64>().map_err(|_| {
@@ -416,7 +406,7 @@ fn trace_hash_column() -> usize {
 /// failures.csv: each check a run broke, with the value, the threshold and the command
 /// that replays the run.
 pub struct FailuresCsv {
-    writer: csv::Writer<AtomicFile>,
+    writer: AtomicCsv,
 }
 
 pub const FAILURE_COLUMNS: [&str; 10] = [
@@ -434,7 +424,7 @@ pub const FAILURE_COLUMNS: [&str; 10] = [
 
 impl FailuresCsv {
     pub fn create(path: &Path) -> std::io::Result<FailuresCsv> {
-        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        let mut writer = create_csv(path)?;
         writer.write_record(FAILURE_COLUMNS)?;
         Ok(FailuresCsv { writer })
     }
@@ -464,10 +454,7 @@ impl FailuresCsv {
     }
 
     pub fn commit(self) -> std::io::Result<()> {
-        self.writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .commit()
+        commit_csv(self.writer)
     }
 }
 
@@ -503,7 +490,7 @@ impl Timing {
     }
 
     fn write(&self, path: &Path) -> std::io::Result<()> {
-        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        let mut writer = create_csv(path)?;
         writer.write_record(TIMING_COLUMNS)?;
         writer.write_record([
             format!("{:.3}", self.wall_seconds),
@@ -514,6 +501,6 @@ impl Timing {
             format!("{:.1}", self.runs_per_second()),
             format!("{:.0}", self.events_per_second()),
         ])?;
-        writer.into_inner().map_err(|e| e.into_error())?.commit()
+        commit_csv(writer)
     }
 }

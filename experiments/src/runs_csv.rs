@@ -7,7 +7,7 @@
 //! the metric cells as written here, so a run's numbers are the same wherever they appear.
 
 use crate::config::{Experiment, RunKey};
-use crate::output::AtomicFile;
+use crate::output::{AtomicCsv, commit_csv, create_csv};
 use sim_core::{Cell, RunReport};
 use std::io;
 use std::path::Path;
@@ -15,12 +15,12 @@ use std::path::Path;
 pub const ID_COLUMNS: [&str; 5] = ["run_id", "cell", "strategy", "replication", "seed"];
 
 pub struct RunsCsv {
-    writer: csv::Writer<AtomicFile>,
+    writer: AtomicCsv,
 }
 
 impl RunsCsv {
     pub fn create(path: &Path, exp: &Experiment) -> io::Result<RunsCsv> {
-        let mut writer = csv::WriterBuilder::new().from_writer(AtomicFile::create(path)?);
+        let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
         Ok(RunsCsv { writer })
     }
@@ -32,8 +32,7 @@ impl RunsCsv {
     }
 
     pub fn commit(self) -> io::Result<()> {
-        let file = self.writer.into_inner().map_err(|e| e.into_error())?;
-        file.commit()
+        commit_csv(self.writer)
     }
 }
 

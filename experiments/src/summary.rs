@@ -11,7 +11,7 @@
 //! runs, and a cell's rows are written as soon as its last run arrives.
 
 use crate::config::{Experiment, RunKey};
-use crate::output::AtomicFile;
+use crate::output::{AtomicCsv, commit_csv, create_csv};
 use crate::runs_csv::numeric_columns;
 use sim_core::RunReport;
 use sim_core::math::student_t_quantile;
@@ -264,13 +264,13 @@ pub fn row_cells(exp: &Experiment, row: &SummaryRow) -> Vec<String> {
 
 /// summary.csv being written.
 pub struct SummaryCsv {
-    writer: csv::Writer<AtomicFile>,
+    writer: AtomicCsv,
     accumulator: SummaryAccumulator,
 }
 
 impl SummaryCsv {
     pub fn create(path: &Path, exp: &Experiment) -> io::Result<SummaryCsv> {
-        let mut writer = csv::Writer::from_writer(AtomicFile::create(path)?);
+        let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
         Ok(SummaryCsv {
             writer,
@@ -293,10 +293,7 @@ impl SummaryCsv {
     }
 
     pub fn commit(self) -> io::Result<()> {
-        self.writer
-            .into_inner()
-            .map_err(|e| e.into_error())?
-            .commit()
+        commit_csv(self.writer)
     }
 }
 

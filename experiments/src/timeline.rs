@@ -5,7 +5,7 @@
 //! trace hash.
 
 use crate::config::{Experiment, RunKey};
-use crate::output::AtomicFile;
+use crate::output::{create_csv, finish_csv};
 use sim_core::report::format_real;
 use sim_core::spec::{ScriptedKind, Target};
 use sim_core::timeline::Timeline;
@@ -78,7 +78,7 @@ pub fn write(dir: &Path, exp: &Experiment, key: RunKey, timeline: &Timeline) -> 
     let run_id = exp.run_id(key);
     let window = timeline.window();
     let window_s = window.as_secs_f64();
-    let mut windows = csv::Writer::from_writer(AtomicFile::create(&dir.join(WINDOWS_FILE))?);
+    let mut windows = create_csv(&dir.join(WINDOWS_FILE))?;
     windows.write_record(WINDOW_COLUMNS)?;
     for w in timeline.windows() {
         windows.write_record([
@@ -96,7 +96,7 @@ pub fn write(dir: &Path, exp: &Experiment, key: RunKey, timeline: &Timeline) -> 
 
     let scenario = &exp.cell(key).scenario;
     let end = timeline.end().unwrap_or(SimTime::ZERO + scenario.duration);
-    let mut spans = csv::Writer::from_writer(AtomicFile::create(&dir.join(SPANS_FILE))?);
+    let mut spans = create_csv(&dir.join(SPANS_FILE))?;
     spans.write_record(SPAN_COLUMNS)?;
     let mut span =
         |kind: &str, server: Option<u32>, from: SimTime, until: SimTime, detail: &str| {
@@ -144,8 +144,8 @@ pub fn write(dir: &Path, exp: &Experiment, key: RunKey, timeline: &Timeline) -> 
     for s in timeline.spans() {
         span(s.kind.name(), Some(s.server), s.from, s.until, "")?;
     }
-    let spans = spans.into_inner().map_err(|e| e.into_error())?;
-    let windows = windows.into_inner().map_err(|e| e.into_error())?;
+    let spans = finish_csv(spans)?;
+    let windows = finish_csv(windows)?;
     windows.commit()?;
     spans.commit()
 }

@@ -18,7 +18,7 @@ pub mod two_choices;
 pub mod young_daly;
 
 use crate::Overrides;
-use crate::cli::CliError;
+use crate::cli::{CliError, threads};
 use crate::config::Experiment;
 use crate::load::parse_document;
 use clap::Args;
@@ -266,17 +266,7 @@ pub struct ValidateArgs {
 
 /// `faultline validate`: prints the table; exit code 1 if any check fails.
 pub fn cmd_validate(args: ValidateArgs) -> Result<u8, CliError> {
-    let threads = match args.threads {
-        Some(0) => {
-            return Err(CliError::Input(
-                "--threads: expected an integer of at least 1, got 0".into(),
-            ));
-        }
-        Some(n) => n,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-    };
+    let threads = threads(args.threads)?;
     let effort = if args.full {
         Effort::Full
     } else {
