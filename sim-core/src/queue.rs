@@ -199,6 +199,14 @@ impl<E: Copy> EventQueue<E> {
         Some((level, self.digits[level].trailing_zeros() as usize))
     }
 
+    /// The next key of the front, if any is left.
+    #[inline(always)]
+    fn take_front(&mut self) -> Option<Entry> {
+        let e = *self.front.get(self.head)?;
+        self.head += 1;
+        Some(e)
+    }
+
     /// Finds the next key once the front is exhausted: takes the lowest non-empty bucket
     /// and, when it holds a single key (the common case), returns that key, which becomes
     /// `last`; otherwise moves the bucket down around its minimum, which becomes `last`,
@@ -250,16 +258,12 @@ impl<E: Copy> EventQueue<E> {
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
-            let entry = if self.head < self.front.len() {
-                self.head += 1;
-                self.front[self.head - 1]
-            } else if let Some(e) = self.refill() {
-                e
-            } else if self.head < self.front.len() {
-                self.head += 1;
-                self.front[self.head - 1]
-            } else {
-                return None;
+            let entry = match self.take_front() {
+                Some(e) => e,
+                None => match self.refill() {
+                    Some(e) => e,
+                    None => self.take_front()?,
+                },
             };
             self.entries -= 1;
             if self.generations[entry.slot as usize] != entry.generation {

@@ -131,8 +131,7 @@ impl<'w> Trace<'w> {
     /// the other, and writes its line if the trace keeps it.
     #[inline(always)]
     pub fn record(&mut self, time: SimTime, scheduled: &Scheduled) {
-        let [a, b] = self.hasher.lanes;
-        self.hasher.lanes = [absorb(a, time.0), absorb(b, scheduled.digest)];
+        self.hasher.words(&[time.0, scheduled.digest]);
         let event = &scheduled.event;
         if let Some(sink) = self.sink.as_deref_mut()
             && self.error.is_none()

@@ -53,7 +53,7 @@ fn inside(node: Node, target: &Target) -> bool {
 impl Network {
     pub fn new(spec: &NetworkSpec, clients: u32, servers: u32, rngs: &RngFactory) -> Self {
         let nodes = clients + servers + 1;
-        Network {
+        let mut net = Network {
             constant_delay: match spec.delay {
                 Dist::Constant { .. } => {
                     Some(SimDuration::from_secs_f64(spec.delay.mean().unwrap_or(0.0)))
@@ -69,16 +69,12 @@ impl Network {
             partitions: Vec::new(),
             links: Vec::new(),
             plain: None,
-        }
-        .with_plain()
+        };
+        net.refresh_plain();
+        net
     }
 
     /// Recomputes the plain-network shortcut after a change of faults.
-    fn with_plain(mut self) -> Self {
-        self.refresh_plain();
-        self
-    }
-
     fn refresh_plain(&mut self) {
         self.plain = self
             .constant_delay
