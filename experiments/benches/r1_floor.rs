@@ -9,9 +9,9 @@
 //! plausibility (its completed fraction), never against the engine's numbers.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use hdrhistogram::Histogram;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
+use sim_core::metrics::new_latency_histogram;
 use sim_core::queue::{EventId, EventQueue};
 use sim_core::rng::{Purpose, RngFactory, SimRng};
 use sim_core::{SimDuration, SimTime};
@@ -97,7 +97,7 @@ fn run(seed: u64) -> (u64, u64) {
     let mut next = 0u64;
     let mut deadlines: VecDeque<(SimTime, u64)> = VecDeque::new();
     let mut deadline_armed = false;
-    let mut latency = Histogram::<u64>::new_with_bounds(1, 3_600_000_000_000, 3).expect("bounds");
+    let mut latency = new_latency_histogram(3);
     let mut ok = 0u64;
 
     q.schedule(after(SimTime::ZERO, exp(&mut arrivals) / RATE), Ev::Arrival);

@@ -10,6 +10,7 @@
 use crate::config::{Experiment, RunKey};
 use crate::output::{AtomicCsv, commit_csv, create_csv};
 use hdrhistogram::Histogram;
+use sim_core::metrics::{HIST_MAX_NS, new_latency_histogram};
 use sim_core::report::format_real;
 use std::io;
 use std::path::Path;
@@ -19,18 +20,20 @@ pub const FILE: &str = "latency_cdf.csv";
 
 /// Significant digits of the reduced histograms.
 const DIGITS: u8 = 2;
-const MAX_NS: u64 = 3_600_000_000_000;
 
 /// An empty reduced histogram.
 pub fn empty() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, MAX_NS, DIGITS).expect("valid histogram bounds")
+    new_latency_histogram(DIGITS)
 }
 
 /// A run's latency histogram (nanoseconds) reduced to two significant digits.
 pub fn reduce(latency: &Histogram<u64>) -> Histogram<u64> {
     let mut reduced = empty();
     for v in latency.iter_recorded() {
-        reduced.saturating_record_n(v.value_iterated_to().clamp(1, MAX_NS), v.count_at_value());
+        reduced.saturating_record_n(
+            v.value_iterated_to().clamp(1, HIST_MAX_NS),
+            v.count_at_value(),
+        );
     }
     reduced
 }
@@ -62,7 +65,7 @@ pub fn decode(text: &str) -> Option<Histogram<u64>> {
         let (delta, count) = pair.split_once(':')?;
         value = value.checked_add(delta.parse().ok()?)?;
         let count: u64 = count.parse().ok()?;
-        if value == 0 || value > MAX_NS * 2 || count == 0 {
+        if value == 0 || value > HIST_MAX_NS * 2 || count == 0 {
             return None;
         }
         h.record_n(value, count).ok()?;
@@ -201,7 +204,7 @@ mod tests {
 
     #[test]
     fn reduced_histograms_survive_their_text_and_stay_within_one_percent() {
-        let mut fine = Histogram::<u64>::new_with_bounds(1, MAX_NS, 3).unwrap();
+        let mut fine = new_latency_histogram(3);
         for ms in 1..=2000u64 {
             fine.record(ms * 1_000_000 + ms * 37).unwrap();
         }

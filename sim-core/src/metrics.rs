@@ -33,10 +33,13 @@ pub enum Outcome {
 /// Width of the buckets in which retries are counted for their peak rate.
 pub const RETRY_PEAK_BUCKET: SimDuration = SimDuration::from_millis(10);
 
-const HIST_MAX_NS: u64 = 3_600_000_000_000;
+/// The longest latency a histogram tells apart (one hour); longer ones are recorded as it.
+pub const HIST_MAX_NS: u64 = 3_600_000_000_000;
 
-fn new_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, HIST_MAX_NS, 3).expect("valid histogram bounds")
+/// An empty latency histogram from 1 ns to [`HIST_MAX_NS`] at `digits` significant digits:
+/// a run's latencies and detection times at 3, the timeline's and latency_cdf.csv's at 2.
+pub fn new_latency_histogram(digits: u8) -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIST_MAX_NS, digits).expect("valid histogram bounds")
 }
 
 /// Duration of `[a, b)` inside `[lo, hi)`, in nanoseconds.
@@ -204,7 +207,7 @@ impl Metrics {
             unavailable: 0,
             attempts: 0,
             retries: 0,
-            latency: new_histogram(),
+            latency: new_latency_histogram(3),
             latency_sum_ns: 0,
             servers: vec![
                 ServerTrack {
@@ -223,7 +226,7 @@ impl Metrics {
             false_suspicions: 0,
             detections: 0,
             undetected_crashes: 0,
-            detection: new_histogram(),
+            detection: new_latency_histogram(3),
             detection_sum_ns: 0,
             mistakes: 0,
             mistake_sum_ns: 0,

@@ -6,7 +6,7 @@
 //! untaken branch) and never changes what a run does. Memory grows with simulated time
 //! (one row per window, one span per state change), never with the number of requests.
 
-use crate::metrics::Outcome;
+use crate::metrics::{HIST_MAX_NS, Outcome, new_latency_histogram};
 use crate::time::{SimDuration, SimTime};
 use hdrhistogram::Histogram;
 
@@ -67,16 +67,13 @@ pub struct Timeline {
     end: Option<SimTime>,
 }
 
-const LATENCY_MAX_NS: u64 = 3_600_000_000_000;
-
 impl Timeline {
     /// A timeline of `servers` servers in windows of `window` (at least 1 ns).
     pub fn new(servers: u32, window: SimDuration) -> Timeline {
         Timeline {
             window: SimDuration(window.0.max(1)),
             windows: Vec::new(),
-            latency: Histogram::new_with_bounds(1, LATENCY_MAX_NS, 2)
-                .expect("valid histogram bounds"),
+            latency: new_latency_histogram(2),
             latency_sum_ns: 0,
             down_since: vec![None; servers as usize],
             suspected_since: vec![None; servers as usize],
@@ -129,7 +126,7 @@ impl Timeline {
                 w.ok += 1;
                 self.latency_sum_ns += u128::from(latency.0);
                 self.latency
-                    .saturating_record(latency.0.clamp(1, LATENCY_MAX_NS));
+                    .saturating_record(latency.0.clamp(1, HIST_MAX_NS));
             }
             _ => w.failed += 1,
         }
