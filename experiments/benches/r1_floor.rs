@@ -19,6 +19,7 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 
 const SERVERS: u32 = 8;
+const DURATION_S: u64 = 600;
 const RATE: f64 = 640.0;
 const SERVICE_MEAN_S: f64 = 0.010;
 const DELAY: SimDuration = SimDuration::from_millis(1);
@@ -61,6 +62,15 @@ struct Request {
     live: bool,
 }
 
+/// Drops the ended requests at the front of the table; `base` is the number of the first
+/// one kept.
+fn release_ended(table: &mut VecDeque<Request>, base: &mut u64) {
+    while table.front().is_some_and(|r| !r.live) {
+        table.pop_front();
+        *base += 1;
+    }
+}
+
 fn exp(rng: &mut SimRng) -> f64 {
     Exp1.sample(rng)
 }
@@ -69,7 +79,7 @@ fn after(now: SimTime, secs: f64) -> SimTime {
     now.saturating_add(SimDuration::from_secs_f64(secs))
 }
 
-/// One run of 600 simulated seconds; returns the requests answered within their deadline
+/// One run of `DURATION_S` simulated seconds; returns the requests answered within their deadline
 /// and the histogram's count, which must agree.
 fn run(seed: u64) -> (u64, u64) {
     let rngs = RngFactory::new(seed);
@@ -79,7 +89,7 @@ fn run(seed: u64) -> (u64, u64) {
     let mut faults: Vec<SimRng> = (0..SERVERS)
         .map(|s| rngs.stream(Purpose::Faults, s))
         .collect();
-    let end = SimTime::ZERO + SimDuration::from_secs(600);
+    let end = SimTime::ZERO + SimDuration::from_secs(DURATION_S);
     let mut q: EventQueue<Ev> = EventQueue::new();
     let mut servers: Vec<Server> = (0..SERVERS)
         .map(|_| Server {
@@ -170,10 +180,7 @@ fn run(seed: u64) -> (u64, u64) {
                     r.live = false;
                     ok += 1;
                     latency.saturating_record(now.since(r.created).0.max(1));
-                    while table.front().is_some_and(|r| !r.live) {
-                        table.pop_front();
-                        base += 1;
-                    }
+                    release_ended(&mut table, &mut base);
                 }
             }
             Ev::Deadline => {
@@ -191,10 +198,7 @@ fn run(seed: u64) -> (u64, u64) {
                     }
                     deadlines.pop_front();
                 }
-                while table.front().is_some_and(|r| !r.live) {
-                    table.pop_front();
-                    base += 1;
-                }
+                release_ended(&mut table, &mut base);
             }
             Ev::Tick { server } => {
                 q.schedule(now.saturating_add(DELAY), Ev::Heartbeat { server });
@@ -265,7 +269,7 @@ fn run(seed: u64) -> (u64, u64) {
 fn floor(c: &mut Criterion) {
     let (ok, recorded) = run(1);
     assert_eq!(ok, recorded, "every completed request is recorded once");
-    let issued = RATE * 600.0;
+    let issued = RATE * DURATION_S as f64;
     assert!(
         (0.9..1.0).contains(&(ok as f64 / issued)),
         "the floor completes {ok} of about {issued} requests"
