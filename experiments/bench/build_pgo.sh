@@ -8,7 +8,7 @@
 #
 # The optimised binary runs the same code and gives byte-identical results: profiles only
 # steer inlining, block layout and branch direction. Needs llvm-profdata of the same LLVM
-# as rustc (the rustup component llvm-tools, added on first use). Takes about 3 minutes.
+# as rustc (the rustup component llvm-tools, added on first use). Takes about 2 minutes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"

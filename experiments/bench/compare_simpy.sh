@@ -13,13 +13,22 @@ if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet simpy==4.1.2
 fi
-best_simpy=0
-for i in 1 2 3; do
+# Runs a command that prints one rate three times and prints the best of them.
+best_of_3() {
+    local best=0 rate
+    for _ in 1 2 3; do
+        rate=$("$@")
+        if [ "$rate" -gt "$best" ]; then best=$rate; fi
+    done
+    echo "$best"
+}
+simpy_rate() {
+    local out
     out=$("$venv/bin/python" experiments/bench/simpy_r1.py 600 1)
-    echo "simpy: $out"
-    rate=$(echo "$out" | sed -E 's/.*req_per_wall_s=([0-9]+).*/\1/')
-    [ "$rate" -gt "$best_simpy" ] && best_simpy=$rate
-done
+    echo "simpy: $out" >&2
+    echo "$out" | sed -E 's/.*req_per_wall_s=([0-9]+).*/\1/'
+}
+best_simpy=$(best_of_3 simpy_rate)
 benches=$(cargo bench -p experiments --bench r1 --bench r1_floor -- --noplot 2>&1)
 bench=$(echo "$benches" | grep -A2 "^r1/600s_one_thread" | grep "thrpt:" | head -1)
 floor=$(echo "$benches" | grep -A2 "^r1/floor_600s_one_thread" | grep "thrpt:" | head -1)
@@ -42,22 +51,18 @@ PY
 cargo build --release --bin faultline --quiet
 pgo=$(experiments/bench/build_pgo.sh)
 cli_rate() {
-    local best=0 out="target/bench-cli/$1" rate
-    for i in 1 2 3; do
-        "$2" run experiments/configs/r1.toml --replications 20 --threads 1 --no-plots \
-            --out "$out" >/dev/null
-        rate=$(python3 -c '
+    local out="target/bench-cli/$1"
+    "$2" run experiments/configs/r1.toml --replications 20 --threads 1 --no-plots \
+        --out "$out" >/dev/null
+    python3 -c '
 import csv, sys
 out = sys.argv[1]
 ok = sum(int(row["ok"]) for row in csv.DictReader(open(out + "/runs.csv")))
 wall = float(next(csv.DictReader(open(out + "/timing.csv")))["wall_seconds"])
-print(round(ok / wall))' "$out")
-        [ "$rate" -gt "$best" ] && best=$rate
-    done
-    echo "$best"
+print(round(ok / wall))' "$out"
 }
-plain_rate=$(cli_rate plain target/release/faultline)
-pgo_rate=$(cli_rate pgo "$pgo")
+plain_rate=$(best_of_3 cli_rate plain target/release/faultline)
+pgo_rate=$(best_of_3 cli_rate pgo "$pgo")
 if ! cmp -s target/bench-cli/plain/runs.csv target/bench-cli/pgo/runs.csv; then
     echo "the plain and the profile-guided builds wrote different runs.csv" >&2
     exit 1
