@@ -3,7 +3,8 @@
 //!
 //! The trace file has one event per line in four aligned columns, `time node event
 //! details` (deliveries are named by what they deliver: `recv-request`, `recv-heartbeat`),
-//! after a header naming the run. `--node`, `--from` and `--until` select events in the
+//! after a header naming the run; the failure detectors' verdicts (`suspect`, `trust`)
+//! follow the events that decided them in the same columns. `--node`, `--from` and `--until` select events in the
 //! engine; `--event` selects event kinds here, as the lines are written.
 
 use crate::cli::{CliError, ReplayArgs, load, output_error};
@@ -86,7 +87,7 @@ pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
     }
     println!("trace_hash {:016x}", r.trace_hash);
     if let (Some(path), Some((kept, kinds))) = (&args.trace, &trace_summary) {
-        println!("trace of {kept} events written to {}", path.display());
+        println!("trace of {kept} lines written to {}", path.display());
         if *kept == 0 && !args.events.is_empty() {
             eprintln!(
                 "note: no event matched --event {}; the selected nodes and times hold {}",

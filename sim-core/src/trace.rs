@@ -1,5 +1,8 @@
 //! The event trace of a run: a 64-bit hash of every processed event, always kept, and
-//! optionally the events themselves, one per line (`time node event details`).
+//! optionally the events themselves, one per line (`time node event details`), with the
+//! failure detectors' verdicts (`time node suspect server=S`, or `trust`) on lines of
+//! their own after the event that decided them. Verdicts are not hashed: they follow from
+//! the events.
 //!
 //! The hash is a fingerprint for "did these two runs do exactly the same thing": each
 //! event's kind and fields, packed into a few 64-bit words, are folded into a digest when
@@ -9,7 +12,7 @@
 //! SplitMix64 finaliser combines the lanes. It is stable across platforms and thread
 //! counts.
 
-use crate::events::{Event, Scheduled};
+use crate::events::{Node, Scheduled};
 use crate::time::SimTime;
 use std::io::{self, Write};
 
@@ -89,14 +92,15 @@ pub struct TraceFilter {
 }
 
 impl TraceFilter {
-    fn keeps(&self, time: SimTime, event: &Event) -> bool {
+    /// Whether a line at `time` about `node` (`None` for events of no node) is kept.
+    fn keeps(&self, time: SimTime, node: Option<Node>) -> bool {
         if self.from.is_some_and(|t| time < t) || self.until.is_some_and(|t| time > t) {
             return false;
         }
         if self.nodes.is_empty() {
             return true;
         }
-        match event.node() {
+        match node {
             Some(node) => {
                 let name = node.to_string();
                 self.nodes.contains(&name)
@@ -132,11 +136,35 @@ impl<'w> Trace<'w> {
     #[inline(always)]
     pub fn record(&mut self, time: SimTime, scheduled: &Scheduled) {
         self.hasher.words(&[time.0, scheduled.digest]);
-        let event = &scheduled.event;
+        if self.sink.is_some() {
+            let event = &scheduled.event;
+            self.line(time, event.node(), format_args!("{event}"));
+        }
+    }
+
+    /// Writes a failure detector's verdict on `server` at `node`, `suspect` or `trust`, as
+    /// a line of the event it followed from. A verdict is not an event: it takes effect
+    /// inside the event that decided it (a check, a heartbeat), so it is not hashed, but
+    /// a reader of the trace needs it, above all when it reaches the clients at once and
+    /// no view-update event follows.
+    pub fn verdict(&mut self, time: SimTime, node: Node, server: u32, suspected: bool) {
+        let verdict = if suspected { "suspect" } else { "trust" };
+        self.line(
+            time,
+            Some(node),
+            format_args!("{node} {verdict} server={server}"),
+        );
+    }
+
+    /// Writes `time` and `text` as a line, if lines are written and the filter keeps
+    /// lines at `time` about `node`. Out of line: a run that keeps only the hash never
+    /// calls it.
+    #[cold]
+    fn line(&mut self, time: SimTime, node: Option<Node>, text: std::fmt::Arguments) {
         if let Some(sink) = self.sink.as_deref_mut()
             && self.error.is_none()
-            && self.filter.keeps(time, event)
-            && let Err(e) = writeln!(sink, "{time} {event}")
+            && self.filter.keeps(time, node)
+            && let Err(e) = writeln!(sink, "{time} {text}")
         {
             self.error = Some(e);
         }

@@ -135,13 +135,29 @@ fn replay_reproduces_the_trace_hash_of_runs_csv() {
             "{}: {stdout}",
             ids[i]
         );
-        // The trace holds one line per event (plus two header lines).
-        let events: usize = table.values("events")[i].parse().unwrap();
-        let lines = fs::read_to_string(dir.path().join("t.log"))
-            .unwrap()
-            .lines()
-            .count();
-        assert_eq!(lines, events + 2);
+        // The trace holds one line per event and one per failure-detector verdict (plus
+        // two header lines). Every counted detection and false suspicion has its suspect
+        // line (the counts leave out those outside the measurement window), and every
+        // trust line clears a suspicion.
+        let count = |column: &str| -> usize { table.values(column)[i].parse().unwrap() };
+        let trace = fs::read_to_string(dir.path().join("t.log")).unwrap();
+        let verdicts = |kind: &str| {
+            trace
+                .lines()
+                .filter(|l| l.split_whitespace().nth(2) == Some(kind))
+                .count()
+        };
+        let (suspicions, trusts) = (verdicts("suspect"), verdicts("trust"));
+        assert_eq!(
+            trace.lines().count(),
+            count("events") + suspicions + trusts + 2
+        );
+        assert!(
+            suspicions >= count("detections") + count("false_suspicions") && trusts <= suspicions,
+            "{}: {suspicions} suspect and {trusts} trust lines",
+            ids[i]
+        );
+        assert!(suspicions > 0, "{}: the runs have crashes", ids[i]);
     }
 }
 

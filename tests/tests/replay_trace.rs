@@ -2,6 +2,8 @@
 //! node event details` under a header; `--event` keeps only the named kinds (`recv` all
 //! deliveries), together with `--node` and the time window; a filter that keeps nothing
 //! says which kinds there were. Filters never change the run: the trace hash is the same.
+//! A failure detector's verdicts are lines of their own (`suspect`, `trust`) at the node
+//! that decided them, at the exact time the detector's rule gives.
 
 mod common;
 
@@ -99,7 +101,7 @@ fn the_trace_is_aligned_and_filtered_by_event_kind() {
             "    1.500000000s -          fault-end      fault=0"
         ]
     );
-    assert!(out.contains("trace of 2 events written to t.log"), "{out}");
+    assert!(out.contains("trace of 2 lines written to t.log"), "{out}");
     assert_eq!(
         hash_line(&out),
         hash_line(&all_out),
@@ -130,6 +132,138 @@ fn a_kind_that_matches_nothing_names_the_kinds_there_are() {
     fs::write(dir.path().join("t.toml"), CONFIG).unwrap();
     let (out, err, trace) = replay(dir.path(), &["--event", "crsh", "--node", "server-1"]);
     assert_eq!(trace.lines().count(), 2, "only the header");
-    assert!(out.contains("trace of 0 events"), "{out}");
+    assert!(out.contains("trace of 0 lines"), "{out}");
     assert!(err.contains("no event matched --event crsh; the selected nodes and times hold heartbeat-tick, recv-request, service-done"), "{err}");
+}
+
+/// The times of the heartbeats from `server` that `node` received, from a full trace.
+fn heartbeats(trace: &str, node: &str, server: u32) -> Vec<f64> {
+    let tail = format!(" {node} ");
+    let what = format!("recv-heartbeat server={server} ");
+    trace
+        .lines()
+        .filter(|l| l.contains(&tail) && l.contains(&what))
+        .map(seconds)
+        .collect()
+}
+
+/// The time column of a trace line, in seconds.
+fn seconds(line: &str) -> f64 {
+    line.split_whitespace()
+        .next()
+        .and_then(|t| t.strip_suffix('s'))
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("a time column: {line}"))
+}
+
+/// Replays the only run of `config` with a full trace and with only `suspect` and `trust`
+/// lines; returns both traces and checks the filter left the trace hash alone.
+fn verdict_traces(dir: &std::path::Path, config: &str) -> (String, Vec<String>) {
+    fs::write(dir.join("v.toml"), config).unwrap();
+    let base = ["replay", "v.toml", "--run", "c0-s-r0", "--trace"];
+    let full = run_cli(dir, &[&base[..], &["full.log"]].concat());
+    assert_eq!(full.status.code(), Some(0), "{}", stderr(&full));
+    let args = [
+        &base[..],
+        &["v.log", "--event", "suspect", "--event", "trust"],
+    ]
+    .concat();
+    let only = run_cli(dir, &args);
+    assert_eq!(only.status.code(), Some(0), "{}", stderr(&only));
+    assert_eq!(hash_line(&stdout(&only)), hash_line(&stdout(&full)));
+    let verdicts = fs::read_to_string(dir.join("v.log"))
+        .unwrap()
+        .lines()
+        .skip(2)
+        .map(str::to_string)
+        .collect();
+    (fs::read_to_string(dir.join("full.log")).unwrap(), verdicts)
+}
+
+fn verdict_config(detector: &str) -> String {
+    CONFIG.to_string()
+        + &format!(
+            "\n[strategies.s]\ndetector = {{ kind = \"fixed-timeout\", interval = \"100ms\", timeout = \"300ms\"{detector} }}\n"
+        )
+}
+
+#[test]
+fn the_monitor_verdicts_are_lines_at_the_times_of_the_fixed_timeout_rule() {
+    // Server 1 is down from 1 s to 1.5 s. With verdicts reaching the clients at once, no
+    // view-update event shows them: the verdict lines do. The monitor suspects exactly
+    // 300 ms after the last heartbeat it received before the crash, and trusts again at
+    // the first heartbeat after the recovery.
+    let dir = tempfile::tempdir().unwrap();
+    let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(""));
+    let beats = heartbeats(&full, "monitor", 1);
+    let last = beats
+        .iter()
+        .copied()
+        .filter(|&t| t < 1.0)
+        .fold(0.0, f64::max);
+    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
+    assert_eq!(
+        verdicts,
+        [
+            format!("{:>15.9}s monitor    suspect        server=1", last + 0.3),
+            format!("{first:>15.9}s monitor    trust          server=1"),
+        ]
+    );
+    assert!(
+        !full.contains("view-update"),
+        "verdicts reach the clients at once"
+    );
+    // Each verdict line follows the event that decided it, at the same time.
+    let lines: Vec<&str> = full.lines().collect();
+    for verdict in &verdicts {
+        let at = lines.iter().position(|l| l == verdict).unwrap();
+        assert_eq!(
+            seconds(lines[at - 1]),
+            seconds(verdict),
+            "{}",
+            lines[at - 1]
+        );
+    }
+}
+
+#[test]
+fn client_detectors_give_verdicts_at_each_client() {
+    // With detection in the clients, every client suspects and trusts server 1 by its own
+    // heartbeats; here one client, so one pair of lines, at that client.
+    let dir = tempfile::tempdir().unwrap();
+    let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(", placement = \"client\""));
+    let beats = heartbeats(&full, "client-0", 1);
+    let last = beats
+        .iter()
+        .copied()
+        .filter(|&t| t < 1.0)
+        .fold(0.0, f64::max);
+    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
+    assert_eq!(
+        verdicts,
+        [
+            format!("{:>15.9}s client-0   suspect        server=1", last + 0.3),
+            format!("{first:>15.9}s client-0   trust          server=1"),
+        ]
+    );
+}
+
+#[test]
+fn with_propagation_the_verdict_precedes_its_view_update() {
+    // The monitor decides at the same times; its verdicts reach the clients 50 ms later,
+    // as view-update events.
+    let dir = tempfile::tempdir().unwrap();
+    let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(", propagation = \"50ms\""));
+    assert_eq!(verdicts.len(), 2, "{verdicts:?}");
+    for (verdict, update) in verdicts.iter().zip(["suspected", "trusted"]) {
+        let at = seconds(verdict);
+        let view = full
+            .lines()
+            .find(|l| l.contains(" view-update ") && l.ends_with(&format!("server=1 {update}")))
+            .unwrap();
+        assert!(
+            (seconds(view) - at - 0.05).abs() < 1e-9,
+            "{verdict} / {view}"
+        );
+    }
 }

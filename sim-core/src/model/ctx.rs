@@ -1,20 +1,23 @@
 //! What a handler may do: read the time, schedule and cancel its own timers, send
-//! messages through the network, and record metrics. Handlers never see the queue itself.
+//! messages through the network, record metrics, and write what it decided to the trace.
+//! Handlers never see the queue itself.
 
 use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::model::network::Network;
 use crate::queue::{EventId, EventQueue};
 use crate::time::{SimDuration, SimTime};
+use crate::trace::Trace;
 
-pub struct Ctx<'a> {
+pub struct Ctx<'a, 't> {
     pub(crate) now: SimTime,
     pub(crate) queue: &'a mut EventQueue<Scheduled>,
     pub(crate) net: &'a mut Network,
     pub(crate) metrics: &'a mut Metrics,
+    pub(crate) trace: &'a mut Trace<'t>,
 }
 
-impl Ctx<'_> {
+impl Ctx<'_, '_> {
     #[inline(always)]
     pub fn now(&self) -> SimTime {
         self.now
@@ -56,5 +59,11 @@ impl Ctx<'_> {
     #[inline(always)]
     pub fn metrics(&mut self) -> &mut Metrics {
         self.metrics
+    }
+
+    /// Writes the failure detector's verdict of `node` on `server`, decided now, to the
+    /// trace (when it writes lines).
+    pub fn verdict(&mut self, node: Node, server: u32, suspected: bool) {
+        self.trace.verdict(self.now, node, server, suspected);
     }
 }

@@ -146,6 +146,7 @@ impl<'t> Simulation<'t> {
             queue: &mut self.queue,
             net: &mut self.net,
             metrics: &mut self.metrics,
+            trace: &mut self.trace,
         };
         ctx.at(SimTime::ZERO + self.duration, Event::ArrivalsEnd);
         self.servers.start(&mut ctx, rngs);
@@ -197,6 +198,7 @@ impl<'t> Simulation<'t> {
             queue: &mut self.queue,
             net: &mut self.net,
             metrics: &mut self.metrics,
+            trace: &mut self.trace,
         };
         let view = &mut self.view;
         match event {
@@ -305,6 +307,7 @@ impl<'t> Simulation<'t> {
             queue: &mut self.queue,
             net: &mut self.net,
             metrics: &mut self.metrics,
+            trace: &mut self.trace,
         };
         match kind {
             ScriptedKind::Crash => {

@@ -166,6 +166,7 @@ impl Watcher {
             let now = ctx.now();
             let observer = self.observer();
             ctx.metrics().trusted(observer, server, now);
+            ctx.verdict(self.node, server, false);
             self.publish(server, false, ctx, view);
         }
         self.arm(ctx);
@@ -178,6 +179,7 @@ impl Watcher {
         while let Some((server, _)) = self.deadlines.pop_due(now) {
             self.suspected[server as usize] = true;
             ctx.metrics().suspected(observer, server, now);
+            ctx.verdict(self.node, server, true);
             self.publish(server, true, ctx, view);
         }
         self.arm(ctx);
