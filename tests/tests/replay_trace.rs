@@ -187,6 +187,23 @@ fn verdict_config(detector: &str) -> String {
         )
 }
 
+/// The verdict lines the fixed-timeout rule gives at `node` on server 1, down from 1 s to
+/// 1.5 s: suspect 300 ms after the last heartbeat before the crash, trust at the first
+/// heartbeat after the recovery.
+fn fixed_timeout_verdicts(full: &str, node: &str) -> [String; 2] {
+    let beats = heartbeats(full, node, 1);
+    let last = beats
+        .iter()
+        .copied()
+        .filter(|&t| t < 1.0)
+        .fold(0.0, f64::max);
+    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
+    [
+        format!("{:>15.9}s {node:<10} suspect        server=1", last + 0.3),
+        format!("{first:>15.9}s {node:<10} trust          server=1"),
+    ]
+}
+
 #[test]
 fn the_monitor_verdicts_are_lines_at_the_times_of_the_fixed_timeout_rule() {
     // Server 1 is down from 1 s to 1.5 s. With verdicts reaching the clients at once, no
@@ -195,20 +212,7 @@ fn the_monitor_verdicts_are_lines_at_the_times_of_the_fixed_timeout_rule() {
     // the first heartbeat after the recovery.
     let dir = tempfile::tempdir().unwrap();
     let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(""));
-    let beats = heartbeats(&full, "monitor", 1);
-    let last = beats
-        .iter()
-        .copied()
-        .filter(|&t| t < 1.0)
-        .fold(0.0, f64::max);
-    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
-    assert_eq!(
-        verdicts,
-        [
-            format!("{:>15.9}s monitor    suspect        server=1", last + 0.3),
-            format!("{first:>15.9}s monitor    trust          server=1"),
-        ]
-    );
+    assert_eq!(verdicts, fixed_timeout_verdicts(&full, "monitor"));
     assert!(
         !full.contains("view-update"),
         "verdicts reach the clients at once"
@@ -232,20 +236,7 @@ fn client_detectors_give_verdicts_at_each_client() {
     // heartbeats; here one client, so one pair of lines, at that client.
     let dir = tempfile::tempdir().unwrap();
     let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(", placement = \"client\""));
-    let beats = heartbeats(&full, "client-0", 1);
-    let last = beats
-        .iter()
-        .copied()
-        .filter(|&t| t < 1.0)
-        .fold(0.0, f64::max);
-    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
-    assert_eq!(
-        verdicts,
-        [
-            format!("{:>15.9}s client-0   suspect        server=1", last + 0.3),
-            format!("{first:>15.9}s client-0   trust          server=1"),
-        ]
-    );
+    assert_eq!(verdicts, fixed_timeout_verdicts(&full, "client-0"));
 }
 
 #[test]
