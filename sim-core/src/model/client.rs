@@ -87,14 +87,15 @@ struct Client {
     clock: ClientClock,
 }
 
-/// An attempt awaiting its answer.
+/// An attempt awaiting its answer (24 bytes, laid out as written: see [`Request`]).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 struct Attempt {
-    number: u16,
-    server: u32,
     sent: SimTime,
     /// Its attempt-timeout event, or `EventId::NONE`.
     timer: EventId,
+    server: u32,
+    number: u16,
 }
 
 impl Attempt {
@@ -106,18 +107,46 @@ impl Attempt {
     };
 }
 
+/// The attempts beyond the first that hedged requests await, in blocks (one per request
+/// with more than one attempt in flight at some point), reused through a free list: no
+/// allocation once the busiest moment has passed.
+#[derive(Default)]
+struct Spill {
+    blocks: Vec<[Attempt; SPILLED]>,
+    free: Vec<u32>,
+}
+
+/// Attempts a spill block holds.
+const SPILLED: usize = MAX_HEDGED_ATTEMPTS as usize - 1;
+/// An in-flight list's block while it has none.
+const NO_BLOCK: u32 = u32::MAX;
+
+impl Spill {
+    fn take_block(&mut self) -> u32 {
+        self.free.pop().unwrap_or_else(|| {
+            self.blocks.push([Attempt::EMPTY; SPILLED]);
+            u32::try_from(self.blocks.len() - 1).expect("fewer than 2^32 hedged requests")
+        })
+    }
+}
+
 /// The attempts of a request awaiting answers, in the order they were sent: at most one
 /// under a retry policy (a timed-out attempt is abandoned before the next is sent), at
-/// most [`MAX_HEDGED_ATTEMPTS`] under hedging. Fixed capacity, no allocation.
+/// most [`MAX_HEDGED_ATTEMPTS`] under hedging. The first is kept here, in the request's
+/// first cache line (see [`Request`]); the others of a hedged request in a [`Spill`]
+/// block, kept until the request ends ([`InFlight::release`]).
 #[derive(Clone, Copy, Debug)]
+#[repr(C)]
 struct InFlight {
-    attempts: [Attempt; MAX_HEDGED_ATTEMPTS as usize],
+    first: Attempt,
+    block: u32,
     len: u8,
 }
 
 impl InFlight {
     const EMPTY: InFlight = InFlight {
-        attempts: [Attempt::EMPTY; MAX_HEDGED_ATTEMPTS as usize],
+        first: Attempt::EMPTY,
+        block: NO_BLOCK,
         len: 0,
     };
 
@@ -125,33 +154,64 @@ impl InFlight {
         self.len == 0
     }
 
-    fn as_slice(&self) -> &[Attempt] {
-        &self.attempts[..usize::from(self.len)]
+    #[inline]
+    fn get(&self, i: usize, spill: &Spill) -> Attempt {
+        if i == 0 {
+            self.first
+        } else {
+            spill.blocks[self.block as usize][i - 1]
+        }
     }
 
-    fn push(&mut self, attempt: Attempt) {
+    fn set(&mut self, i: usize, attempt: Attempt, spill: &mut Spill) {
+        if i == 0 {
+            self.first = attempt;
+        } else {
+            if self.block == NO_BLOCK {
+                self.block = spill.take_block();
+            }
+            spill.blocks[self.block as usize][i - 1] = attempt;
+        }
+    }
+
+    /// The attempts awaited, in the order they were sent.
+    fn attempts<'a>(&'a self, spill: &'a Spill) -> impl Iterator<Item = Attempt> + 'a {
+        (0..usize::from(self.len)).map(|i| self.get(i, spill))
+    }
+
+    fn push(&mut self, attempt: Attempt, spill: &mut Spill) {
         let len = usize::from(self.len);
         assert!(
-            len < self.attempts.len(),
+            len < MAX_HEDGED_ATTEMPTS as usize,
             "retry policies keep at most {MAX_HEDGED_ATTEMPTS} attempts in flight"
         );
-        self.attempts[len] = attempt;
+        self.set(len, attempt, spill);
         self.len += 1;
     }
 
     /// Removes and returns attempt `number`, if it is still awaited.
-    fn take(&mut self, number: u16) -> Option<Attempt> {
+    fn take(&mut self, number: u16, spill: &mut Spill) -> Option<Attempt> {
         let len = usize::from(self.len);
-        let i = self.attempts[..len]
-            .iter()
-            .position(|a| a.number == number)?;
-        let attempt = self.attempts[i];
-        self.attempts.copy_within(i + 1..len, i);
+        let i = (0..len).find(|&i| self.get(i, spill).number == number)?;
+        let attempt = self.get(i, spill);
+        for j in i + 1..len {
+            let next = self.get(j, spill);
+            self.set(j - 1, next, spill);
+        }
         self.len -= 1;
         Some(attempt)
     }
 
     fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Empties the list and returns its spill block: the request has ended.
+    fn release(&mut self, spill: &mut Spill) {
+        if self.block != NO_BLOCK {
+            spill.free.push(self.block);
+            self.block = NO_BLOCK;
+        }
         self.len = 0;
     }
 }
@@ -193,23 +253,29 @@ impl Tried {
 }
 
 /// A request in flight.
+///
+/// Laid out as written, from a cache line's start: what the answer to its first attempt,
+/// its deadline and its end read, tens of milliseconds after it was created and long after
+/// its record left the first-level cache, fills the first 64 bytes (up to the first
+/// attempt in flight), so that those reads cost one line rather than four.
+#[repr(C, align(64))]
 struct Request {
-    client: u32,
     created: SimTime,
+    client: u32,
     key: u32,
-    demand: SimDuration,
-    write: bool,
-    /// The client's clock stamp at creation.
-    ts: u64,
-    /// Attempts made so far, the number of the latest (failed-fast ones included).
-    attempts: u16,
-    in_flight: InFlight,
-    tried: Tried,
-    /// The backoff before the latest attempt (zero before the first).
-    last_backoff: SimDuration,
     /// The pending backoff (`RetryDue`) or hedging delay (`HedgeDue`).
     timer: Option<EventId>,
+    /// Attempts made so far, the number of the latest (failed-fast ones included).
+    attempts: u16,
+    write: bool,
     counted: bool,
+    in_flight: InFlight,
+    demand: SimDuration,
+    /// The client's clock stamp at creation.
+    ts: u64,
+    /// The backoff before the latest attempt (zero before the first).
+    last_backoff: SimDuration,
+    tried: Tried,
 }
 
 /// What `finish` keeps of a request once its slot is released.
@@ -301,6 +367,7 @@ pub struct Clients {
     writes: f64,
     /// Scratch list of the servers hidden from a router for one attempt.
     hidden: Vec<u32>,
+    spill: Spill,
 }
 
 impl Clients {
@@ -366,6 +433,7 @@ impl Clients {
             timeout: workload.timeout,
             writes: workload.writes,
             hidden: Vec::new(),
+            spill: Spill::default(),
         }
     }
 
@@ -525,6 +593,7 @@ impl Clients {
             hidden,
             timeout,
             service,
+            spill,
             ..
         } = self;
         let Some(req) = table.get_mut(id) else {
@@ -602,12 +671,15 @@ impl Clients {
                 },
             );
         }
-        req.in_flight.push(Attempt {
-            number,
-            server,
-            sent: now,
-            timer,
-        });
+        req.in_flight.push(
+            Attempt {
+                number,
+                server,
+                sent: now,
+                timer,
+            },
+            spill,
+        );
         req.tried.push(server);
         if number > 1 {
             ctx.metrics().retry_sent(now);
@@ -678,7 +750,11 @@ impl Clients {
         let awaited = self.table.get_mut(id).and_then(|req| {
             // Every answer carries the server's Lamport clock.
             self.clients[req.client as usize].clock.observe(clock);
-            Some((req.in_flight.take(attempt)?, req.client, req.created))
+            Some((
+                req.in_flight.take(attempt, &mut self.spill)?,
+                req.client,
+                req.created,
+            ))
         });
         let Some((a, c, created)) = awaited else {
             // The request ended, or gave up on this attempt: a late answer.
@@ -830,7 +906,7 @@ impl Clients {
         let Some(req) = self.table.get_mut(id) else {
             return;
         };
-        let Some(mut a) = req.in_flight.take(attempt) else {
+        let Some(mut a) = req.in_flight.take(attempt, &mut self.spill) else {
             return;
         };
         let (c, counted) = (req.client, req.counted);
@@ -877,7 +953,7 @@ impl Clients {
         req.in_flight.clear();
         let c = req.client;
         let now = ctx.now();
-        for a in in_flight.as_slice() {
+        for a in in_flight.attempts(&self.spill) {
             ctx.cancel(a.timer);
             view.outstanding[a.server as usize] -= 1;
             let client = &mut self.clients[c as usize];
@@ -901,8 +977,8 @@ impl Clients {
     /// will count as late), records its outcome and, for a closed-loop client, starts the
     /// next think time.
     fn finish(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
-        // Read the request in place and release its slot after: it is large, and most of
-        // it is not needed here.
+        // Read the request in place and release its slot after: most of it is not needed
+        // here.
         let Some(req) = self.table.get_mut(id) else {
             return;
         };
@@ -910,13 +986,14 @@ impl Clients {
             ctx.cancel(t);
         }
         let client = &mut self.clients[req.client as usize];
-        for a in req.in_flight.as_slice() {
+        for a in req.in_flight.attempts(&self.spill) {
             ctx.cancel(a.timer);
             view.outstanding[a.server as usize] -= 1;
             if let Some(breaker) = &mut client.breaker {
                 breaker.on_abandon(a.server);
             }
         }
+        req.in_flight.release(&mut self.spill);
         let req = Ended {
             client: req.client,
             created: req.created,
@@ -943,5 +1020,25 @@ impl Clients {
         {
             self.schedule_think(req.client, ctx);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{align_of, offset_of, size_of};
+
+    #[test]
+    fn what_an_answer_reads_of_a_request_fills_its_first_cache_line() {
+        assert_eq!(size_of::<Attempt>(), 24);
+        assert_eq!(align_of::<Request>(), 64);
+        let first_attempt = offset_of!(Request, in_flight) + offset_of!(InFlight, first);
+        assert!(
+            first_attempt + size_of::<Attempt>() <= 64,
+            "{first_attempt}"
+        );
+        assert_eq!(size_of::<Request>(), 128, "two cache lines");
+        // The table's empty slots cost no more than the request.
+        assert_eq!(size_of::<Option<Request>>(), size_of::<Request>());
     }
 }
