@@ -1041,4 +1041,54 @@ mod tests {
         // The table's empty slots cost no more than the request.
         assert_eq!(size_of::<Option<Request>>(), size_of::<Request>());
     }
+
+    fn attempt(number: u16) -> Attempt {
+        Attempt {
+            number,
+            server: u32::from(number) * 10,
+            sent: SimTime(u64::from(number)),
+            timer: EventId::NONE,
+        }
+    }
+
+    fn numbers(list: &InFlight, spill: &Spill) -> Vec<u16> {
+        list.attempts(spill).map(|a| a.number).collect()
+    }
+
+    #[test]
+    fn in_flight_attempts_keep_their_order_across_the_spill_block() {
+        let mut spill = Spill::default();
+        let mut list = InFlight::EMPTY;
+        list.push(attempt(1), &mut spill);
+        assert_eq!(list.block, NO_BLOCK, "one attempt stays in the record");
+        for n in 2..=MAX_HEDGED_ATTEMPTS as u16 {
+            list.push(attempt(n), &mut spill);
+        }
+        assert_eq!(numbers(&list, &spill), [1, 2, 3, 4, 5]);
+        assert_eq!(list.take(3, &mut spill).map(|a| a.server), Some(30));
+        assert_eq!(
+            list.take(3, &mut spill).map(|a| a.number),
+            None,
+            "taken once"
+        );
+        assert_eq!(list.take(1, &mut spill).map(|a| a.sent), Some(SimTime(1)));
+        assert_eq!(numbers(&list, &spill), [2, 4, 5]);
+        list.push(attempt(6), &mut spill);
+        assert_eq!(numbers(&list, &spill), [2, 4, 5, 6]);
+
+        // A second hedged request takes a block of its own; an ended one gives its back.
+        let mut other = InFlight::EMPTY;
+        other.push(attempt(1), &mut spill);
+        other.push(attempt(2), &mut spill);
+        assert_ne!(other.block, list.block);
+        let block = list.block;
+        list.release(&mut spill);
+        assert!(list.is_empty() && list.block == NO_BLOCK);
+        let mut third = InFlight::EMPTY;
+        third.push(attempt(1), &mut spill);
+        third.push(attempt(2), &mut spill);
+        assert_eq!(third.block, block, "the freed block is reused");
+        assert_eq!(spill.blocks.len(), 2);
+        assert_eq!(numbers(&other, &spill), [1, 2]);
+    }
 }
