@@ -9,6 +9,7 @@
 
 mod common;
 
+use common::trace_time_ns;
 use experiments::Experiment;
 use sim_core::RunReport;
 use sim_core::trace::TraceFilter;
@@ -45,16 +46,6 @@ circuit_breaker = { kind = "consecutive", failures = 3, open_for = "500ms" }
 
 const MS: u64 = 1_000_000;
 
-fn time_ns(line: &str) -> u64 {
-    let (secs, nanos) = line
-        .split(' ')
-        .next()
-        .and_then(|t| t.strip_suffix('s'))
-        .and_then(|t| t.split_once('.'))
-        .expect("trace times look like 2.000000000s");
-    secs.parse::<u64>().unwrap() * 1_000_000_000 + nanos.parse::<u64>().unwrap()
-}
-
 fn trace_and_report(exp: &Experiment) -> (String, RunReport) {
     let key = exp.runs().next().unwrap();
     let mut trace = Vec::new();
@@ -75,17 +66,17 @@ fn a_breaker_opens_at_the_threshold_and_half_opens_after_its_open_period() {
     let errors: Vec<u64> = trace
         .lines()
         .filter(|l| l.contains("client-0 recv response") && l.contains("server=0 status=error"))
-        .map(time_ns)
+        .map(trace_time_ns)
         .collect();
     let half_opens: Vec<u64> = trace
         .lines()
         .filter(|l| l.contains("breaker-half-open server=0"))
-        .map(time_ns)
+        .map(trace_time_ns)
         .collect();
     let arrivals_at_0: Vec<u64> = trace
         .lines()
         .filter(|l| l.contains("server-0 recv request"))
-        .map(time_ns)
+        .map(trace_time_ns)
         .collect();
 
     // Replay the rule on the trace: the third error opens, and after each half-open the

@@ -7,7 +7,8 @@
 
 mod common;
 
-use common::{run_cli, stderr, stdout};
+use common::{run_cli, stderr, stdout, trace_time_ns};
+use sim_core::SimTime;
 use std::fs;
 
 const CONFIG: &str = r#"
@@ -136,24 +137,15 @@ fn a_kind_that_matches_nothing_names_the_kinds_there_are() {
     assert!(err.contains("no event matched --event crsh; the selected nodes and times hold heartbeat-tick, recv-request, service-done"), "{err}");
 }
 
-/// The times of the heartbeats from `server` that `node` received, from a full trace.
-fn heartbeats(trace: &str, node: &str, server: u32) -> Vec<f64> {
+/// The times (ns) of the heartbeats from `server` that `node` received, from a full trace.
+fn heartbeats(trace: &str, node: &str, server: u32) -> Vec<u64> {
     let tail = format!(" {node} ");
     let what = format!("recv-heartbeat server={server} ");
     trace
         .lines()
         .filter(|l| l.contains(&tail) && l.contains(&what))
-        .map(seconds)
+        .map(trace_time_ns)
         .collect()
-}
-
-/// The time column of a trace line, in seconds.
-fn seconds(line: &str) -> f64 {
-    line.split_whitespace()
-        .next()
-        .and_then(|t| t.strip_suffix('s'))
-        .and_then(|t| t.parse().ok())
-        .unwrap_or_else(|| panic!("a time column: {line}"))
 }
 
 /// Replays the only run of `config` with a full trace and with only `suspect` and `trust`
@@ -191,16 +183,22 @@ fn verdict_config(detector: &str) -> String {
 /// 1.5 s: suspect 300 ms after the last heartbeat before the crash, trust at the first
 /// heartbeat after the recovery.
 fn fixed_timeout_verdicts(full: &str, node: &str) -> [String; 2] {
+    const MS: u64 = 1_000_000;
     let beats = heartbeats(full, node, 1);
     let last = beats
         .iter()
         .copied()
-        .filter(|&t| t < 1.0)
-        .fold(0.0, f64::max);
-    let first = beats.iter().copied().find(|&t| t > 1.5).unwrap();
+        .filter(|&t| t < 1000 * MS)
+        .max()
+        .unwrap();
+    let first = beats.iter().copied().find(|&t| t > 1500 * MS).unwrap();
+    let time = |ns: u64| format!("{:>16}", SimTime(ns).to_string());
     [
-        format!("{:>15.9}s {node:<10} suspect        server=1", last + 0.3),
-        format!("{first:>15.9}s {node:<10} trust          server=1"),
+        format!(
+            "{} {node:<10} suspect        server=1",
+            time(last + 300 * MS)
+        ),
+        format!("{} {node:<10} trust          server=1", time(first)),
     ]
 }
 
@@ -222,8 +220,8 @@ fn the_monitor_verdicts_are_lines_at_the_times_of_the_fixed_timeout_rule() {
     for verdict in &verdicts {
         let at = lines.iter().position(|l| l == verdict).unwrap();
         assert_eq!(
-            seconds(lines[at - 1]),
-            seconds(verdict),
+            trace_time_ns(lines[at - 1]),
+            trace_time_ns(verdict),
             "{}",
             lines[at - 1]
         );
@@ -247,14 +245,11 @@ fn with_propagation_the_verdict_precedes_its_view_update() {
     let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(", propagation = \"50ms\""));
     assert_eq!(verdicts.len(), 2, "{verdicts:?}");
     for (verdict, update) in verdicts.iter().zip(["suspected", "trusted"]) {
-        let at = seconds(verdict);
+        let at = trace_time_ns(verdict);
         let view = full
             .lines()
             .find(|l| l.contains(" view-update ") && l.ends_with(&format!("server=1 {update}")))
             .unwrap();
-        assert!(
-            (seconds(view) - at - 0.05).abs() < 1e-9,
-            "{verdict} / {view}"
-        );
+        assert_eq!(trace_time_ns(view), at + 50_000_000, "{verdict} / {view}");
     }
 }

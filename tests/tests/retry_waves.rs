@@ -12,6 +12,7 @@
 
 mod common;
 
+use common::trace_time_ns;
 use experiments::Experiment;
 use sim_core::trace::TraceFilter;
 use std::collections::BTreeMap;
@@ -59,14 +60,6 @@ retry = { kind = "exponential", base = "100ms", cap = "10s", jitter = "decorrela
 const FLUSH_NS: u64 = 2_000_000_000;
 const BUCKET_NS: u64 = 10_000_000;
 
-fn time_ns(field: &str) -> u64 {
-    let (secs, nanos) = field
-        .strip_suffix('s')
-        .and_then(|t| t.split_once('.'))
-        .expect("trace times look like 2.000000000s");
-    secs.parse::<u64>().unwrap() * 1_000_000_000 + nanos.parse::<u64>().unwrap()
-}
-
 fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
     line.split(' ')
         .find_map(|w| w.strip_prefix(name)?.strip_prefix('='))
@@ -88,7 +81,7 @@ fn first_retry_delays(exp: &Experiment, strategy: u32) -> Vec<u64> {
     let text = String::from_utf8(trace).unwrap();
     let mut cohort: BTreeMap<u64, Option<u64>> = BTreeMap::new();
     for line in text.lines() {
-        let at = time_ns(line.split(' ').next().unwrap());
+        let at = trace_time_ns(line);
         if at == FLUSH_NS && line.contains("recv response") && line.contains("status=error") {
             cohort.insert(field(line, "req").unwrap().parse().unwrap(), None);
         } else if at > FLUSH_NS && line.contains("retry-due") {

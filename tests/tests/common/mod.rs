@@ -89,6 +89,18 @@ pub fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The time of a trace line (its first column, `2.000000000s`, aligned or not), or of
+/// such a field alone, in nanoseconds.
+pub fn trace_time_ns(line: &str) -> u64 {
+    let (secs, nanos) = line
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.strip_suffix('s'))
+        .and_then(|t| t.split_once('.'))
+        .unwrap_or_else(|| panic!("trace times look like 2.000000000s: {line}"));
+    secs.parse::<u64>().unwrap() * 1_000_000_000 + nanos.parse::<u64>().unwrap()
+}
+
 /// The repository root (for example configs).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
