@@ -4,8 +4,9 @@
 //! The trace file has one event per line in four aligned columns, `time node event
 //! details` (deliveries are named by what they deliver: `recv-request`, `recv-heartbeat`),
 //! after a header naming the run; the failure detectors' verdicts (`suspect`, `trust`)
-//! follow the events that decided them in the same columns. `--node`, `--from` and `--until` select events in the
-//! engine; `--event` selects event kinds here, as the lines are written.
+//! follow the events that decided them in the same columns. `--node`, `--from` and
+//! `--until` select lines in the engine; `--event` selects kinds here, as the lines are
+//! written.
 
 use crate::cli::{CliError, ReplayArgs, load, output_error};
 use crate::output::AtomicFile;

@@ -257,7 +257,7 @@ impl Tried {
 /// Laid out as written, from a cache line's start: what the answer to its first attempt,
 /// its deadline and its end read, tens of milliseconds after it was created and long after
 /// its record left the first-level cache, fills the first 64 bytes (up to the first
-/// attempt in flight), so that those reads cost one line rather than four.
+/// attempt in flight), so that those reads touch one cache line of the record's two.
 #[repr(C, align(64))]
 struct Request {
     created: SimTime,
