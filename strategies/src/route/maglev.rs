@@ -8,7 +8,9 @@
 //! Removing a server frees its slots, which the survivors claim, but the turns then run
 //! over one server fewer, so a few slots also change hands between survivors: Maglev
 //! trades exact minimal disruption for near-perfect balance. Lookups cost O(1); a rebuild
-//! costs O(M log M) and M x 4 bytes per client.
+//! costs O(M log M) and M x 4 bytes per client. Each client keeps the tables of the last
+//! views it routed with (up to 8 tables and 4 MiB), so a detector flapping between a few
+//! views reuses its tables rather than refilling one at every change.
 //!
 //! Failover: a retry walks the table from the key's slot and takes the next distinct
 //! server after the previous one.
@@ -67,6 +69,8 @@ impl RouterSpec for Maglev {
             table_size: self.table_size,
             table: Vec::new(),
             built_for: None,
+            covers: Vec::new(),
+            cached: Vec::new(),
             seen: vec![false; servers as usize],
         })
     }
@@ -83,25 +87,29 @@ pub fn populate(servers: &[u32], m: u32) -> Vec<u32> {
         return Vec::new();
     }
     let m64 = u64::from(m);
-    // Each server's current preferred slot and its step through its permutation.
-    let mut cursor: Vec<(u64, u64)> = servers
+    // Each server's current preferred slot and its step through its permutation, both
+    // below m: stepping is an addition and at most one subtraction (m < 2^31).
+    let mut cursor: Vec<(u32, u32)> = servers
         .iter()
         .map(|&s| {
             let offset = hash::pair(hash::MAGLEV_OFFSET, u64::from(s), 0) % m64;
             let skip = hash::pair(hash::MAGLEV_SKIP, u64::from(s), 0) % (m64 - 1) + 1;
-            (offset, skip)
+            (offset as u32, skip as u32)
         })
         .collect();
+    let step = |slot: u32, skip: u32| {
+        let next = slot + skip;
+        if next >= m { next - m } else { next }
+    };
     let mut table = vec![EMPTY; m as usize];
     let mut filled = 0u32;
     loop {
-        for (i, &server) in servers.iter().enumerate() {
-            let (slot, skip) = &mut cursor[i];
+        for (&server, (slot, skip)) in servers.iter().zip(&mut cursor) {
             while table[*slot as usize] != EMPTY {
-                *slot = (*slot + *skip) % m64;
+                *slot = step(*slot, *skip);
             }
             table[*slot as usize] = server;
-            *slot = (*slot + *skip) % m64;
+            *slot = step(*slot, *skip);
             filled += 1;
             if filled == m {
                 return table;
@@ -110,19 +118,44 @@ pub fn populate(servers: &[u32], m: u32) -> Vec<u32> {
     }
 }
 
+/// Tables kept for the views seen last, so that a detector that flaps between a few
+/// views, or a retry that masks the servers it tried, does not refill a table each time:
+/// at most this many, and at most `CACHE_BYTES` of them per client.
+const CACHED_TABLES: usize = 8;
+const CACHE_BYTES: usize = 4 << 20;
+
 struct MaglevRouter {
     table_size: u32,
     table: Vec<u32>,
-    /// The view version the table was built for.
+    /// The view version the table was last checked against.
     built_for: Option<u64>,
+    /// The servers `table` covers, in the view's order (the order of turns).
+    covers: Vec<u32>,
+    /// Earlier tables with the servers each covers, the most recently used first.
+    cached: Vec<(Vec<u32>, Vec<u32>)>,
     seen: Vec<bool>,
 }
 
 impl MaglevRouter {
     fn refresh(&mut self, view: &ClusterView) {
-        if self.built_for != Some(view.version()) {
-            self.table = populate(view.alive(), self.table_size);
-            self.built_for = Some(view.version());
+        if self.built_for == Some(view.version()) {
+            return;
+        }
+        self.built_for = Some(view.version());
+        let alive = view.alive();
+        if self.covers == alive {
+            return;
+        }
+        let table = match self.cached.iter().position(|(covers, _)| covers == alive) {
+            Some(i) => self.cached.remove(i).1,
+            None => populate(alive, self.table_size),
+        };
+        let old = std::mem::replace(&mut self.table, table);
+        let covered = std::mem::replace(&mut self.covers, alive.to_vec());
+        let capacity = CACHED_TABLES.min(CACHE_BYTES / (self.table_size as usize * 4));
+        if !old.is_empty() && capacity > 0 {
+            self.cached.insert(0, (covered, old));
+            self.cached.truncate(capacity);
         }
     }
 
@@ -221,6 +254,71 @@ mod tests {
             .find(|&s| s != owner)
             .unwrap();
         assert_eq!(route_first(r.as_mut(), 5, Some(owner), &view), next);
+    }
+
+    #[test]
+    fn stepping_without_division_fills_the_pseudocode_table() {
+        // Eisenbud et al.'s pseudocode 1 as written, with a modulo at every step.
+        fn reference(servers: &[u32], m: u32) -> Vec<u32> {
+            let m = u64::from(m);
+            let perm: Vec<(u64, u64)> = servers
+                .iter()
+                .map(|&s| {
+                    let offset = hash::pair(hash::MAGLEV_OFFSET, u64::from(s), 0) % m;
+                    let skip = hash::pair(hash::MAGLEV_SKIP, u64::from(s), 0) % (m - 1) + 1;
+                    (offset, skip)
+                })
+                .collect();
+            let mut next = vec![0u64; servers.len()];
+            let mut table = vec![u32::MAX; m as usize];
+            let mut filled = 0;
+            loop {
+                for (i, &s) in servers.iter().enumerate() {
+                    let (offset, skip) = perm[i];
+                    let mut c = (offset + next[i] * skip) % m;
+                    while table[c as usize] != u32::MAX {
+                        next[i] += 1;
+                        c = (offset + next[i] * skip) % m;
+                    }
+                    table[c as usize] = s;
+                    next[i] += 1;
+                    filled += 1;
+                    if filled == m {
+                        return table;
+                    }
+                }
+            }
+        }
+        for (servers, m) in [
+            (vec![0u32, 1, 2, 3], 101u32),
+            (vec![2, 5, 7], 4099),
+            ((0..10).collect(), DEFAULT_TABLE_SIZE),
+        ] {
+            assert_eq!(populate(&servers, m), reference(&servers, m), "m {m}");
+        }
+    }
+
+    #[test]
+    fn a_view_seen_before_routes_as_a_fresh_table_would() {
+        // A detector flapping on servers 0 to 3 in turn: the full view and each view
+        // without one of them come back again and again, and the tables kept for them
+        // must route exactly as tables filled anew.
+        let m = 4099;
+        let mut r = Maglev { table_size: m }.build(10, 1000);
+        let mut view = ClusterView::new(10);
+        for round in 0..40u32 {
+            let (s, suspect) = ((round / 2) % 4, round % 2 == 0);
+            view.set_suspected(s, suspect);
+            let table = populate(view.alive(), m);
+            for key in 0..200 {
+                let expected = table[(hash::key(key) % u64::from(m)) as usize];
+                assert_eq!(
+                    route_first(r.as_mut(), key, None, &view),
+                    expected,
+                    "round {round}, key {key}"
+                );
+            }
+        }
     }
 
     #[test]
