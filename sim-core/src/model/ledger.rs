@@ -9,10 +9,10 @@
 //! earlier write with a later timestamp. A read is stale when it returns a value older
 //! than the newest write of its key acknowledged before it was served.
 
+use crate::model::keymap::KeyMap;
 use crate::model::store::Val;
 use crate::state_metrics::StateMetrics;
 use crate::time::SimTime;
-use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, Default)]
 struct Truth {
@@ -30,7 +30,7 @@ impl Truth {
 
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
-    keys: BTreeMap<u32, Truth>,
+    keys: KeyMap<Truth>,
 }
 
 impl Ledger {
@@ -43,7 +43,7 @@ impl Ledger {
         now: SimTime,
         m: &mut StateMetrics,
     ) {
-        let t = self.keys.entry(key).or_default();
+        let t = self.keys.entry(key);
         let before = t.newest_held();
         if let Some(n) = new {
             t.newest_applied = t.newest_applied.max(Some(n.version));
@@ -70,7 +70,7 @@ impl Ledger {
 
     /// Write `version` of `key` was acknowledged to its client.
     pub fn acked(&mut self, key: u32, version: u64, now: SimTime, m: &mut StateMetrics) {
-        let t = self.keys.entry(key).or_default();
+        let t = self.keys.entry(key);
         if Some(version) > t.newest_acked {
             t.newest_acked = Some(version);
             if t.newest_held() < t.newest_acked {
@@ -82,7 +82,7 @@ impl Ledger {
     /// Whether a read of `key` that returned `got` is stale.
     pub fn is_stale(&self, key: u32, got: Option<Val>) -> bool {
         self.keys
-            .get(&key)
+            .get(key)
             .is_some_and(|t| got.map(|v| v.version) < t.newest_acked)
     }
 
@@ -96,8 +96,8 @@ impl Ledger {
     }
 
     /// Every key ever written, in key order.
-    pub fn written_keys(&self) -> impl Iterator<Item = u32> + '_ {
-        self.keys.keys().copied()
+    pub fn written_keys(&self) -> Vec<u32> {
+        self.keys.sorted_keys()
     }
 }
 

@@ -17,6 +17,7 @@ pub mod client;
 pub mod ctx;
 pub mod failover;
 pub mod faults;
+pub mod keymap;
 pub mod ledger;
 pub mod monitor;
 pub mod network;

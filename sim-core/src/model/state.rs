@@ -368,7 +368,7 @@ impl State {
     /// Copies into `server` every key it is a replica of from the key's first other
     /// serving replica; returns the keys whose value changed.
     fn copy_from_replicas(&mut self, server: u32, serving: &[bool], ctx: &mut Ctx) -> u64 {
-        let keys: Vec<u32> = self.ledger.written_keys().collect();
+        let keys = self.ledger.written_keys();
         let mut copied = 0;
         for key in keys {
             self.replication.replicas(key, &mut self.scratch);
@@ -468,7 +468,7 @@ impl State {
             return;
         }
         let mut divergent = 0;
-        let keys: Vec<u32> = self.ledger.written_keys().collect();
+        let keys = self.ledger.written_keys();
         for key in keys {
             self.replication.replicas(key, &mut self.scratch);
             let mut values = self

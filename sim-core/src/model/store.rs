@@ -6,8 +6,8 @@
 //! durable when it completes; a crash in between leaves the previous one in place.
 //! Taking one costs a pass over the server's keys.
 
+use crate::model::keymap::KeyMap;
 use crate::time::SimTime;
-use std::collections::BTreeMap;
 
 /// A value of a key: the write that produced it. Ordered by timestamp, then by write
 /// number, which is the last-writer-wins order.
@@ -50,7 +50,7 @@ pub struct RestorePlan {
 
 #[derive(Clone, Debug, Default)]
 pub struct Store {
-    keys: BTreeMap<u32, Record>,
+    keys: KeyMap<Record>,
     /// Writes logged since the start, and that count when the durable checkpoint and the
     /// one in progress began.
     logged: u64,
@@ -76,14 +76,14 @@ impl Store {
     }
 
     pub fn get(&self, key: u32) -> Option<Val> {
-        self.keys.get(&key).and_then(|r| r.live)
+        self.keys.get(key).and_then(|r| r.live)
     }
 
     /// Applies a write by `rule` and, with `log`, appends it to the log. Returns the value
     /// it replaced (`Some(None)` for a key held for the first time), or `None` when the
     /// rule kept the current value.
     pub fn apply(&mut self, key: u32, val: Val, rule: Rule, log: bool) -> Option<Option<Val>> {
-        let record = self.keys.entry(key).or_default();
+        let record = self.keys.entry(key);
         let old = record.live;
         let takes = match rule {
             Rule::Arrival => old != Some(val),
@@ -170,7 +170,7 @@ impl Store {
         } else {
             self.checkpoint_keys
         };
-        for (&key, r) in self.keys.iter_mut() {
+        self.keys.for_each_in_key_order(|key, r| {
             let image = if from_backup {
                 r.backup
             } else if disk_lost {
@@ -183,7 +183,7 @@ impl Store {
                 r.live = image;
             }
             r.checkpoint = image;
-        }
+        });
         self.checkpoint_keys = keys;
         self.checkpoint_at = if from_backup {
             self.backup_at
