@@ -53,6 +53,11 @@ fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
 #[derive(Clone, Debug)]
 pub struct Ring {
     points: Vec<(u64, u32)>,
+    /// The ring cut into 2^(64 - `shift`) equal arcs, at least as many as points: per arc,
+    /// the index of its first point (then the number of points), so that finding a key's
+    /// first point searches the few points of one arc rather than the whole ring.
+    arcs: Vec<u32>,
+    shift: u32,
 }
 
 impl Ring {
@@ -64,13 +69,40 @@ impl Ring {
             })
             .collect();
         points.sort_unstable();
-        Ring { points }
+        let bits = points
+            .len()
+            .next_power_of_two()
+            .trailing_zeros()
+            .clamp(1, 32);
+        let shift = 64 - bits;
+        let arcs = (0..=1u64 << bits)
+            .map(|arc| {
+                let first = match arc.checked_shl(shift) {
+                    Some(start) if arc < 1 << bits => points.partition_point(|p| p.0 < start),
+                    _ => points.len(),
+                };
+                u32::try_from(first).expect("fewer than 2^32 ring points")
+            })
+            .collect();
+        Ring {
+            points,
+            arcs,
+            shift,
+        }
+    }
+
+    /// The index of the first point at or after position `h` (the number of points when
+    /// there is none, for a walk that starts over at the ring's top).
+    fn first_at(&self, h: u64) -> usize {
+        let arc = (h >> self.shift) as usize;
+        let (lo, hi) = (self.arcs[arc] as usize, self.arcs[arc + 1] as usize);
+        lo + self.points[lo..hi].partition_point(|p| p.0 < h)
     }
 
     /// The servers of the points from `key`'s position clockwise, one full turn.
     pub fn walk(&self, key: u32) -> impl Iterator<Item = u32> + '_ {
         let h = hash::key(key);
-        let start = self.points.partition_point(|p| p.0 < h);
+        let start = self.first_at(h);
         let (tail, head) = self.points.split_at(start);
         head.iter().chain(tail).map(|p| p.1)
     }
@@ -180,6 +212,26 @@ mod tests {
                 w[1] < w[0] / 2.0,
                 "imbalance - 1 by vnodes 1, 10, 100, 1000: {excess:?}"
             );
+        }
+    }
+
+    #[test]
+    fn the_arcs_find_the_same_first_point_as_a_search_of_the_whole_ring() {
+        for (servers, vnodes) in [(1u32, 1u32), (3, 1), (5, 100), (32, 7)] {
+            let ring = Ring::new(servers, vnodes);
+            let whole = |h: u64| ring.points.partition_point(|p| p.0 < h);
+            let mut probes = vec![0, 1, u64::MAX, 1 << 63];
+            for p in &ring.points {
+                probes.extend([p.0.wrapping_sub(1), p.0, p.0.wrapping_add(1)]);
+            }
+            probes.extend((0..10_000u32).map(hash::key));
+            for h in probes {
+                assert_eq!(
+                    ring.first_at(h),
+                    whole(h),
+                    "{servers} x {vnodes}, at {h:#x}"
+                );
+            }
         }
     }
 
