@@ -63,7 +63,7 @@ impl RouterSpec for BoundedLoad {
         Box::new(BoundedRouter {
             ring: Ring::new(servers, self.vnodes),
             c_scaled: (self.c * C_SCALE as f64).round() as u64,
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 
@@ -86,7 +86,7 @@ pub fn capacity(c_scaled: u64, balls: u64, bins: u64) -> u64 {
 struct BoundedRouter {
     ring: Ring,
     c_scaled: u64,
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 impl Router for BoundedRouter {

@@ -134,7 +134,7 @@ impl RouterSpec for ConsistentHash {
     fn build(&self, servers: u32, _keys: u32) -> Box<dyn Router> {
         Box::new(RingRouter {
             ring: Ring::new(servers, self.vnodes),
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 
@@ -145,7 +145,7 @@ impl RouterSpec for ConsistentHash {
 
 struct RingRouter {
     ring: Ring,
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 impl Router for RingRouter {

@@ -35,6 +35,42 @@ pub fn pair(domain: u64, a: u64, b: u64) -> u64 {
     mix(mix(a ^ domain) ^ b)
 }
 
+/// Scratch space for [`choose`]: which servers one call has met. Each call marks with a
+/// number of its own, so nothing needs clearing between calls and nothing is allocated.
+#[derive(Clone, Debug, Default)]
+pub struct Seen {
+    marks: Vec<u32>,
+    call: u32,
+}
+
+impl Seen {
+    pub fn new(servers: u32) -> Self {
+        Seen {
+            marks: vec![0; servers as usize],
+            call: 0,
+        }
+    }
+
+    fn begin(&mut self) {
+        self.call = self.call.wrapping_add(1);
+        if self.call == 0 {
+            self.marks.fill(0);
+            self.call = 1;
+        }
+    }
+
+    /// Marks `server`; returns whether this call had met it already.
+    fn mark(&mut self, server: u32) -> bool {
+        let i = server as usize;
+        if i >= self.marks.len() {
+            self.marks.resize(i + 1, 0);
+        }
+        let met = self.marks[i] == self.call;
+        self.marks[i] = self.call;
+        met
+    }
+}
+
 /// Chooses among a key's servers listed in preference order (repeats allowed), the way
 /// every hashed router fails over:
 ///
@@ -44,32 +80,24 @@ pub fn pair(domain: u64, a: u64, b: u64) -> u64 {
 ///   replicas; when none is listed after it, the first acceptable one before it; when
 ///   `previous` is not listed at all, the first acceptable server;
 /// - `previous` itself only when it is the one acceptable server left.
-///
-/// `seen` is scratch space of one flag per server, all false on entry and on return.
 pub fn choose(
     order: impl Iterator<Item = u32>,
     previous: Option<u32>,
     acceptable: impl Fn(u32) -> bool,
-    seen: &mut Vec<bool>,
+    seen: &mut Seen,
 ) -> Option<u32> {
     let Some(previous) = previous else {
         let mut order = order;
         return order.find(|&s| acceptable(s));
     };
-    let mut touched: Vec<u32> = Vec::new();
+    seen.begin();
     let mut before = None;
     let mut after_previous = false;
     let mut chosen = None;
     for s in order {
-        let i = s as usize;
-        if i >= seen.len() {
-            seen.resize(i + 1, false);
-        }
-        if seen[i] {
+        if seen.mark(s) {
             continue;
         }
-        seen[i] = true;
-        touched.push(s);
         if s == previous {
             after_previous = true;
         } else if acceptable(s) {
@@ -79,9 +107,6 @@ pub fn choose(
             }
             before.get_or_insert(s);
         }
-    }
-    for s in touched {
-        seen[s as usize] = false;
     }
     chosen
         .or(before)
@@ -104,10 +129,10 @@ mod tests {
 
     #[test]
     fn failover_walks_down_the_preference_order() {
-        let mut seen = vec![false; 5];
+        let mut seen = Seen::new(5);
         let order = [2u32, 2, 4, 0, 4, 1, 3];
         let all = |_: u32| true;
-        let pick = |prev: Option<u32>, ok: &dyn Fn(u32) -> bool, seen: &mut Vec<bool>| {
+        let pick = |prev: Option<u32>, ok: &dyn Fn(u32) -> bool, seen: &mut Seen| {
             choose(order.iter().copied(), prev, ok, seen)
         };
         assert_eq!(pick(None, &all, &mut seen), Some(2));
@@ -124,6 +149,9 @@ mod tests {
         assert_eq!(pick(Some(4), &only_4, &mut seen), Some(4));
         let none = |_: u32| false;
         assert_eq!(pick(Some(4), &none, &mut seen), None);
-        assert!(seen.iter().all(|s| !s), "scratch left clean");
+        // A scratch that has come round to its first mark again still starts clean.
+        seen.call = u32::MAX;
+        assert_eq!(pick(Some(2), &all, &mut seen), Some(4));
+        assert_eq!(seen.call, 1);
     }
 }

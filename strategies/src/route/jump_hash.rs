@@ -41,7 +41,7 @@ impl RouterSpec for JumpHash {
     fn build(&self, servers: u32, _keys: u32) -> Box<dyn Router> {
         Box::new(JumpRouter {
             servers,
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 
@@ -66,7 +66,7 @@ pub fn jump(mut key: u64, buckets: u32) -> u32 {
 
 struct JumpRouter {
     servers: u32,
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 impl JumpRouter {

@@ -71,7 +71,7 @@ impl RouterSpec for Maglev {
             built_for: None,
             covers: Vec::new(),
             cached: Vec::new(),
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 
@@ -133,7 +133,7 @@ struct MaglevRouter {
     covers: Vec<u32>,
     /// Earlier tables with the servers each covers, the most recently used first.
     cached: Vec<(Vec<u32>, Vec<u32>)>,
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 impl MaglevRouter {

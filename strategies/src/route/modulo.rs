@@ -24,7 +24,7 @@ pub const KIND: Kind = Kind {
 
 #[derive(Clone, Debug, Default)]
 pub struct Modulo {
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
@@ -34,7 +34,7 @@ fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
 impl RouterSpec for Modulo {
     fn build(&self, servers: u32, _keys: u32) -> Box<dyn Router> {
         Box::new(Modulo {
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 

@@ -35,7 +35,7 @@ impl RouterSpec for Rendezvous {
         Box::new(RendezvousRouter {
             servers,
             ranked: Vec::with_capacity(servers as usize),
-            seen: vec![false; servers as usize],
+            seen: hash::Seen::new(servers),
         })
     }
 
@@ -54,7 +54,7 @@ struct RendezvousRouter {
     servers: u32,
     /// Scratch: (weight, server) of every server, for retries.
     ranked: Vec<(u64, u32)>,
-    seen: Vec<bool>,
+    seen: hash::Seen,
 }
 
 impl RendezvousRouter {
