@@ -16,13 +16,14 @@
 use crate::durability::{ReplicationMode, ReplicationSpec};
 use crate::events::{Event, Msg, Node, ReqId};
 use crate::model::ctx::Ctx;
+use crate::model::keymap::KeyMap;
 use crate::queue::EventId;
 use crate::rng::{SimRng, splitmix64};
 use crate::strategy::{ClusterView, FailoverPlan, RouteInput, Router, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
-/// The replica sets of keys.
+/// The replica sets of keys, each found once and kept.
 pub struct ReplicaSets {
     servers: u32,
     factor: u32,
@@ -31,6 +32,10 @@ pub struct ReplicaSets {
     keyed: Option<(Box<dyn Router>, ClusterView, SimRng)>,
     /// The key ranges of primary/backup routing.
     ranges: Option<FailoverPlan>,
+    /// The sets found so far, `factor` servers each, by where they start in `sets`: a
+    /// key's set depends on the key alone, and every write and every catch-up asks for it.
+    found: KeyMap<usize>,
+    sets: Vec<u32>,
 }
 
 impl ReplicaSets {
@@ -46,6 +51,8 @@ impl ReplicaSets {
             factor: factor.min(servers),
             keyed,
             ranges: strategy.routing.failover_plan(servers, keys),
+            found: KeyMap::default(),
+            sets: Vec::new(),
         }
     }
 
@@ -56,12 +63,25 @@ impl ReplicaSets {
             factor: factor.min(servers),
             keyed: None,
             ranges: None,
+            found: KeyMap::default(),
+            sets: Vec::new(),
         }
     }
 
     /// The replicas of `key`, first the primary, into `out`.
     pub fn of(&mut self, key: u32, out: &mut Vec<u32>) {
         out.clear();
+        let factor = self.factor as usize;
+        if let Some(&start) = self.found.get(key) {
+            out.extend_from_slice(&self.sets[start..start + factor]);
+            return;
+        }
+        self.find(key, out);
+        *self.found.entry(key) = self.sets.len();
+        self.sets.extend_from_slice(out);
+    }
+
+    fn find(&mut self, key: u32, out: &mut Vec<u32>) {
         if let Some(plan) = &self.ranges {
             let replicas = &plan.replicas[plan.range_of(key) as usize];
             out.extend(replicas.iter().take(self.factor as usize));
