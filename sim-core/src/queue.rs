@@ -255,7 +255,7 @@ impl<E: Copy> EventQueue<E> {
 
     /// Removes and returns the earliest live event. O(1) amortised: a key moves down at
     /// most once per level (11 for 64-bit times, a few for events within seconds).
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         loop {
             let entry = match self.take_front() {

@@ -507,34 +507,54 @@ impl Clients {
         }
     }
 
-    pub fn on_arrival(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
+    /// Whether every client is plain: no retry, hedge, attempt timeout, failover, retry
+    /// budget or circuit breaker, no per-attempt service draw and no writes. Handlers
+    /// called with `PLAIN` then skip those paths, which would do nothing for such clients.
+    pub fn are_plain(&self) -> bool {
+        self.clients.iter().all(|c| {
+            c.limits == RetryLimits::SINGLE
+                && c.budget.is_none()
+                && c.breaker.is_none()
+                && c.attempt_service.is_none()
+                && c.ops.is_none()
+        })
+    }
+
+    pub fn on_arrival<const PLAIN: bool>(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         self.clients[c as usize].next_arrival = None;
         if !self.arrivals_open {
             return;
         }
-        self.issue(c, ctx, view);
+        self.issue::<PLAIN>(c, ctx, view);
         self.schedule_arrival(c, ctx);
     }
 
     pub fn on_think_done(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         if self.arrivals_open {
-            self.issue(c, ctx, view);
+            self.issue::<false>(c, ctx, view);
         }
     }
 
-    fn issue(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
+    fn issue<const PLAIN: bool>(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         let id = ReqId(self.next_id);
         self.next_id += 1;
         let now = ctx.now();
         let client = &mut self.clients[c as usize];
         let key = self.keys.sample(&mut client.requests);
         let demand = self.service.sample(&mut client.requests);
-        let write = client
-            .ops
-            .as_mut()
-            .is_some_and(|ops| ops.random::<f64>() < self.writes);
-        let ts = client.clock.stamp(now, write);
-        if let Some(budget) = &mut client.budget {
+        // A plain client never writes, and a read's stamp is 0 until some write moved a
+        // clock.
+        let write = !PLAIN
+            && client
+                .ops
+                .as_mut()
+                .is_some_and(|ops| ops.random::<f64>() < self.writes);
+        let ts = if PLAIN {
+            0
+        } else {
+            client.clock.stamp(now, write)
+        };
+        if let Some(budget) = client.budget.as_mut().filter(|_| !PLAIN) {
             budget.on_request(now);
         }
         let deadline = now.saturating_add(self.timeout);
@@ -561,14 +581,18 @@ impl Clients {
                 counted,
             },
         );
-        self.launch(id, ctx, view);
+        if PLAIN {
+            self.send_attempt::<true>(id, ctx, view);
+        } else {
+            self.launch(id, ctx, view);
+        }
     }
 
     /// Sends the next attempt of `id`; an attempt failed fast by open circuit breakers is
     /// handled like any failed attempt, and may be followed at once by the next.
     fn launch(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
         loop {
-            match self.send_attempt(id, ctx, view) {
+            match self.send_attempt::<false>(id, ctx, view) {
                 Sending::Sent | Sending::Nothing => return,
                 Sending::FailedFast => {
                     match self.after_failure(id, Outcome::Unavailable, ctx, view) {
@@ -586,7 +610,12 @@ impl Clients {
     /// finds none there). When only the open breakers keep the router from placing the attempt,
     /// it fails fast; when the router finds no acceptable server at all, the request
     /// fails as unavailable (unless other attempts are still awaited).
-    fn send_attempt(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) -> Sending {
+    fn send_attempt<const PLAIN: bool>(
+        &mut self,
+        id: ReqId,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) -> Sending {
         let Clients {
             table,
             clients,
@@ -605,7 +634,7 @@ impl Clients {
         // Suspicions as this client sees them (its own, with detection in the clients).
         view.set_viewer(req.client);
         hidden.clear();
-        if let Some(breaker) = &client.breaker {
+        if let Some(breaker) = client.breaker.as_ref().filter(|_| !PLAIN) {
             hidden.extend_from_slice(breaker.blocked());
         }
         let blocked = hidden.len();
@@ -623,7 +652,8 @@ impl Clients {
         // again without the tried servers, unless that leaves none or it then finds none
         // (a primary-backup router can only use the range's primary). Masking only when
         // needed keeps a router's cached placement (Maglev's table) for the common case.
-        if client.limits.failover
+        if !PLAIN
+            && client.limits.failover
             && let Some(pick) = routed
             && req.tried.as_slice().contains(&pick)
         {
@@ -646,7 +676,7 @@ impl Clients {
                 return Self::fail_fast(req, ctx);
             }
             if req.in_flight.is_empty() {
-                self.finish(id, Outcome::Unavailable, ctx, view);
+                self.finish::<false>(id, Outcome::Unavailable, ctx, view);
             }
             return Sending::Nothing;
         };
@@ -654,12 +684,13 @@ impl Clients {
         let number = req.attempts;
         let hedge = !req.in_flight.is_empty();
         view.outstanding[server as usize] += 1;
-        if let Some(breaker) = &mut client.breaker {
+        if let Some(breaker) = client.breaker.as_mut().filter(|_| !PLAIN) {
             breaker.on_send(server);
         }
         let mut attempt_deadline = deadline;
         let mut timer = EventId::NONE;
-        if let Some(t) = client.limits.attempt_timeout
+        if !PLAIN
+            && let Some(t) = client.limits.attempt_timeout
             && now.saturating_add(t) < deadline
         {
             attempt_deadline = now.saturating_add(t);
@@ -680,15 +711,19 @@ impl Clients {
             },
             spill,
         );
-        req.tried.push(server);
-        if number > 1 {
-            ctx.metrics().retry_sent(now);
-            if hedge && req.counted {
-                ctx.metrics().hedges += 1;
+        // A plain request makes one attempt: nothing reads the servers it tried, it counts
+        // no retry, draws no demand of its own, and no backoff or hedge follows.
+        if !PLAIN {
+            req.tried.push(server);
+            if number > 1 {
+                ctx.metrics().retry_sent(now);
+                if hedge && req.counted {
+                    ctx.metrics().hedges += 1;
+                }
             }
         }
         let demand = match &mut client.attempt_service {
-            Some(rng) if number > 1 => service.sample(rng),
+            Some(rng) if !PLAIN && number > 1 => service.sample(rng),
             _ => req.demand,
         };
         let msg = Msg::Request {
@@ -701,6 +736,9 @@ impl Clients {
             ts: req.ts,
         };
         ctx.send(Node::Client(req.client), Node::Server(server), msg);
+        if PLAIN {
+            return Sending::Sent;
+        }
         // A backoff has ended by now, so a pending timer is the previous hedging delay:
         // the next hedge counts from this attempt.
         if let Some(t) = req.timer.take() {
@@ -735,7 +773,12 @@ impl Clients {
         Sending::FailedFast
     }
 
-    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
+    pub fn on_message<const PLAIN: bool>(
+        &mut self,
+        msg: Msg,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) {
         let Msg::Response {
             req: id,
             attempt,
@@ -748,8 +791,10 @@ impl Clients {
         };
         let now = ctx.now();
         let awaited = self.table.get_mut(id).and_then(|req| {
-            // Every answer carries the server's Lamport clock.
-            self.clients[req.client as usize].clock.observe(clock);
+            // Every answer carries the server's Lamport clock (0 while nothing writes).
+            if !PLAIN {
+                self.clients[req.client as usize].clock.observe(clock);
+            }
             Some((
                 req.in_flight.take(attempt, &mut self.spill)?,
                 req.client,
@@ -763,15 +808,19 @@ impl Clients {
             }
             return;
         };
-        ctx.cancel(a.timer);
         let ok = status == Status::Ok;
-        self.attempt_ended(c, a, ok, ctx, view);
+        if PLAIN {
+            view.outstanding[a.server as usize] -= 1;
+        } else {
+            ctx.cancel(a.timer);
+            self.attempt_ended(c, a, ok, ctx, view);
+        }
         let client = &mut self.clients[c as usize];
         client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
             Status::Ok => {
                 client.retry.on_success(now.since(created));
-                self.finish(id, Outcome::Ok, ctx, view);
+                self.finish::<PLAIN>(id, Outcome::Ok, ctx, view);
             }
             Status::Rejected => self.failed(id, Outcome::Rejected, ctx, view),
             Status::Error => self.failed(id, Outcome::Error, ctx, view),
@@ -860,7 +909,7 @@ impl Clients {
             }
         }
         if req.in_flight.is_empty() {
-            self.finish(id, outcome, ctx, view);
+            self.finish::<false>(id, outcome, ctx, view);
         }
         Next::Nothing
     }
@@ -963,7 +1012,7 @@ impl Clients {
                 .on_reply(now, a.server, now.since(a.sent), false);
             Self::breaker_result(client, c, a.server, false, ctx);
         }
-        self.finish(id, Outcome::TimedOut, ctx, view);
+        self.finish::<false>(id, Outcome::TimedOut, ctx, view);
     }
 
     /// A circuit breaker's open period ended.
@@ -976,20 +1025,28 @@ impl Clients {
     /// Ends a request: cancels its timers, abandons attempts still awaited (their answers
     /// will count as late), records its outcome and, for a closed-loop client, starts the
     /// next think time.
-    fn finish(&mut self, id: ReqId, outcome: Outcome, ctx: &mut Ctx, view: &mut ClusterView) {
+    fn finish<const PLAIN: bool>(
+        &mut self,
+        id: ReqId,
+        outcome: Outcome,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) {
         // Read the request in place and release its slot after: most of it is not needed
         // here.
         let Some(req) = self.table.get_mut(id) else {
             return;
         };
-        if let Some(t) = req.timer {
+        if let Some(t) = req.timer.filter(|_| !PLAIN) {
             ctx.cancel(t);
         }
         let client = &mut self.clients[req.client as usize];
         for a in req.in_flight.attempts(&self.spill) {
-            ctx.cancel(a.timer);
+            if !PLAIN {
+                ctx.cancel(a.timer);
+            }
             view.outstanding[a.server as usize] -= 1;
-            if let Some(breaker) = &mut client.breaker {
+            if let Some(breaker) = client.breaker.as_mut().filter(|_| !PLAIN) {
                 breaker.on_abandon(a.server);
             }
         }
@@ -1009,7 +1066,7 @@ impl Clients {
                 .request_done(outcome, latency, u32::from(req.attempts));
             ctx.metrics()
                 .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
-            if req.write {
+            if !PLAIN && req.write {
                 ctx.metrics().state.write_done(outcome == Outcome::Ok);
             }
         }

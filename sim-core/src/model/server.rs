@@ -190,7 +190,20 @@ impl Servers {
         s.queue.len() + s.workers.len() - s.idle.len()
     }
 
-    pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+    /// Whether the servers are plain: they shed nothing and their state tracks no keys, so
+    /// that every answer carries the clock 0. Handlers called with `PLAIN` then skip the
+    /// state and the shedding.
+    pub fn are_plain(&self) -> bool {
+        !self.shed_expired && self.state.as_ref().is_none_or(|st| !st.tracks_keys())
+    }
+
+    pub fn on_message<const PLAIN: bool>(
+        &mut self,
+        server: u32,
+        from: Node,
+        msg: Msg,
+        ctx: &mut Ctx,
+    ) {
         if msg.is_replication() {
             let s = &self.servers[server as usize];
             let (up, serving) = (s.up(), s.serving());
@@ -233,12 +246,16 @@ impl Servers {
             ts,
         };
         if s.erroring > 0 {
-            let clock = self.state.as_mut().map_or(0, |st| st.clock(server, ts));
+            let clock = self
+                .state
+                .as_mut()
+                .filter(|_| !PLAIN)
+                .map_or(0, |st| st.clock(server, ts));
             Self::answer(server, &job, Status::Error, clock, ctx);
         } else if !s.paused
             && let Some(&worker) = s.idle.last()
         {
-            if self.shed_expired && Self::shed(&job, ctx) {
+            if !PLAIN && self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
             s.idle.pop();
@@ -246,7 +263,11 @@ impl Servers {
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            let clock = self.state.as_mut().map_or(0, |st| st.clock(server, ts));
+            let clock = self
+                .state
+                .as_mut()
+                .filter(|_| !PLAIN)
+                .map_or(0, |st| st.clock(server, ts));
             Self::answer(server, &job, Status::Rejected, clock, ctx);
         }
     }
@@ -356,7 +377,7 @@ impl Servers {
         });
     }
 
-    pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
+    pub fn on_service_done<const PLAIN: bool>(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
         let s = &mut self.servers[server as usize];
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
@@ -370,14 +391,14 @@ impl Servers {
             ts: job.ts,
         };
         let answer = match &mut self.state {
-            Some(state) => state.served(server, served, ctx),
-            None => Some(0),
+            Some(state) if !PLAIN => state.served(server, served, ctx),
+            _ => Some(0),
         };
         if let Some(clock) = answer {
             Self::answer(server, &job, Status::Ok, clock, ctx);
         }
         while let Some(next) = s.queue.pop_front() {
-            if self.shed_expired && Self::shed(&next, ctx) {
+            if !PLAIN && self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
             Self::begin(s, server, worker, next, self.miss_penalty, ctx);
