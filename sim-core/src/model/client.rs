@@ -809,12 +809,10 @@ impl Clients {
             return;
         };
         let ok = status == Status::Ok;
-        if PLAIN {
-            view.outstanding[a.server as usize] -= 1;
-        } else {
+        if !PLAIN {
             ctx.cancel(a.timer);
-            self.attempt_ended(c, a, ok, ctx, view);
         }
+        self.attempt_ended::<PLAIN>(c, a, ok, ctx, view);
         let client = &mut self.clients[c as usize];
         client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
@@ -828,8 +826,9 @@ impl Clients {
     }
 
     /// Bookkeeping of an attempt that ended with an answer (`ok` or not) or a timeout:
-    /// releases it from the view and tells the retry budget and the circuit breaker.
-    fn attempt_ended(
+    /// releases it from the view and tells the retry budget and the circuit breaker (which
+    /// a plain client has not).
+    fn attempt_ended<const PLAIN: bool>(
         &mut self,
         c: u32,
         a: Attempt,
@@ -837,8 +836,11 @@ impl Clients {
         ctx: &mut Ctx,
         view: &mut ClusterView,
     ) {
-        let now = ctx.now();
         view.outstanding[a.server as usize] -= 1;
+        if PLAIN {
+            return;
+        }
+        let now = ctx.now();
         let client = &mut self.clients[c as usize];
         if let Some(budget) = &mut client.budget {
             budget.on_attempt_end(ok, now);
@@ -964,7 +966,7 @@ impl Clients {
             ctx.metrics().attempt_timeouts += 1;
         }
         let now = ctx.now();
-        self.attempt_ended(c, a, false, ctx, view);
+        self.attempt_ended::<false>(c, a, false, ctx, view);
         self.clients[c as usize]
             .router
             .on_reply(now, a.server, now.since(a.sent), false);

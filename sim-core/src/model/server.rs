@@ -246,11 +246,7 @@ impl Servers {
             ts,
         };
         if s.erroring > 0 {
-            let clock = self
-                .state
-                .as_mut()
-                .filter(|_| !PLAIN)
-                .map_or(0, |st| st.clock(server, ts));
+            let clock = self.clock::<PLAIN>(server, ts);
             Self::answer(server, &job, Status::Error, clock, ctx);
         } else if !s.paused
             && let Some(&worker) = s.idle.last()
@@ -263,12 +259,17 @@ impl Servers {
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            let clock = self
-                .state
-                .as_mut()
-                .filter(|_| !PLAIN)
-                .map_or(0, |st| st.clock(server, ts));
+            let clock = self.clock::<PLAIN>(server, ts);
             Self::answer(server, &job, Status::Rejected, clock, ctx);
+        }
+    }
+
+    /// The server's clock to answer an attempt stamped `ts` with, without serving it: 0
+    /// without state, and in a plain run, where no stamp is ever above 0.
+    fn clock<const PLAIN: bool>(&mut self, server: u32, ts: u64) -> u64 {
+        match &mut self.state {
+            Some(st) if !PLAIN => st.clock(server, ts),
+            _ => 0,
         }
     }
 
@@ -420,7 +421,8 @@ impl Servers {
         if s.erroring > 1 || !s.up() {
             return;
         }
-        let clock = self.state.as_mut().map_or(0, |st| st.clock(server, 0));
+        let clock = self.clock::<false>(server, 0);
+        let s = &mut self.servers[server as usize];
         for job in std::mem::take(&mut s.queue) {
             Self::answer(server, &job, Status::Error, clock, ctx);
         }
