@@ -159,6 +159,7 @@ impl Experiment {
         if name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.') {
             return Err(experiment.error("name", "expected a non-empty name usable as a folder name (no slashes, not starting with a dot)"));
         }
+        check_name_is_a_folder_name(&name).map_err(|why| experiment.error("name", why))?;
         let seed = experiment.or::<u64>("seed", 1)?;
         let replications = experiment.checked(
             "replications",
@@ -211,6 +212,14 @@ impl Experiment {
         for (key, text) in &overrides.sets {
             check_override_is_read(key, text, &sweep, &keys_read, &source)?;
         }
+        check_conditional_keys_are_read(
+            &doc.root,
+            &keys_read,
+            &cells,
+            &strategy_names,
+            &sweep,
+            &source,
+        )?;
         let fingerprint = crate::journal::fnv1a64(
             Value::new(ValueKind::Table(doc.root.clone()), None)
                 .to_config_text()
@@ -569,6 +578,75 @@ fn check_override_is_read(
         "nothing reads `{key}`, so the override would change nothing{}",
         unread_key_hint(&key, keys_read)
     )))
+}
+
+/// The longest experiment name, in bytes: the longest folder name file systems allow.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Checks that `name` can name the output folder on any file system: at most
+/// [`MAX_NAME_BYTES`] bytes and no control character.
+fn check_name_is_a_folder_name(name: &str) -> Result<(), String> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(format!(
+            "expected a name of at most {MAX_NAME_BYTES} bytes (the longest folder name file systems allow), got {} bytes",
+            name.len()
+        ));
+    }
+    if let Some(c) = name.chars().find(|c| c.is_control()) {
+        return Err(format!(
+            "expected a name without control characters (it names the output folder), got {name:?}, which holds {c:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses settings the file gives that no cell uses, where the reason is a setting
+/// elsewhere: the Zipf exponent under uniform popularity, and replication without writes.
+/// A sweep that makes them matter in some cell (a popularity or a write fraction swept)
+/// keeps them.
+fn check_conditional_keys_are_read(
+    root: &Table,
+    keys_read: &BTreeSet<String>,
+    cells: &[CellSpec],
+    strategy_names: &[String],
+    sweep: &[SweepAxis],
+    source: &Source,
+) -> Result<(), ConfigError> {
+    let at = |key: &str, line: Option<u32>, message: &str| {
+        ConfigError::new(message).at(Some(&source.name), Some(key), line)
+    };
+    let s_key = "workload.keys.s";
+    if let Some(v) = get_path(root, s_key)
+        && !is_read(s_key, keys_read)
+    {
+        return Err(at(
+            s_key,
+            v.line,
+            "the exponent `s` applies to zipf popularity only, and `workload.keys.popularity` is uniform in every cell; set `popularity = \"zipf\"` or leave `s` out",
+        ));
+    }
+    if cells.iter().all(|c| c.scenario.workload.writes == 0.0) {
+        for (i, name) in strategy_names.iter().enumerate() {
+            let replicated = cells
+                .iter()
+                .any(|c| c.strategies[i].durability.replication.factor > 1);
+            let key = format!("strategies.{name}.replication");
+            if !replicated {
+                continue;
+            }
+            let why = "replication copies writes, and `workload.writes` is 0 in every cell, so it would change nothing; give `workload.writes` a fraction above 0, or leave `replication` out";
+            if let Some(v) = get_path(root, &key) {
+                return Err(at(&key, v.line, why));
+            }
+            // Set by the sweep alone: the error points at its axis.
+            if let Some(axis) = sweep.iter().find(|a| {
+                normalize_path(&a.key).is_ok_and(|k| k == key || k.starts_with(&format!("{key}.")))
+            }) {
+                return Err(at(&format!("sweep.\"{}\"", axis.key), axis.line, why));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Every combination of sweep values, first axis slowest; one empty cell without a sweep.

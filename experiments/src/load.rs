@@ -15,13 +15,14 @@ pub struct Document {
 /// Reads and parses a config file. Errors name the file and the line.
 pub fn read_document(path: &Path) -> Result<Document, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         ConfigError::new(format!("cannot read the config file: {}", describe_io(&e))).at(
             Some(&name),
             None,
             None,
         )
     })?;
+    let text = decode_utf8(bytes).map_err(|e| e.at(Some(&name), None, None))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let base = if base.as_os_str().is_empty() {
         ".".into()
@@ -44,6 +45,26 @@ pub fn parse_document(text: &str, source: Source) -> Result<Document, ConfigErro
 }
 
 pub use sim_core::conf::describe_io;
+
+/// The text of a config file, or an error at the line of its first byte that is not
+/// UTF-8, naming that byte's column (counted in characters from 1) and its offset in the
+/// file.
+pub fn decode_utf8(bytes: Vec<u8>) -> Result<String, ConfigError> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let valid = &bytes[..at];
+        let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = valid.iter().filter(|&&b| b == b'\n').count() as u32 + 1;
+        // The bytes before `at` are valid UTF-8, so the line's prefix counts in characters.
+        let column = std::str::from_utf8(&valid[line_start..]).map_or(0, |p| p.chars().count()) + 1;
+        ConfigError::new(format!(
+            "the config is not valid UTF-8: byte 0x{:02X} at column {column} (offset {at} in the file); save the file as UTF-8",
+            bytes[at]
+        ))
+        .at(None, None, Some(line))
+    })
+}
 
 struct LineIndex {
     starts: Vec<usize>,
@@ -341,6 +362,17 @@ mod tests {
             get_path(&doc.root, "cluster.service.mean").unwrap().line,
             Some(7)
         );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_line_column_and_offset() {
+        let e = decode_utf8(b"[a]\nname = \"caf\xC3\xA9 \xFF\"\n".to_vec()).unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert_eq!(
+            e.message,
+            "the config is not valid UTF-8: byte 0xFF at column 14 (offset 18 in the file); save the file as UTF-8"
+        );
+        assert_eq!(decode_utf8(b"ok\n".to_vec()).unwrap(), "ok\n");
     }
 
     #[test]

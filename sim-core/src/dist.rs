@@ -401,6 +401,11 @@ impl fmt::Display for Dist {
 /// Reads the values of an empirical distribution: one per line, in the first column or
 /// the named one (the file then needs a header). A value is a duration string ("12ms") or
 /// a bare number in `unit_secs` seconds. Returns values in seconds.
+///
+/// Without `column`, the first line is a header only when its first field is a name: it
+/// starts with a letter, an underscore or a quote and is not a number (`nan` and `inf` are
+/// numbers). Any other first line is a value like every later one, and an invalid one is
+/// an error at line 1, never silently skipped as a header.
 fn load_empirical(
     path: &std::path::Path,
     column: Option<&str>,
@@ -411,10 +416,10 @@ fn load_empirical(
     let mut lines = text
         .lines()
         .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+        .filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .peekable();
     let mut index = 0usize;
-    let mut pending_first: Option<(usize, &str)> = None;
-    if let Some((n, first)) = lines.next() {
+    if let Some(&(n, first)) = lines.peek() {
         let fields: Vec<&str> = first.split(',').map(str::trim).collect();
         match column {
             Some(name) => {
@@ -424,16 +429,17 @@ fn load_empirical(
                         n + 1
                     )
                 })?;
+                lines.next();
             }
             None => {
-                if parse_sample(fields[0], unit_secs).is_ok() {
-                    pending_first = Some((n, first));
+                if is_header_field(fields[0]) {
+                    lines.next();
                 }
             }
         }
     }
     let mut samples = Vec::new();
-    for (n, line) in pending_first.into_iter().chain(lines) {
+    for (n, line) in lines {
         let field = line
             .split(',')
             .nth(index)
@@ -448,13 +454,30 @@ fn load_empirical(
     Ok(samples)
 }
 
+/// Whether the first field of a file's first line names a column rather than holds a
+/// value: it starts with a letter, `_` or `"`, and does not read as a number.
+fn is_header_field(field: &str) -> bool {
+    field
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_' || c == '"')
+        && field.parse::<f64>().is_err()
+}
+
 fn parse_sample(field: &str, unit_secs: Option<f64>) -> Result<f64, String> {
+    let longest = SimDuration::MAX.as_secs_f64();
     if let Ok(x) = field.parse::<f64>() {
         let unit = unit_secs.ok_or_else(|| {
             format!("value `{field}` has no unit; add `unit = \"ms\"` (or another unit) to the distribution or write `{field}ms`")
         })?;
         if !(x.is_finite() && x >= 0.0) {
             return Err(format!("value `{field}` is not a non-negative number"));
+        }
+        if x * unit > longest {
+            return Err(format!(
+                "value `{field}` is longer than the longest duration, {} days (simulated time is a 64-bit count of nanoseconds)",
+                (longest / 86_400.0).floor()
+            ));
         }
         return Ok(x * unit);
     }

@@ -5,7 +5,7 @@
 //! its state from it. Reading checks every value, so a model built from a `Scenario`
 //! never meets a parameter it cannot use.
 
-use crate::conf::{ConfigError, Section, ValueKind};
+use crate::conf::{ConfigError, Section, ValueKind, quoted_list};
 use crate::dist::Dist;
 use crate::time::SimDuration;
 
@@ -310,7 +310,7 @@ impl Scenario {
         };
 
         let faults = match root.table("faults")? {
-            Some(sec) => read_faults(&sec, cluster.servers)?,
+            Some(sec) => read_faults(&sec, cluster.servers, duration)?,
             None => FaultSpec::default(),
         };
         check_time_advances(root, &workload_sec, &cluster, &workload, &network, &faults)?;
@@ -535,7 +535,11 @@ fn read_network(sec: &Section) -> Result<NetworkSpec, ConfigError> {
     Ok(NetworkSpec { delay, loss })
 }
 
-fn read_faults(sec: &Section, servers: u32) -> Result<FaultSpec, ConfigError> {
+fn read_faults(
+    sec: &Section,
+    servers: u32,
+    duration: SimDuration,
+) -> Result<FaultSpec, ConfigError> {
     let crash = match sec.table("crash")? {
         None => None,
         Some(c) => {
@@ -547,14 +551,34 @@ fn read_faults(sec: &Section, servers: u32) -> Result<FaultSpec, ConfigError> {
     };
     let mut scripted = Vec::new();
     for f in sec.tables("scripted")? {
-        scripted.push(read_scripted(&f, servers)?);
+        scripted.push(read_scripted(&f, servers, duration)?);
     }
     sec.finish_known(&FAULT_KEYS)?;
     Ok(FaultSpec { crash, scripted })
 }
 
-fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError> {
+/// The keys a scripted fault of kind `kind` accepts besides its own parameters: a load
+/// spike is cluster-wide (it takes no servers), and only link faults take a `peer`.
+fn scripted_common_keys(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "load-spike" => &["at", "for", "kind"],
+        "partition" | "loss" | "delay" => &["at", "for", "kind", "server", "servers", "peer"],
+        _ => &["at", "for", "kind", "server", "servers"],
+    }
+}
+
+fn read_scripted(
+    f: &Section,
+    servers: u32,
+    duration: SimDuration,
+) -> Result<ScriptedFault, ConfigError> {
     let at: SimDuration = f.req("at")?;
+    if at >= duration {
+        return Err(f.error(
+            "at",
+            format!("expected a time before the end of the run (`experiment.duration` = {duration}), got {at}"),
+        ));
+    }
     let length: Option<SimDuration> = f.opt("for")?;
     if length.is_some_and(|l| l.is_zero()) {
         return Err(f.error(
@@ -563,45 +587,57 @@ fn read_scripted(f: &Section, servers: u32) -> Result<ScriptedFault, ConfigError
         ));
     }
     let kind_name = f.choice("kind", None, &SCRIPTED_KINDS)?;
-    let target = read_target(f, servers)?;
-    let peer = Peer::from_name(&f.choice("peer", Some("all"), &Peer::NAMES)?);
-    if peer != Peer::All && !matches!(kind_name.as_str(), "partition" | "loss" | "delay") {
+    let params: &[&str] = match kind_name.as_str() {
+        "slow" | "load-spike" => &["factor"],
+        "loss" => &["probability"],
+        "delay" => &["extra"],
+        _ => &[],
+    };
+    let mut known = scripted_common_keys(&kind_name).to_vec();
+    known.extend_from_slice(params);
+    let accepts = || format!("a {kind_name} fault accepts {}", quoted_list(&known));
+    if kind_name == "load-spike" {
+        for key in ["server", "servers"] {
+            if f.contains(key) {
+                return Err(f.error(
+                    key,
+                    format!("a load spike is cluster-wide: it multiplies the arrival rate of every client, whatever server their requests go to; {}", accepts()),
+                ));
+            }
+        }
+    }
+    if f.contains("peer") && !known.contains(&"peer") {
         return Err(f.error(
             "peer",
-            format!("`peer` applies to partition, loss and delay faults, not to \"{kind_name}\""),
+            format!(
+                "`peer` applies to partition, loss and delay faults, not to \"{kind_name}\"; {}",
+                accepts()
+            ),
         ));
     }
-    let (kind, params): (ScriptedKind, &[&str]) = match kind_name.as_str() {
-        "crash" => (ScriptedKind::Crash, &[]),
-        "partition" => (ScriptedKind::Partition, &[]),
-        "error" => (ScriptedKind::Error, &[]),
-        "slow" => (
-            ScriptedKind::Slow {
-                factor: f.positive_f64("factor", None)?,
-            },
-            &["factor"],
-        ),
-        "loss" => (
-            ScriptedKind::Loss {
-                probability: f.probability("probability", None)?,
-            },
-            &["probability"],
-        ),
-        "delay" => (
-            ScriptedKind::Delay {
-                extra: f.positive_duration("extra", None)?,
-            },
-            &["extra"],
-        ),
-        _ => (
-            ScriptedKind::LoadSpike {
-                factor: f.positive_f64("factor", None)?,
-            },
-            &["factor"],
-        ),
+    let target = if kind_name == "load-spike" {
+        Target::All
+    } else {
+        read_target(f, servers)?
     };
-    let mut known = vec!["at", "for", "kind", "server", "servers", "peer"];
-    known.extend_from_slice(params);
+    let peer = Peer::from_name(&f.choice("peer", Some("all"), &Peer::NAMES)?);
+    let kind = match kind_name.as_str() {
+        "crash" => ScriptedKind::Crash,
+        "partition" => ScriptedKind::Partition,
+        "error" => ScriptedKind::Error,
+        "slow" => ScriptedKind::Slow {
+            factor: f.positive_f64("factor", None)?,
+        },
+        "loss" => ScriptedKind::Loss {
+            probability: f.probability("probability", None)?,
+        },
+        "delay" => ScriptedKind::Delay {
+            extra: f.positive_duration("extra", None)?,
+        },
+        _ => ScriptedKind::LoadSpike {
+            factor: f.positive_f64("factor", None)?,
+        },
+    };
     f.finish_known(&known)?;
     Ok(ScriptedFault {
         at,

@@ -345,5 +345,22 @@ pub fn check_fit(
         };
         return Err(at);
     }
+    let replication = &set.durability.replication;
+    if replication.factor > servers {
+        // A factor above the servers would be clamped to them: refused like primary/backup
+        // replicas, so that two factors never give the same run under different names.
+        let why = format!(
+            "expected at most cluster.servers ({servers}) copies of each key, got {}",
+            replication.factor
+        );
+        return Err(match sec.table(Family::Replication.key())? {
+            Some(r) if r.contains("factor") => r.error("factor", why),
+            Some(r) => r.error(
+                "factor",
+                format!("{why} (the default); set `factor` to at most {servers}"),
+            ),
+            None => sec.error(Family::Replication.key(), why),
+        });
+    }
     Ok(())
 }

@@ -60,6 +60,19 @@ fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
         }
         _ => sec.positive_duration("timeout", Some(DEFAULT_TIMEOUT))?,
     };
+    if timeout < interval {
+        // A live server's heartbeats come `interval` apart: a shorter timeout suspects
+        // every server between any two of them.
+        let key = if sec.contains("timeout") {
+            "timeout"
+        } else {
+            "interval"
+        };
+        return Err(sec.error(
+            key,
+            format!("expected a timeout of at least the heartbeat interval ({interval}), got {timeout}: a shorter one suspects every live server between two heartbeats"),
+        ));
+    }
     Ok(Arc::new(placement::Placed {
         inner: Arc::new(FixedTimeout { interval, timeout }),
         placement: placement::read(sec)?,

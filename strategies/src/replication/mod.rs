@@ -18,7 +18,7 @@ pub fn read_factor(sec: &Section) -> Result<u32, ConfigError> {
         "factor",
         Some(DEFAULT_FACTOR),
         |f: &u32| (2..=1024).contains(f),
-        "a number of copies from 2 to 1024 (at most the number of servers is used)",
+        "a number of copies from 2 to 1024, at most `cluster.servers`",
     )
 }
 
