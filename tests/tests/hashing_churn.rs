@@ -10,7 +10,7 @@ mod common;
 use common::mean_ci;
 use experiments::Experiment;
 use sim_core::RunReport;
-use sim_core::model::placement::SAMPLE;
+use sim_core::model::placement::EXACT_KEYS;
 use sim_core::strategy::ClusterView;
 
 fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {
@@ -48,10 +48,10 @@ fn remapped_by_removal(exp: &Experiment, s: usize, servers: u32, keys: &[u32], s
 fn a_crash_remaps_one_nth_of_keys_with_consistent_schemes_and_most_with_modulo() {
     // Ten servers, server 3 crashes at 20 s for 10 s: the view changes twice (suspected,
     // then trusted again), each change moving the same keys back and forth. The run's
-    // keys_remapped_mean must equal the fraction computed outside the run over the same
-    // key sample (10000 keys > SAMPLE, so keys i * 10000 / SAMPLE): exactly server 3's
-    // share for the consistent schemes (about 1/10, see each router's unit tests), and
-    // (n - 1)/n = 0.9 for modulo-N, within 5 binomial sd over SAMPLE keys.
+    // keys_remapped_mean must equal the fraction computed outside the run over every one
+    // of the 10000 keys (at most EXACT_KEYS, so the run measures every key): exactly
+    // server 3's share for the consistent schemes (about 1/10, see each router's unit
+    // tests), and (n - 1)/n = 0.9 for modulo-N, within 5 binomial sd over 10000 keys.
     let exp = common::experiment(
         r#"
 [experiment]
@@ -94,7 +94,8 @@ routing = { kind = "bounded-load" }
 routing = { kind = "round-robin" }
 "#,
     );
-    let sample: Vec<u32> = (0..SAMPLE).map(|i| i * 10_000 / SAMPLE).collect();
+    const { assert!(10_000 <= EXACT_KEYS) };
+    let every_key: Vec<u32> = (0..10_000).collect();
     let runs = reports(&exp);
     for (s, name) in exp.strategy_names.iter().enumerate() {
         let r = &runs[s][0];
@@ -104,7 +105,7 @@ routing = { kind = "round-robin" }
             continue;
         }
         let measured = r.keys_remapped_mean.unwrap();
-        let expected = remapped_by_removal(&exp, s, 10, &sample, 3);
+        let expected = remapped_by_removal(&exp, s, 10, &every_key, 3);
         if name != "maglev" {
             // Maglev rebuilds its table on the way back too, so its two changes differ
             // slightly; the others move exactly the same keys back.
@@ -115,9 +116,9 @@ routing = { kind = "round-robin" }
                 "{name}: {measured} vs {expected}"
             );
         }
-        let share3 = f64::from(owned(&exp, s, 10, &sample)[3]) / f64::from(SAMPLE);
+        let share3 = f64::from(owned(&exp, s, 10, &every_key)[3]) / 10_000.0;
         if name == "modulo" {
-            let sd = (0.9f64 * 0.1 / f64::from(SAMPLE)).sqrt();
+            let sd = (0.9f64 * 0.1 / 10_000.0).sqrt();
             assert!((measured - 0.9).abs() < 5.0 * sd, "modulo: {measured}");
         } else if name == "maglev" {
             assert!(
@@ -128,6 +129,54 @@ routing = { kind = "round-robin" }
             assert_eq!(measured, share3, "{name}: only server 3's keys move");
         }
     }
+}
+
+#[test]
+fn above_exact_keys_the_remapped_fraction_is_within_its_sampling_error() {
+    // 1,000,000 keys, more than EXACT_KEYS: the run measures EXACT_KEYS keys spread
+    // evenly. Their placements are independent draws of the ring's map (keys are mixed
+    // by a 64-bit hash), so the measured fraction of server 3's removal is the exact one
+    // over every key plus an error of sd sqrt(p (1 - p) / EXACT_KEYS) at most (less: the
+    // sample is a fraction of the whole); allow 4 sd. The README states 0.002 as the
+    // largest such sd, at p = 1/2.
+    let keys = 1_000_000u32;
+    let exp = common::experiment(&format!(
+        r#"
+[experiment]
+name = "remap-sampled"
+seed = 5
+replications = 1
+duration = "30s"
+
+[cluster]
+servers = 10
+service = {{ dist = "exponential", mean = "5ms" }}
+
+[workload]
+arrivals = {{ kind = "poisson", rate = 100.0 }}
+keys = {{ count = {keys} }}
+
+[[faults.scripted]]
+at = "10s"
+kind = "crash"
+server = 3
+
+[strategies.ring]
+routing = {{ kind = "consistent-hash", vnodes = 20 }}
+"#
+    ));
+    assert!(keys > EXACT_KEYS);
+    let r = &reports(&exp)[0][0];
+    assert_eq!(r.membership_changes, 1);
+    let every_key: Vec<u32> = (0..keys).collect();
+    let exact = remapped_by_removal(&exp, 0, 10, &every_key, 3);
+    let measured = r.keys_remapped_mean.unwrap();
+    let sd = (exact * (1.0 - exact) / f64::from(EXACT_KEYS)).sqrt();
+    assert!(sd <= 0.5 / f64::from(EXACT_KEYS).sqrt());
+    assert!(
+        (measured - exact).abs() < 4.0 * sd,
+        "measured {measured}, exact {exact}, sd {sd}"
+    );
 }
 
 #[test]

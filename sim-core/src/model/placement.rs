@@ -1,16 +1,21 @@
 //! Membership changes and the keys they remap: after every event that changes the
-//! clients' view, the fraction of a fixed sample of keys whose owner changed.
+//! clients' view, the fraction of the keys whose owner changed.
 //!
-//! The sample is every key when there are at most [`SAMPLE`] keys, else [`SAMPLE`] keys
-//! spread evenly over the key space (key `i * count / SAMPLE`). Owners come from
+//! Every key of `workload.keys.count` is evaluated when there are at most [`EXACT_KEYS`],
+//! so the measure is exact; above that, [`EXACT_KEYS`] keys spread evenly over the key
+//! space (key `i * count / EXACT_KEYS`). Keys are placed by a 64-bit mix of their index,
+//! so the sampled keys' placements are independent draws of the router's map: the
+//! fraction of a change is then off by at most 0.5 / sqrt(EXACT_KEYS) = 0.002 (one
+//! standard error, at a fraction of one half; 0.0012 at one tenth). Owners come from
 //! [`Router::key_owner`] of a router built from the strategy for this purpose alone, so
 //! the clients' routers and their random streams are untouched. Several servers changing
 //! in one event count as one change; routers that do not place by key measure nothing.
+//! A change costs one placement per key evaluated (about 1 ms for 65,536 keys on a ring).
 
 use crate::strategy::{ClusterView, Router, StrategySet};
 
-/// Keys evaluated at each change, at most.
-pub const SAMPLE: u32 = 4096;
+/// Keys evaluated at each change, at most: every key up to this many.
+pub const EXACT_KEYS: u32 = 65_536;
 
 pub struct Placement {
     version: u64,
@@ -28,11 +33,11 @@ impl Placement {
         let view = ClusterView::new(servers);
         let mut router = strategy.routing.build(servers, keys);
         let keyed = router.key_owner(0, &view).is_some().then(|| {
-            let sample: Vec<u32> = if keys <= SAMPLE {
+            let sample: Vec<u32> = if keys <= EXACT_KEYS {
                 (0..keys).collect()
             } else {
-                (0..SAMPLE)
-                    .map(|i| (u64::from(i) * u64::from(keys) / u64::from(SAMPLE)) as u32)
+                (0..EXACT_KEYS)
+                    .map(|i| (u64::from(i) * u64::from(keys) / u64::from(EXACT_KEYS)) as u32)
                     .collect()
             };
             let owners = sample.iter().map(|&k| router.key_owner(k, &view)).collect();
