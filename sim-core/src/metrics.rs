@@ -648,6 +648,13 @@ impl Metrics {
         (self.remap_changes > 0).then(|| self.remap_sum / self.remap_changes as f64)
     }
 
+    /// Ends the measurement window at `end` when that comes before its planned end: the
+    /// run stopped there (a batch run whose last job finished).
+    pub fn end_window_at(&mut self, end: SimTime) {
+        self.window_end = self.window_end.min(end).max(self.window_start);
+        self.state.end_window_at(self.window_end);
+    }
+
     /// Closes the time integrals at the end of the window.
     pub fn finish(&mut self) {
         let end = self.window_end;

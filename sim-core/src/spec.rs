@@ -300,6 +300,12 @@ impl Scenario {
             )
         })?;
         let workload = read_workload(&workload_sec)?;
+        if workload.arrivals.batch_length().is_some() && !warmup.is_zero() {
+            return Err(experiment.error(
+                "warmup",
+                "a batch workload measures each job from the start of the run, and the run ends with the last job; leave `warmup` out",
+            ));
+        }
 
         let network = match root.table("network")? {
             Some(sec) => read_network(&sec)?,

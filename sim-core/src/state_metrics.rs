@@ -5,7 +5,9 @@
 //! Like the other metrics, events count when they happen inside the measurement window
 //! `[warmup, duration)` (a restore by the instant it began, a checkpoint's time by its
 //! overlap with the window). Batch jobs are the exception: each job is one measurement
-//! from the start of the run to its end, whenever that falls.
+//! from the start of the run to its end, whenever that falls, and a batch run's
+//! checkpoint overhead is a fraction of the jobs' own time (a batch run has no warm-up
+//! and ends when its last job does).
 
 use crate::time::{SimDuration, SimTime};
 
@@ -143,9 +145,26 @@ impl StateMetrics {
         SimDuration(self.checkpoint_ns as u64)
     }
 
-    /// Fraction of server time inside the window spent checkpointing.
+    /// The window ends at `end` (the run stopped there).
+    pub fn end_window_at(&mut self, end: SimTime) {
+        self.window_end = end;
+    }
+
+    /// Whether the run has batch jobs and every one of them finished.
+    pub fn all_jobs_done(&self) -> bool {
+        self.jobs > 0 && self.jobs_done == self.jobs
+    }
+
+    /// Fraction of server time inside the window spent checkpointing; with batch jobs,
+    /// of the jobs' own time: each from the start of the run to its completion, or to the
+    /// end of the window if it did not finish.
     pub fn checkpoint_overhead(&self, servers: u32) -> f64 {
         let window = self.window_end.since(self.window_start).0 as f64;
+        if self.jobs > 0 {
+            let unfinished = (self.jobs - self.jobs_done) as f64;
+            let job_time = self.job_time_ns as f64 + unfinished * self.window_end.0 as f64;
+            return self.checkpoint_ns as f64 / job_time;
+        }
         self.checkpoint_ns as f64 / (window * f64::from(servers))
     }
 

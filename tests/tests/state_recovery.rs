@@ -233,3 +233,55 @@ fn a_pausing_checkpoint_serves_nothing_and_a_slowing_one_serves_slower() {
         "slow: mean latency {slow} ms"
     );
 }
+
+#[test]
+fn a_batch_run_ends_with_its_last_job_and_measures_overhead_over_the_jobs() {
+    // Two servers each run a 1 h job, checkpointing after every 10 min of work for 1 min
+    // with the job paused, and nothing crashes while they run. Checkpoints begin at
+    // 10, 21, 32, 43 and 54 min; the next would be due at 65 min, the instant the job
+    // completes (60 min of work + 5 min of checkpoints), and the job's end comes first
+    // (it was scheduled first, when the checkpoint before ended). So each job takes
+    // 65 min, 5 of them checkpointing: overhead 5/65 of the jobs' time. The run ends
+    // with the last job at 65 min, so the scripted crash at 2 h never happens and the
+    // servers were up the whole run.
+    let exp = common::experiment(
+        r#"
+[experiment]
+name = "batch-end"
+seed = 1
+replications = 1
+duration = "100h"
+
+[cluster]
+servers = 2
+service = "1ms"
+
+[workload]
+arrivals = { kind = "batch", length = "1h" }
+
+[[faults.scripted]]
+at = "2h"
+for = "1m"
+kind = "crash"
+server = 0
+
+[strategies.periodic]
+detector = { kind = "fixed-timeout", interval = "1h", timeout = "3h" }
+checkpoint = { kind = "periodic", interval = "10m", cost = "1m" }
+"#,
+    );
+    let r = &common::run_reports(&exp)[0];
+    assert_eq!(r.jobs_done, 2);
+    assert_eq!(r.jobs_unfinished, 0);
+    assert!((r.job_time_mean_s.unwrap() - 3900.0).abs() < 1e-9);
+    assert_eq!(r.checkpoints, 10);
+    assert!((r.checkpoint_time_s - 600.0).abs() < 1e-9);
+    assert!(
+        (r.checkpoint_overhead - 5.0 / 65.0).abs() < 1e-12,
+        "overhead {}",
+        r.checkpoint_overhead
+    );
+    assert_eq!(r.crashes, 0, "the run ended before the crash at 2 h");
+    assert_eq!(r.restores, 0);
+    assert_eq!(r.server_availability, 1.0);
+}

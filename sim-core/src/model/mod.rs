@@ -8,7 +8,8 @@
 //!
 //! The run issues requests during `[0, duration)` and then continues until every request
 //! has reached its outcome, at most `workload.timeout` later, and every replication
-//! message has been delivered (the run has then settled).
+//! message has been delivered (the run has then settled). A batch run ends when its last
+//! job finishes, or at `duration`: its measures cover the jobs, not idle servers after.
 
 pub mod batch;
 pub mod cache;
@@ -61,6 +62,8 @@ pub struct Simulation<'t> {
     detector_placement: DetectorPlacement,
     faults: Faults,
     arrivals_ended: bool,
+    /// Whether the servers run batch jobs (the run then ends with the last of them).
+    batch: bool,
     duration: SimDuration,
     placement: Placement,
 }
@@ -135,6 +138,7 @@ impl<'t> Simulation<'t> {
             detector_placement,
             faults: Faults::new(&scenario.faults, servers, &rngs),
             arrivals_ended: false,
+            batch: scenario.workload.arrivals.batch_length().is_some(),
             duration: scenario.duration,
             placement: Placement::new(strategy, servers, scenario.workload.keys.count),
         }
@@ -211,6 +215,10 @@ impl<'t> Simulation<'t> {
                 && self.clients.live_requests() == 0
                 && self.servers.state().settled()
             {
+                break;
+            }
+            if self.batch && self.metrics.state.all_jobs_done() {
+                self.metrics.end_window_at(time);
                 break;
             }
         }
@@ -376,7 +384,7 @@ impl<'t> Simulation<'t> {
         let st = &m.state;
         let servers = self.view.servers();
         let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
-        let window = self.duration.as_secs_f64() - m.window().0.as_secs_f64();
+        let window = m.window().1.as_secs_f64() - m.window().0.as_secs_f64();
         let report = RunReport {
             requests: m.requests,
             ok: m.ok,
