@@ -185,3 +185,99 @@ fn every_server_down_at_once_fails_every_request_meanwhile() {
     assert_eq!(r.crashes, 2);
     assert_eq!(r.detections, 2, "the monitor notices both crashes");
 }
+
+/// Runs `faultline run` on `config` in a scratch folder, killing it if it has not ended
+/// within `limit` of wall time (a hang fails the test rather than CI), and returns
+/// runs.csv.
+fn run_bounded(config: &str, limit: std::time::Duration) -> common::Table {
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), config).unwrap();
+    let mut child = Command::new(common::faultline())
+        .args([
+            "run",
+            "c.toml",
+            "--out",
+            "out",
+            "--no-plots",
+            "--threads",
+            "1",
+        ])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "faultline exited with {status}");
+            break;
+        }
+        if start.elapsed() > limit {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("the run did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    common::Table::read(&dir.path().join("out/runs.csv"))
+}
+
+const LOST_CLUSTER: &str = r#"
+[experiment]
+name = "lost"
+seed = 1
+replications = 1
+duration = "10s"
+
+[cluster]
+servers = 1
+service = { dist = "exponential", mean = "10ms" }
+
+[workload]
+arrivals = { kind = "closed", clients = 1 }
+timeout = "1s"
+
+[network]
+delay = "1ms"
+"#;
+
+#[test]
+fn a_closed_loop_client_that_loses_every_server_waits_out_its_timeout() {
+    // One client without think time, one server that crashes at 2 s for good. The request
+    // in flight at the crash times out at its deadline, in (2, 3) s; the monitor has
+    // suspected the server by then (heartbeats every 100 ms, timeout 300 ms), so every
+    // later request finds no server at the instant it is issued. Each such request is
+    // followed by a wait of the timeout (1 s) instead of a next request at the same
+    // instant, forever: so exactly 8 end unavailable, at t0 + k s for k = 0..7 with t0
+    // in (2, 3), the last before the run's end at 10 s. (Before this bound the run never
+    // ended and grew by gigabytes a second.)
+    let config =
+        format!("{LOST_CLUSTER}\n[[faults.scripted]]\nat = \"2s\"\nkind = \"crash\"\nserver = 0\n");
+    let runs = run_bounded(&config, std::time::Duration::from_secs(60));
+    let row = &runs.rows[0];
+    assert_eq!(runs.cell(row, "unavailable"), "8");
+    assert_eq!(runs.cell(row, "timed_out"), "1");
+}
+
+#[test]
+fn a_closed_loop_client_behind_open_breakers_waits_out_its_timeout() {
+    // The one server answers every request with an error from 2 s on, 2 ms after it is
+    // sent (two network delays). Three errors in a row, by 2.006 s, open the client's
+    // breaker for 500 ms; the next request fails fast at the instant it is issued, so the
+    // client waits 1 s, when the breaker has half-opened: the trial gets an error 2 ms
+    // later and reopens it, and the next request fails fast again. Each cycle takes
+    // 1.002 s, so fast fails come at 2.006 + 1.002 k s for k = 0..7 (8 before 10 s), with
+    // 7 trial errors after the first 3 and 8 openings. (Before this bound the run never
+    // ended and grew by gigabytes a second.)
+    let config = format!(
+        "{LOST_CLUSTER}\n[[faults.scripted]]\nat = \"2s\"\nkind = \"error\"\nserver = 0\n\n[strategies.breaker]\ncircuit_breaker = {{ kind = \"consecutive\", failures = 3, open_for = \"500ms\" }}\n"
+    );
+    let runs = run_bounded(&config, std::time::Duration::from_secs(60));
+    let row = &runs.rows[0];
+    assert_eq!(runs.cell(row, "breaker_fast_fails"), "8");
+    assert_eq!(runs.cell(row, "unavailable"), "8");
+    assert_eq!(runs.cell(row, "errored"), "10");
+    assert_eq!(runs.cell(row, "breaker_opens"), "8");
+}

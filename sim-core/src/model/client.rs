@@ -9,7 +9,10 @@
 //! policy, the budget and the breakers decide what follows a failed attempt (a rejection,
 //! an error answer, an attempt timeout, or every usable breaker open). Answers to attempts
 //! no longer awaited count as late and are otherwise ignored. Arrivals stop at the end of
-//! the run; requests in flight then run to their outcome.
+//! the run; requests in flight then run to their outcome. A closed-loop client whose
+//! request ended at the instant it was issued waits at least `workload.timeout` before
+//! its next one, so a client that loses every server (or sits behind open breakers)
+//! issues one request per timeout rather than endlessly many at one instant.
 //! With `workload.writes`, each request writes its key with that probability (drawn from
 //! the client's own stream) and carries its client's clock stamp, the same on every
 //! attempt.
@@ -443,7 +446,7 @@ impl Clients {
         for c in 0..self.clients.len() as u32 {
             match self.mode {
                 Mode::Open { .. } => self.schedule_arrival(c, ctx),
-                Mode::Closed { .. } => self.schedule_think(c, ctx),
+                Mode::Closed { .. } => self.schedule_think(c, ctx, SimDuration::ZERO),
                 Mode::Batch => {}
             }
         }
@@ -471,7 +474,9 @@ impl Clients {
         client.next_arrival = (at < self.end).then(|| ctx.at(at, Event::Arrival { client: c }));
     }
 
-    fn schedule_think(&mut self, c: u32, ctx: &mut Ctx) {
+    /// Draws a closed-loop client's think time and schedules its next request, after at
+    /// least `at_least`.
+    fn schedule_think(&mut self, c: u32, ctx: &mut Ctx, at_least: SimDuration) {
         let Mode::Closed { think } = &self.mode else {
             return;
         };
@@ -480,6 +485,7 @@ impl Clients {
         if self.load_factor != 1.0 {
             wait = wait.mul_f64(1.0 / self.load_factor);
         }
+        let wait = wait.max(at_least);
         if ctx.now().saturating_add(wait) < self.end {
             ctx.after(wait, Event::ThinkDone { client: c });
         }
@@ -1077,7 +1083,17 @@ impl Clients {
         if let Mode::Closed { .. } = self.mode
             && self.arrivals_open
         {
-            self.schedule_think(req.client, ctx);
+            // A request that ended at the instant it was issued (no server to route to,
+            // every breaker open, an answer over a network without delay) took no time:
+            // a next request at once could end the same way, at the same instant, forever.
+            // The client waits out the request's timeout instead, so simulated time
+            // always advances by at least that between two such requests.
+            let at_least = if latency.is_zero() {
+                self.timeout
+            } else {
+                SimDuration::ZERO
+            };
+            self.schedule_think(req.client, ctx, at_least);
         }
     }
 }
