@@ -705,3 +705,103 @@ fn read_target(f: &Section, servers: u32) -> Result<Target, ConfigError> {
         (None, None) => Ok(Target::All),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::conf::{Source, Table, Value, f, i, s};
+
+    /// A valid value for every key a scripted fault may take (on a cluster of 2).
+    fn value_of(key: &str) -> Value {
+        match key {
+            "at" => s("1s"),
+            "for" => s("2s"),
+            "server" => i(1),
+            "servers" => Value::new(ValueKind::Array(vec![i(0)]), None),
+            "peer" => s("monitor"),
+            "factor" => f(2.0),
+            "probability" => f(0.5),
+            "extra" => s("5ms"),
+            other => panic!("no value for `{other}`"),
+        }
+    }
+
+    fn read(entries: &[(&str, Value)]) -> Result<ScriptedFault, ConfigError> {
+        let t: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let src = Source::inline();
+        read_scripted(
+            &Section::new(&t, "faults.scripted[0]", None, &src),
+            2,
+            SimDuration::from_secs(10),
+        )
+    }
+
+    /// The keys `kind`'s error for an unknown key says it accepts.
+    fn listed(kind: &str, params: &[&str]) -> Vec<String> {
+        let mut entries = vec![("kind", s(kind)), ("at", value_of("at")), ("bogus", i(1))];
+        entries.extend(params.iter().map(|p| (*p, value_of(p))));
+        let e = read(&entries).unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("faults.scripted[0].bogus"), "{e}");
+        let list = e
+            .message
+            .split_once("this table accepts ")
+            .unwrap_or_else(|| panic!("{kind}: {e}"))
+            .1;
+        list.replace(" or ", ", ")
+            .split(", ")
+            .map(|k| k.trim_matches('"').to_string())
+            .collect()
+    }
+
+    #[test]
+    fn every_fault_kind_accepts_exactly_the_keys_its_errors_list() {
+        for kind in SCRIPTED_KINDS {
+            let params: &[&str] = match kind {
+                "slow" | "load-spike" => &["factor"],
+                "loss" => &["probability"],
+                "delay" => &["extra"],
+                _ => &[],
+            };
+            let keys = listed(kind, params);
+            // Each listed key is accepted with a valid value.
+            for key in &keys {
+                let mut entries = vec![("kind", s(kind)), ("at", value_of("at"))];
+                entries.extend(params.iter().map(|p| (*p, value_of(p))));
+                if !["kind", "at"].contains(&key.as_str()) && !params.contains(&key.as_str()) {
+                    entries.push((key.as_str(), value_of(key)));
+                }
+                assert!(read(&entries).is_ok(), "{kind} refuses its listed `{key}`");
+            }
+            // Each key of some kind that is not listed is refused.
+            for key in [
+                "for",
+                "server",
+                "servers",
+                "peer",
+                "factor",
+                "probability",
+                "extra",
+            ] {
+                if keys.iter().any(|k| k == key) {
+                    continue;
+                }
+                let mut entries = vec![("kind", s(kind)), ("at", value_of("at"))];
+                entries.extend(params.iter().map(|p| (*p, value_of(p))));
+                entries.push((key, value_of(key)));
+                let e = read(&entries).expect_err(&format!("{kind} takes unlisted `{key}`"));
+                assert_eq!(
+                    e.key.as_deref(),
+                    Some(format!("faults.scripted[0].{key}").as_str()),
+                    "{e}"
+                );
+            }
+        }
+        let spike = listed("load-spike", &["factor"]);
+        assert_eq!(spike, ["at", "for", "kind", "factor"]);
+        let crash = listed("crash", &[]);
+        assert_eq!(crash, ["at", "for", "kind", "server", "servers"]);
+    }
+}
