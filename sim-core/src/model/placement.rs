@@ -5,8 +5,8 @@
 //! so the measure is exact; above that, [`EXACT_KEYS`] keys spread evenly over the key
 //! space (key `i * count / EXACT_KEYS`). Keys are placed by a 64-bit mix of their index,
 //! so the sampled keys' placements are independent draws of the router's map: the
-//! fraction of a change is then off by at most 0.5 / sqrt(EXACT_KEYS) = 0.002 (one
-//! standard error, at a fraction of one half; 0.0012 at one tenth). Owners come from
+//! fraction of a change then has a standard error of sqrt(p (1 - p) / EXACT_KEYS)
+//! against the exact one, at most 0.002 (at p = 1/2; 0.0012 at p = 1/10). Owners come from
 //! [`Router::key_owner`] of a router built from the strategy for this purpose alone, so
 //! the clients' routers and their random streams are untouched. Several servers changing
 //! in one event count as one change; routers that do not place by key measure nothing.
