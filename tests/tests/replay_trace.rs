@@ -180,8 +180,8 @@ fn verdict_config(detector: &str) -> String {
 }
 
 /// The verdict lines the fixed-timeout rule gives at `node` on server 1, down from 1 s to
-/// 1.5 s: suspect 300 ms after the last heartbeat before the crash, trust at the first
-/// heartbeat after the recovery.
+/// 1.5 s: suspect 1 ns past the deadline 300 ms after the last heartbeat before the crash,
+/// trust at the first heartbeat after the recovery.
 fn fixed_timeout_verdicts(full: &str, node: &str) -> [String; 2] {
     const MS: u64 = 1_000_000;
     let beats = heartbeats(full, node, 1);
@@ -196,7 +196,7 @@ fn fixed_timeout_verdicts(full: &str, node: &str) -> [String; 2] {
     [
         format!(
             "{} {node:<10} suspect        server=1",
-            time(last + 300 * MS)
+            time(last + 300 * MS + 1)
         ),
         format!("{} {node:<10} trust          server=1", time(first)),
     ]
@@ -206,8 +206,8 @@ fn fixed_timeout_verdicts(full: &str, node: &str) -> [String; 2] {
 fn the_monitor_verdicts_are_lines_at_the_times_of_the_fixed_timeout_rule() {
     // Server 1 is down from 1 s to 1.5 s. With verdicts reaching the clients at once, no
     // view-update event shows them: the verdict lines do. The monitor suspects exactly
-    // 300 ms after the last heartbeat it received before the crash, and trusts again at
-    // the first heartbeat after the recovery.
+    // 300 ms + 1 ns after the last heartbeat it received before the crash, and trusts
+    // again at the first heartbeat after the recovery.
     let dir = tempfile::tempdir().unwrap();
     let (full, verdicts) = verdict_traces(dir.path(), &verdict_config(""));
     assert_eq!(verdicts, fixed_timeout_verdicts(&full, "monitor"));

@@ -1,11 +1,12 @@
 //! Detection delay of a fixed-timeout failure detector. Servers send heartbeats every
 //! `interval` over a network with a constant one-way delay d; the monitor suspects a
-//! server `timeout` after the last heartbeat arrived. A crash at time c cuts the stream
-//! after a heartbeat sent at c - U, where U, the crash's phase within the heartbeat
-//! period, is uniform on [0, interval) (times to failure are exponential with a mean far
-//! above the interval). That heartbeat arrives at c - U + d, so the crash is suspected
-//! after timeout + d - U: on average
-//!   E[detection] = timeout + d - interval / 2,   sd = interval / sqrt(12)
+//! server 1 ns past its deadline, `timeout` after the last heartbeat arrived (a heartbeat
+//! landing on the deadline keeps it trusted). A crash at time c cuts the stream after a
+//! heartbeat sent at c - U, where U, the crash's phase within the heartbeat period, is
+//! uniform on [0, interval) (times to failure are exponential with a mean far above the
+//! interval). That heartbeat arrives at c - U + d, so the crash is suspected after
+//! timeout + d - U + 1 ns: on average
+//!   E[detection] = timeout + d - interval / 2 + 1 ns,   sd = interval / sqrt(12)
 //! (Chen, Toueg and Aguilera, "On the quality of service of failure detectors", IEEE
 //! Transactions on Computers 2002, for the heartbeat model).
 //!
@@ -24,7 +25,7 @@ pub const SCENARIO: Scenario = Scenario {
 
 /// Mean time (s) from a crash to its suspicion.
 pub fn mean_detection(timeout: f64, interval: f64, delay: f64) -> f64 {
-    timeout + delay - interval / 2.0
+    timeout + delay - interval / 2.0 + 1e-9
 }
 
 fn checks(effort: Effort, threads: usize) -> Result<Vec<Check>, ConfigError> {
