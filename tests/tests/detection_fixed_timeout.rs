@@ -62,7 +62,18 @@ fn check_uniform_detection(runs: &[RunReport], observers: u64) {
     let mut total = 0u64;
     let mut sum = 0.0;
     for r in runs {
-        assert_eq!(r.false_suspicions, 0, "no loss, no jitter: no mistakes");
+        // No loss, no jitter: the only mistakes are recovered servers still suspected
+        // until their first heartbeat, sent at the recovery, arrives d later. Every
+        // crash in the window is detected, so every recovery in it is one, give or take
+        // a crash in the warmup or a repair after the window (at most one per server).
+        assert_eq!(r.mistake_duration_mean_ms, Some(DELAY_MS), "each lasts d");
+        assert!(
+            r.false_suspicions + 8 * observers >= r.detections
+                && r.false_suspicions <= r.detections + 8 * observers,
+            "{} mistakes, {} detections",
+            r.false_suspicions,
+            r.detections
+        );
         assert_eq!(r.undetected_crashes, 0);
         // Every observer detects every crash, except that a crash in the last 305 ms of
         // the run (at most one per server) may end the run undetected.

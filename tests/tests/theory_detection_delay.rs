@@ -7,8 +7,9 @@
 //! `example_configs.rs`.
 //!
 //! Tolerance: 4 standard deviations of the mean over every detection, each with standard
-//! deviation interval / sqrt(12); false suspicions must be exactly 0, since heartbeat gaps
-//! never reach the timeout.
+//! deviation interval / sqrt(12); every mistake must last exactly the delay d, since
+//! heartbeat gaps never reach the timeout: the only mistakes are recovered servers still
+//! suspected until their first heartbeat, sent at the recovery, arrives.
 
 mod common;
 
