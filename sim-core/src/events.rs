@@ -451,6 +451,49 @@ impl Event {
     }
 }
 
+/// Every event kind a trace line can show, as `faultline replay` names them (a delivery
+/// by what it delivers: `recv-request`), followed by the kinds of the lines that are not
+/// events (detector verdicts; a scripted crash's `crash` and `recover` share the random
+/// ones' names).
+pub const TRACE_EVENT_KINDS: [&str; 36] = [
+    "arrival",
+    "think-done",
+    "recv-request",
+    "recv-response",
+    "recv-heartbeat",
+    "recv-probe",
+    "recv-probe-request",
+    "recv-probe-ack",
+    "recv-replicate",
+    "recv-replica-ack",
+    "service-done",
+    "heartbeat-tick",
+    "deadline",
+    "retry-due",
+    "check",
+    "view-update",
+    "crash",
+    "recover",
+    "fault-start",
+    "fault-end",
+    "arrivals-end",
+    "detector-tick",
+    "promote",
+    "primary-update",
+    "attempt-timeout",
+    "hedge-due",
+    "breaker-half-open",
+    "checkpoint-start",
+    "checkpoint-done",
+    "restore-done",
+    "backup-start",
+    "backup-done",
+    "replication-due",
+    "job-done",
+    "suspect",
+    "trust",
+];
+
 /// `node event details`, as in a trace line after the time.
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -646,6 +689,153 @@ mod tests {
         digests.dedup();
         assert_eq!(digests.len(), events.len());
         assert_eq!(Scheduled::new(events[5]).digest, request(1, 10).digest());
+    }
+
+    /// The kind a trace line shows for `e`, as `faultline replay` names it.
+    fn kind(e: &Event) -> String {
+        let text = e.to_string();
+        let mut words = text.split(' ').skip(1);
+        let word = words.next().unwrap();
+        if word == "recv" {
+            format!("recv-{}", words.next().unwrap())
+        } else {
+            word.to_string()
+        }
+    }
+
+    #[test]
+    fn every_event_kind_is_listed() {
+        let msgs = [
+            Msg::Request {
+                req: ReqId(1),
+                attempt: 1,
+                key: 0,
+                demand: SimDuration(1),
+                deadline: SimTime(1),
+                write: false,
+                ts: 0,
+            },
+            Msg::Response {
+                req: ReqId(1),
+                attempt: 1,
+                server: 0,
+                status: Status::Ok,
+                clock: 0,
+            },
+            Msg::Heartbeat { server: 0 },
+            Msg::Probe {
+                target: 0,
+                seq: 0,
+                origin: Node::Monitor,
+            },
+            Msg::ProbeRequest { target: 0, seq: 0 },
+            Msg::ProbeAck {
+                target: 0,
+                seq: 0,
+                origin: Node::Monitor,
+            },
+            Msg::Replicate {
+                req: ReqId(1),
+                attempt: 1,
+                key: 0,
+                ts: 0,
+                ack: false,
+            },
+            Msg::ReplicaAck {
+                req: ReqId(1),
+                attempt: 1,
+            },
+        ];
+        let (req, client, server) = (ReqId(1), 0, 0);
+        let mut events: Vec<Event> = msgs
+            .into_iter()
+            .map(|msg| Event::Deliver {
+                from: Node::Client(0),
+                to: Node::Server(0),
+                msg,
+            })
+            .collect();
+        events.extend([
+            Event::Arrival { client },
+            Event::ThinkDone { client },
+            Event::ServiceDone { server, worker: 0 },
+            Event::HeartbeatTick { server },
+            Event::Deadline { client },
+            Event::RetryDue { client, req },
+            Event::MonitorCheck,
+            Event::ViewUpdate {
+                server,
+                suspected: true,
+            },
+            Event::Crash { server },
+            Event::Recover { server },
+            Event::FaultStart { fault: 0 },
+            Event::FaultEnd { fault: 0 },
+            Event::ArrivalsEnd,
+            Event::ClientCheck { client },
+            Event::DetectorTick {
+                node: Node::Monitor,
+            },
+            Event::Promote { range: 0 },
+            Event::PrimaryUpdate {
+                range: 0,
+                primary: None,
+            },
+            Event::AttemptTimeout {
+                client,
+                req,
+                attempt: 1,
+            },
+            Event::HedgeDue { client, req },
+            Event::BreakerHalfOpen { client, server },
+            Event::CheckpointStart { server },
+            Event::CheckpointDone { server },
+            Event::RestoreDone { server },
+            Event::BackupStart { server },
+            Event::BackupDone { server },
+            Event::ReplicationDue { server },
+            Event::JobDone { server },
+        ]);
+        // Adding an event kind breaks this match until the samples above cover it.
+        for e in &events {
+            match e {
+                Event::Arrival { .. }
+                | Event::ThinkDone { .. }
+                | Event::Deliver { .. }
+                | Event::ServiceDone { .. }
+                | Event::HeartbeatTick { .. }
+                | Event::Deadline { .. }
+                | Event::RetryDue { .. }
+                | Event::MonitorCheck
+                | Event::ViewUpdate { .. }
+                | Event::Crash { .. }
+                | Event::Recover { .. }
+                | Event::FaultStart { .. }
+                | Event::FaultEnd { .. }
+                | Event::ArrivalsEnd
+                | Event::ClientCheck { .. }
+                | Event::DetectorTick { .. }
+                | Event::Promote { .. }
+                | Event::PrimaryUpdate { .. }
+                | Event::AttemptTimeout { .. }
+                | Event::HedgeDue { .. }
+                | Event::BreakerHalfOpen { .. }
+                | Event::CheckpointStart { .. }
+                | Event::CheckpointDone { .. }
+                | Event::RestoreDone { .. }
+                | Event::BackupStart { .. }
+                | Event::BackupDone { .. }
+                | Event::ReplicationDue { .. }
+                | Event::JobDone { .. } => {}
+            }
+        }
+        let mut shown: Vec<String> = events.iter().map(kind).collect();
+        shown.extend(["suspect".to_string(), "trust".to_string()]);
+        shown.sort();
+        shown.dedup();
+        let mut listed: Vec<String> = TRACE_EVENT_KINDS.iter().map(|k| k.to_string()).collect();
+        listed.sort();
+        assert_eq!(shown, listed);
     }
 
     #[test]
