@@ -7,12 +7,20 @@
 //! follow the events that decided them in the same columns. `--node`, `--from` and
 //! `--until` select lines in the engine; `--event` selects kinds here, as the lines are
 //! written.
+//!
+//! Every flag is checked before the run starts, so that a mistyped filter is refused
+//! (exit code 2) instead of writing an empty trace: an `--event` must name a kind of
+//! [`TRACE_EVENT_KINDS`] or a prefix of one up to a dash, a `--node` a node the run has,
+//! `--from` must not come after `--until`, and a `--window` must leave at most
+//! [`MAX_TIMELINE_WINDOWS`] windows over the run.
 
 use crate::cli::{CliError, ReplayArgs, load, output_error};
 use crate::output::AtomicFile;
 use crate::runner;
 use crate::runs_csv::{metric_cells, metric_values, numeric_columns};
+use sim_core::events::TRACE_EVENT_KINDS;
 use sim_core::report::format_real;
+use sim_core::spec::Scenario;
 use sim_core::trace::TraceFilter;
 use sim_core::{SimDuration, SimTime};
 use std::collections::BTreeSet;
@@ -27,6 +35,100 @@ fn parse_time_flag(flag: &str, text: &Option<String>) -> Result<Option<SimTime>,
     }
 }
 
+/// The most windows a replay's timeline may hold: a row of timeline.csv and a point of
+/// its plot each (about 8 MB of CSV). Beyond it, a window as short as a nanosecond
+/// would make the timeline grow without bound.
+pub const MAX_TIMELINE_WINDOWS: u64 = 100_000;
+
+/// Checks every `--event` value: a trace kind, or a prefix of one up to a dash.
+pub fn check_event_kinds(kinds: &[String]) -> Result<(), CliError> {
+    for k in kinds {
+        let one = std::slice::from_ref(k);
+        if !TRACE_EVENT_KINDS
+            .iter()
+            .any(|kind| event_selected(kind, one))
+        {
+            return Err(CliError::Input(format!(
+                "--event {k}: no such event kind; expected one of {}, or a prefix of one up to a dash (recv, fault, checkpoint, ...)",
+                TRACE_EVENT_KINDS.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Checks every `--node` value against the nodes of a run with `servers` servers and
+/// `clients` clients.
+pub fn check_nodes(nodes: &[String], servers: u32, clients: u32) -> Result<(), CliError> {
+    let expected = match clients {
+        0 => format!(
+            "expected monitor or server-N (N from 0 to {}); this run has no clients",
+            servers - 1
+        ),
+        _ => format!(
+            "expected monitor, server-N (N from 0 to {}) or client-N (N from 0 to {})",
+            servers - 1,
+            clients - 1
+        ),
+    };
+    for name in nodes {
+        let (kind, count, index) = if name == "monitor" {
+            continue;
+        } else if let Some(n) = name.strip_prefix("server-") {
+            ("server", servers, n)
+        } else if let Some(n) = name.strip_prefix("client-") {
+            ("client", clients, n)
+        } else {
+            return Err(CliError::Input(format!("--node {name}: {expected}")));
+        };
+        match index.parse::<u32>() {
+            Ok(i) if i < count => {}
+            Ok(_) if count == 0 => {
+                return Err(CliError::Input(format!("--node {name}: {expected}")));
+            }
+            Ok(_) => {
+                let has = match count {
+                    1 => format!("1 {kind}, {kind}-0"),
+                    _ => format!("{count} {kind}s, {kind}-0 to {kind}-{}", count - 1),
+                };
+                return Err(CliError::Input(format!(
+                    "--node {name}: no such {kind}; this run has {has}"
+                )));
+            }
+            Err(_) => return Err(CliError::Input(format!("--node {name}: {expected}"))),
+        }
+    }
+    Ok(())
+}
+
+/// The timeline window `--window` asks for (or the default), refused when it leaves more
+/// than [`MAX_TIMELINE_WINDOWS`] windows over the run: its duration plus the
+/// `workload.timeout` its last requests may take.
+fn timeline_window(text: Option<&str>, scenario: &Scenario) -> Result<SimDuration, CliError> {
+    let Some(text) = text else {
+        return Ok(crate::timeline::default_window(scenario.duration));
+    };
+    let window = match SimDuration::parse(text) {
+        Ok(d) if !d.is_zero() => d,
+        Ok(_) => {
+            return Err(CliError::Input(
+                "--window: expected a positive duration like 500ms, got 0".into(),
+            ));
+        }
+        Err(e) => return Err(CliError::Input(format!("--window: {e}"))),
+    };
+    let span = scenario.duration.saturating_add(scenario.workload.timeout);
+    let windows = span.0.div_ceil(window.0);
+    if windows > MAX_TIMELINE_WINDOWS {
+        let shortest = SimDuration(span.0.div_ceil(MAX_TIMELINE_WINDOWS));
+        return Err(CliError::Input(format!(
+            "--window {text}: gives {windows} windows over the run's {span} (duration {} plus workload.timeout {}); at most {MAX_TIMELINE_WINDOWS}, so a window of at least {shortest}",
+            scenario.duration, scenario.workload.timeout
+        )));
+    }
+    Ok(window)
+}
+
 pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
     let key = exp.find_run(&args.run).ok_or_else(|| {
@@ -39,12 +141,31 @@ pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
             exp.replications - 1
         ))
     })?;
+    let cell = exp.cell(key);
     let filter = TraceFilter {
         nodes: args.nodes.clone(),
         from: parse_time_flag("from", &args.from)?,
         until: parse_time_flag("until", &args.until)?,
     };
-    let cell = exp.cell(key);
+    if let (Some(from), Some(until)) = (filter.from, filter.until)
+        && from > until
+    {
+        return Err(CliError::Input(format!(
+            "--from {} is after --until {}: no line could be kept; expected --from at or before --until",
+            args.from.as_deref().unwrap_or_default(),
+            args.until.as_deref().unwrap_or_default()
+        )));
+    }
+    check_event_kinds(&args.events)?;
+    check_nodes(
+        &args.nodes,
+        cell.scenario.cluster.servers,
+        cell.scenario.workload.arrivals.clients(),
+    )?;
+    let window = match &args.timeline {
+        Some(_) => Some(timeline_window(args.window.as_deref(), &cell.scenario)?),
+        None => None,
+    };
     let strategy = exp.strategy(key);
     let seed = exp.run_seed(key);
     let mut trace_summary = None;
@@ -101,19 +222,7 @@ pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
             );
         }
     }
-    if let Some(dir) = &args.timeline {
-        let window = match &args.window {
-            None => crate::timeline::default_window(cell.scenario.duration),
-            Some(text) => match SimDuration::parse(text) {
-                Ok(d) if !d.is_zero() => d,
-                Ok(_) => {
-                    return Err(CliError::Input(
-                        "--window: expected a positive duration like 500ms, got 0".into(),
-                    ));
-                }
-                Err(e) => return Err(CliError::Input(format!("--window: {e}"))),
-            },
-        };
+    if let (Some(dir), Some(window)) = (&args.timeline, window) {
         std::fs::create_dir_all(dir).map_err(|e| output_error(dir, e))?;
         let recorded = crate::timeline::record(&exp, key, window);
         if recorded.report.trace_hash != r.trace_hash {

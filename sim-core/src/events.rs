@@ -170,8 +170,10 @@ pub enum Event {
     Deadline {
         client: u32,
     },
-    /// A client's backoff before the next attempt of a request ends.
+    /// A client's backoff before the next attempt of a request ends. `client`, the
+    /// request's, is for the trace: the digest leaves it out, as the request fixes it.
     RetryDue {
+        client: u32,
         req: ReqId,
     },
     /// The monitor's earliest suspicion deadline may have passed.
@@ -214,13 +216,17 @@ pub enum Event {
         range: u32,
         primary: Option<u32>,
     },
-    /// An attempt of a request got no answer within the retry policy's attempt timeout.
+    /// An attempt of a request got no answer within the retry policy's attempt timeout
+    /// (`client` as in [`Event::RetryDue`]).
     AttemptTimeout {
+        client: u32,
         req: ReqId,
         attempt: u16,
     },
-    /// A hedging delay ended with the request still unanswered: the next attempt goes out.
+    /// A hedging delay ended with the request still unanswered: the next attempt goes out
+    /// (`client` as in [`Event::RetryDue`]).
     HedgeDue {
+        client: u32,
         req: ReqId,
     },
     /// A client's circuit breaker for a server ends its open period and turns half-open.
@@ -259,12 +265,16 @@ pub enum Event {
 }
 
 impl Event {
-    /// The node that handles the event.
+    /// The node that handles the event; `None` for an event of several nodes (see
+    /// [`Event::group`]).
     pub fn node(&self) -> Option<Node> {
         match *self {
             Event::Arrival { client }
             | Event::ThinkDone { client }
             | Event::Deadline { client }
+            | Event::RetryDue { client, .. }
+            | Event::AttemptTimeout { client, .. }
+            | Event::HedgeDue { client, .. }
             | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
             Event::Deliver { to, .. } => Some(to),
             Event::ServiceDone { server, .. }
@@ -281,14 +291,24 @@ impl Event {
             Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
             Event::ClientCheck { client } => Some(Node::Client(client)),
             Event::DetectorTick { node } => Some(node),
-            Event::RetryDue { .. }
-            | Event::ViewUpdate { .. }
+            Event::ViewUpdate { .. }
             | Event::FaultStart { .. }
             | Event::FaultEnd { .. }
             | Event::ArrivalsEnd
-            | Event::PrimaryUpdate { .. }
-            | Event::AttemptTimeout { .. }
-            | Event::HedgeDue { .. } => None,
+            | Event::PrimaryUpdate { .. } => None,
+        }
+    }
+
+    /// The trace name of the nodes an event of no single node concerns: `clients` for the
+    /// end of arrivals and for what reaches the clients' shared view; `faults` for a
+    /// scripted fault, whose trace line names its own targets (see [`crate::trace`]).
+    pub fn group(&self) -> Option<&'static str> {
+        match self {
+            Event::ViewUpdate { .. } | Event::ArrivalsEnd | Event::PrimaryUpdate { .. } => {
+                Some("clients")
+            }
+            Event::FaultStart { .. } | Event::FaultEnd { .. } => Some("faults"),
+            _ => None,
         }
     }
 
@@ -397,7 +417,7 @@ impl Event {
             Event::ServiceDone { server, worker } => h.words(&[tag(4, server), u64::from(worker)]),
             Event::HeartbeatTick { server } => h.words(&[tag(5, server)]),
             Event::Deadline { client } => h.words(&[tag(6, client)]),
-            Event::RetryDue { req } => h.words(&[7, req.0]),
+            Event::RetryDue { req, .. } => h.words(&[7, req.0]),
             Event::MonitorCheck => h.words(&[8]),
             Event::ViewUpdate { server, suspected } => {
                 h.words(&[tag(9, server) | (u64::from(suspected) << 40)])
@@ -414,8 +434,8 @@ impl Event {
                 h.words(&[tag(23, range), primary.map_or(u64::MAX, u64::from)])
             }
             // Retry-family events number from 31, apart from other families' additions.
-            Event::AttemptTimeout { req, attempt } => h.words(&[tag2(31, attempt, 0), req.0]),
-            Event::HedgeDue { req } => h.words(&[32, req.0]),
+            Event::AttemptTimeout { req, attempt, .. } => h.words(&[tag2(31, attempt, 0), req.0]),
+            Event::HedgeDue { req, .. } => h.words(&[32, req.0]),
             Event::BreakerHalfOpen { client, server } => {
                 h.words(&[tag(33, client), u64::from(server)])
             }
@@ -431,12 +451,56 @@ impl Event {
     }
 }
 
+/// Every event kind a trace line can show, as `faultline replay` names them (a delivery
+/// by what it delivers: `recv-request`), followed by the kinds of the lines that are not
+/// events (detector verdicts; a scripted crash's `crash` and `recover` share the random
+/// ones' names).
+pub const TRACE_EVENT_KINDS: [&str; 36] = [
+    "arrival",
+    "think-done",
+    "recv-request",
+    "recv-response",
+    "recv-heartbeat",
+    "recv-probe",
+    "recv-probe-request",
+    "recv-probe-ack",
+    "recv-replicate",
+    "recv-replica-ack",
+    "service-done",
+    "heartbeat-tick",
+    "deadline",
+    "retry-due",
+    "check",
+    "view-update",
+    "crash",
+    "recover",
+    "fault-start",
+    "fault-end",
+    "arrivals-end",
+    "detector-tick",
+    "promote",
+    "primary-update",
+    "attempt-timeout",
+    "hedge-due",
+    "breaker-half-open",
+    "checkpoint-start",
+    "checkpoint-done",
+    "restore-done",
+    "backup-start",
+    "backup-done",
+    "replication-due",
+    "job-done",
+    "suspect",
+    "trust",
+];
+
 /// `node event details`, as in a trace line after the time.
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.node() {
-            Some(node) => write!(f, "{node} ")?,
-            None => write!(f, "- ")?,
+        match (self.node(), self.group()) {
+            (Some(node), _) => write!(f, "{node} ")?,
+            (None, Some(group)) => write!(f, "{group} ")?,
+            (None, None) => write!(f, "- ")?,
         }
         match *self {
             Event::Arrival { .. } => write!(f, "arrival"),
@@ -521,7 +585,7 @@ impl fmt::Display for Event {
             Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
             Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
             Event::Deadline { .. } => write!(f, "deadline"),
-            Event::RetryDue { req } => write!(f, "retry-due req={}", req.0),
+            Event::RetryDue { req, .. } => write!(f, "retry-due req={}", req.0),
             Event::MonitorCheck => write!(f, "check"),
             Event::ViewUpdate { server, suspected } => {
                 write!(
@@ -542,10 +606,10 @@ impl fmt::Display for Event {
                 Some(p) => write!(f, "primary-update range={range} primary=server-{p}"),
                 None => write!(f, "primary-update range={range} primary=none"),
             },
-            Event::AttemptTimeout { req, attempt } => {
+            Event::AttemptTimeout { req, attempt, .. } => {
                 write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
             }
-            Event::HedgeDue { req } => write!(f, "hedge-due req={}", req.0),
+            Event::HedgeDue { req, .. } => write!(f, "hedge-due req={}", req.0),
             Event::BreakerHalfOpen { server, .. } => {
                 write!(f, "breaker-half-open server={server}")
             }
@@ -625,6 +689,181 @@ mod tests {
         digests.dedup();
         assert_eq!(digests.len(), events.len());
         assert_eq!(Scheduled::new(events[5]).digest, request(1, 10).digest());
+    }
+
+    /// The kind a trace line shows for `e`, as `faultline replay` names it.
+    fn kind(e: &Event) -> String {
+        let text = e.to_string();
+        let mut words = text.split(' ').skip(1);
+        let word = words.next().unwrap();
+        if word == "recv" {
+            format!("recv-{}", words.next().unwrap())
+        } else {
+            word.to_string()
+        }
+    }
+
+    #[test]
+    fn every_event_kind_is_listed() {
+        let msgs = [
+            Msg::Request {
+                req: ReqId(1),
+                attempt: 1,
+                key: 0,
+                demand: SimDuration(1),
+                deadline: SimTime(1),
+                write: false,
+                ts: 0,
+            },
+            Msg::Response {
+                req: ReqId(1),
+                attempt: 1,
+                server: 0,
+                status: Status::Ok,
+                clock: 0,
+            },
+            Msg::Heartbeat { server: 0 },
+            Msg::Probe {
+                target: 0,
+                seq: 0,
+                origin: Node::Monitor,
+            },
+            Msg::ProbeRequest { target: 0, seq: 0 },
+            Msg::ProbeAck {
+                target: 0,
+                seq: 0,
+                origin: Node::Monitor,
+            },
+            Msg::Replicate {
+                req: ReqId(1),
+                attempt: 1,
+                key: 0,
+                ts: 0,
+                ack: false,
+            },
+            Msg::ReplicaAck {
+                req: ReqId(1),
+                attempt: 1,
+            },
+        ];
+        let (req, client, server) = (ReqId(1), 0, 0);
+        let mut events: Vec<Event> = msgs
+            .into_iter()
+            .map(|msg| Event::Deliver {
+                from: Node::Client(0),
+                to: Node::Server(0),
+                msg,
+            })
+            .collect();
+        events.extend([
+            Event::Arrival { client },
+            Event::ThinkDone { client },
+            Event::ServiceDone { server, worker: 0 },
+            Event::HeartbeatTick { server },
+            Event::Deadline { client },
+            Event::RetryDue { client, req },
+            Event::MonitorCheck,
+            Event::ViewUpdate {
+                server,
+                suspected: true,
+            },
+            Event::Crash { server },
+            Event::Recover { server },
+            Event::FaultStart { fault: 0 },
+            Event::FaultEnd { fault: 0 },
+            Event::ArrivalsEnd,
+            Event::ClientCheck { client },
+            Event::DetectorTick {
+                node: Node::Monitor,
+            },
+            Event::Promote { range: 0 },
+            Event::PrimaryUpdate {
+                range: 0,
+                primary: None,
+            },
+            Event::AttemptTimeout {
+                client,
+                req,
+                attempt: 1,
+            },
+            Event::HedgeDue { client, req },
+            Event::BreakerHalfOpen { client, server },
+            Event::CheckpointStart { server },
+            Event::CheckpointDone { server },
+            Event::RestoreDone { server },
+            Event::BackupStart { server },
+            Event::BackupDone { server },
+            Event::ReplicationDue { server },
+            Event::JobDone { server },
+        ]);
+        // Adding an event kind breaks this match until the samples above cover it.
+        for e in &events {
+            match e {
+                Event::Arrival { .. }
+                | Event::ThinkDone { .. }
+                | Event::Deliver { .. }
+                | Event::ServiceDone { .. }
+                | Event::HeartbeatTick { .. }
+                | Event::Deadline { .. }
+                | Event::RetryDue { .. }
+                | Event::MonitorCheck
+                | Event::ViewUpdate { .. }
+                | Event::Crash { .. }
+                | Event::Recover { .. }
+                | Event::FaultStart { .. }
+                | Event::FaultEnd { .. }
+                | Event::ArrivalsEnd
+                | Event::ClientCheck { .. }
+                | Event::DetectorTick { .. }
+                | Event::Promote { .. }
+                | Event::PrimaryUpdate { .. }
+                | Event::AttemptTimeout { .. }
+                | Event::HedgeDue { .. }
+                | Event::BreakerHalfOpen { .. }
+                | Event::CheckpointStart { .. }
+                | Event::CheckpointDone { .. }
+                | Event::RestoreDone { .. }
+                | Event::BackupStart { .. }
+                | Event::BackupDone { .. }
+                | Event::ReplicationDue { .. }
+                | Event::JobDone { .. } => {}
+            }
+        }
+        let mut shown: Vec<String> = events.iter().map(kind).collect();
+        shown.extend(["suspect".to_string(), "trust".to_string()]);
+        shown.sort();
+        shown.dedup();
+        let mut listed: Vec<String> = TRACE_EVENT_KINDS.iter().map(|k| k.to_string()).collect();
+        listed.sort();
+        assert_eq!(shown, listed);
+    }
+
+    #[test]
+    fn request_timers_hash_without_their_client() {
+        // The client field is for the trace: the digest is the request's alone, as it
+        // was before the field existed, so trace hashes stay as they were.
+        let digest = |words: &[u64]| {
+            let mut h = TraceHasher::default();
+            h.words(words);
+            h.fold()
+        };
+        for client in [0, 7] {
+            let req = ReqId(42);
+            assert_eq!(Event::RetryDue { client, req }.digest(), digest(&[7, 42]));
+            assert_eq!(Event::HedgeDue { client, req }.digest(), digest(&[32, 42]));
+            let timeout = Event::AttemptTimeout {
+                client,
+                req,
+                attempt: 2,
+            };
+            assert_eq!(timeout.digest(), digest(&[31 | (2 << 8), 42]));
+        }
+        let retry = Event::RetryDue {
+            client: 3,
+            req: ReqId(5),
+        };
+        assert_eq!(retry.to_string(), "client-3 retry-due req=5");
+        assert_eq!(Event::ArrivalsEnd.to_string(), "clients arrivals-end");
     }
 
     #[test]

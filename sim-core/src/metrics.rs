@@ -118,13 +118,17 @@ pub struct Metrics {
     /// Verdicts, observer-major: observer o's watch of server s is at `o * servers + s`.
     watches: Vec<Watch>,
     up_ns: u128,
-    /// Time, summed over (observer, server) pairs, in which an up server was suspected.
+    /// Time, summed over (observer, server) pairs, in which an up server was suspected:
+    /// the sum of the mistakes' lengths inside the window.
     wrong_suspicion_ns: u128,
     /// Crashes that began inside the window.
     pub crashes: u64,
     /// Attempts a crashing server was holding (queued or in service), inside the window.
     pub lost_in_crash: u64,
-    /// Suspicions of servers that were up, inside the window (per observer).
+    /// Mistakes (spans in which an up server stays suspected, per observer) that overlap
+    /// the window: Chen, Toueg and Aguilera's mistakes, begun by a suspicion of an up
+    /// server or by the recovery of a server still suspected. Counted when they end, or
+    /// at [`Metrics::finish`] for those still open.
     pub false_suspicions: u64,
     /// Crashes inside the window that an observer detected before the recovery, counted
     /// once per observer.
@@ -134,9 +138,7 @@ pub struct Metrics {
     pub undetected_crashes: u64,
     detection: Histogram<u64>,
     detection_sum_ns: u128,
-    /// Completed mistakes (spans in which an up server stayed suspected) and their total
-    /// length, counted when they end.
-    mistakes: u64,
+    /// The total length inside the window of the mistakes counted in `false_suspicions`.
     mistake_sum_ns: u128,
     /// Messages dropped by loss or partitions.
     pub messages_dropped: u64,
@@ -228,7 +230,6 @@ impl Metrics {
             undetected_crashes: 0,
             detection: new_latency_histogram(3),
             detection_sum_ns: 0,
-            mistakes: 0,
             mistake_sum_ns: 0,
             messages_dropped: 0,
             messages_sent: 0,
@@ -383,9 +384,10 @@ impl Metrics {
         w.since = now;
     }
 
-    /// Opens or closes an observer's current mistake after a state change.
+    /// Opens or closes an observer's current mistake after a state change: a mistake
+    /// begins when an up server becomes suspected or a suspected server recovers, and
+    /// ends when it is trusted again or crashes.
     fn update_mistake(&mut self, observer: u32, server: u32, now: SimTime) {
-        let (lo, hi) = (self.window_start, self.window_end);
         let up = self.servers[server as usize].up;
         let i = self.watch_index(observer, server);
         let w = &mut self.watches[i];
@@ -394,12 +396,21 @@ impl Metrics {
             (None, true) => w.mistake_since = Some(now),
             (Some(start), false) => {
                 w.mistake_since = None;
-                if now > lo && start < hi {
-                    self.mistakes += 1;
-                    self.mistake_sum_ns += u128::from(overlap(start, now, lo, hi));
-                }
+                self.mistake_ended(start, now);
             }
             _ => {}
+        }
+    }
+
+    /// Counts a mistake `[start, end)` if it overlaps the window (one of zero length if it
+    /// lies in it), with its length inside the window: the mistakes counted and their
+    /// lengths are then exactly the wrongly suspected time that
+    /// [`wrong_suspicion_fraction`](Self::wrong_suspicion_fraction) integrates.
+    fn mistake_ended(&mut self, start: SimTime, end: SimTime) {
+        let (lo, hi) = (self.window_start, self.window_end);
+        if start < hi && (end > lo || start >= lo) {
+            self.false_suspicions += 1;
+            self.mistake_sum_ns += u128::from(overlap(start, end, lo, hi));
         }
     }
 
@@ -473,7 +484,6 @@ impl Metrics {
     /// `observer`'s detector began suspecting the server.
     pub fn suspected(&mut self, observer: u32, server: u32, now: SimTime) {
         self.advance_watch(observer, server, now);
-        let in_window = self.in_window(now);
         let (lo, hi) = (self.window_start, self.window_end);
         let down_since = self.servers[server as usize].down_since;
         let i = self.watch_index(observer, server);
@@ -484,23 +494,18 @@ impl Metrics {
             t.suspected(server, now);
         }
         w.suspected = true;
-        match down_since {
-            Some(crash) if !w.outage_detected => {
-                w.outage_detected = true;
-                if crash >= lo && crash < hi {
-                    let d = now.since(crash).0;
-                    self.detections += 1;
-                    self.detection_sum_ns += u128::from(d);
-                    self.detection.saturating_record(d.clamp(1, HIST_MAX_NS));
-                }
-            }
-            Some(_) => {}
-            None => {
-                if in_window {
-                    self.false_suspicions += 1;
-                }
+        if let Some(crash) = down_since
+            && !w.outage_detected
+        {
+            w.outage_detected = true;
+            if crash >= lo && crash < hi {
+                let d = now.since(crash).0;
+                self.detections += 1;
+                self.detection_sum_ns += u128::from(d);
+                self.detection.saturating_record(d.clamp(1, HIST_MAX_NS));
             }
         }
+        // A suspicion of an up server begins a mistake, counted when it ends.
         self.update_mistake(observer, server, now);
     }
 
@@ -655,13 +660,18 @@ impl Metrics {
         self.state.end_window_at(self.window_end);
     }
 
-    /// Closes the time integrals at the end of the window.
+    /// Closes the time integrals at the end of the window, and counts the mistakes still
+    /// open with their part inside it.
     pub fn finish(&mut self) {
         let end = self.window_end;
         for s in 0..self.servers.len() as u32 {
             self.advance_server(s, end);
             for o in 0..self.observers {
                 self.advance_watch(o, s, end);
+                let i = self.watch_index(o, s);
+                if let Some(start) = self.watches[i].mistake_since.take() {
+                    self.mistake_ended(start, end.max(start));
+                }
             }
         }
         let lo = self.window_start;
@@ -705,8 +715,11 @@ impl Metrics {
         }
     }
 
-    /// False suspicions per second of up-server time watched by one observer: Chen,
-    /// Toueg and Aguilera's mistake rate.
+    /// Mistakes per second of up-server time watched by one observer: Chen, Toueg and
+    /// Aguilera's mistake rate lambda_M. With [`mistake_mean`](Self::mistake_mean) (T_M)
+    /// and [`wrong_suspicion_fraction`](Self::wrong_suspicion_fraction) (1 - P_A) it
+    /// satisfies 1 - P_A = lambda_M T_M, exactly up to rounding, since all three come
+    /// from the same mistakes inside the window.
     pub fn mistake_rate(&self) -> f64 {
         if self.up_ns == 0 {
             0.0
@@ -739,11 +752,12 @@ impl Metrics {
         (self.detections > 0).then(|| SimDuration(self.detection.value_at_quantile(q)))
     }
 
-    /// Mean length of a mistake: a span in which an up server stays suspected (a false
-    /// suspicion, or a recovered server not yet trusted again), over mistakes that ended.
+    /// Mean length inside the window of a mistake: a span in which an up server stays
+    /// suspected (after a suspicion of an up server, or from the recovery of a server
+    /// still suspected), over the mistakes counted in `false_suspicions`.
     pub fn mistake_mean(&self) -> Option<SimDuration> {
-        (self.mistakes > 0)
-            .then(|| SimDuration((self.mistake_sum_ns / u128::from(self.mistakes)) as u64))
+        (self.false_suspicions > 0)
+            .then(|| SimDuration((self.mistake_sum_ns / u128::from(self.false_suspicions)) as u64))
     }
 }
 
@@ -782,13 +796,15 @@ mod tests {
         m.server_recovered(0, t(2000));
         m.trusted(0, 0, t(2100));
         m.finish();
-        assert_eq!(m.false_suspicions, 1);
+        // Two mistakes: the suspicion of the up server (100..150) and the recovered
+        // server not yet trusted again (2000..2100).
+        assert_eq!(m.false_suspicions, 2);
         assert_eq!(m.detections, 1);
         assert_eq!(m.detection_mean(), Some(SimDuration::from_millis(300)));
-        // Wrongly suspected while up: 100..150 and 2000..2100 (recovered, not yet trusted).
         let wrong = m.wrong_suspicion_fraction() * (10_000.0 - 1_000.0) * 1e6;
         assert!((wrong - 150e6).abs() < 1.0, "{wrong}");
         assert_eq!(m.mistake_mean(), Some(SimDuration::from_millis(75)));
+        assert!((m.mistake_rate() - 2.0 / 9.0).abs() < 1e-12);
     }
 
     #[test]
@@ -808,14 +824,37 @@ mod tests {
         m.finish();
         assert_eq!((m.crashes, m.detections, m.undetected_crashes), (1, 2, 1));
         assert_eq!(m.detection_mean(), Some(SimDuration::from_millis(350)));
-        assert_eq!(m.false_suspicions, 1);
-        // Wrong suspicion: 100 ms for each of clients 0 and 1 after the recovery, and
-        // client 1's 500 ms false suspicion, over 3 x 19.1 s.
+        // Three mistakes: 100 ms for each of clients 0 and 1 after the recovery, and
+        // client 1's 500 ms suspicion of an up server, over 3 x 19.1 s.
+        assert_eq!(m.false_suspicions, 3);
         let watched = 3.0 * 19.1;
         assert!((m.wrong_suspicion_fraction() - 0.7 / watched).abs() < 1e-12);
-        assert!((m.mistake_rate() - 1.0 / watched).abs() < 1e-12);
-        // Three mistakes (two after the recovery, one false suspicion): 700 ms / 3.
+        assert!((m.mistake_rate() - 3.0 / watched).abs() < 1e-12);
+        // 700 ms over three mistakes.
         assert_eq!(m.mistake_mean(), Some(SimDuration(700_000_000 / 3)));
+    }
+
+    #[test]
+    fn mistakes_across_the_window_edges_count_with_their_part_inside() {
+        // Window [1 s, 5 s). One mistake from 0.5 s to 1.2 s (200 ms inside), one from
+        // 4.9 s still open at the end (100 ms inside), one wholly before, one of zero
+        // length at 3 s, and one beginning at the window's end.
+        let mut m = Metrics::new(2, SimDuration::from_secs(1), SimDuration::from_secs(5));
+        m.suspected(0, 0, t(100));
+        m.trusted(0, 0, t(300));
+        m.suspected(0, 0, t(500));
+        m.trusted(0, 0, t(1200));
+        m.suspected(0, 1, t(3000));
+        m.trusted(0, 1, t(3000));
+        m.suspected(0, 0, t(4900));
+        m.suspected(0, 1, t(5000));
+        m.finish();
+        assert_eq!(m.false_suspicions, 3);
+        assert_eq!(m.mistake_mean(), Some(SimDuration::from_millis(100)));
+        // 1 - P_A = lambda_M T_M: 300 ms wrong over 8 s of up time, 3 mistakes of 100 ms.
+        let watched_s = 8.0;
+        assert!((m.wrong_suspicion_fraction() - 0.3 / watched_s).abs() < 1e-12);
+        assert!((m.mistake_rate() - 3.0 / watched_s).abs() < 1e-12);
     }
 
     #[test]

@@ -60,9 +60,10 @@ pub enum Probe {
 /// Decides when its node suspects a server.
 ///
 /// Every detector is a deadline detector: after each sign of life (a heartbeat, or an ack
-/// of a probe) it names the instant at which the server becomes suspected if no later
-/// sign of life arrives first (for a fixed timeout, `now + timeout`; for phi accrual, the
-/// instant phi crosses its threshold). A passive detector only listens to heartbeats. An
+/// of a probe) it names its deadline, the last instant at which a sign of life keeps the
+/// server trusted (for a fixed timeout, `now + timeout`; for phi accrual, the last
+/// nanosecond before phi reaches its threshold). A sign of life arriving at the deadline
+/// itself keeps it trusted; without one the node suspects the server 1 ns later. A passive detector only listens to heartbeats. An
 /// active one (SWIM) also asks to be woken at [`next_tick`](Self::next_tick) and then
 /// names the probes its node sends; the acks come back through [`on_ack`](Self::on_ack).
 pub trait Detector: Send {

@@ -1,8 +1,16 @@
 //! The event trace of a run: a 64-bit hash of every processed event, always kept, and
 //! optionally the events themselves, one per line (`time node event details`), with the
-//! failure detectors' verdicts (`time node suspect server=S`, or `trust`) on lines of
-//! their own after the event that decided them. Verdicts are not hashed: they follow from
-//! the events.
+//! failure detectors' verdicts (`time node suspect server=S`, or `trust`) and the servers
+//! a scripted crash takes down or brings back (`time server-S crash fault=F`, or
+//! `recover`) on lines of their own after the event that decided them. Those lines are
+//! not hashed: they follow from the events.
+//!
+//! Every line names the node it belongs to: the node that handles the event (a client for
+//! its requests' retry, hedge and attempt timers), `clients` for the end of arrivals and
+//! for verdicts and primaries reaching the clients' shared view, and for a scripted fault
+//! its target server, or `servers` when it has several (`clients` for a load spike); the
+//! fault's line lists its kind, parameters and targets. `--node` keeps a group's line
+//! when it names one of the group's nodes.
 //!
 //! The hash is a fingerprint for "did these two runs do exactly the same thing": each
 //! event's kind and fields, packed into a few 64-bit words, are folded into a digest when
@@ -12,7 +20,7 @@
 //! SplitMix64 finaliser combines the lanes. It is stable across platforms and thread
 //! counts.
 
-use crate::events::{Node, Scheduled};
+use crate::events::{Event, Node, Scheduled};
 use crate::time::SimTime;
 use std::io::{self, Write};
 
@@ -78,6 +86,38 @@ pub struct Trace<'w> {
     sink: Option<&'w mut dyn Write>,
     error: Option<io::Error>,
     filter: TraceFilter,
+    /// How each scripted fault's lines read, by index.
+    faults: Vec<FaultLine>,
+}
+
+/// How a scripted fault's `fault-start` and `fault-end` lines read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultLine {
+    /// The servers it acts on, in index order; empty for one acting on the clients.
+    pub servers: Vec<u32>,
+    /// Its kind, parameters and targets, like `kind=slow factor=3 servers=2`.
+    pub details: String,
+}
+
+/// Whom a trace line belongs to, for its node column and for `--node`.
+#[derive(Clone, Copy, Debug)]
+enum Owner<'a> {
+    Node(Node),
+    Clients,
+    Servers(&'a [u32]),
+    Unknown,
+}
+
+impl Owner<'_> {
+    fn column(&self) -> String {
+        match *self {
+            Owner::Node(node) => node.to_string(),
+            Owner::Clients => "clients".into(),
+            Owner::Servers([one]) => Node::Server(*one).to_string(),
+            Owner::Servers(_) => "servers".into(),
+            Owner::Unknown => "-".into(),
+        }
+    }
 }
 
 /// Which events a trace file keeps. The hash always covers every event.
@@ -92,20 +132,20 @@ pub struct TraceFilter {
 }
 
 impl TraceFilter {
-    /// Whether a line at `time` about `node` (`None` for events of no node) is kept.
-    fn keeps(&self, time: SimTime, node: Option<Node>) -> bool {
+    /// Whether a line at `time` belonging to `owner` is kept.
+    fn keeps(&self, time: SimTime, owner: Owner) -> bool {
         if self.from.is_some_and(|t| time < t) || self.until.is_some_and(|t| time > t) {
             return false;
         }
         if self.nodes.is_empty() {
             return true;
         }
-        match node {
-            Some(node) => {
-                let name = node.to_string();
-                self.nodes.contains(&name)
-            }
-            None => false,
+        let named = |node: Node| self.nodes.iter().any(|n| *n == node.to_string());
+        match owner {
+            Owner::Node(node) => named(node),
+            Owner::Clients => self.nodes.iter().any(|n| n.starts_with("client-")),
+            Owner::Servers(servers) => servers.iter().any(|&s| named(Node::Server(s))),
+            Owner::Unknown => false,
         }
     }
 }
@@ -118,6 +158,7 @@ impl<'w> Trace<'w> {
             sink: None,
             error: None,
             filter: TraceFilter::default(),
+            faults: Vec::new(),
         }
     }
 
@@ -128,7 +169,18 @@ impl<'w> Trace<'w> {
             sink: Some(sink),
             error: None,
             filter,
+            faults: Vec::new(),
         }
+    }
+
+    /// Whether lines are written (else only the hash is kept).
+    pub fn writes_lines(&self) -> bool {
+        self.sink.is_some()
+    }
+
+    /// Sets how the scripted faults' lines read, by fault index.
+    pub fn describe_faults(&mut self, faults: Vec<FaultLine>) {
+        self.faults = faults;
     }
 
     /// Folds a processed event into the hash, its time into one lane and its digest into
@@ -137,9 +189,42 @@ impl<'w> Trace<'w> {
     pub fn record(&mut self, time: SimTime, scheduled: &Scheduled) {
         self.hasher.words(&[time.0, scheduled.digest]);
         if self.sink.is_some() {
-            let event = &scheduled.event;
-            self.line(time, event.node(), format_args!("{event}"));
+            self.event_line(time, &scheduled.event);
         }
+    }
+
+    /// Writes an event's line, at the node or group it belongs to.
+    #[cold]
+    fn event_line(&mut self, time: SimTime, event: &Event) {
+        if let Event::FaultStart { fault } | Event::FaultEnd { fault } = *event {
+            let faults = std::mem::take(&mut self.faults);
+            if let Some(l) = faults.get(fault as usize) {
+                let owner = if l.servers.is_empty() {
+                    Owner::Clients
+                } else {
+                    Owner::Servers(&l.servers)
+                };
+                let what = match event {
+                    Event::FaultStart { .. } => "fault-start",
+                    _ => "fault-end",
+                };
+                let column = owner.column();
+                self.line(
+                    time,
+                    owner,
+                    format_args!("{column} {what} fault={fault} {}", l.details),
+                );
+                self.faults = faults;
+                return;
+            }
+            self.faults = faults;
+        }
+        let owner = match (event.node(), event.group()) {
+            (Some(node), _) => Owner::Node(node),
+            (None, Some("clients")) => Owner::Clients,
+            _ => Owner::Unknown,
+        };
+        self.line(time, owner, format_args!("{event}"));
     }
 
     /// Writes a failure detector's verdict on `server` at `node`, `suspect` or `trust`, as
@@ -151,19 +236,35 @@ impl<'w> Trace<'w> {
         let verdict = if suspected { "suspect" } else { "trust" };
         self.line(
             time,
-            Some(node),
+            Owner::Node(node),
             format_args!("{node} {verdict} server={server}"),
         );
     }
 
+    /// Writes that scripted fault `fault` took `server` down (`crash`) or brought it back
+    /// (`recover`), as a line of the fault's event: a random crash or repair is an event
+    /// of its own, a scripted one happens inside the fault's start or end.
+    pub fn scripted_outage(&mut self, time: SimTime, server: u32, down: bool, fault: u32) {
+        if self.sink.is_none() {
+            return;
+        }
+        let node = Node::Server(server);
+        let what = if down { "crash" } else { "recover" };
+        self.line(
+            time,
+            Owner::Node(node),
+            format_args!("{node} {what} fault={fault}"),
+        );
+    }
+
     /// Writes `time` and `text` as a line, if lines are written and the filter keeps
-    /// lines at `time` about `node`. Out of line: a run that keeps only the hash never
-    /// calls it.
+    /// lines at `time` belonging to `owner`. Out of line: a run that keeps only the hash
+    /// never calls it.
     #[cold]
-    fn line(&mut self, time: SimTime, node: Option<Node>, text: std::fmt::Arguments) {
+    fn line(&mut self, time: SimTime, owner: Owner, text: std::fmt::Arguments) {
         if let Some(sink) = self.sink.as_deref_mut()
             && self.error.is_none()
-            && self.filter.keeps(time, node)
+            && self.filter.keeps(time, owner)
             && let Err(e) = writeln!(sink, "{time} {text}")
         {
             self.error = Some(e);

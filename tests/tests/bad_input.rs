@@ -368,3 +368,98 @@ fn bad_flags_name_the_flag() {
         );
     }
 }
+
+#[test]
+fn replay_refuses_filters_that_keep_nothing_and_unbounded_windows() {
+    // good.toml: 2 servers, 1 client, 5 s of requests with the default 1 s timeout. Each
+    // refusal comes before the run: no trace file, no timeline folder.
+    let dir = scratch_with_config();
+    let replay = |extra: &[&str]| {
+        let mut args = vec![
+            "replay",
+            "good.toml",
+            "--run",
+            "c0-default-r0",
+            "--trace",
+            "t.log",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    for (args, message) in [
+        (
+            replay(&["--event", "crsh"]),
+            "error: --event crsh: no such event kind; expected one of arrival, think-done, recv-request,",
+        ),
+        (
+            replay(&["--node", "server-2"]),
+            "error: --node server-2: no such server; this run has 2 servers, server-0 to server-1",
+        ),
+        (
+            replay(&["--node", "client-1"]),
+            "error: --node client-1: no such client; this run has 1 client, client-0",
+        ),
+        (
+            replay(&["--node", "srv-0"]),
+            "error: --node srv-0: expected monitor, server-N (N from 0 to 1) or client-N (N from 0 to 0)",
+        ),
+        (
+            replay(&["--from", "3s", "--until", "2s"]),
+            "error: --from 3s is after --until 2s: no line could be kept; expected --from at or before --until",
+        ),
+        (
+            replay(&["--timeline", "tl", "--window", "1ns"]),
+            "error: --window 1ns: gives 6000000000 windows over the run's 6s (duration 5s plus workload.timeout 1s); at most 100000, so a window of at least 60us",
+        ),
+    ] {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = run_cli(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with(message),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(listing(dir.path()), ["good.toml"], "{args:?}");
+    }
+    // The unknown kind's error lists every kind, the verdicts too.
+    let out = run_cli(
+        dir.path(),
+        &replay(&["--event", "crsh"])
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+    );
+    assert!(
+        stderr(&out).contains(", job-done, suspect, trust, or a prefix of one up to a dash"),
+        "{}",
+        stderr(&out)
+    );
+    // At the bound itself a window is accepted, and prefixes up to a dash are kinds.
+    let out = run_cli(
+        dir.path(),
+        &[
+            "replay",
+            "good.toml",
+            "--run",
+            "c0-default-r0",
+            "--timeline",
+            "tl",
+            "--window",
+            "60us",
+            "--trace",
+            "t.log",
+            "--event",
+            "recv",
+            "--event",
+            "fault",
+            "--node",
+            "server-1",
+            "--from",
+            "2s",
+            "--until",
+            "2s",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}

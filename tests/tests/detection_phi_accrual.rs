@@ -66,7 +66,16 @@ detector = { kind = "phi-accrual", interval = "100ms", threshold = 8.0, max_samp
     let runs = reports(config);
     let (mut total, mut sum) = (0u64, 0.0);
     for (_, r) in &runs {
-        assert_eq!(r.false_suspicions, 0);
+        // The only mistakes: each recovered server stays suspected until its first
+        // heartbeat, sent at the recovery, arrives d later; one per crash, give or take
+        // one per server at the window's edges.
+        assert_eq!(r.mistake_duration_mean_ms, Some(d));
+        assert!(
+            r.false_suspicions.abs_diff(r.detections) <= 8,
+            "{} mistakes, {} detections",
+            r.false_suspicions,
+            r.detections
+        );
         assert_eq!(r.undetected_crashes, 0);
         total += r.detections;
         sum += r.detection_time_mean_ms.unwrap() * r.detections as f64;

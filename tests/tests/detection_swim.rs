@@ -67,7 +67,21 @@ fn a_crash_is_detected_within_one_period_after_its_next_probe_round() {
     let mean = low + PERIOD_MS / 2.0;
     let (mut total, mut sum) = (0u64, 0.0);
     for (_, r) in &runs {
-        assert_eq!(r.false_suspicions, 0, "no loss: every live server answers");
+        // No loss: the only mistakes are recovered servers still suspected until a probe
+        // reaching them after the recovery is acked, at most a period and two delays
+        // later (plus relays' delays); one per crash, give or take one per server at the
+        // window's edges.
+        assert!(
+            r.false_suspicions.abs_diff(r.detections) <= 8,
+            "{} mistakes, {} detections",
+            r.false_suspicions,
+            r.detections
+        );
+        let mistake = r.mistake_duration_mean_ms.unwrap();
+        assert!(
+            mistake > DELAY_MS && mistake < PERIOD_MS + 2.0 * DELAY_MS,
+            "mistakes of {mistake} ms on average"
+        );
         assert_eq!(
             r.undetected_crashes, 0,
             "a repair of 1 s outlasts detection"

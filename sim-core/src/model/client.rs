@@ -703,6 +703,7 @@ impl Clients {
             timer = ctx.after(
                 t,
                 Event::AttemptTimeout {
+                    client: req.client,
                     req: id,
                     attempt: number,
                 },
@@ -754,7 +755,13 @@ impl Clients {
             && let Some(d) = client.retry.hedge_delay()
             && now.saturating_add(d) < deadline
         {
-            req.timer = Some(ctx.after(d, Event::HedgeDue { req: id }));
+            req.timer = Some(ctx.after(
+                d,
+                Event::HedgeDue {
+                    client: req.client,
+                    req: id,
+                },
+            ));
         }
         Sending::Sent
     }
@@ -909,7 +916,13 @@ impl Clients {
                 if let Some(t) = req.timer.take() {
                     ctx.cancel(t);
                 }
-                req.timer = Some(ctx.after(delay, Event::RetryDue { req: id }));
+                req.timer = Some(ctx.after(
+                    delay,
+                    Event::RetryDue {
+                        client: req.client,
+                        req: id,
+                    },
+                ));
                 return Next::Nothing;
             }
             if req.counted {

@@ -66,4 +66,10 @@ impl Ctx<'_, '_> {
     pub fn verdict(&mut self, node: Node, server: u32, suspected: bool) {
         self.trace.verdict(self.now, node, server, suspected);
     }
+
+    /// Writes that scripted fault `fault` took `server` down or brought it back now, to
+    /// the trace (when it writes lines).
+    pub fn scripted_outage(&mut self, server: u32, down: bool, fault: u32) {
+        self.trace.scripted_outage(self.now, server, down, fault);
+    }
 }

@@ -8,9 +8,11 @@
 //! of active faults in config order whenever one starts or ends. Partition, loss and
 //! delay faults act on links: those between their servers and the nodes `peer` names.
 
+use crate::report::format_real;
 use crate::rng::{Purpose, RngFactory, SimRng};
 use crate::spec::{CrashSpec, FaultSpec, Peer, ScriptedFault, ScriptedKind, Target};
 use crate::time::SimDuration;
+use crate::trace::FaultLine;
 
 pub struct Faults {
     crash: Option<CrashSpec>,
@@ -85,6 +87,62 @@ impl Faults {
             Target::All => (0..self.servers).collect(),
             Target::Servers(list) => list.clone(),
         }
+    }
+
+    /// How each scripted fault reads in the trace: its kind with its parameters, its
+    /// target servers and, for a fault on links, the far end when it is not every node.
+    /// A load spike acts on the clients and names no servers.
+    pub fn trace_lines(&self) -> Vec<FaultLine> {
+        (0..self.scripted.len() as u32)
+            .map(|index| {
+                let fault = &self.scripted[index as usize];
+                let kind = match fault.kind {
+                    ScriptedKind::Crash => "kind=crash".to_string(),
+                    ScriptedKind::Error => "kind=error".to_string(),
+                    ScriptedKind::Partition => "kind=partition".to_string(),
+                    ScriptedKind::Slow { factor } => {
+                        format!("kind=slow factor={}", format_real(factor))
+                    }
+                    ScriptedKind::Loss { probability } => {
+                        format!("kind=loss probability={}", format_real(probability))
+                    }
+                    ScriptedKind::Delay { extra } => format!("kind=delay extra={extra}"),
+                    ScriptedKind::LoadSpike { factor } => {
+                        return FaultLine {
+                            servers: Vec::new(),
+                            details: format!("kind=load-spike factor={}", format_real(factor)),
+                        };
+                    }
+                };
+                let servers = match &fault.target {
+                    Target::All => "all".to_string(),
+                    Target::Servers(list) => list
+                        .iter()
+                        .map(u32::to_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                };
+                let on_links = matches!(
+                    fault.kind,
+                    ScriptedKind::Partition
+                        | ScriptedKind::Loss { .. }
+                        | ScriptedKind::Delay { .. }
+                );
+                let peer = match fault.peer {
+                    Peer::All => "",
+                    Peer::Monitor => " peer=monitor",
+                    Peer::Clients => " peer=clients",
+                    Peer::Servers => " peer=servers",
+                };
+                FaultLine {
+                    servers: self.targets(index),
+                    details: format!(
+                        "{kind} servers={servers}{}",
+                        if on_links { peer } else { "" }
+                    ),
+                }
+            })
+            .collect()
     }
 
     /// Recomputes the combined effect of the active faults.

@@ -115,6 +115,11 @@ impl<'t> Simulation<'t> {
             .detector
             .heartbeat_interval()
             .unwrap_or(SimDuration::ZERO);
+        let faults = Faults::new(&scenario.faults, servers, &rngs);
+        let mut trace = trace;
+        if trace.writes_lines() {
+            trace.describe_faults(faults.trace_lines());
+        }
         Simulation {
             now: SimTime::ZERO,
             queue: EventQueue::new(),
@@ -136,7 +141,7 @@ impl<'t> Simulation<'t> {
                 .with_state(State::new(scenario, strategy, &rngs)),
             watchers,
             detector_placement,
-            faults: Faults::new(&scenario.faults, servers, &rngs),
+            faults,
             arrivals_ended: false,
             batch: scenario.workload.arrivals.batch_length().is_some(),
             duration: scenario.duration,
@@ -270,11 +275,11 @@ impl<'t> Simulation<'t> {
                 .on_service_done::<PLAIN>(server, worker, &mut ctx),
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
             Event::Deadline { client } => self.clients.on_deadline(client, &mut ctx, view),
-            Event::RetryDue { req } => self.clients.on_retry_due(req, &mut ctx, view),
-            Event::AttemptTimeout { req, attempt } => self
+            Event::RetryDue { req, .. } => self.clients.on_retry_due(req, &mut ctx, view),
+            Event::AttemptTimeout { req, attempt, .. } => self
                 .clients
                 .on_attempt_timeout(req, attempt, &mut ctx, view),
-            Event::HedgeDue { req } => self.clients.on_hedge_due(req, &mut ctx, view),
+            Event::HedgeDue { req, .. } => self.clients.on_hedge_due(req, &mut ctx, view),
             Event::BreakerHalfOpen { client, server } => {
                 self.clients.on_breaker_half_open(client, server)
             }
@@ -348,10 +353,15 @@ impl<'t> Simulation<'t> {
         match kind {
             ScriptedKind::Crash => {
                 for s in self.faults.targets(fault) {
-                    if active {
-                        self.servers.crash(s, DownCause::Scripted, &mut ctx);
+                    // A line for each server whose state the fault changes (one already
+                    // down, or kept down by another cause, gets none).
+                    let changed = if active {
+                        self.servers.crash(s, DownCause::Scripted, &mut ctx)
                     } else {
-                        self.servers.recover(s, DownCause::Scripted, &mut ctx);
+                        self.servers.recover(s, DownCause::Scripted, &mut ctx)
+                    };
+                    if changed {
+                        ctx.scripted_outage(s, active, fault);
                     }
                 }
             }

@@ -5,11 +5,16 @@
 //! once or after a propagation delay, and drive primary/backup failover; a client's
 //! verdicts are its own view.
 //!
-//! Deadlines sit in a keyed priority queue; one check event is pending at a time, at the
-//! earliest deadline, and is moved earlier (cancel and reschedule) only when a new
-//! deadline undercuts it. A check that finds its deadline pushed back by a heartbeat just
-//! re-arms itself at the new earliest one. An active detector's ticks are armed the same
-//! way.
+//! Tie rule: a detector's deadline is the last instant at which a sign of life keeps the
+//! server trusted, so one arriving exactly at the deadline (processed after the check,
+//! in the same nanosecond) still does; the server is suspected 1 ns past its deadline,
+//! when the silence has exceeded what the detector allows.
+//!
+//! Suspicion instants (deadline + 1 ns) sit in a keyed priority queue; one check event is
+//! pending at a time, at the earliest, and is moved earlier (cancel and reschedule) only
+//! when a new one undercuts it. A check that finds its instant pushed back by a heartbeat
+//! just re-arms itself at the new earliest one. An active detector's ticks are armed the
+//! same way.
 
 use crate::deadlines::Deadlines;
 use crate::events::{Event, Msg, Node};
@@ -19,11 +24,18 @@ use crate::queue::EventId;
 use crate::strategy::{ClusterView, Detector, Probe};
 use crate::time::{SimDuration, SimTime};
 
+/// The instant a server becomes suspected when its detector's deadline passes without a
+/// sign of life: 1 ns after it (see the tie rule above).
+fn suspicion_instant(deadline: SimTime) -> SimTime {
+    deadline.saturating_add(SimDuration(1))
+}
+
 pub struct Watcher {
     /// The node running the detector: the monitor or a client.
     node: Node,
     detector: Box<dyn Detector>,
-    deadlines: Deadlines,
+    /// Each server's suspicion instant: its detector's deadline plus 1 ns.
+    suspicions: Deadlines,
     suspected: Vec<bool>,
     check: Option<(SimTime, EventId)>,
     tick: Option<(SimTime, EventId)>,
@@ -66,7 +78,7 @@ impl Watcher {
         Watcher {
             node,
             detector,
-            deadlines: Deadlines::new(),
+            suspicions: Deadlines::new(),
             suspected: vec![false; servers as usize],
             check: None,
             tick: None,
@@ -88,7 +100,7 @@ impl Watcher {
         let now = ctx.now();
         for s in 0..self.suspected.len() as u32 {
             let deadline = self.detector.initial_deadline(s, now);
-            self.deadlines.set(s, deadline);
+            self.suspicions.set(s, suspicion_instant(deadline));
         }
         if let Some(f) = self.failover.as_mut() {
             f.start(ctx, view);
@@ -104,9 +116,9 @@ impl Watcher {
         }
     }
 
-    /// Makes sure a check is pending at the earliest deadline.
+    /// Makes sure a check is pending at the earliest suspicion instant.
     fn arm(&mut self, ctx: &mut Ctx) {
-        let Some((_, earliest)) = self.deadlines.earliest() else {
+        let Some((_, earliest)) = self.suspicions.earliest() else {
             return;
         };
         match self.check {
@@ -160,7 +172,7 @@ impl Watcher {
 
     /// A sign of life from `server`: its new deadline, and trust if it was suspected.
     fn alive(&mut self, server: u32, deadline: SimTime, ctx: &mut Ctx, view: &mut ClusterView) {
-        self.deadlines.set(server, deadline);
+        self.suspicions.set(server, suspicion_instant(deadline));
         if self.suspected[server as usize] {
             self.suspected[server as usize] = false;
             let now = ctx.now();
@@ -176,7 +188,7 @@ impl Watcher {
         self.check = None;
         let now = ctx.now();
         let observer = self.observer();
-        while let Some((server, _)) = self.deadlines.pop_due(now) {
+        while let Some((server, _)) = self.suspicions.pop_due(now) {
             self.suspected[server as usize] = true;
             ctx.metrics().suspected(observer, server, now);
             ctx.verdict(self.node, server, true);

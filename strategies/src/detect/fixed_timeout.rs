@@ -1,7 +1,9 @@
-//! Fixed timeout: a server is suspected when no heartbeat has arrived for `timeout`
-//! (or for `misses` heartbeat intervals). The simplest detector, and the baseline: its
-//! detection time of a crash is at most `timeout` plus one network delay, and it suspects
-//! a live server whenever heartbeats are delayed or lost for longer than `timeout`.
+//! Fixed timeout: a server is suspected when no heartbeat has arrived for longer than
+//! `timeout` (or `misses` heartbeat intervals): its deadline is the last heartbeat plus
+//! `timeout`, and a heartbeat arriving exactly then keeps it trusted. The simplest
+//! detector, and the baseline: its detection time of a crash is at most `timeout` plus
+//! one network delay (plus the 1 ns past the deadline), and it suspects a live server
+//! whenever heartbeats are delayed or lost for longer than `timeout`.
 
 use crate::detect::placement;
 use crate::registry::{Builder, Family, Kind, Param};

@@ -2,14 +2,16 @@
 //! `max_sample_size` heartbeat inter-arrival times of a server fix a normal model (mean
 //! plus `acceptable_heartbeat_pause`, standard deviation at least `min_std_deviation`);
 //! phi(t) = -log10 P(the next heartbeat arrives later than t) and the server is suspected
-//! once phi reaches `threshold`, i.e. once the silence has become that improbable.
+//! once phi reaches `threshold`, i.e. once the silence has become that improbable: the
+//! detector's deadline is the last nanosecond before that, at which a heartbeat still
+//! keeps the server trusted.
 //!
 //! Like Akka, the normal tail uses the logistic approximation
 //! F(y) = 1 / (1 + exp(-y (1.5976 + 0.070566 y^2))) (Bowling et al. 2009, within 1.4e-4
 //! of the normal CDF). Its inverse is the real root of a cubic, so the instant phi crosses
 //! the threshold comes out in closed form (Cardano): last heartbeat + mean + pause +
-//! y(threshold) x sd. As in Akka, an interval that ended after that instant (a pause) is
-//! left out of the window, and before the first interval the window holds the two
+//! y(threshold) x sd. As in Akka, an interval that ended at or after that instant (a pause)
+//! is left out of the window, and before the first interval the window holds the two
 //! samples `first_heartbeat_estimate` ± a quarter of it.
 
 use crate::detect::placement;
@@ -170,7 +172,9 @@ struct History {
     sum: u128,
     sum_sq: u128,
     latest: Option<SimTime>,
-    deadline: SimTime,
+    /// The first nanosecond at which phi reaches the threshold after the latest
+    /// heartbeat.
+    crossing: SimTime,
 }
 
 impl History {
@@ -182,7 +186,7 @@ impl History {
             sum: 0,
             sum_sq: 0,
             latest: None,
-            deadline: SimTime::ZERO,
+            crossing: SimTime::ZERO,
         };
         h.push(estimate - estimate / 4);
         h.push(estimate + estimate / 4);
@@ -229,26 +233,31 @@ impl PhiDetector {
     }
 }
 
+impl PhiDetector {
+    /// Records the crossing after a heartbeat (or the start) at `last` and returns the
+    /// deadline: the nanosecond before it, the last at which phi is below the threshold.
+    fn deadline_after(&mut self, server: u32, last: SimTime) -> SimTime {
+        let crossing = self.crossing(&self.histories[server as usize], last);
+        self.histories[server as usize].crossing = crossing;
+        SimTime(crossing.0.saturating_sub(1))
+    }
+}
+
 impl Detector for PhiDetector {
     fn on_heartbeat(&mut self, server: u32, now: SimTime) -> SimTime {
         let h = &mut self.histories[server as usize];
         if let Some(latest) = h.latest
-            && now < h.deadline
+            && now < h.crossing
         {
             h.push(now.since(latest).0);
         }
         h.latest = Some(now);
-        let h = &self.histories[server as usize];
-        let deadline = self.crossing(h, now);
-        self.histories[server as usize].deadline = deadline;
-        deadline
+        self.deadline_after(server, now)
     }
 
     /// Before the first heartbeat the start of the run stands in for one.
     fn initial_deadline(&mut self, server: u32, now: SimTime) -> SimTime {
-        let deadline = self.crossing(&self.histories[server as usize], now);
-        self.histories[server as usize].deadline = deadline;
-        deadline
+        self.deadline_after(server, now)
     }
 }
 
@@ -297,7 +306,8 @@ mod tests {
     fn steady_heartbeats_give_mean_plus_y_min_sd() {
         // Heartbeats exactly 100 ms apart: once the two seed samples have left a window
         // of 4, mean = 100 ms and sd = 0, floored to min_std_deviation = 10 ms; with a
-        // pause of 50 ms the deadline is last + 150 ms + y(8) x 10 ms.
+        // pause of 50 ms phi reaches the threshold at last + 150 ms + y(8) x 10 ms, and
+        // the deadline is the nanosecond before.
         let d = spec(&[
             ("threshold", f(8.0)),
             ("max_sample_size", sim_core::conf::i(4)),
@@ -311,10 +321,15 @@ mod tests {
             deadline = det.on_heartbeat(0, ms(100 * k));
         }
         let expected = 1_000e6 + 150e6 + threshold_quantile(8.0) * 10e6;
-        assert_eq!(deadline.0, expected.ceil() as u64);
-        // Phi at the deadline is the threshold.
-        let at = phi((deadline.0 - 1_000_000_000) as f64, 150e6, 10e6);
-        assert!((at - 8.0).abs() < 1e-6, "{at}");
+        assert_eq!(deadline.0, expected.ceil() as u64 - 1);
+        // Phi at the deadline is just below the threshold, 1 ns later at it.
+        let at = |ns: u64| phi((ns - 1_000_000_000) as f64, 150e6, 10e6);
+        assert!(at(deadline.0) < 8.0, "{}", at(deadline.0));
+        assert!(
+            (at(deadline.0 + 1) - 8.0).abs() < 1e-6,
+            "{}",
+            at(deadline.0 + 1)
+        );
     }
 
     #[test]

@@ -5,8 +5,9 @@
 //! the target and forward its ack; a server still silent `indirect_timeout` later is
 //! suspected. An ack of the current round, direct or relayed, trusts it again.
 //!
-//! So a server acked in round k is suspected at the start of round k+1 plus
-//! `probe_timeout + indirect_timeout` unless that round is acked: with one-way delay d a
+//! So a server acked in round k is suspected 1 ns after the start of round k+1 plus
+//! `probe_timeout + indirect_timeout` unless that round is acked by then (an ack arriving
+//! at that very instant still counts): with one-way delay d a
 //! crash is detected between `probe_timeout + indirect_timeout - d` and
 //! `period + probe_timeout + indirect_timeout - d` after it. Indirect probes route around
 //! a bad link between the prober and the target. Without relays (`indirect_probes = 0`)
