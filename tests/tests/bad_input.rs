@@ -365,5 +365,23 @@ fn bad_flags_name_the_flag() {
             "{args:?}: {}",
             stderr(&out)
         );
+        assert!(
+            !dir.path().join("results").exists(),
+            "{args:?} wrote results"
+        );
     }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_output_link_is_called_a_link() {
+    let dir = scratch_with_config();
+    std::os::unix::fs::symlink("gone/results", dir.path().join("out")).unwrap();
+    let out = run_cli(dir.path(), &["run", "good.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: out: cannot create the output folder (it is a symbolic link to gone/results, which does not exist)"
+    );
+    assert!(!dir.path().join("gone").exists());
 }
