@@ -4,10 +4,11 @@
 //! final files byte for byte.
 //!
 //! The journal starts with a header naming the config's fingerprint (the whole config after
-//! overrides, the faultline version and the runs.csv columns); resuming with anything else
-//! is refused. Each line after it is `run_id,<metric cells>,<latency histogram>,<checksum>`
-//! (the histogram as [`crate::latency_cdf::encode`] writes it): a line cut short
-//! by a crash fails its checksum and is dropped, with everything after it. Lines are
+//! overrides, the master seed, the bytes of every file the config reads, the faultline
+//! version and the runs.csv columns); resuming with anything else is refused. Each line
+//! after it is `run_id,<metric cells>,<latency histogram>,<checksum>` (the histogram as
+//! [`crate::latency_cdf::encode`] writes it): a line cut short by a crash fails its
+//! checksum and is dropped, with everything after it. Lines are
 //! written with one system call each, so a killed process loses nothing it wrote, and
 //! synced to disk when a second has passed since the last sync, so a power loss costs at
 //! most the runs of about a second. The journal is locked while a
@@ -232,7 +233,7 @@ impl Journal {
         }
         if head != expected {
             let why = if head.starts_with(FORMAT) {
-                "it was written for a different config (the config file, a --set, --seed or --replications, or the faultline version changed since the interrupted run)"
+                "it was written for a different config (the config file, a file it reads, a --set, --seed or --replications, or the faultline version changed since the interrupted run)"
             } else {
                 "it is not a faultline resume journal"
             };

@@ -8,7 +8,7 @@
 //! [`crate::output`]); memory holds no per-run state beyond the runner's bounded window.
 
 use crate::checks::Violation;
-use crate::cli::{CliError, RunArgs, load, output_error, threads};
+use crate::cli::{CliError, RunArgs, load, output_error, threads_flag};
 use crate::config::{Experiment, RunKey};
 use crate::journal::{Journal, JournalError, ResumeError};
 use crate::latency_cdf::{self, LatencyCdfCsv};
@@ -49,7 +49,7 @@ fn journal_error(e: JournalError) -> CliError {
 
 pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
-    let threads = threads(args.threads)?;
+    let threads = threads_flag(args.threads.as_deref())?;
     let interrupt_after = match std::env::var(INTERRUPT_AFTER_ENV) {
         Err(_) => None,
         Ok(text) => Some(text.parse::<u64>().map_err(|_| {

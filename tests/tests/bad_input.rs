@@ -332,11 +332,43 @@ fn bad_flags_name_the_flag() {
     for (args, message) in [
         (
             vec!["run", "good.toml", "--threads", "0"],
-            "error: --threads: expected an integer of at least 1, got 0",
+            "error: --threads: expected an integer from 1 to 1024, got 0",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "100000"],
+            "error: --threads: expected an integer from 1 to 1024, got 100000",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "-3"],
+            "error: --threads: expected an integer from 1 to 1024, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "many"],
+            "error: --threads: expected an integer from 1 to 1024, got `many`",
         ),
         (
             vec!["run", "good.toml", "--replications", "0"],
-            "error: --replications: expected an integer of at least 1, got 0",
+            "error: --replications: expected an integer from 1 to 1000000, got 0",
+        ),
+        (
+            vec!["run", "good.toml", "--replications", "-3"],
+            "error: --replications: expected an integer from 1 to 1000000, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--replications", "5000000000"],
+            "error: --replications: expected an integer from 1 to 1000000, got 5000000000",
+        ),
+        (
+            vec!["run", "good.toml", "--seed", "-3"],
+            "error: --seed: expected an integer from 0 to 18446744073709551615, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--seed", "18446744073709551616"],
+            "error: --seed: expected an integer from 0 to 18446744073709551615, got 18446744073709551616",
+        ),
+        (
+            vec!["check", "good.toml", "--replications", "-1"],
+            "error: --replications: expected an integer from 1 to 1000000, got -1",
         ),
         (
             vec!["run", "good.toml", "--set", "cluster.servers"],

@@ -2,7 +2,7 @@
 //! number of runs, with a cut-short journal line, or killed) and resumed produces
 //! runs.csv, summary.csv and failures.csv byte-identical to an uninterrupted run, at any
 //! thread count; an interrupted run leaves no partial output file; resuming with a changed
-//! config is refused; a journal cut short in its header
+//! config, or a changed file the config reads, is refused; a journal cut short in its header
 //! resumes as an empty one; a journal that is a symbolic link is refused and what it points
 //! at left alone.
 
@@ -289,6 +289,53 @@ fn a_folder_another_run_writes_to_is_refused() {
         .collect();
     assert_eq!(names, [JOURNAL_FILE], "nothing else is written");
     journal.unlock().unwrap();
+}
+
+#[test]
+fn resuming_after_a_file_the_config_reads_changed_is_refused() {
+    // Service times from an empirical file: the same config text over other samples is
+    // another experiment.
+    let dir = setup();
+    let samples = |ms: &[u32]| {
+        let lines: Vec<String> = ms.iter().map(|m| format!("{m}ms")).collect();
+        format!("{}\n", lines.join("\n"))
+    };
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 20])).unwrap();
+    let config = CONFIG.replace(
+        r#"service = { dist = "exponential", mean = "10ms" }"#,
+        r#"service = { dist = "empirical", file = "service.csv" }"#,
+    );
+    assert_ne!(config, CONFIG);
+    fs::write(dir.path().join("r.toml"), &config).unwrap();
+    let out = run_cli_env(
+        dir.path(),
+        &["run", "r.toml", "--out", "part"],
+        &[(INTERRUPT_AFTER_ENV, "3")],
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+
+    // Same length, other bytes.
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 90])).unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "part", "--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "error: part/resume.journal: cannot resume: it was written for a different config (the config file, a file it reads,"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // With the file back as it was, the resume continues.
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 20])).unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "part", "--resume"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert!(
+        common::stdout(&out)
+            .contains("resumed: 3 runs read back from the journal, 21 simulated now"),
+        "{}",
+        common::stdout(&out)
+    );
 }
 
 #[test]
