@@ -10,6 +10,7 @@
 use crate::load::keys_in_file_order;
 use crate::runs_csv::numeric_columns;
 use sim_core::conf::{ConfigError, Section, suggestion};
+use sim_core::report::format_real;
 use sim_core::{RunReport, SimDuration};
 
 /// Which side of the threshold a run must stay on.
@@ -114,6 +115,36 @@ impl Checks {
             } else {
                 return Err(unknown());
             };
+            // A minimum above a maximum of the same column fails every run: refused,
+            // naming both keys (a duration's key and its `_ms` twin bound one column).
+            if let Some(other) = list.iter().find(|c: &&Check| {
+                c.column == column
+                    && c.bound != bound
+                    && match bound {
+                        Bound::Min => threshold > c.threshold,
+                        Bound::Max => threshold < c.threshold,
+                    }
+            }) {
+                let line = sec
+                    .raw()
+                    .get(&other.key)
+                    .and_then(|v| v.line)
+                    .map_or_else(String::new, |l| format!(" (line {l})"));
+                return Err(sec.error(
+                    &key,
+                    format!(
+                        "{} is {} `checks.{}` = {}{line}: no run can pass both",
+                        format_real(threshold),
+                        if bound == Bound::Min {
+                            "above"
+                        } else {
+                            "below"
+                        },
+                        other.key,
+                        format_real(other.threshold),
+                    ),
+                ));
+            }
             list.push(Check {
                 key: key.clone(),
                 metric: columns[column],
@@ -163,7 +194,7 @@ impl std::fmt::Display for Check {
             "{} ({} {op} {})",
             self.key,
             self.metric,
-            sim_core::report::format_real(self.threshold)
+            format_real(self.threshold)
         )
     }
 }
@@ -228,6 +259,27 @@ mod tests {
         assert_eq!(broken.len(), 1);
         assert_eq!(broken[0].check, "min_availability");
         assert_eq!(broken[0].value, None);
+    }
+
+    #[test]
+    fn a_minimum_above_a_maximum_of_one_column_is_refused_naming_both() {
+        let e = read("[checks]\nmin_availability = 0.9\nmax_availability = 0.1\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml:3: `checks.max_availability`: 0.1 is below `checks.min_availability` = 0.9 (line 2): no run can pass both"
+        );
+        // A duration's key and its `_ms` twin bound the same column.
+        let e =
+            read("[checks]\nmax_latency_p99_ms = 100\nmin_latency_p99 = \"250ms\"\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml:3: `checks.min_latency_p99`: 250 is above `checks.max_latency_p99_ms` = 100 (line 2): no run can pass both"
+        );
+        // Equal bounds pin the value; bounds of different columns never conflict.
+        let ok = read(
+            "[checks]\nmin_lost_in_crash = 0\nmax_lost_in_crash = 0\nmin_goodput = 5\nmax_retries = 1\n",
+        );
+        assert_eq!(ok.unwrap().list.len(), 4);
     }
 
     #[test]

@@ -48,12 +48,12 @@ pub struct ConfigArgs {
     /// Override a config value by its dotted path, e.g. --set workload.arrivals.rate=800.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Override experiment.seed, the master seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Override experiment.replications, the runs per (cell, strategy).
-    #[arg(long)]
-    pub replications: Option<u32>,
+    /// Override experiment.seed, the master seed (0 to 2^64 - 1).
+    #[arg(long, value_name = "SEED", allow_negative_numbers = true)]
+    pub seed: Option<String>,
+    /// Override experiment.replications, the runs per (cell, strategy) (1 to 1000000).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub replications: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -63,9 +63,9 @@ pub struct RunArgs {
     /// Output folder [default: results/<experiment.name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads [default: all cores].
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads, 1 to 1024 [default: all cores].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub threads: Option<String>,
     /// Continue an interrupted run in the same output folder: skip the runs its journal
     /// holds and produce the same files as an uninterrupted run.
     #[arg(long)]
@@ -188,30 +188,55 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
     }
 }
 
+/// The most worker threads a command may use: each holds a stack and a window of results
+/// (see [`crate::runner::max_buffered`]), and more threads than cores only add waiting.
+pub const MAX_THREADS: u64 = 1024;
+
+/// The value of an integer flag, which must lie in `min..=max`; an error names the flag,
+/// the range and what was given (negative numbers reach here rather than being taken for
+/// flags).
+pub fn integer_flag(flag: &str, text: &str, min: u64, max: u64) -> Result<u64, CliError> {
+    let refuse = |got: String| {
+        CliError::Input(format!(
+            "{flag}: expected an integer from {min} to {max}, got {got}"
+        ))
+    };
+    match text.trim().parse::<i128>() {
+        Ok(n) if (i128::from(min)..=i128::from(max)).contains(&n) => Ok(n as u64),
+        Ok(n) => Err(refuse(n.to_string())),
+        Err(_) => Err(refuse(format!("`{text}`"))),
+    }
+}
+
 /// Loads the config of a command with its overrides.
 pub(crate) fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
     let mut overrides = Overrides::from_set_args(&args.set)?;
-    overrides.seed = args.seed;
-    overrides.replications = args.replications;
-    if args.replications == Some(0) {
-        return Err(CliError::Input(
-            "--replications: expected an integer of at least 1, got 0".into(),
-        ));
+    if let Some(text) = &args.seed {
+        overrides.seed = Some(integer_flag("--seed", text, 0, u64::MAX)?);
+    }
+    if let Some(text) = &args.replications {
+        let max = u64::from(crate::config::MAX_REPLICATIONS);
+        overrides.replications = Some(integer_flag("--replications", text, 1, max)? as u32);
     }
     Ok(Experiment::load(&args.config, &overrides)?)
 }
 
-/// The worker threads of a command: `--threads N` (at least 1), or every core.
+/// The worker threads of a command: `--threads N` (1 to [`MAX_THREADS`]), or every core.
 pub(crate) fn threads(arg: Option<usize>) -> Result<usize, CliError> {
     match arg {
-        Some(0) => Err(CliError::Input(
-            "--threads: expected an integer of at least 1, got 0".into(),
-        )),
-        Some(n) => Ok(n),
+        Some(n) => Ok(integer_flag("--threads", &n.to_string(), 1, MAX_THREADS)? as usize),
         None => Ok(std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(1)),
     }
+}
+
+/// [`threads`] from the text of `--threads`.
+pub(crate) fn threads_flag(arg: Option<&str>) -> Result<usize, CliError> {
+    let n = arg
+        .map(|text| integer_flag("--threads", text, 1, MAX_THREADS))
+        .transpose()?;
+    threads(n.map(|n| n as usize))
 }
 
 fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {

@@ -15,8 +15,8 @@ use crate::load::{
 };
 use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind, suggestion};
 use sim_core::rng::derive_seed;
-use sim_core::{Scenario, StrategySet};
-use std::collections::BTreeSet;
+use sim_core::{Scenario, SimDuration, StrategySet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Top-level tables a config may hold.
@@ -34,6 +34,11 @@ pub const ROOT_KEYS: [&str; 8] = [
 /// The most sweep cells one experiment may hold: each cell keeps its built scenario and
 /// strategies in memory while the experiment runs.
 pub const MAX_CELLS: u64 = 100_000;
+
+/// The most replications per (cell, strategy): confidence intervals narrow with the square
+/// root of the replications, so past a million they gain nothing worth the time, and more
+/// is taken for a typo rather than run for days.
+pub const MAX_REPLICATIONS: u32 = 1_000_000;
 
 const EXPERIMENT_KEYS: [&str; 5] = ["name", "seed", "replications", "duration", "warmup"];
 
@@ -86,7 +91,8 @@ impl Overrides {
 /// One axis of the sweep: a dotted config key and its values.
 #[derive(Clone, Debug)]
 pub struct SweepAxis {
-    /// The key as written in `[sweep]`; it names the axis's column in the outputs.
+    /// The key as written in `[sweep]` in one spelling (segments trimmed, see
+    /// [`normalize_path`]); it names the axis's column in the outputs.
     pub key: String,
     pub values: Vec<Value>,
     /// The line of the axis in the config file.
@@ -116,7 +122,8 @@ pub struct Experiment {
     pub strategy_names: Vec<String>,
     pub cells: Vec<CellSpec>,
     pub checks: Checks,
-    /// A hash of the whole config after overrides: equal fingerprints mean the same runs.
+    /// A hash of the whole config after overrides, the master seed and the contents of
+    /// every file the config reads: equal fingerprints mean the same runs.
     pub fingerprint: u64,
 }
 
@@ -160,12 +167,20 @@ impl Experiment {
             return Err(experiment.error("name", "expected a non-empty name usable as a folder name (no slashes, not starting with a dot)"));
         }
         check_name_is_a_folder_name(&name).map_err(|why| experiment.error("name", why))?;
-        let seed = experiment.or::<u64>("seed", 1)?;
+        // A `--seed` takes the whole u64 range, which a TOML integer cannot hold, so it
+        // replaces the file's seed here rather than in the document.
+        let seed = match overrides.seed {
+            Some(seed) => {
+                experiment.get("seed");
+                seed
+            }
+            None => experiment.or::<u64>("seed", 1)?,
+        };
         let replications = experiment.checked(
             "replications",
             Some(1u32),
-            |r| *r >= 1,
-            "an integer of at least 1",
+            |r| (1..=MAX_REPLICATIONS).contains(r),
+            &format!("an integer from 1 to {MAX_REPLICATIONS}"),
         )?;
         experiment.get("duration");
         experiment.get("warmup");
@@ -181,6 +196,7 @@ impl Experiment {
         root.finish_known(&ROOT_KEYS)?;
 
         let mut keys_read = recording.keys_read();
+        let mut files = BTreeMap::new();
         let mut cells = Vec::new();
         for (index, values) in cartesian(&sweep).into_iter().enumerate() {
             let mut table = doc.root.clone();
@@ -198,7 +214,9 @@ impl Experiment {
             let scenario = Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
             let strategies = build_strategies(&cell_root, &strategy_names, &scenario)
                 .map_err(|e| in_cell(e, &sweep, &values))?;
-            keys_read.extend(cell_source.keys_read());
+            let cell_keys = cell_source.keys_read();
+            note_files(&table, &cell_keys, &mut files);
+            keys_read.extend(cell_keys);
             cells.push(CellSpec {
                 index: index as u32,
                 values,
@@ -220,11 +238,7 @@ impl Experiment {
             &sweep,
             &source,
         )?;
-        let fingerprint = crate::journal::fnv1a64(
-            Value::new(ValueKind::Table(doc.root.clone()), None)
-                .to_config_text()
-                .as_bytes(),
-        );
+        let fingerprint = fingerprint(&doc.root, seed, &files, &source)?;
         Ok(Experiment {
             name,
             seed,
@@ -313,6 +327,66 @@ impl Experiment {
     }
 }
 
+/// A file a config reads, by its name as written: the dotted key naming it first and
+/// that key's line.
+type FileRefs = BTreeMap<String, (String, Option<u32>)>;
+
+/// Notes the files a sweep cell's config reads: every string under a key named `file`
+/// that was read (an empirical distribution's samples).
+fn note_files(table: &Table, keys_read: &BTreeSet<String>, files: &mut FileRefs) {
+    for key in keys_read {
+        if key.rsplit('.').next() != Some("file") {
+            continue;
+        }
+        if let Some(value) = get_path(table, key)
+            && let ValueKind::Str(name) = &value.kind
+        {
+            files
+                .entry(name.clone())
+                .or_insert_with(|| (key.clone(), value.line));
+        }
+    }
+}
+
+/// The fingerprint of an experiment: a hash of its config after overrides, its master
+/// seed, and the length and bytes of every file it reads, so that a journal of the
+/// experiment is refused once any of them changed.
+fn fingerprint(
+    root: &Table,
+    seed: u64,
+    files: &FileRefs,
+    source: &Source,
+) -> Result<u64, ConfigError> {
+    use crate::journal::{FNV_OFFSET, fnv1a64, fnv1a64_extend};
+    use std::io::Read as _;
+    let mut text = Value::new(ValueKind::Table(root.clone()), None).to_config_text();
+    text.push_str(&format!("\nmaster seed {seed}"));
+    for (name, (key, line)) in files {
+        let path = source.resolve(name);
+        let unreadable = |e: std::io::Error| {
+            ConfigError::new(format!(
+                "{}: cannot read it ({})",
+                path.display(),
+                crate::load::describe_io(&e)
+            ))
+            .at(Some(&source.name), Some(key), *line)
+        };
+        let mut file = std::fs::File::open(&path).map_err(unreadable)?;
+        let (mut hash, mut len) = (FNV_OFFSET, 0u64);
+        let mut buffer = vec![0u8; 1 << 16];
+        loop {
+            let n = file.read(&mut buffer).map_err(unreadable)?;
+            if n == 0 {
+                break;
+            }
+            hash = fnv1a64_extend(hash, &buffer[..n]);
+            len += n as u64;
+        }
+        text.push_str(&format!("\nfile {name:?} {len} {hash:016x}"));
+    }
+    Ok(fnv1a64(text.as_bytes()))
+}
+
 /// Quotes a word for a POSIX shell when it needs it.
 pub fn shell_quote(word: &str) -> String {
     let safe = |c: char| c.is_ascii_alphanumeric() || "-_./=:+,@%".contains(c);
@@ -334,13 +408,11 @@ fn apply_overrides(doc: &mut Document, overrides: &Overrides) -> Result<(), Conf
             )
         })?;
     }
-    let int = |x: u64| Value::new(ValueKind::Int(x.min(i64::MAX as u64) as i64), None);
-    if let Some(seed) = overrides.seed {
-        set_path(&mut doc.root, "experiment.seed", int(seed)).map_err(ConfigError::new)?;
-    }
+    // The seed is applied by `Experiment::from_document`: a TOML integer cannot hold
+    // every u64.
     if let Some(r) = overrides.replications {
-        set_path(&mut doc.root, "experiment.replications", int(u64::from(r)))
-            .map_err(ConfigError::new)?;
+        let value = Value::new(ValueKind::Int(i64::from(r)), None);
+        set_path(&mut doc.root, "experiment.replications", value).map_err(ConfigError::new)?;
     }
     Ok(())
 }
@@ -398,9 +470,19 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
                 "expected at least one value; an empty sweep runs nothing".into(),
             ));
         }
-        let head = key.split(['.', '[']).next().unwrap_or_default();
-        if !ROOT_KEYS.contains(&head) || head == "sweep" || head == "checks" {
-            let hint = sim_core::conf::suggestion(head, ROOT_KEYS.iter().copied());
+        let head = key.split(['.', '[']).next().unwrap_or_default().trim();
+        let whole_experiment = head == "sweep" || head == "checks";
+        if !ROOT_KEYS.contains(&head) || whole_experiment {
+            let hint = if whole_experiment {
+                " (`sweep` and `checks` hold for the whole experiment and cannot be swept)"
+                    .to_string()
+            } else {
+                let tables = ROOT_KEYS
+                    .iter()
+                    .copied()
+                    .filter(|t| *t != "sweep" && *t != "checks");
+                suggestion(head, tables)
+            };
             return Err(axis_error(
                 &key,
                 format!(
@@ -421,8 +503,42 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
                 ),
             ));
         }
+        let normalized = normalize_path(&key).map_err(|why| axis_error(&key, why))?;
+        if let Some(first) = axes.iter().find(|a: &&SweepAxis| a.key == normalized) {
+            return Err(axis_error(
+                &key,
+                format!(
+                    "the same key as `sweep.\"{}\"`{}: spaces around a key's dots and ends do not count, and a key may be swept once",
+                    first.key,
+                    first
+                        .line
+                        .map_or_else(String::new, |l| format!(" (line {l})"))
+                ),
+            ));
+        }
+        for (j, later) in values.iter().enumerate() {
+            if let Some(i) = values[..j].iter().position(|v| same_sweep_value(v, later)) {
+                let line = later.line.or(v.line);
+                let (first, second) = (values[i].to_config_text(), later.to_config_text());
+                let what = if first == second {
+                    format!("{first} twice")
+                } else {
+                    format!("the same value twice, {first} and {second}")
+                };
+                return Err(ConfigError::new(format!(
+                    "lists {what} (values {} and {}); each value makes a cell, and the same cell twice would only repeat its runs",
+                    i + 1,
+                    j + 1
+                ))
+                .at(
+                    Some(&root.source().name),
+                    Some(&format!("sweep.\"{key}\"")),
+                    line,
+                ));
+            }
+        }
         axes.push(SweepAxis {
-            key: key.clone(),
+            key: normalized,
             values: values.clone(),
             line: v.line,
         });
@@ -442,6 +558,25 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
         ));
     }
     Ok(axes)
+}
+
+/// Whether two sweep values make the same cell: numbers by value (`2` and `2.0`), strings
+/// that are durations by length (`"1m"` and `"60s"`), anything else by its config text.
+fn same_sweep_value(a: &Value, b: &Value) -> bool {
+    let number = |v: &Value| match v.kind {
+        ValueKind::Int(i) => Some(i as f64),
+        ValueKind::Float(f) => Some(f),
+        _ => None,
+    };
+    if let (Some(x), Some(y)) = (number(a), number(b)) {
+        return x == y;
+    }
+    if let (ValueKind::Str(x), ValueKind::Str(y)) = (&a.kind, &b.kind)
+        && let (Ok(x), Ok(y)) = (SimDuration::parse(x), SimDuration::parse(y))
+    {
+        return x == y;
+    }
+    a.to_config_text() == b.to_config_text()
 }
 
 fn root_table<'a>(root: &Section<'a>) -> &'a Table {

@@ -4,19 +4,22 @@
 //! final files byte for byte.
 //!
 //! The journal starts with a header naming the config's fingerprint (the whole config after
-//! overrides, the faultline version and the runs.csv columns); resuming with anything else
-//! is refused. Each line after it is `run_id,<metric cells>,<latency histogram>,<checksum>`
-//! (the histogram as [`crate::latency_cdf::encode`] writes it): a line cut short
-//! by a crash fails its checksum and is dropped, with everything after it. Lines are
+//! overrides, the master seed, the bytes of every file the config reads, the faultline
+//! version and the runs.csv columns); resuming with anything else is refused. Each line
+//! after it is `run_id,<metric cells>,<latency histogram>,<checksum>` (the histogram as
+//! [`crate::latency_cdf::encode`] writes it): a line cut short by a crash fails its
+//! checksum and is dropped, with everything after it. Lines are
 //! written with one system call each, so a killed process loses nothing it wrote, and
 //! synced to disk when a second has passed since the last sync, so a power loss costs at
 //! most the runs of about a second. The journal is locked while a
-//! run uses it and removed once the final files are in place.
+//! run uses it and removed once the final files are in place. A journal holding only part
+//! of its header holds no run and resumes as an empty one. The journal is never opened
+//! through a symbolic link: a link at its path is refused.
 
 use crate::config::{Experiment, RunKey};
 use hdrhistogram::Histogram;
 use sim_core::RunReport;
-use std::fs::{File, OpenOptions};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -27,9 +30,17 @@ pub const JOURNAL_FILE: &str = "resume.journal";
 const FORMAT: &str = "faultline resume journal 2";
 const SYNC_EVERY: Duration = Duration::from_secs(1);
 
+/// The hash [`fnv1a64`] starts from.
+pub const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
 /// 64-bit FNV-1a: a small, stable hash for fingerprints and line checksums.
 pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    fnv1a64_extend(FNV_OFFSET, bytes)
+}
+
+/// Continues an FNV-1a hash `h` over more bytes: hashing a file piece by piece gives its
+/// [`fnv1a64`].
+pub fn fnv1a64_extend(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
@@ -58,6 +69,8 @@ pub enum JournalError {
     Busy(PathBuf),
     /// The journal belongs to another config, or is not a journal.
     Mismatch(PathBuf, String),
+    /// The journal's path is a symbolic link, which faultline does not write through.
+    Link(PathBuf),
 }
 
 impl std::fmt::Display for JournalError {
@@ -79,6 +92,11 @@ impl std::fmt::Display for JournalError {
                 "{}: cannot resume: {why}; run without --resume to start over",
                 path.display()
             ),
+            JournalError::Link(path) => write!(
+                f,
+                "{}: is a symbolic link; faultline writes its journal only into a file of its own, never through a link: remove the link (what it points at is left alone)",
+                path.display()
+            ),
         }
     }
 }
@@ -97,17 +115,31 @@ pub struct Resumed {
     pub runs: u64,
     /// Bytes of a cut-short or damaged tail that were dropped.
     pub dropped_bytes: u64,
+    /// Whether the journal held only part of its header, and so no run.
+    pub cut_header: bool,
 }
 
+/// Opens (creating it if need be) and locks the journal at `path`, never through a
+/// symbolic link.
 fn open_locked(path: &Path) -> Result<File, JournalError> {
     let io_err = |e| JournalError::Io(path.to_path_buf(), e);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .map_err(io_err)?;
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    let file = options.open(path).map_err(|e| {
+        #[cfg(unix)]
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            return JournalError::Link(path.to_path_buf());
+        }
+        io_err(e)
+    })?;
+    if fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(JournalError::Link(path.to_path_buf()));
+    }
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(JournalError::Busy(path.to_path_buf())),
@@ -134,14 +166,27 @@ impl Journal {
         dir.join(JOURNAL_FILE)
     }
 
+    /// Whether `dir` holds a journal (or anything else at its path, a link included).
+    pub fn exists_in(dir: &Path) -> bool {
+        fs::symlink_metadata(Journal::path_in(dir)).is_ok()
+    }
+
     /// Starts a new journal in `dir`, replacing an old one.
     pub fn create(dir: &Path, exp: &Experiment) -> Result<Journal, JournalError> {
         let path = Journal::path_in(dir);
-        let mut file = open_locked(&path)?;
+        let file = open_locked(&path)?;
+        Journal::start(file, path, exp)
+    }
+
+    /// Writes the header of `exp` into the locked journal `file`, emptied first, and syncs
+    /// it and its folder.
+    fn start(mut file: File, path: PathBuf, exp: &Experiment) -> Result<Journal, JournalError> {
         let io_err = |e| JournalError::Io(path.clone(), e);
         file.set_len(0).map_err(io_err)?;
+        file.seek(SeekFrom::Start(0)).map_err(io_err)?;
         file.write_all(header(exp).as_bytes()).map_err(io_err)?;
         file.sync_data().map_err(io_err)?;
+        crate::output::sync_folder_of(&path).map_err(io_err)?;
         Ok(Journal {
             file,
             path,
@@ -159,20 +204,36 @@ impl Journal {
         mut replay: impl FnMut(RunKey, Vec<String>, Histogram<u64>) -> Result<(), E>,
     ) -> Result<Option<Resumed>, ResumeError<E>> {
         let path = Journal::path_in(dir);
-        if !path.exists() {
+        if !Journal::exists_in(dir) {
             return Ok(None);
         }
         let mut file = open_locked(&path)?;
         let io_err = |e| ResumeError::Journal(JournalError::Io(path.clone(), e));
         let mut reader = BufReader::new(&mut file);
         let expected = header(exp);
-        let mut head = String::new();
-        for _ in 0..expected.lines().count() {
-            reader.read_line(&mut head).map_err(io_err)?;
+        let header_lines = expected.lines().count();
+        let mut head = Vec::new();
+        for _ in 0..header_lines {
+            reader.read_until(b'\n', &mut head).map_err(io_err)?;
+        }
+        let head = String::from_utf8_lossy(&head).into_owned();
+        // A header cut short (a run that stopped, or found the disk full, before its
+        // header was on disk) records no run: the journal is empty, whatever its config.
+        let format_line = format!("{FORMAT}\n");
+        let whole = head.matches('\n').count() == header_lines;
+        if !whole && (format_line.starts_with(&head) || head.starts_with(&format_line)) {
+            drop(reader);
+            let journal = Journal::start(file, path, exp)?;
+            return Ok(Some(Resumed {
+                journal,
+                runs: 0,
+                dropped_bytes: 0,
+                cut_header: true,
+            }));
         }
         if head != expected {
             let why = if head.starts_with(FORMAT) {
-                "it was written for a different config (the config file, a --set, --seed or --replications, or the faultline version changed since the interrupted run)"
+                "it was written for a different config (the config file, a file it reads, a --set, --seed or --replications, or the faultline version changed since the interrupted run)"
             } else {
                 "it is not a faultline resume journal"
             };
@@ -218,6 +279,7 @@ impl Journal {
             },
             runs,
             dropped_bytes: total - valid_end,
+            cut_header: false,
         }))
     }
 

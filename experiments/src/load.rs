@@ -235,8 +235,8 @@ fn split_path(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
         .collect()
 }
 
-/// A dotted path in one spelling: segments trimmed, indices as `name[i]`. Sweep columns
-/// keep the spelling of the config; comparisons use this one.
+/// A dotted path in one spelling: segments trimmed, indices as `name[i]`. Sweep axes and
+/// their columns use it, and so do comparisons of keys.
 pub fn normalize_path(path: &str) -> Result<String, String> {
     let segments = split_path(path)?;
     let parts: Vec<String> = segments

@@ -1,5 +1,11 @@
 //! Output files: written to a temporary file beside the target and renamed into place
 //! only when complete, so an interrupted or failed run never leaves a partial file.
+//!
+//! No output is written through a symbolic link: the temporary file is created new (which
+//! fails rather than follows a link in its place), and the rename replaces a link at the
+//! target's path with the file itself, leaving whatever the link pointed at alone. Once
+//! renamed, the file is synced and so is its folder, so the file is in place after a power
+//! loss too.
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
@@ -53,7 +59,14 @@ impl AtomicFile {
             name.to_string_lossy(),
             std::process::id()
         ));
-        let file = File::create(&temp)?;
+        let file = match create_new(&temp) {
+            // A temporary file of this process id left by a killed process long ago.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                fs::remove_file(&temp)?;
+                create_new(&temp)?
+            }
+            other => other?,
+        };
         let left = std::env::var(DISK_FULL_AFTER_ENV)
             .ok()
             .and_then(|v| v.parse().ok());
@@ -72,12 +85,31 @@ impl AtomicFile {
             .into_inner()
             .map_err(|e| e.into_error())
             .and_then(|Budgeted { file, .. }| file.sync_all())
-            .and_then(|()| fs::rename(&self.temp, &self.path));
+            .and_then(|()| fs::rename(&self.temp, &self.path))
+            .and_then(|()| sync_folder_of(&self.path));
         if result.is_err() {
             let _ = fs::remove_file(&self.temp);
         }
         result
     }
+}
+
+/// Creates a file that did not exist, never following a symbolic link in its place.
+fn create_new(path: &Path) -> io::Result<File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+}
+
+/// Syncs the folder holding `path`, so that a file created, renamed or removed there is
+/// so on the disk as well.
+pub fn sync_folder_of(path: &Path) -> io::Result<()> {
+    let folder = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    File::open(folder)?.sync_all()
 }
 
 /// A CSV table written to an [`AtomicFile`].
@@ -168,6 +200,26 @@ mod tests {
         f.write_all(b"whole").unwrap();
         f.commit().unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"whole");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_the_path_is_replaced_and_its_target_left_alone() {
+        let dir = std::env::temp_dir().join(format!("faultline-link-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("precious.txt");
+        fs::write(&target, "mine").unwrap();
+        let path = dir.join("runs.csv");
+        std::os::unix::fs::symlink(&target, &path).unwrap();
+        // A link where the temporary file goes is not followed either.
+        let temp = dir.join(format!(".runs.csv.partial-{}", std::process::id()));
+        std::os::unix::fs::symlink(&target, &temp).unwrap();
+        write_atomic(&path, b"table").unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"mine");
+        assert!(!fs::symlink_metadata(&path).unwrap().is_symlink());
+        assert_eq!(fs::read(&path).unwrap(), b"table");
+        assert!(!temp.exists() && fs::symlink_metadata(&temp).is_err());
         fs::remove_dir_all(&dir).unwrap();
     }
 

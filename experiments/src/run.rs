@@ -8,7 +8,7 @@
 //! [`crate::output`]); memory holds no per-run state beyond the runner's bounded window.
 
 use crate::checks::Violation;
-use crate::cli::{CliError, RunArgs, load, output_error, threads};
+use crate::cli::{CliError, RunArgs, load, output_error, threads_flag};
 use crate::config::{Experiment, RunKey};
 use crate::journal::{Journal, JournalError, ResumeError};
 use crate::latency_cdf::{self, LatencyCdfCsv};
@@ -49,7 +49,7 @@ fn journal_error(e: JournalError) -> CliError {
 
 pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
-    let threads = threads(args.threads)?;
+    let threads = threads_flag(args.threads.as_deref())?;
     let interrupt_after = match std::env::var(INTERRUPT_AFTER_ENV) {
         Err(_) => None,
         Ok(text) => Some(text.parse::<u64>().map_err(|_| {
@@ -62,6 +62,16 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(&exp.name));
+    if std::fs::symlink_metadata(&out).is_ok_and(|m| m.file_type().is_symlink())
+        && std::fs::metadata(&out).is_err()
+    {
+        let target = std::fs::read_link(&out).unwrap_or_default();
+        return Err(CliError::Input(format!(
+            "{}: cannot create the output folder (it is a symbolic link to {}, which does not exist)",
+            out.display(),
+            target.display()
+        )));
+    }
     std::fs::create_dir_all(&out).map_err(|e| {
         CliError::Input(format!(
             "{}: cannot create the output folder ({})",
@@ -76,6 +86,12 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             outputs.add(key, cells, &latency)
         }) {
             Ok(Some(r)) => {
+                if r.cut_header {
+                    eprintln!(
+                        "note: {} holds no run (its header was cut short, as by a full disk): running every run",
+                        Journal::path_in(&out).display()
+                    );
+                }
                 if r.dropped_bytes > 0 {
                     eprintln!(
                         "note: dropped the last {} bytes of {}: a run cut short by the interruption, run again now",
@@ -97,13 +113,17 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             Err(ResumeError::Replay(e)) => return Err(e),
         }
     } else {
-        if Journal::path_in(&out).exists() {
+        // Told only once the journal is ours: a run refused for a busy folder discards
+        // nothing.
+        let existed = Journal::exists_in(&out);
+        let journal = Journal::create(&out, &exp).map_err(journal_error)?;
+        if existed {
             eprintln!(
                 "note: starting over; the journal of an interrupted run in {} is discarded (--resume continues it)",
                 out.display()
             );
         }
-        (Journal::create(&out, &exp).map_err(journal_error)?, 0)
+        (journal, 0)
     };
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
 
@@ -152,11 +172,16 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     timing
         .write(&timing_path)
         .map_err(|e| output_error(&timing_path, e))?;
+    // The folder holds this experiment's files only: a timeline or figures left by an
+    // earlier run go when this one writes none.
     let plots = if args.no_plots {
+        remove_timeline(&out)?;
+        crate::plot::remove_figures(&out)?;
         None
     } else {
-        if let Some(key) = report.lowest_availability {
-            write_timeline(&out, &exp, key, &report.trace_hash)?;
+        match report.lowest_availability {
+            Some(key) => write_timeline(&out, &exp, key, &report.trace_hash)?,
+            None => remove_timeline(&out)?,
         }
         Some(crate::plot::draw_folder(&out)?)
     };
@@ -271,6 +296,11 @@ fn write_timeline(
     }
     let timeline = result.timeline.expect("a timeline was recorded");
     crate::timeline::write(dir, exp, key, &timeline).map_err(|e| output_error(dir, e))
+}
+
+/// Removes the timeline tables of an earlier run from `dir`, if any.
+fn remove_timeline(dir: &Path) -> Result<(), CliError> {
+    crate::timeline::remove(dir).map_err(|e| output_error(dir, e))
 }
 
 /// What the outputs saw, for the report on stdout.

@@ -150,6 +150,22 @@ pub fn write(dir: &Path, exp: &Experiment, key: RunKey, timeline: &Timeline) -> 
     spans.commit()
 }
 
+/// Removes timeline.csv and timeline_spans.csv from `dir` where they are.
+pub fn remove(dir: &Path) -> io::Result<()> {
+    let mut removed = false;
+    for name in [WINDOWS_FILE, SPANS_FILE] {
+        match std::fs::remove_file(dir.join(name)) {
+            Ok(()) => removed = true,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if removed {
+        crate::output::sync_folder_of(&dir.join(WINDOWS_FILE))?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -333,11 +333,43 @@ fn bad_flags_name_the_flag() {
     for (args, message) in [
         (
             vec!["run", "good.toml", "--threads", "0"],
-            "error: --threads: expected an integer of at least 1, got 0",
+            "error: --threads: expected an integer from 1 to 1024, got 0",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "100000"],
+            "error: --threads: expected an integer from 1 to 1024, got 100000",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "-3"],
+            "error: --threads: expected an integer from 1 to 1024, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--threads", "many"],
+            "error: --threads: expected an integer from 1 to 1024, got `many`",
         ),
         (
             vec!["run", "good.toml", "--replications", "0"],
-            "error: --replications: expected an integer of at least 1, got 0",
+            "error: --replications: expected an integer from 1 to 1000000, got 0",
+        ),
+        (
+            vec!["run", "good.toml", "--replications", "-3"],
+            "error: --replications: expected an integer from 1 to 1000000, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--replications", "5000000000"],
+            "error: --replications: expected an integer from 1 to 1000000, got 5000000000",
+        ),
+        (
+            vec!["run", "good.toml", "--seed", "-3"],
+            "error: --seed: expected an integer from 0 to 18446744073709551615, got -3",
+        ),
+        (
+            vec!["run", "good.toml", "--seed", "18446744073709551616"],
+            "error: --seed: expected an integer from 0 to 18446744073709551615, got 18446744073709551616",
+        ),
+        (
+            vec!["check", "good.toml", "--replications", "-1"],
+            "error: --replications: expected an integer from 1 to 1000000, got -1",
         ),
         (
             vec!["run", "good.toml", "--set", "cluster.servers"],
@@ -365,6 +397,10 @@ fn bad_flags_name_the_flag() {
             stderr(&out).starts_with(message),
             "{args:?}: {}",
             stderr(&out)
+        );
+        assert!(
+            !dir.path().join("results").exists(),
+            "{args:?} wrote results"
         );
     }
 }
@@ -462,4 +498,18 @@ fn replay_refuses_filters_that_keep_nothing_and_unbounded_windows() {
         ],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_output_link_is_called_a_link() {
+    let dir = scratch_with_config();
+    std::os::unix::fs::symlink("gone/results", dir.path().join("out")).unwrap();
+    let out = run_cli(dir.path(), &["run", "good.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: out: cannot create the output folder (it is a symbolic link to gone/results, which does not exist)"
+    );
+    assert!(!dir.path().join("gone").exists());
 }

@@ -1,6 +1,8 @@
 //! Plots: `faultline run` draws them and `faultline plot DIR` redraws them, as valid PNG
 //! and SVG files, for a sweep and for a folder without one; a folder without summary.csv
-//! is refused with exit code 2; the pooled latency quantiles of latency_cdf.csv match the
+//! is refused with exit code 2; only the figures faultline drew (listed in
+//! plots/drawn-by-faultline.txt) are ever removed, and a rerun into a folder leaves no
+//! timeline or figure of an earlier experiment; the pooled latency quantiles of latency_cdf.csv match the
 //! closed form of an infinite-server queue; a replayed timeline adds up to the run's
 //! counts and shows a scripted crash where it happened.
 
@@ -92,9 +94,22 @@ fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
                     }
                 }
             }
+            // The list of the files faultline drew: exactly the figures' files.
+            Some("txt") if stem == "drawn-by-faultline" => {}
             _ => panic!("unexpected file {}", path.display()),
         }
     }
+    let listed: BTreeSet<String> = fs::read_to_string(plots.join("drawn-by-faultline.txt"))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(String::from)
+        .collect();
+    let files: BTreeSet<String> = figures
+        .iter()
+        .flat_map(|f| [format!("{f}.png"), format!("{f}.svg")])
+        .collect();
+    assert_eq!(listed, files, "the list names every figure's files");
     figures
 }
 
@@ -131,13 +146,13 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     let timeline = Table::read(&dir.path().join("res/timeline.csv"));
     assert_eq!(timeline.values("run_id")[0], runs.values("run_id")[worst]);
 
-    // Drawing again gives the same bytes, and removes a figure nothing calls for.
+    // Drawing again gives the same bytes, and keeps a figure faultline did not draw.
     let before: Vec<(String, Vec<u8>)> = expected
         .iter()
         .flat_map(|f| ["png", "svg"].map(|e| format!("{f}.{e}")))
         .map(|f| (f.clone(), fs::read(plots.join(&f)).unwrap()))
         .collect();
-    fs::write(plots.join("stale.png"), b"old").unwrap();
+    fs::write(plots.join("mine.png"), b"my own figure").unwrap();
     let out = run_cli(dir.path(), &["plot", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     for (name, bytes) in before {
@@ -146,7 +161,7 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
             "{name} redrawn differently"
         );
     }
-    assert!(!plots.join("stale.png").exists());
+    assert_eq!(fs::read(plots.join("mine.png")).unwrap(), b"my own figure");
     let left: Vec<String> = fs::read_dir(&plots)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -184,6 +199,87 @@ fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
     assert!(!dir.path().join("bare/timeline.csv").exists());
 }
 
+/// The names in a folder, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("sweep.toml"), SWEEP).unwrap();
+    let bare = SWEEP
+        .split("[sweep]")
+        .next()
+        .unwrap()
+        .replace("name = \"plotted\"", "name = \"bare\"");
+    fs::write(dir.path().join("bare.toml"), bare).unwrap();
+    let out = run_cli(dir.path(), &["run", "sweep.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plots = dir.path().join("res/plots");
+    fs::write(plots.join("mine.png"), b"my own figure").unwrap();
+    fs::write(plots.join("notes.svg"), b"<svg/>").unwrap();
+    let list = fs::read_to_string(plots.join("drawn-by-faultline.txt")).unwrap();
+    assert_eq!(
+        list.lines().filter(|l| !l.starts_with('#')).count(),
+        16,
+        "{list}"
+    );
+
+    // Another experiment into the same folder: the figures only the sweep called for go,
+    // the user's stay.
+    let out = run_cli(dir.path(), &["run", "bare.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let mut expected: Vec<String> = [
+        "availability",
+        "detector_tradeoff",
+        "latency_cdf",
+        "latency_p99",
+        "nines",
+        "timeline",
+    ]
+    .iter()
+    .flat_map(|f| [format!("{f}.png"), format!("{f}.svg")])
+    .chain(["drawn-by-faultline.txt", "mine.png", "notes.svg"].map(String::from))
+    .collect();
+    expected.sort();
+    assert_eq!(names(&plots), expected);
+    let timeline = Table::read(&dir.path().join("res/timeline.csv"));
+    let runs = Table::read(&dir.path().join("res/runs.csv"));
+    assert!(
+        runs.values("run_id")
+            .contains(&timeline.values("run_id")[0])
+    );
+
+    // Again with --no-plots: no timeline and no figure of the earlier run is left to
+    // stand for this one, and `faultline plot` then draws no timeline.
+    let out = run_cli(
+        dir.path(),
+        &["run", "sweep.toml", "--out", "res", "--no-plots"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(names(&plots), ["mine.png", "notes.svg"]);
+    let tables = names(&dir.path().join("res"));
+    assert!(
+        !tables.iter().any(|n| n.starts_with("timeline")),
+        "{tables:?}"
+    );
+    let out = run_cli(dir.path(), &["plot", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("plots: 7 figures (PNG and SVG)")
+            && !stdout(&out).contains("timeline"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(fs::read(plots.join("mine.png")).unwrap(), b"my own figure");
+}
+
 #[test]
 fn plotting_a_folder_without_summary_csv_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
@@ -203,6 +299,13 @@ fn plotting_a_folder_without_summary_csv_is_an_input_error() {
         stderr(&out).contains("missing: no such folder"),
         "{}",
         stderr(&out)
+    );
+    fs::write(dir.path().join("runs.csv"), "run_id\n").unwrap();
+    let out = run_cli(dir.path(), &["plot", "runs.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        stderr(&out).trim_end(),
+        "error: runs.csv: is a file, not a folder; expected a results folder written by `faultline run`"
     );
 
     fs::write(

@@ -2,7 +2,9 @@
 //! number of runs, with a cut-short journal line, or killed) and resumed produces
 //! runs.csv, summary.csv and failures.csv byte-identical to an uninterrupted run, at any
 //! thread count; an interrupted run leaves no partial output file; resuming with a changed
-//! config is refused.
+//! config, or a changed file the config reads, is refused; a journal cut short in its header
+//! resumes as an empty one; a journal that is a symbolic link is refused and what it points
+//! at left alone.
 
 mod common;
 
@@ -273,8 +275,10 @@ fn a_folder_another_run_writes_to_is_refused() {
         }
         let out = run_cli(dir.path(), &args);
         assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        // Refused before anything is discarded, and said so alone.
         assert!(
-            stderr(&out).contains("another faultline run is writing to this output folder"),
+            stderr(&out)
+                .starts_with("error: busy/resume.journal: another faultline run is writing"),
             "{}",
             stderr(&out)
         );
@@ -285,4 +289,136 @@ fn a_folder_another_run_writes_to_is_refused() {
         .collect();
     assert_eq!(names, [JOURNAL_FILE], "nothing else is written");
     journal.unlock().unwrap();
+}
+
+#[test]
+fn resuming_after_a_file_the_config_reads_changed_is_refused() {
+    // Service times from an empirical file: the same config text over other samples is
+    // another experiment.
+    let dir = setup();
+    let samples = |ms: &[u32]| {
+        let lines: Vec<String> = ms.iter().map(|m| format!("{m}ms")).collect();
+        format!("{}\n", lines.join("\n"))
+    };
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 20])).unwrap();
+    let config = CONFIG.replace(
+        r#"service = { dist = "exponential", mean = "10ms" }"#,
+        r#"service = { dist = "empirical", file = "service.csv" }"#,
+    );
+    assert_ne!(config, CONFIG);
+    fs::write(dir.path().join("r.toml"), &config).unwrap();
+    let out = run_cli_env(
+        dir.path(),
+        &["run", "r.toml", "--out", "part"],
+        &[(INTERRUPT_AFTER_ENV, "3")],
+    );
+    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
+
+    // Same length, other bytes.
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 90])).unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "part", "--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with(
+            "error: part/resume.journal: cannot resume: it was written for a different config (the config file, a file it reads,"
+        ),
+        "{}",
+        stderr(&out)
+    );
+
+    // With the file back as it was, the resume continues.
+    fs::write(dir.path().join("service.csv"), samples(&[5, 8, 12, 20])).unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "part", "--resume"]);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    assert!(
+        common::stdout(&out)
+            .contains("resumed: 3 runs read back from the journal, 21 simulated now"),
+        "{}",
+        common::stdout(&out)
+    );
+}
+
+#[test]
+fn a_journal_without_its_whole_header_resumes_as_an_empty_one() {
+    let dir = setup();
+    full_run(dir.path(), &[]);
+    // An empty journal is what a run started on a full disk leaves; the others were cut
+    // short while writing the header.
+    for (name, journal) in [
+        ("empty", String::new()),
+        ("first-line", "faultline resume jour".to_string()),
+        (
+            "two-lines",
+            "faultline resume journal 2\nfingerprint 00".to_string(),
+        ),
+    ] {
+        fs::create_dir_all(dir.path().join(name)).unwrap();
+        fs::write(dir.path().join(name).join(JOURNAL_FILE), journal).unwrap();
+        let out = run_cli(
+            dir.path(),
+            &["run", "r.toml", "--out", name, "--resume", "--threads", "1"],
+        );
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert!(
+            stderr(&out).contains(
+                "holds no run (its header was cut short, as by a full disk): running every run"
+            ),
+            "{name}: {}",
+            stderr(&out)
+        );
+        assert_same_outputs(dir.path(), name);
+    }
+
+    // Something else than a journal is still refused.
+    fs::create_dir_all(dir.path().join("other")).unwrap();
+    fs::write(dir.path().join("other").join(JOURNAL_FILE), "my notes\n").unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "other", "--resume"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot resume: it is not a faultline resume journal"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn a_journal_that_is_a_symbolic_link_is_refused_and_its_target_kept() {
+    let dir = setup();
+    fs::write(dir.path().join("precious.txt"), "my own file\n").unwrap();
+    fs::create_dir_all(dir.path().join("out")).unwrap();
+    std::os::unix::fs::symlink("../precious.txt", dir.path().join("out").join(JOURNAL_FILE))
+        .unwrap();
+    std::os::unix::fs::symlink("../gone.txt", dir.path().join("out/dangling")).unwrap();
+    for resume in [false, true] {
+        let mut args = vec!["run", "r.toml", "--out", "out"];
+        if resume {
+            args.push("--resume");
+        }
+        let out = run_cli(dir.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        assert_eq!(
+            stderr(&out).lines().next().unwrap_or_default(),
+            "error: out/resume.journal: is a symbolic link; faultline writes its journal only into a file of its own, never through a link: remove the link (what it points at is left alone)"
+        );
+        assert_eq!(
+            fs::read_to_string(dir.path().join("precious.txt")).unwrap(),
+            "my own file\n"
+        );
+    }
+    // A dangling link is refused the same way, and creates nothing where it points.
+    fs::remove_file(dir.path().join("out").join(JOURNAL_FILE)).unwrap();
+    std::os::unix::fs::symlink("../gone.txt", dir.path().join("out").join(JOURNAL_FILE)).unwrap();
+    let out = run_cli(dir.path(), &["run", "r.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is a symbolic link"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!dir.path().join("gone.txt").exists());
 }

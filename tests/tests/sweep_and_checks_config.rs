@@ -198,3 +198,27 @@ fn check_prints_the_plan() {
         assert!(out.lines().any(|l| l == line), "missing {line:?} in\n{out}");
     }
 }
+
+#[test]
+fn a_sweep_key_is_labelled_in_one_spelling() {
+    // Spaces around a key's dots and ends do not make another key: the outputs name the
+    // axis as a --set would, and the cells are those of the values given.
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("{BASE}\n[sweep]\n\" cluster . servers \" = [2, 3]\n");
+    fs::write(dir.path().join("v.toml"), text).unwrap();
+    let out = run_cli(
+        dir.path(),
+        &["run", "v.toml", "--out", "out", "--replications", "1"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("out/runs.csv"));
+    assert_eq!(runs.values("cluster.servers"), ["2", "2", "3", "3"]);
+    let summary = Table::read(&dir.path().join("out/summary.csv"));
+    assert_eq!(summary.header[1], "cluster.servers");
+    // With two servers, one down 3 s of 10 s; with three, the same one of three.
+    let a = runs.floats("server_availability");
+    assert!(
+        (a[0] - 0.85).abs() < 1e-9 && (a[2] - 0.9).abs() < 1e-9,
+        "{a:?}"
+    );
+}

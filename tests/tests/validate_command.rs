@@ -51,7 +51,7 @@ fn validate_refuses_zero_threads() {
     let out = run_cli(dir.path(), &["validate", "--threads", "0"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).starts_with("error: --threads: expected an integer of at least 1, got 0"),
+        stderr(&out).starts_with("error: --threads: expected an integer from 1 to 1024, got 0"),
         "{}",
         stderr(&out)
     );

@@ -2,8 +2,10 @@
 //! SVG: availability, its nines, p99 latency and attempts per request against each sweep
 //! key (or per strategy without a sweep) with 95% confidence bands, latency CDFs, the
 //! detectors' trade-off, and the timeline of one run. `faultline run` draws them at the
-//! end and `faultline plot DIR` redraws them; each file is written atomically, and figures
-//! the folder no longer calls for are removed.
+//! end and `faultline plot DIR` redraws them; each file is written atomically. The files
+//! faultline drew are listed in `plots/drawn-by-faultline.txt`, and only those are ever
+//! removed: figures the folder no longer calls for go, anything else in `plots/` (a
+//! user's own figure) stays.
 
 pub mod axis;
 pub mod canvas;
@@ -19,6 +21,7 @@ use canvas::{RenderError, color, render};
 use data::{DataError, LatencyCdf, Summary, TimelineData};
 use lines::{LinesFigure, Point, Series};
 use sim_core::SimDuration;
+use std::collections::BTreeSet;
 use std::path::Path;
 use timeline::TimelineFigure;
 use tradeoff::{TradeoffFigure, TradeoffPoint, TradeoffSeries};
@@ -49,6 +52,12 @@ impl PlotReport {
 }
 
 pub fn cmd_plot(args: PlotArgs) -> Result<u8, CliError> {
+    if std::fs::metadata(&args.dir).is_ok_and(|m| !m.is_dir()) {
+        return Err(CliError::Input(format!(
+            "{}: is a file, not a folder; expected a results folder written by `faultline run`",
+            args.dir.display()
+        )));
+    }
     let report = draw_folder(&args.dir)?;
     println!("{}", report.describe(&args.dir));
     Ok(0)
@@ -79,12 +88,11 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
         .ok()
         .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
         .unwrap_or_else(|| "results".into());
-    let mut report = PlotReport::default();
-    let mut draw = |file: String, figure: &dyn Fn(&Path, &str) -> Result<(), RenderError>| {
-        figure(&plots, &file).map_err(render_error)?;
-        report.figures.push(file);
-        Ok::<(), CliError>(())
-    };
+    // Every figure is chosen first, so that the list of drawn files names each before it is
+    // written: a run killed while drawing leaves no figure the list does not own.
+    type Draw<'d> = Box<dyn Fn(&Path, &str) -> Result<(), RenderError> + 'd>;
+    let mut figures: Vec<(String, Draw)> = Vec::new();
+    let mut draw = |file: String, figure: Draw<'static>| figures.push((file, figure));
 
     for metric in &METRICS {
         if !summary.has(metric.column)
@@ -94,12 +102,15 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
         }
         if summary.sweep_keys.is_empty() {
             let figure = per_strategy(&summary, &name, metric);
-            draw(metric.file.to_string(), &|d, f| render(d, f, &figure))?;
+            draw(
+                metric.file.to_string(),
+                Box::new(move |d, f| render(d, f, &figure)),
+            );
         } else {
             for k in 0..summary.sweep_keys.len() {
                 let figure = against_key(&summary, &name, metric, k);
                 let file = format!("{}_vs_{}", metric.file, file_safe(&summary.sweep_keys[k]));
-                draw(file, &|d, f| render(d, f, &figure))?;
+                draw(file, Box::new(move |d, f| render(d, f, &figure)));
             }
         }
     }
@@ -110,17 +121,39 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
             } else {
                 format!("latency_cdf_c{cell}")
             };
-            draw(file, &|d, f| render(d, f, &figure))?;
+            draw(file, Box::new(move |d, f| render(d, f, &figure)));
         }
     }
     if let Some(figure) = detector_tradeoff(&summary, &name) {
-        draw("detector_tradeoff".into(), &|d, f| render(d, f, &figure))?;
+        draw(
+            "detector_tradeoff".into(),
+            Box::new(move |d, f| render(d, f, &figure)),
+        );
     }
     if let Some(data) = timeline {
         let figure = timeline_figure(&name, data);
-        draw("timeline".into(), &|d, f| render(d, f, &figure))?;
+        draw(
+            "timeline".into(),
+            Box::new(move |d, f| render(d, f, &figure)),
+        );
     }
-    remove_other_figures(&plots, &report.figures).map_err(|e| output_error(&plots, e))?;
+
+    let list_error = |e| output_error(&plots.join(DRAWN_LIST), e);
+    let drawn_before = read_drawn(&plots).map_err(list_error)?;
+    let drawn_now: BTreeSet<String> = figures
+        .iter()
+        .flat_map(|(file, _)| figure_files(file))
+        .collect();
+    write_drawn(&plots, &drawn_before.union(&drawn_now).cloned().collect()).map_err(list_error)?;
+    let mut report = PlotReport::default();
+    for (file, figure) in &figures {
+        figure(&plots, file).map_err(render_error)?;
+        report.figures.push(file.clone());
+    }
+    for stale in drawn_before.difference(&drawn_now) {
+        remove_if_present(&plots.join(stale)).map_err(|e| output_error(&plots.join(stale), e))?;
+    }
+    write_drawn(&plots, &drawn_now).map_err(list_error)?;
     Ok(report)
 }
 
@@ -164,21 +197,76 @@ pub fn draw_timeline(dir: &Path, name: &str) -> Result<std::path::PathBuf, CliEr
         })?;
     let plots = dir.join(PLOTS_DIR);
     std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
+    let list_error = |e| output_error(&plots.join(DRAWN_LIST), e);
+    let mut drawn = read_drawn(&plots).map_err(list_error)?;
+    drawn.extend(figure_files("timeline"));
+    write_drawn(&plots, &drawn).map_err(list_error)?;
     render(&plots, "timeline", &timeline_figure(name, data)).map_err(render_error)?;
     Ok(plots.join("timeline"))
 }
 
-/// Removes PNG and SVG files of `plots` that are not among `figures`: figures a previous
-/// run drew for another config.
-fn remove_other_figures(plots: &Path, figures: &[String]) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(plots)? {
-        let path = entry?.path();
-        let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("");
-        if (ext == "png" || ext == "svg") && !figures.iter().any(|f| f == stem) {
-            std::fs::remove_file(&path)?;
-        }
+/// The list, in a plots folder, of the figure files faultline drew there: one file name a
+/// line after a comment. Only the files it names are ever removed or counted as
+/// faultline's; it is written before the figures it adds, so it never misses one.
+pub const DRAWN_LIST: &str = "drawn-by-faultline.txt";
+
+/// The two files of a figure.
+fn figure_files(figure: &str) -> [String; 2] {
+    [format!("{figure}.png"), format!("{figure}.svg")]
+}
+
+/// The figure files the list in `plots` names: plain PNG and SVG names only, so that an
+/// edited list cannot point faultline at any other file. No list, no files.
+fn read_drawn(plots: &Path) -> std::io::Result<BTreeSet<String>> {
+    let text = match std::fs::read_to_string(plots.join(DRAWN_LIST)) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeSet::new()),
+        Err(e) => return Err(e),
+    };
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|name| {
+            !name.starts_with(['#', '.'])
+                && !name.contains(['/', '\\'])
+                && (name.ends_with(".png") || name.ends_with(".svg"))
+        })
+        .map(str::to_string)
+        .collect())
+}
+
+fn write_drawn(plots: &Path, files: &BTreeSet<String>) -> std::io::Result<()> {
+    let mut text = String::from(
+        "# The figures faultline drew in this folder: it replaces or removes only these.\n",
+    );
+    for file in files {
+        text.push_str(file);
+        text.push('\n');
     }
+    crate::output::write_atomic(&plots.join(DRAWN_LIST), text.as_bytes())
+}
+
+fn remove_if_present(path: &Path) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// Removes every figure faultline drew in results folder `dir` (a run with `--no-plots`
+/// draws none, so those of an earlier run would belong to other results), then the list,
+/// and `plots/` itself when nothing else is in it.
+pub fn remove_figures(dir: &Path) -> Result<(), CliError> {
+    let plots = dir.join(PLOTS_DIR);
+    let list = plots.join(DRAWN_LIST);
+    let drawn = read_drawn(&plots).map_err(|e| output_error(&list, e))?;
+    for file in &drawn {
+        let path = plots.join(file);
+        remove_if_present(&path).map_err(|e| output_error(&path, e))?;
+    }
+    remove_if_present(&list).map_err(|e| output_error(&list, e))?;
+    // Fails, leaving it, when the folder holds anything else (or does not exist).
+    let _ = std::fs::remove_dir(&plots);
     Ok(())
 }
 
