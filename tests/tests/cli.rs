@@ -156,3 +156,50 @@ fn seeds_take_the_whole_u64_range() {
     }
     assert!(tables[0] != tables[1] && tables[1] != tables[2] && tables[0] != tables[2]);
 }
+
+/// Runs `faultline` with its stdout a pipe whose reading end is already closed, as under
+/// `faultline ... | head` once head has exited.
+fn run_into_closed_pipe(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    std::process::Command::new(common::faultline())
+        .args(args)
+        .current_dir(dir)
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_closed_stdout_ends_every_command_quietly_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    let config = config.to_str().unwrap();
+    let commands: [&[&str]; 5] = [
+        &["strategies"],
+        &["check", config],
+        &[
+            "run",
+            config,
+            "--out",
+            "out",
+            "--replications",
+            "2",
+            "--no-plots",
+        ],
+        &["replay", config, "--run", "c0-baseline-r0"],
+        &["--help"],
+    ];
+    for args in commands {
+        let out = run_into_closed_pipe(dir.path(), args);
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+        assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{args:?}: {err}");
+    }
+    // The run's files were all written before its report met the closed pipe.
+    assert!(dir.path().join("out/summary.csv").exists());
+    assert!(!dir.path().join("out/resume.journal").exists());
+}
