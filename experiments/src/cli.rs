@@ -63,7 +63,8 @@ pub struct RunArgs {
     /// Output folder [default: results/<experiment.name>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Worker threads, 1 to 1024 [default: all cores].
+    /// Worker threads, 1 to 1024 [default: FAULTLINE_THREADS, else RAYON_NUM_THREADS, else
+    /// all cores].
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub threads: Option<String>,
     /// Continue an interrupted run in the same output folder: skip the runs its journal
@@ -228,14 +229,25 @@ pub(crate) fn load(args: &ConfigArgs) -> Result<Experiment, CliError> {
     Ok(Experiment::load(&args.config, &overrides)?)
 }
 
-/// The worker threads of a command: `--threads N` (1 to [`MAX_THREADS`]), or every core.
+/// The environment variables that set the default thread count, first one set first.
+pub const THREADS_ENV: [&str; 2] = ["FAULTLINE_THREADS", "RAYON_NUM_THREADS"];
+
+/// The worker threads of a command: `--threads N`, else the first of [`THREADS_ENV`] that
+/// is set (each 1 to [`MAX_THREADS`]; a bad value is an error naming the variable), else
+/// every core.
 pub(crate) fn threads(arg: Option<usize>) -> Result<usize, CliError> {
-    match arg {
-        Some(n) => Ok(integer_flag("--threads", &n.to_string(), 1, MAX_THREADS)? as usize),
-        None => Ok(std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)),
+    if let Some(n) = arg {
+        return Ok(integer_flag("--threads", &n.to_string(), 1, MAX_THREADS)? as usize);
     }
+    for name in THREADS_ENV {
+        if let Some(value) = std::env::var_os(name) {
+            let text = value.to_string_lossy();
+            return Ok(integer_flag(name, &text, 1, MAX_THREADS)? as usize);
+        }
+    }
+    Ok(std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1))
 }
 
 /// [`threads`] from the text of `--threads`.

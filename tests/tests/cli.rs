@@ -203,3 +203,47 @@ fn a_closed_stdout_ends_every_command_quietly_without_a_panic() {
     assert!(dir.path().join("out/summary.csv").exists());
     assert!(!dir.path().join("out/resume.journal").exists());
 }
+
+#[test]
+fn thread_count_environment_variables_set_the_default_and_bad_values_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    let config = config.to_str().unwrap();
+    let threads_of = |out_dir: &str, extra: &[&str], env: &[(&str, &str)]| {
+        let mut args = vec!["run", config, "--out", out_dir, "--replications", "2"];
+        args.extend_from_slice(extra);
+        args.push("--no-plots");
+        let out = common::run_cli_env(dir.path(), &args, env);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let timing = Table::read(&dir.path().join(out_dir).join("timing.csv"));
+        timing.values("threads")[0].clone()
+    };
+    assert_eq!(threads_of("a", &[], &[("FAULTLINE_THREADS", "3")]), "3");
+    assert_eq!(threads_of("b", &[], &[("RAYON_NUM_THREADS", "2")]), "2");
+    let both = [("FAULTLINE_THREADS", "3"), ("RAYON_NUM_THREADS", "2")];
+    assert_eq!(threads_of("c", &[], &both), "3");
+    assert_eq!(threads_of("d", &["--threads", "1"], &both), "1");
+    for (name, value, got) in [
+        ("FAULTLINE_THREADS", "0", "0"),
+        ("FAULTLINE_THREADS", "2000", "2000"),
+        ("RAYON_NUM_THREADS", "many", "`many`"),
+        ("FAULTLINE_THREADS", "", "``"),
+    ] {
+        let out = common::run_cli_env(
+            dir.path(),
+            &["run", config, "--out", "bad"],
+            &[(name, value)],
+        );
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}={value}: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            stderr(&out),
+            format!("error: {name}: expected an integer from 1 to 1024, got {got}\n")
+        );
+        assert!(!dir.path().join("bad").exists(), "nothing is written");
+    }
+}

@@ -259,7 +259,7 @@ pub struct ValidateArgs {
     /// instead of seconds).
     #[arg(long)]
     pub full: bool,
-    /// Worker threads [default: all cores].
+    /// Worker threads [default: FAULTLINE_THREADS, else RAYON_NUM_THREADS, else all cores].
     #[arg(long)]
     pub threads: Option<usize>,
 }
