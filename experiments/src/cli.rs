@@ -1,7 +1,8 @@
 //! The `faultline` command line.
 //!
 //! Exit codes: 0 success; 1 the run finished but a `[checks]` threshold failed; 2 bad
-//! input (config, flags, paths); 3 an internal error. Every input error names the file,
+//! input (config, flags, paths); 3 an internal error; 130 and 143 a run stopped by SIGINT
+//! and SIGTERM, its completed runs kept for `--resume`. Every input error names the file,
 //! the dotted key and the line where known, and what was expected.
 
 use crate::config::{Experiment, Overrides};
@@ -121,6 +122,9 @@ pub enum CliError {
     Input(String),
     /// A bug or an unexpected failure. Exit code 3.
     Internal(String),
+    /// Stopped by a signal (SIGINT or SIGTERM) with everything done so far kept: exit code
+    /// 128 plus the signal's number, as the shell reports a process the signal ended.
+    Stopped { signal: i32, message: String },
 }
 
 impl From<ConfigError> for CliError {
@@ -134,6 +138,7 @@ impl CliError {
         match self {
             CliError::Input(_) => 2,
             CliError::Internal(_) => 3,
+            CliError::Stopped { signal, .. } => (128 + signal) as u8,
         }
     }
 }
@@ -143,6 +148,7 @@ impl std::fmt::Display for CliError {
         match self {
             CliError::Input(m) => write!(f, "{m}"),
             CliError::Internal(m) => write!(f, "internal error: {m}"),
+            CliError::Stopped { message, .. } => write!(f, "{message}"),
         }
     }
 }
@@ -174,6 +180,10 @@ pub fn main() -> ExitCode {
     };
     match execute(cli) {
         Ok(code) => ExitCode::from(code),
+        Err(e @ CliError::Stopped { .. }) => {
+            eprintln!("{e}");
+            ExitCode::from(e.code())
+        }
         Err(e) => {
             eprintln!("error: {e}");
             ExitCode::from(e.code())

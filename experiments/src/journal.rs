@@ -309,6 +309,15 @@ impl Journal {
         Ok(())
     }
 
+    /// Puts every run appended so far on disk, as before a stop.
+    pub fn sync(&mut self) -> Result<(), JournalError> {
+        self.file
+            .sync_data()
+            .map_err(|e| JournalError::Io(self.path.clone(), e))?;
+        self.last_sync = Instant::now();
+        Ok(())
+    }
+
     /// Removes the journal once the final files are in place.
     pub fn finish(self) -> Result<(), JournalError> {
         let Journal { file, path, .. } = self;

@@ -132,6 +132,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let started = Instant::now();
     let mut events: u64 = 0;
     let mut ran: u64 = 0;
+    runner::catch_stop_signals();
     let outcome = runner::run_range(&exp, resumed, total, threads, |key, result| {
         let cells = metric_cells(&result.report);
         let latency = latency_cdf::reduce(&result.latency);
@@ -145,11 +146,22 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
         outputs.add(key, cells, &latency)?;
         progress.inc();
-        Ok(())
+        match runner::stop_signal() {
+            Some(signal) => Err(CliError::Stopped {
+                signal,
+                message: String::new(),
+            }),
+            None => Ok(()),
+        }
     });
+    runner::release_stop_signals();
     progress.finish();
     match outcome {
         Ok(_) => {}
+        Err(RunnerError::Sink(CliError::Stopped { signal, .. })) => {
+            journal.sync().map_err(journal_error)?;
+            return Err(stopped(signal, resumed + ran, total, &out));
+        }
         Err(RunnerError::Sink(e)) => return Err(resume_hint(e, &out)),
         Err(RunnerError::Panic { key, message }) => {
             return Err(CliError::Internal(format!(
@@ -192,6 +204,33 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         println!("  {}", plots.describe(&out));
     }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
+}
+
+/// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
+/// that continues it: this one's arguments with `--resume`.
+fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
+    let name = match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    };
+    let mut words = vec!["faultline".to_string()];
+    words.extend(
+        std::env::args()
+            .skip(1)
+            .map(|a| crate::config::shell_quote(&a)),
+    );
+    if !words.iter().any(|w| w == "--resume") {
+        words.push("--resume".to_string());
+    }
+    CliError::Stopped {
+        signal,
+        message: format!(
+            "stopped by {name}: {kept} of {total} runs are kept in {}; continue with:\n  {}",
+            Journal::path_in(out).display(),
+            words.join(" ")
+        ),
+    }
 }
 
 /// Adds to an output error that the runs completed so far are kept in the journal.

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 use sim_core::{RunResult, simulate};
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 
 /// How far ahead of the oldest unfinished run workers may go, per thread: enough to keep
@@ -179,4 +179,49 @@ pub fn run_keys<E>(
 pub fn run_one(exp: &Experiment, key: RunKey) -> RunResult {
     let cell = exp.cell(key);
     simulate(&cell.scenario, exp.strategy(key), exp.run_seed(key))
+}
+
+/// The signals that stop a run cleanly: Ctrl-C and `kill`'s default.
+pub const STOP_SIGNALS: [i32; 2] = [libc::SIGINT, libc::SIGTERM];
+
+/// The stop signal received while [`catch_stop_signals`] was in force, or 0.
+static STOP_SIGNAL: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn on_stop_signal(signal: libc::c_int) {
+    STOP_SIGNAL.store(signal, Ordering::SeqCst);
+    // A second signal of the same kind ends the process at once.
+    // SAFETY: signal() is async-signal-safe.
+    unsafe {
+        libc::signal(signal, libc::SIG_DFL);
+    }
+}
+
+/// From now on SIGINT and SIGTERM only record themselves (see [`stop_signal`]), once: a
+/// second one ends the process as by default.
+pub fn catch_stop_signals() {
+    let handler = on_stop_signal as extern "C" fn(libc::c_int);
+    for signal in STOP_SIGNALS {
+        // SAFETY: the handler only stores to an atomic and calls signal().
+        unsafe {
+            libc::signal(signal, handler as libc::sighandler_t);
+        }
+    }
+}
+
+/// SIGINT and SIGTERM end the process again, as by default.
+pub fn release_stop_signals() {
+    for signal in STOP_SIGNALS {
+        // SAFETY: restoring a default disposition.
+        unsafe {
+            libc::signal(signal, libc::SIG_DFL);
+        }
+    }
+}
+
+/// The stop signal received since [`catch_stop_signals`], if any.
+pub fn stop_signal() -> Option<i32> {
+    match STOP_SIGNAL.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
 }

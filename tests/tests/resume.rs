@@ -422,3 +422,77 @@ fn a_journal_that_is_a_symbolic_link_is_refused_and_its_target_kept() {
     );
     assert!(!dir.path().join("gone.txt").exists());
 }
+
+/// Starts a run of 96 runs on one thread into `out` and sends it `signal` once its journal
+/// holds three runs; returns its output, or None if it finished first.
+fn stop_with(dir: &Path, out: &str, signal: i32) -> Option<std::process::Output> {
+    let child = Command::new(common::faultline())
+        .args(["run", "r.toml", "--out", out, "--threads", "1"])
+        .args(["--replications", "24", "--set", "experiment.name=\"it's\""])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let journal = dir.join(out).join(JOURNAL_FILE);
+    loop {
+        let runs = fs::read_to_string(&journal)
+            .map(|t| {
+                t.lines()
+                    .filter(|l| l.starts_with('c') && l.contains('-'))
+                    .count()
+            })
+            .unwrap_or(0);
+        if runs >= 3 {
+            // SAFETY: signalling the child started above, still running (not yet waited).
+            assert_eq!(unsafe { libc::kill(child.id() as i32, signal) }, 0);
+            break;
+        }
+        if !journal.exists() && dir.join(out).join("runs.csv").exists() {
+            child.wait_with_output().unwrap();
+            return None;
+        }
+        std::thread::yield_now();
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn sigint_and_sigterm_stop_with_the_journal_kept_and_print_the_resume_command() {
+    let dir = setup();
+    let more = ["--replications", "24", "--set", "experiment.name=\"it's\""];
+    full_run(dir.path(), &more);
+    for (signal, code, name) in [
+        (libc::SIGINT, 130, "SIGINT"),
+        (libc::SIGTERM, 143, "SIGTERM"),
+    ] {
+        let out_dir = format!("stopped-{name}");
+        let Some(out) = stop_with(dir.path(), &out_dir, signal) else {
+            println!("the run finished before {name} could stop it");
+            continue;
+        };
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(code), "{err}");
+        let kept = journal_runs(&dir.path().join(&out_dir));
+        assert!((3..96).contains(&kept), "{kept} runs kept");
+        let command = format!(
+            "faultline run r.toml --out {out_dir} --threads 1 --replications 24 --set 'experiment.name=\"it'\\''s\"' --resume"
+        );
+        assert_eq!(
+            err,
+            format!(
+                "stopped by {name}: {kept} of 96 runs are kept in {out_dir}/{JOURNAL_FILE}; continue with:\n  {command}\n"
+            )
+        );
+        assert!(out.stdout.is_empty(), "no report for a stopped run");
+        assert!(!dir.path().join(&out_dir).join("runs.csv").exists());
+        // The printed command, run by a shell, continues to the same files.
+        let resumed = common::run_shell(dir.path(), &command);
+        assert!(
+            matches!(resumed.status.code(), Some(0 | 1)),
+            "{}",
+            stderr(&resumed)
+        );
+        assert_same_outputs(dir.path(), &out_dir);
+    }
+}
