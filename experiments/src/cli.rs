@@ -75,6 +75,11 @@ pub struct RunArgs {
     /// Skip the plots and the timeline of the run of lowest availability.
     #[arg(long)]
     pub no_plots: bool,
+    /// Progress on stderr: `auto` a bar on a terminal and nothing otherwise; `lines` a
+    /// line every few seconds (runs done, rate, time left) and one at the end, for
+    /// Slurm and CI logs; `none` nothing.
+    #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
+    pub progress: crate::progress::ProgressMode,
 }
 
 #[derive(Args, Debug)]

@@ -50,6 +50,7 @@ fn journal_error(e: JournalError) -> CliError {
 pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
     let threads = threads_flag(args.threads.as_deref())?;
+    let line_every = crate::progress::line_every().map_err(CliError::Input)?;
     let interrupt_after = match std::env::var(INTERRUPT_AFTER_ENV) {
         Err(_) => None,
         Ok(text) => Some(text.parse::<u64>().map_err(|_| {
@@ -128,7 +129,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
 
     let total = exp.total_runs();
-    let progress = Progress::new(total, resumed);
+    let progress = Progress::new(args.progress, total, resumed, line_every);
     let started = Instant::now();
     let mut events: u64 = 0;
     let mut ran: u64 = 0;
