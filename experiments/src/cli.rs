@@ -32,11 +32,11 @@ pub enum Command {
     /// Re-run one run alone, print its summary and trace hash, optionally write its trace.
     Replay(ReplayArgs),
     /// Validate a config without running it.
-    Check(ConfigArgs),
+    Check(CheckArgs),
     /// Draw (again) the plots of a results folder from its CSV tables.
     Plot(PlotArgs),
     /// List every strategy kind with its parameters and defaults.
-    Strategies,
+    Strategies(StrategiesArgs),
     /// Check the simulator against queueing, reliability and load-balancing theory and
     /// print expected against measured values; exit code 1 if any check fails.
     Validate(crate::validate::ValidateArgs),
@@ -55,6 +55,22 @@ pub struct ConfigArgs {
     /// Override experiment.replications, the runs per (cell, strategy) (1 to 1000000).
     #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub replications: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print the plan as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct StrategiesArgs {
+    /// Print the listing as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -80,6 +96,9 @@ pub struct RunArgs {
     /// Slurm and CI logs; `none` nothing.
     #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
     pub progress: crate::progress::ProgressMode,
+    /// Print the summary on stdout as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -203,8 +222,12 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
         Command::Plot(args) => crate::plot::cmd_plot(args),
-        Command::Strategies => {
-            print!("{}", strategies_listing());
+        Command::Strategies(args) => {
+            if args.json {
+                println!("{}", strategies_json());
+            } else {
+                print!("{}", strategies_listing());
+            }
             Ok(0)
         }
         Command::Validate(args) => crate::validate::cmd_validate(args),
@@ -273,10 +296,79 @@ pub(crate) fn threads_flag(arg: Option<&str>) -> Result<usize, CliError> {
     threads(n.map(|n| n as usize))
 }
 
-fn cmd_check(args: ConfigArgs) -> Result<u8, CliError> {
-    let exp = load(&args)?;
-    print!("{}", plan(&exp, &args.config));
+fn cmd_check(args: CheckArgs) -> Result<u8, CliError> {
+    let exp = load(&args.config)?;
+    if args.json {
+        println!("{}", plan_json(&exp, &args.config.config));
+    } else {
+        print!("{}", plan(&exp, &args.config.config));
+    }
     Ok(0)
+}
+
+/// The families of a strategy beyond detector, routing and retry, with their kinds
+/// described as in the config.
+fn guard_families(s: &sim_core::StrategySet) -> [(&'static str, String); 6] {
+    let d = &s.durability;
+    [
+        ("retry_budget", s.retry_budget.describe()),
+        ("circuit_breaker", s.circuit_breaker.describe()),
+        ("checkpoint", d.checkpoint.describe()),
+        ("replication", d.replication.describe()),
+        ("ordering", d.ordering.describe()),
+        ("backup", d.backup.describe()),
+    ]
+}
+
+/// The values of a cell by sweep key, as in runs.csv.
+pub(crate) fn cell_values_json(exp: &Experiment, cell: usize) -> serde_json::Value {
+    let mut values = serde_json::Map::new();
+    for (axis, value) in exp.sweep.iter().zip(&exp.cells[cell].values) {
+        values.insert(axis.key.clone(), value.to_cell_text().into());
+    }
+    values.into()
+}
+
+/// [`plan`] as JSON: every family of every strategy (of cell 0), defaults included.
+pub fn plan_json(exp: &Experiment, config: &Path) -> serde_json::Value {
+    use serde_json::json;
+    let first = &exp.cells[0].scenario;
+    let cells: Vec<_> = exp
+        .cells
+        .iter()
+        .map(|c| json!({ "cell": c.index, "values": cell_values_json(exp, c.index as usize) }))
+        .collect();
+    let strategies: Vec<_> = exp.cells[0]
+        .strategies
+        .iter()
+        .map(|s| {
+            let mut o = serde_json::Map::new();
+            o.insert("name".into(), s.name.clone().into());
+            o.insert("detector".into(), s.detector.describe().into());
+            o.insert("routing".into(), s.routing.describe().into());
+            o.insert("retry".into(), s.retry.describe().into());
+            for (family, described) in guard_families(s) {
+                o.insert(family.into(), described.into());
+            }
+            serde_json::Value::Object(o)
+        })
+        .collect();
+    json!({
+        "config": config.display().to_string(),
+        "experiment": exp.name,
+        "seed": exp.seed,
+        "replications": exp.replications,
+        "duration": first.duration.to_string(),
+        "warmup": first.warmup.to_string(),
+        "sweep": exp.sweep.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+        "cells": cells,
+        "strategies": strategies,
+        "strategies_swept": exp.sweep.iter().any(|a| a.key.starts_with("strategies.")),
+        "checks": exp.checks.list.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+        "runs": exp.total_runs(),
+        "first_run_id": exp.run_id(exp.run_key(0)),
+        "out": Path::new("results").join(&exp.name).display().to_string(),
+    })
 }
 
 /// The retry budget, circuit breaker and durability families of a strategy, when they are
@@ -381,6 +473,35 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
         Path::new("results").join(&exp.name).display()
     );
     out
+}
+
+/// The `faultline strategies` listing as JSON: each family with its default kind, each
+/// kind with its parameters (a required one has `default` null).
+pub fn strategies_json() -> serde_json::Value {
+    use serde_json::json;
+    use strategies::{Family, KINDS};
+    let families: Vec<_> = Family::ALL
+        .into_iter()
+        .map(|family| {
+            let kinds: Vec<_> = KINDS
+                .iter()
+                .filter(|k| k.family == family)
+                .map(|kind| {
+                    let params: Vec<_> = (kind.params)()
+                        .into_iter()
+                        .map(|p| json!({ "name": p.name, "default": p.default, "help": p.help }))
+                        .collect();
+                    json!({ "name": kind.name, "summary": kind.summary, "params": params })
+                })
+                .collect();
+            json!({
+                "family": family.key(),
+                "default_kind": family.default_kind(),
+                "kinds": kinds,
+            })
+        })
+        .collect();
+    json!({ "families": families })
 }
 
 /// The `faultline strategies` listing.

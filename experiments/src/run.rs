@@ -200,9 +200,16 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     };
     journal.finish().map_err(journal_error)?;
 
-    print_report(&exp, &out, &report, &timing);
-    if let Some(plots) = plots {
-        println!("  {}", plots.describe(&out));
+    if args.json {
+        println!(
+            "{}",
+            report_json(&exp, &out, &report, &timing, plots.as_ref())
+        );
+    } else {
+        print_report(&exp, &out, &report, &timing);
+        if let Some(plots) = plots {
+            println!("  {}", plots.describe(&out));
+        }
     }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
 }
@@ -272,7 +279,7 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
         .map(String::len)
         .max()
         .unwrap_or(0);
-    for row in &report.availability {
+    for row in report.availability.iter().take(AVAILABILITY_LINES) {
         let mut label = format!("c{}", row.cell);
         for (axis, value) in exp.sweep.iter().zip(&exp.cells[row.cell as usize].values) {
             label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
@@ -288,10 +295,10 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
             .map_or_else(String::new, |(lo, hi)| format!(" [{lo:.6}, {hi:.6}]"));
         println!("    {label}  {name:<width$}  {mean}{ci}");
     }
-    if report.availability_rows > report.availability.len() {
+    if report.availability.len() > AVAILABILITY_LINES {
         println!(
             "    ... {} more in {}",
-            report.availability_rows - report.availability.len(),
+            report.availability.len() - AVAILABILITY_LINES,
             out.join("summary.csv").display()
         );
     }
@@ -311,6 +318,53 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
         timing.runs_per_second(),
         timing.events_per_second() / 1e6
     );
+}
+
+/// The summary of [`print_report`] as one JSON object, every availability row included.
+fn report_json(
+    exp: &Experiment,
+    out: &Path,
+    report: &OutputReport,
+    timing: &Timing,
+    plots: Option<&crate::plot::PlotReport>,
+) -> serde_json::Value {
+    use serde_json::json;
+    let availability: Vec<_> = report
+        .availability
+        .iter()
+        .map(|row| {
+            json!({
+                "cell": row.cell,
+                "values": crate::cli::cell_values_json(exp, row.cell as usize),
+                "strategy": exp.strategy_names[row.strategy as usize],
+                "mean": row.stats.mean(),
+                "ci95": row.stats.ci95().map(|(lo, hi)| [lo, hi]),
+            })
+        })
+        .collect();
+    json!({
+        "experiment": exp.name,
+        "out": out.display().to_string(),
+        "runs": exp.total_runs(),
+        "cells": exp.cells.len(),
+        "strategies": exp.strategy_names,
+        "replications": exp.replications,
+        "resumed_runs": timing.resumed_runs,
+        "simulated_runs": timing.runs,
+        "availability": availability,
+        "checks": (!exp.checks.is_empty()).then(|| json!({
+            "failed_runs": report.failed_runs,
+            "failures": out.join("failures.csv").display().to_string(),
+        })),
+        "wall_seconds": timing.wall_seconds,
+        "threads": timing.threads,
+        "runs_per_second": timing.runs_per_second(),
+        "events_per_second": timing.events_per_second(),
+        "plots": plots.map(|p| json!({
+            "folder": out.join(crate::plot::PLOTS_DIR).display().to_string(),
+            "figures": p.figures,
+        })),
+    })
 }
 
 fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
@@ -351,9 +405,8 @@ struct OutputReport {
     lowest_value: f64,
     /// Its trace hash.
     trace_hash: String,
-    /// The first availability rows of summary.csv.
+    /// The availability rows of summary.csv: one per (cell, strategy).
     availability: Vec<SummaryRow>,
-    availability_rows: usize,
 }
 
 /// runs.csv, summary.csv and failures.csv being written.
@@ -389,7 +442,6 @@ impl<'e> Outputs<'e> {
                 lowest_value: f64::INFINITY,
                 trace_hash: String::new(),
                 availability: Vec::new(),
-                availability_rows: 0,
             },
         })
     }
@@ -414,10 +466,7 @@ impl<'e> Outputs<'e> {
             .map_err(|e| output_error(&path("summary.csv"), e))?;
         for row in rows.into_iter().flatten() {
             if row.metric == "availability" {
-                self.report.availability_rows += 1;
-                if self.report.availability.len() < AVAILABILITY_LINES {
-                    self.report.availability.push(row);
-                }
+                self.report.availability.push(row);
             }
         }
         self.latency

@@ -247,3 +247,136 @@ fn thread_count_environment_variables_set_the_default_and_bad_values_are_named()
         assert!(!dir.path().join("bad").exists(), "nothing is written");
     }
 }
+
+fn json_of(out: &std::process::Output) -> serde_json::Value {
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(out));
+    let text = String::from_utf8(out.stdout.clone()).unwrap();
+    assert_eq!(
+        text.lines().count(),
+        1,
+        "one JSON object on one line: {text}"
+    );
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+#[test]
+fn check_strategies_and_the_run_summary_print_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/quickstart.toml");
+    let config = config.to_str().unwrap();
+
+    // check: the plan of the text form, as fields.
+    let plan = json_of(&run_cli(
+        dir.path(),
+        &[
+            "check",
+            config,
+            "--replications",
+            "3",
+            "--seed",
+            "18446744073709551615",
+            "--json",
+        ],
+    ));
+    assert_eq!(plan["experiment"], "quickstart");
+    assert_eq!(plan["seed"].as_u64(), Some(u64::MAX));
+    assert_eq!(plan["replications"], 3);
+    assert_eq!(plan["runs"], 6);
+    assert_eq!(plan["first_run_id"], "c0-baseline-r0");
+    assert_eq!(plan["duration"], "2m");
+    assert_eq!(plan["cells"].as_array().unwrap().len(), 1);
+    let names: Vec<&str> = plan["strategies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["baseline", "fast-detector"]);
+    assert_eq!(
+        plan["strategies"][1]["detector"],
+        "{ kind = \"fixed-timeout\", interval = \"50ms\", timeout = \"150ms\" }"
+    );
+    assert_eq!(plan["strategies"][1]["retry_budget"], "{ kind = \"none\" }");
+    assert_eq!(plan["checks"][0], "min_availability (availability >= 0.99)");
+    let text = common::stdout(&run_cli(dir.path(), &["check", config]));
+    assert!(text.contains("  fast-detector: detector { kind = \"fixed-timeout\", interval = \"50ms\", timeout = \"150ms\" }"), "{text}");
+
+    // strategies: every family, kind and parameter of the listing.
+    let listing = json_of(&run_cli(dir.path(), &["strategies", "--json"]));
+    let text = common::stdout(&run_cli(dir.path(), &["strategies"]));
+    let families = listing["families"].as_array().unwrap();
+    assert_eq!(
+        families.len(),
+        text.lines().filter(|l| l.starts_with('[')).count()
+    );
+    assert_eq!(families[0]["family"], "detector");
+    assert_eq!(families[0]["default_kind"], "fixed-timeout");
+    let kinds: Vec<&serde_json::Value> = families
+        .iter()
+        .flat_map(|f| f["kinds"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        kinds.len(),
+        text.lines()
+            .filter(|l| l.starts_with("  ") && !l.starts_with("   "))
+            .count()
+    );
+    let params: Vec<&serde_json::Value> = kinds
+        .iter()
+        .flat_map(|k| k["params"].as_array().unwrap())
+        .collect();
+    assert_eq!(
+        params.len(),
+        text.lines().filter(|l| l.starts_with("      ")).count()
+    );
+    let fixed = &kinds[0];
+    assert_eq!(fixed["name"], "fixed-timeout");
+    assert_eq!(fixed["params"][0]["name"], "interval");
+    assert_eq!(fixed["params"][0]["default"], "100ms");
+
+    // run: the summary, with the availability of summary.csv.
+    let summary = json_of(&run_cli(
+        dir.path(),
+        &[
+            "run",
+            config,
+            "--out",
+            "j",
+            "--replications",
+            "3",
+            "--threads",
+            "2",
+            "--no-plots",
+            "--json",
+        ],
+    ));
+    assert_eq!(summary["experiment"], "quickstart");
+    assert_eq!(summary["runs"], 6);
+    assert_eq!(summary["simulated_runs"], 6);
+    assert_eq!(summary["resumed_runs"], 0);
+    assert_eq!(summary["threads"], 2);
+    assert_eq!(summary["checks"]["failed_runs"], 0);
+    assert!(summary["plots"].is_null());
+    let table = Table::read(&dir.path().join("j/summary.csv"));
+    let rows = table.rows_where("metric", "availability");
+    let availability = summary["availability"].as_array().unwrap();
+    assert_eq!(availability.len(), 2);
+    for (json, row) in availability.iter().zip(rows) {
+        assert_eq!(
+            json["strategy"].as_str().unwrap(),
+            table.cell(row, "strategy")
+        );
+        let mean: f64 = table.cell(row, "mean").parse().unwrap();
+        assert!(
+            (json["mean"].as_f64().unwrap() - mean).abs() < 1e-9,
+            "{json} {mean}"
+        );
+        let low: f64 = table.cell(row, "ci95_low").parse().unwrap();
+        assert!(
+            (json["ci95"][0].as_f64().unwrap() - low).abs() < 1e-8,
+            "{json} {low}"
+        );
+    }
+    let timing = Table::read(&dir.path().join("j/timing.csv"));
+    assert_eq!(timing.values("runs")[0], "6");
+}
