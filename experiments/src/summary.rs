@@ -341,9 +341,14 @@ pub fn row_cells(exp: &Experiment, row: &SummaryRow) -> Vec<String> {
     cells
 }
 
-/// summary.csv being written.
+/// experiment.csv, beside summary.csv: the experiment's name, so that figures drawn from
+/// the tables alone are titled by the config and not by the folder they sit in.
+pub const EXPERIMENT_FILE: &str = "experiment.csv";
+
+/// summary.csv being written, and experiment.csv with it.
 pub struct SummaryCsv {
     writer: AtomicCsv,
+    experiment: AtomicCsv,
     accumulator: SummaryAccumulator,
 }
 
@@ -351,8 +356,12 @@ impl SummaryCsv {
     pub fn create(path: &Path, exp: &Experiment) -> io::Result<SummaryCsv> {
         let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
+        let mut experiment = create_csv(&path.with_file_name(EXPERIMENT_FILE))?;
+        experiment.write_record(["name"])?;
+        experiment.write_record([exp.name.as_str()])?;
         Ok(SummaryCsv {
             writer,
+            experiment,
             accumulator: SummaryAccumulator::new(exp),
         })
     }
@@ -372,7 +381,8 @@ impl SummaryCsv {
     }
 
     pub fn commit(self) -> io::Result<()> {
-        commit_csv(self.writer)
+        commit_csv(self.writer)?;
+        commit_csv(self.experiment)
     }
 }
 

@@ -112,6 +112,14 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     let plots = dir.path().join("res/plots");
     let figures = check_figures(&plots, &["slow", "fast"]);
     let key = "faults.crash.mttr.mean";
+    // The sweep axis names its key and says its values are durations (1s to 10s: linear),
+    // and the title starts with the experiment's name.
+    let svg = fs::read_to_string(plots.join(format!("availability_vs_{key}.svg"))).unwrap();
+    assert!(
+        svg.contains(&format!("\n{key} (duration)\n</text>")),
+        "{svg}"
+    );
+    assert!(svg.contains(&format!("\nplotted: availability against {key}\n</text>")));
     // No strategy retries, so attempts per request is 1 everywhere and not drawn.
     let mut expected: BTreeSet<String> = ["availability", "nines", "latency_p99"]
         .iter()
@@ -370,4 +378,152 @@ detector = { kind = "fixed-timeout", interval = "100ms", timeout = "300ms" }
         3,
         "a lane per server"
     );
+}
+
+/// The same config run into two folders draws byte-identical figures: titles name the
+/// experiment (experiment.csv), not the folder.
+#[test]
+fn identical_runs_in_other_folders_draw_identical_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.split("[sweep]").next().unwrap();
+    fs::write(dir.path().join("p.toml"), config).unwrap();
+    for out in ["one", "two"] {
+        let out = run_cli(dir.path(), &["run", "p.toml", "--out", out]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let experiment = Table::read(&dir.path().join("one/experiment.csv"));
+    assert_eq!(experiment.values("name"), ["plotted"]);
+    let mut compared = 0;
+    for entry in fs::read_dir(dir.path().join("one/plots")).unwrap() {
+        let name = entry.unwrap().file_name();
+        let a = fs::read(dir.path().join("one/plots").join(&name)).unwrap();
+        let b = fs::read(dir.path().join("two/plots").join(&name)).unwrap();
+        assert!(a == b, "{name:?} differs between the folders");
+        compared += 1;
+    }
+    assert_eq!(compared, 12, "six figures, PNG and SVG");
+    let svg = fs::read_to_string(dir.path().join("two/plots/availability.svg")).unwrap();
+    assert!(svg.contains("\nplotted: availability by strategy\n</text>"));
+    assert!(!svg.contains("two"), "the folder's name is in no figure");
+}
+
+/// A run of 12.2 s (drain included) in windows of 250 ms ends 0.2 s and a bit into its
+/// last window: that window's requests are counted over its real length, not 250 ms, so
+/// its goodput is not drawn at a fifth of its level. With 1 s windows the last one covers
+/// 0.2 s, less than half a window, and is left out.
+#[test]
+fn the_last_partial_timeline_window_is_scaled_or_left_out() {
+    let config = r#"
+[experiment]
+name = "tail"
+seed = 8
+replications = 1
+duration = "12.2s"
+warmup = "0s"
+
+[cluster]
+servers = 3
+service = { dist = "exponential", mean = "5ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 400.0 }
+
+[network]
+delay = { dist = "constant", value = "1ms" }
+
+[strategies.only]
+"#;
+    use experiments::plot::data::TimelineData;
+    use experiments::plot::timeline::TimelineFigure;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.toml"), config).unwrap();
+    for (window, folder) in [("250ms", "q"), ("1s", "s")] {
+        let out = run_cli(
+            dir.path(),
+            &[
+                "replay",
+                "t.toml",
+                "--run",
+                "c0-only-r0",
+                "--timeline",
+                folder,
+                "--window",
+                window,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let figure = |folder: &str| {
+        let data = TimelineData::read(&dir.path().join(folder))
+            .unwrap()
+            .unwrap();
+        TimelineFigure {
+            title: String::new(),
+            data,
+            servers: 3,
+        }
+    };
+    let end = |f: &TimelineFigure| {
+        f.data
+            .spans
+            .iter()
+            .filter(|s| s.kind == "run")
+            .map(|s| s.until_s)
+            .fold(0.0, f64::max)
+    };
+
+    let quarter = figure("q");
+    let windows = Table::read(&dir.path().join("q/timeline.csv"));
+    let (rows, drawn, end_q) = (&quarter.data.rows, quarter.windows(), end(&quarter));
+    assert_eq!(drawn.len(), rows.len());
+    assert_eq!(rows.last().unwrap().time_s, 12.0);
+    assert!(end_q > 12.2 && end_q < 12.25, "{end_q}");
+    let last = drawn.last().unwrap();
+    let length = end_q - 12.0;
+    assert!((last.window_s - length).abs() < 1e-9, "{}", last.window_s);
+    let ok_last: f64 = *windows.floats("ok").last().unwrap();
+    assert!((last.goodput - ok_last / length).abs() < 1e-6 * last.goodput);
+    // 400 requests/s arrive until 12.2 s: the scaled window is near the others' level.
+    // Its ok count is Poisson(80) at most (about 400 · 0.2 s), sd 9: 4 sd is 180 per second.
+    assert!((last.goodput - 400.0).abs() < 180.0, "{}", last.goodput);
+    for r in &drawn[..drawn.len() - 1] {
+        assert_eq!(r.window_s, 0.25);
+    }
+
+    let second = figure("s");
+    let drawn = second.windows();
+    assert_eq!(drawn.len(), second.data.rows.len() - 1);
+    assert_eq!(drawn.last().unwrap().time_s, 11.0);
+    assert_eq!(second.data.rows.last().unwrap().time_s, 12.0);
+}
+
+/// Axis ticks of 10,000 and more are grouped in threes: a timeline of 20,000 requests per
+/// second labels its goodput axis "10,000" and "20,000", never "10000".
+#[test]
+fn large_tick_labels_have_separators() {
+    let config = r#"
+[experiment]
+name = "busy"
+seed = 4
+replications = 1
+duration = "2s"
+warmup = "0s"
+
+[cluster]
+servers = 4
+workers = 100
+service = { dist = "exponential", mean = "1ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 20000.0 }
+
+[strategies.only]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("b.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "b.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let svg = fs::read_to_string(dir.path().join("res/plots/timeline.svg")).unwrap();
+    assert!(svg.contains("\n10,000\n</text>"), "{svg}");
+    assert!(!svg.contains("\n10000\n</text>"));
 }

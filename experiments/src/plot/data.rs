@@ -135,6 +135,8 @@ pub struct Summary {
     pub cells: Vec<CellInfo>,
     /// In the config's order (first appearance).
     pub strategies: Vec<String>,
+    /// The experiment's name, from experiment.csv (absent in folders written before it).
+    pub experiment: Option<String>,
     stats: BTreeMap<(u32, usize, String), Stat>,
 }
 
@@ -243,6 +245,7 @@ impl Summary {
             sweep_keys,
             cells: cells.into_values().collect(),
             strategies,
+            experiment: read_experiment_name(dir)?,
             stats,
         })
     }
@@ -256,6 +259,28 @@ impl Summary {
         self.stats
             .iter()
             .any(|((_, _, m), s)| m == metric && s.mean.is_some())
+    }
+}
+
+/// The name in experiment.csv, if the folder has one.
+fn read_experiment_name(dir: &Path) -> Result<Option<String>, DataError> {
+    let path = dir.join(crate::summary::EXPERIMENT_FILE);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let table = Csv::read(&path, &["name"])?;
+    match table.rows.as_slice() {
+        [(_, record)] => Ok(Some(
+            record.get(table.column("name")).unwrap_or("").to_string(),
+        )),
+        _ => Err(malformed(
+            &path,
+            None,
+            format!(
+                "expected one row naming the experiment, found {}",
+                table.rows.len()
+            ),
+        )),
     }
 }
 

@@ -74,11 +74,7 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let timeline = TimelineData::read(dir).map_err(data_error)?;
     let plots = dir.join(PLOTS_DIR);
     std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
-    let name = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "results".into());
+    let name = title_prefix(summary.experiment.as_deref());
     let mut report = PlotReport::default();
     let mut draw = |file: String, figure: &dyn Fn(&Path, &str) -> Result<(), RenderError>| {
         figure(&plots, &file).map_err(render_error)?;
@@ -137,6 +133,13 @@ fn retried(summary: &Summary) -> bool {
     })
 }
 
+/// The start of every title: the experiment's name and a colon, or nothing for a folder
+/// without experiment.csv. Never the folder's own name, so the same run draws the same
+/// figures wherever it is written.
+fn title_prefix(experiment: Option<&str>) -> String {
+    experiment.map_or_else(String::new, |n| format!("{n}: "))
+}
+
 fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
     let servers = data
         .spans
@@ -145,7 +148,7 @@ fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
         .max()
         .map_or(1, |s| s + 1);
     TimelineFigure {
-        title: format!("{name}: run {} over time", data.run_id),
+        title: format!("{name}run {} over time", data.run_id),
         data,
         servers,
     }
@@ -164,7 +167,8 @@ pub fn draw_timeline(dir: &Path, name: &str) -> Result<std::path::PathBuf, CliEr
         })?;
     let plots = dir.join(PLOTS_DIR);
     std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
-    render(&plots, "timeline", &timeline_figure(name, data)).map_err(render_error)?;
+    let figure = timeline_figure(&title_prefix(Some(name)), data);
+    render(&plots, "timeline", &figure).map_err(render_error)?;
     Ok(plots.join("timeline"))
 }
 
@@ -362,7 +366,7 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
         })
         .collect();
     LinesFigure {
-        title: format!("{name}: {} by strategy", metric.what),
+        title: format!("{name}{} by strategy", metric.what),
         subtitle: Some(runs_per_point(summary, metric.column)),
         x: Axis::categories("strategy", &summary.strategies),
         y,
@@ -370,6 +374,18 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
         legend: false,
         markers: true,
         note: nines_note(cap),
+    }
+}
+
+/// The unit of a numeric sweep key's values, when they have one: durations (ticks keep
+/// the config's text, "2m", "1h"), and rates, which are per second.
+fn key_unit(key: &str, durations: bool) -> Option<&'static str> {
+    if durations {
+        Some("duration")
+    } else if key.ends_with(".rate") {
+        Some("per second")
+    } else {
+        None
     }
 }
 
@@ -385,6 +401,8 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
                 .or_else(|| SimDuration::parse(v).ok().map(|d| d.as_secs_f64()))
         })
         .collect();
+    let durations = values.iter().any(|v| v.parse::<f64>().is_err());
+    let unit = key_unit(key, durations);
     match numbers {
         Some(xs) if !xs.is_empty() => {
             let (min, max) = xs
@@ -397,10 +415,14 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
             } else {
                 Scale::Linear
             };
-            let label = if scale == Scale::Log10 {
-                format!("{key} (log scale)")
-            } else {
+            let notes: Vec<&str> = unit
+                .into_iter()
+                .chain((scale == Scale::Log10).then_some("log scale"))
+                .collect();
+            let label = if notes.is_empty() {
                 key.to_string()
+            } else {
+                format!("{key} ({})", notes.join(", "))
             };
             let ticks: Vec<(f64, String)> = xs
                 .iter()
@@ -503,7 +525,7 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
         ));
     }
     LinesFigure {
-        title: format!("{name}: {} against {key}", metric.what),
+        title: format!("{name}{} against {key}", metric.what),
         subtitle: Some(runs_per_point(summary, metric.column)),
         x,
         y,
@@ -593,7 +615,7 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
         figures.push((
             cell.index,
             LinesFigure {
-                title: format!("{name}: latency of successful requests"),
+                title: format!("{name}latency of successful requests"),
                 subtitle: Some(format!(
                     "{place}all replications pooled, at least {requests} requests per strategy"
                 )),
@@ -670,7 +692,7 @@ fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let no_mistakes = series.iter().all(|s| s.points.iter().all(|p| p.y == 0.0));
     Some(TradeoffFigure {
         note: no_mistakes.then(|| "No strategy suspected a live server in these runs.".to_string()),
-        title: format!("{name}: failure detection, speed against mistakes"),
+        title: format!("{name}failure detection, speed against mistakes"),
         subtitle: Some(format!(
             "means with 95% confidence intervals; lower left is better{tagged}"
         )),
