@@ -341,9 +341,14 @@ pub fn row_cells(exp: &Experiment, row: &SummaryRow) -> Vec<String> {
     cells
 }
 
-/// experiment.csv, beside summary.csv: the experiment's name, so that figures drawn from
-/// the tables alone are titled by the config and not by the folder they sit in.
+/// experiment.csv, beside summary.csv: a row per (cell, strategy) with the experiment's
+/// name and the strategy's detector as config text, so that figures drawn from the tables
+/// alone are titled by the config (not by the folder they sit in) and know which
+/// strategies share a detector.
 pub const EXPERIMENT_FILE: &str = "experiment.csv";
+
+/// The header of experiment.csv.
+pub const EXPERIMENT_COLUMNS: [&str; 4] = ["name", "cell", "strategy", "detector"];
 
 /// summary.csv being written, and experiment.csv with it.
 pub struct SummaryCsv {
@@ -357,8 +362,17 @@ impl SummaryCsv {
         let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
         let mut experiment = create_csv(&path.with_file_name(EXPERIMENT_FILE))?;
-        experiment.write_record(["name"])?;
-        experiment.write_record([exp.name.as_str()])?;
+        experiment.write_record(EXPERIMENT_COLUMNS)?;
+        for cell in &exp.cells {
+            for strategy in &cell.strategies {
+                experiment.write_record([
+                    exp.name.clone(),
+                    cell.index.to_string(),
+                    strategy.name.clone(),
+                    strategy.detector.describe(),
+                ])?;
+            }
+        }
         Ok(SummaryCsv {
             writer,
             experiment,

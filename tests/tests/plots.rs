@@ -527,3 +527,173 @@ arrivals = { kind = "poisson", rate = 20000.0 }
     assert!(svg.contains("\n10,000\n</text>"), "{svg}");
     assert!(!svg.contains("\n10000\n</text>"));
 }
+
+/// A results folder of hand-written tables for the detector trade-off: per (cell,
+/// strategy) the mean detection time (None: no detection) and false suspicions per
+/// second; experiment.csv gives each strategy's detector.
+fn tradeoff_folder(
+    root: &Path,
+    cells: &[&str],
+    points: &[(&str, usize, Option<f64>, f64)],
+    detectors: &[(&str, &str)],
+) -> std::path::PathBuf {
+    let dir = root.join("res");
+    fs::create_dir_all(&dir).unwrap();
+    let mut summary = String::from("cell,k,strategy,metric,n,mean,sd,ci95_low,ci95_high\n");
+    let mut experiment = String::from("name,cell,strategy,detector\n");
+    for &(strategy, cell, x, y) in points {
+        let value = cells[cell];
+        match x {
+            Some(x) => summary.push_str(&format!(
+                "{cell},{value},{strategy},detection_time_mean_ms,3,{x},,,\n"
+            )),
+            None => summary.push_str(&format!(
+                "{cell},{value},{strategy},detection_time_mean_ms,0,,,,\n"
+            )),
+        }
+        summary.push_str(&format!(
+            "{cell},{value},{strategy},mistake_rate_per_s,3,{y},,,\n"
+        ));
+        let detector = detectors.iter().find(|d| d.0 == strategy).unwrap().1;
+        experiment.push_str(&format!("t,{cell},{strategy},\"{detector}\"\n"));
+    }
+    fs::write(dir.join("summary.csv"), summary).unwrap();
+    fs::write(dir.join("experiment.csv"), experiment).unwrap();
+    dir
+}
+
+const TWO_DETECTORS: [(&str, &str); 2] = [("a", "fixed 1s"), ("b", "fixed 2s")];
+
+fn plot_tradeoff(root: &Path) -> Option<String> {
+    let out = run_cli(root, &["plot", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs::read_to_string(root.join("res/plots/detector_tradeoff.svg")).ok()
+}
+
+/// A cell where no strategy detected a crash has no point, but its false suspicions still
+/// count: the footnote does not claim that no live server was suspected, and says how
+/// many (strategy, cell) pairs are not drawn.
+#[test]
+fn the_tradeoff_footnote_counts_the_cells_it_does_not_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &[
+            ("a", 0, Some(500.0), 0.0),
+            ("b", 0, Some(900.0), 0.0),
+            ("a", 1, None, 0.02),
+            ("b", 1, None, 0.0),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    assert!(
+        !svg.contains("No strategy suspected a live server"),
+        "{svg}"
+    );
+    assert!(svg.contains("\n2 (strategy, cell) pairs without a detection have no point.\n</text>"));
+
+    // All rates 0, the claim holds; the y axis then has a single tick, 0, and not the
+    // arbitrary 0 to 1 of an empty range.
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &[
+            ("a", 0, Some(500.0), 0.0),
+            ("b", 0, Some(900.0), 0.0),
+            ("a", 1, Some(400.0), 0.0),
+            ("b", 1, Some(800.0), 0.0),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    assert!(svg.contains("\nNo strategy suspected a live server in these runs.\n</text>"));
+    assert!(svg.contains("\n0\n</text>"), "{svg}");
+    for tick in ["0.0", "0.2", "1.0"] {
+        assert!(!svg.contains(&format!("\n{tick}\n</text>")), "{tick}");
+    }
+}
+
+/// Strategies that all have the same detector trade nothing off: no figure. With
+/// different detectors in some cell, it is drawn.
+#[test]
+fn the_tradeoff_needs_strategies_with_different_detectors() {
+    let points = [
+        ("a", 0, Some(500.0), 0.1),
+        ("b", 0, Some(510.0), 0.1),
+        ("a", 1, Some(400.0), 0.2),
+        ("b", 1, Some(420.0), 0.2),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &points,
+        &[("a", "fixed 1s"), ("b", "fixed 1s")],
+    );
+    assert_eq!(plot_tradeoff(dir.path()), None);
+    let out = run_cli(dir.path(), &["plot", "res"]);
+    assert!(
+        !stdout(&out).contains("detector_tradeoff"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(dir.path(), &["2m", "1h"], &points, &TWO_DETECTORS);
+    assert!(plot_tradeoff(dir.path()).is_some());
+}
+
+/// Point labels never overlap: "10m" just left of "2m" read as "102m" when each label was
+/// put right of its point whatever was there. Each label's box is estimated from the
+/// SVG's font size (0.62 em per character, 1 em high; DejaVu Sans digits are 0.64 em,
+/// letters less).
+#[test]
+fn tradeoff_point_labels_do_not_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["10m", "2m", "1h", "5m"],
+        &[
+            ("a", 0, Some(1000.0), 0.1),
+            ("a", 1, Some(1080.0), 0.1),
+            ("a", 2, Some(3000.0), 0.1),
+            ("a", 3, Some(1040.0), 0.104),
+            ("b", 0, Some(2000.0), 0.05),
+            ("b", 1, Some(2060.0), 0.05),
+            ("b", 2, Some(2120.0), 0.05),
+            ("b", 3, Some(2200.0), 0.2),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    let tags = ["10m", "2m", "1h", "5m"];
+    let mut boxes = Vec::new();
+    for chunk in svg.split("<text ").skip(1) {
+        let body = chunk.split('>').nth(1).unwrap_or("");
+        let text = body.split("</text").next().unwrap_or("").trim();
+        if !text.split(" / ").all(|t| tags.contains(&t)) {
+            continue;
+        }
+        let attr = |name: &str| -> f64 {
+            let start = chunk
+                .find(&format!(" {name}=\""))
+                .unwrap_or_else(|| chunk.find(&format!("{name}=\"")).expect(name));
+            let rest = &chunk[start..];
+            let value = rest.split('"').nth(1).unwrap();
+            value.parse().unwrap()
+        };
+        let (x, y, size) = (attr("x"), attr("y"), attr("font-size"));
+        let w = text.chars().count() as f64 * 0.62 * size;
+        boxes.push((text.to_string(), x, y, x + w, y + size));
+    }
+    assert!(boxes.len() >= 6, "{boxes:?}");
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart = a.3 <= b.1 || b.3 <= a.1 || a.4 <= b.2 || b.4 <= a.2;
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
+}

@@ -631,35 +631,52 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
     figures
 }
 
-/// Mean detection time against the false-suspicion rate, a point per (strategy, cell), when
-/// at least two strategies detected crashes.
-fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
+/// Mean detection time against the false-suspicion rate, a point per (strategy, cell) with
+/// a detection, when at least two strategies detected crashes and, where the folder says
+/// which detector each strategy has (experiment.csv), some cell has two strategies with
+/// different detectors.
+pub fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let (y_metric, y_label) = if summary.has("mistake_rate_per_s") {
         ("mistake_rate_per_s", "false suspicions per second")
     } else {
         ("false_suspicions", "false suspicions per run")
     };
+    if !summary.detectors.is_empty() && !detectors_differ(summary) {
+        return None;
+    }
     let mut series = Vec::new();
+    // (strategy, cell) pairs with a false-suspicion figure: all of them, and those without
+    // a detection, which have no point.
+    let (mut measured, mut undetected) = (Vec::new(), 0usize);
     for (s, strategy) in summary.strategies.iter().enumerate() {
-        let points: Vec<TradeoffPoint> = summary
-            .cells
-            .iter()
-            .filter_map(|c| {
-                let x = summary.stat(c.index, s, "detection_time_mean_ms")?;
-                let y = summary.stat(c.index, s, y_metric)?;
-                Some(TradeoffPoint {
-                    x: x.mean?,
-                    x_ci: x.ci,
-                    y: y.mean?,
-                    y_ci: y.ci,
-                    tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
-                        String::new()
-                    } else {
-                        c.values.join(", ")
-                    },
-                })
-            })
-            .collect();
+        let mut points = Vec::new();
+        for c in &summary.cells {
+            let Some(y) = summary
+                .stat(c.index, s, y_metric)
+                .filter(|y| y.mean.is_some())
+            else {
+                continue;
+            };
+            measured.push(y.mean.unwrap_or(0.0));
+            let Some(x) = summary
+                .stat(c.index, s, "detection_time_mean_ms")
+                .filter(|x| x.mean.is_some())
+            else {
+                undetected += 1;
+                continue;
+            };
+            points.push(TradeoffPoint {
+                x: x.mean.unwrap_or(0.0),
+                x_ci: x.ci,
+                y: y.mean.unwrap_or(0.0),
+                y_ci: y.ci,
+                tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
+                    String::new()
+                } else {
+                    c.values.join(", ")
+                },
+            });
+        }
         if !points.is_empty() {
             series.push(TradeoffSeries {
                 label: strategy.clone(),
@@ -682,16 +699,41 @@ fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let y_max = bound(&|p| p.y_ci.map_or(p.y, |c| c.1.max(p.y)));
     let mut x = Axis::from_zero("mean detection time (ms)", x_max);
     x.hi = x.hi.max(x_max * 1.08);
-    let mut y = Axis::from_zero(y_label, y_max);
-    y.hi = y.hi.max(y_max * 1.05);
+    let y = if y_max > 0.0 {
+        let mut y = Axis::from_zero(y_label, y_max);
+        y.hi = y.hi.max(y_max * 1.05);
+        // Room below 0, so that points without mistakes are not cut by the frame.
+        y.lo = -0.04 * y.hi;
+        y
+    } else {
+        // Every point is at 0: a single tick there, in the middle.
+        Axis {
+            label: y_label.to_string(),
+            scale: Scale::Linear,
+            lo: -1.0,
+            hi: 1.0,
+            ticks: vec![(0.0, "0".to_string())],
+        }
+    };
     let tagged = if summary.sweep_keys.is_empty() {
         String::new()
     } else {
         format!("; points named by {}", summary.sweep_keys.join(", "))
     };
-    let no_mistakes = series.iter().all(|s| s.points.iter().all(|p| p.y == 0.0));
+    let mut notes = Vec::new();
+    if measured.iter().all(|y| *y == 0.0) {
+        notes.push("No strategy suspected a live server in these runs.".to_string());
+    }
+    if undetected > 0 {
+        let pairs = if undetected == 1 {
+            "1 (strategy, cell) without a detection has".to_string()
+        } else {
+            format!("{undetected} (strategy, cell) pairs without a detection have")
+        };
+        notes.push(format!("{pairs} no point."));
+    }
     Some(TradeoffFigure {
-        note: no_mistakes.then(|| "No strategy suspected a live server in these runs.".to_string()),
+        note: (!notes.is_empty()).then(|| notes.join(" ")),
         title: format!("{name}failure detection, speed against mistakes"),
         subtitle: Some(format!(
             "means with 95% confidence intervals; lower left is better{tagged}"
@@ -699,5 +741,19 @@ fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
         x,
         y,
         series,
+    })
+}
+
+/// Whether some cell has two strategies with different detectors.
+fn detectors_differ(summary: &Summary) -> bool {
+    summary.cells.iter().any(|c| {
+        let mut seen = summary
+            .strategies
+            .iter()
+            .filter_map(|s| summary.detectors.get(&(c.index, s.clone())));
+        match seen.next() {
+            Some(first) => seen.any(|d| d != first),
+            None => false,
+        }
     })
 }
