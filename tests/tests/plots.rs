@@ -392,7 +392,16 @@ fn identical_runs_in_other_folders_draw_identical_figures() {
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     }
     let experiment = Table::read(&dir.path().join("one/experiment.csv"));
-    assert_eq!(experiment.values("name"), ["plotted"]);
+    // A row per (cell, strategy): the name, and the detector as config text.
+    assert_eq!(experiment.values("name"), ["plotted", "plotted"]);
+    assert_eq!(experiment.values("strategy"), ["slow", "fast"]);
+    assert_eq!(
+        experiment.values("detector"),
+        [
+            r#"{ kind = "fixed-timeout", interval = "100ms", timeout = "1s" }"#,
+            r#"{ kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }"#,
+        ]
+    );
     let mut compared = 0;
     for entry in fs::read_dir(dir.path().join("one/plots")).unwrap() {
         let name = entry.unwrap().file_name();
