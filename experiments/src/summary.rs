@@ -12,13 +12,13 @@
 //! runs, and a cell's rows are written as soon as its last run arrives.
 
 use crate::config::{Experiment, RunKey};
-use crate::output::{AtomicCsv, commit_csv, create_csv};
+use crate::output::{AtomicCsv, commit_csv, create_csv, remove_stale_temps};
 use crate::runs_csv::numeric_columns;
 use sim_core::RunReport;
 use sim_core::math::student_t_quantile;
 use sim_core::report::format_real;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Count, mean and sum of squared deviations, updated one value at a time (Welford):
 /// numerically stable, and the same bits for the same values in the same order.
@@ -353,7 +353,9 @@ pub const EXPERIMENT_COLUMNS: [&str; 4] = ["name", "cell", "strategy", "detector
 /// summary.csv being written, and experiment.csv with it.
 pub struct SummaryCsv {
     writer: AtomicCsv,
-    experiment: AtomicCsv,
+    /// experiment.csv's path and rows, written whole when summary.csv is committed, so
+    /// that a killed run leaves no temporary file of it.
+    experiment: (PathBuf, Vec<[String; 4]>),
     accumulator: SummaryAccumulator,
 }
 
@@ -361,21 +363,25 @@ impl SummaryCsv {
     pub fn create(path: &Path, exp: &Experiment) -> io::Result<SummaryCsv> {
         let mut writer = create_csv(path)?;
         writer.write_record(header(exp))?;
-        let mut experiment = create_csv(&path.with_file_name(EXPERIMENT_FILE))?;
-        experiment.write_record(EXPERIMENT_COLUMNS)?;
+        let experiment = path.with_file_name(EXPERIMENT_FILE);
+        if let Some(dir) = path.parent() {
+            // Left by a run killed while committing its tables.
+            remove_stale_temps(dir, &[EXPERIMENT_FILE])?;
+        }
+        let mut rows = Vec::new();
         for cell in &exp.cells {
             for strategy in &cell.strategies {
-                experiment.write_record([
+                rows.push([
                     exp.name.clone(),
                     cell.index.to_string(),
                     strategy.name.clone(),
                     strategy.detector.describe(),
-                ])?;
+                ]);
             }
         }
         Ok(SummaryCsv {
             writer,
-            experiment,
+            experiment: (experiment, rows),
             accumulator: SummaryAccumulator::new(exp),
         })
     }
@@ -396,7 +402,13 @@ impl SummaryCsv {
 
     pub fn commit(self) -> io::Result<()> {
         commit_csv(self.writer)?;
-        commit_csv(self.experiment)
+        let (path, rows) = self.experiment;
+        let mut experiment = create_csv(&path)?;
+        experiment.write_record(EXPERIMENT_COLUMNS)?;
+        for row in rows {
+            experiment.write_record(row)?;
+        }
+        commit_csv(experiment)
     }
 }
 
