@@ -24,9 +24,10 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The output files of a run, in the order they are committed.
-pub const OUTPUT_FILES: [&str; 7] = [
+pub const OUTPUT_FILES: [&str; 8] = [
     "runs.csv",
     "summary.csv",
+    crate::summary::EXPERIMENT_FILE,
     "failures.csv",
     crate::latency_cdf::FILE,
     "timing.csv",

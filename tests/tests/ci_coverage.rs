@@ -7,7 +7,11 @@
 //! A + (1 - A) e^(-rt), A = μ / (λ + μ), r = λ + μ; the exact mean of its time average
 //! over [0, T] is therefore A + (1 - A)(1 - e^(-rT)) / (rT). Over ~180 up/down cycles a
 //! run's time average is close to normal, so the Student-t interval of each cell covers
-//! that mean with probability 0.95, and the number of cells that cover it is
+//! that mean with probability 0.95. summary.csv writes the logit-transformed interval of
+//! this fraction, logistic(logit(m) ± t se / (m (1 - m))), which differs from the t
+//! interval by terms of order (t se)² / (m (1 - m)): with se ≈ 0.004 (sd ≈ 0.009 over 5
+//! runs) next to m (1 - m) ≈ 0.08 it covers with the same probability, and the number of
+//! cells that cover it is
 //! Binomial(1000, 0.95): mean 950, sd √(1000 · 0.95 · 0.05) = 6.9. The test accepts
 //! 950 ± 4 sd, [923, 977]. A normal-quantile interval (1.96 instead of t(0.975, 4) =
 //! 2.776) would cover only P(|T₄| < 1.96) = 0.878, about 878 cells: far outside. The

@@ -1,5 +1,7 @@
 //! summary.csv's statistics: each row's mean, standard deviation and 95% interval are
-//! those of the runs.csv values of its (cell, strategy, metric); the difference to the
+//! those of the runs.csv values of its (cell, strategy, metric), the interval transformed
+//! to stay inside the metric's range (logit for fractions, log for non-negative
+//! quantities), also with 2 replications; the difference to the
 //! first strategy is paired by replication (the runs share a seed); and two identical
 //! strategies differ by exactly zero, interval included, because common random numbers
 //! make their runs identical event for event.
@@ -66,6 +68,75 @@ fn close(a: f64, b: f64, scale: f64) -> bool {
     (a - b).abs() <= 1e-9 * scale.abs().max(1e-9)
 }
 
+/// The range-respecting interval from the t half-width: logistic(logit(m) ± half / (m (1 -
+/// m))) for a fraction, m e^(± half / m) otherwise (every mean here is inside its range
+/// and every sd above 0).
+fn transformed(fraction: bool, mean: f64, half: f64) -> (f64, f64) {
+    assert!(half > 0.0 && mean > 0.0 && (!fraction || mean < 1.0));
+    if fraction {
+        let logit = (mean / (1.0 - mean)).ln();
+        let h = half / (mean * (1.0 - mean));
+        let logistic = |y: f64| 1.0 / (1.0 + (-y).exp());
+        (logistic(logit - h), logistic(logit + h))
+    } else {
+        (mean * (-half / mean).exp(), mean * (half / mean).exp())
+    }
+}
+
+#[test]
+fn with_two_replications_intervals_stay_inside_the_range() {
+    // Few runs and a harsh crash process: the runs of a cell differ a lot, and t(0.975, 1)
+    // = 12.7 made the plain t interval reach below 0 and above 1.
+    let config = CONFIG
+        .replace("replications = 8", "replications = 2")
+        .replace("mean = \"10s\" }, mttr", "mean = \"2s\" }, mttr");
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("paired.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "paired.toml", "--out", "out"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("out/runs.csv"));
+    let summary = Table::read(&dir.path().join("out/summary.csv"));
+    let fractions = [
+        "availability",
+        "server_availability",
+        "wrong_suspicion_fraction",
+    ];
+    let (mut checked, mut t_outside) = (0, 0);
+    for row in &summary.rows {
+        let metric = summary.cell(row, "metric");
+        let (low, high) = (
+            summary.cell(row, "ci95_low"),
+            summary.cell(row, "ci95_high"),
+        );
+        if low.is_empty() {
+            continue;
+        }
+        let (low, high, mean) = (float(low), float(high), float(summary.cell(row, "mean")));
+        assert!(low <= mean && mean <= high, "{metric}: {low} {mean} {high}");
+        assert!(low >= 0.0, "{metric}: {low}");
+        if fractions.contains(&metric) {
+            assert!(high <= 1.0, "{metric}: {high}");
+        }
+        // The values the interval was computed from, and their t interval.
+        let xs: Vec<f64> = runs
+            .rows
+            .iter()
+            .filter(|r| {
+                runs.cell(r, "cell") == summary.cell(row, "cell")
+                    && runs.cell(r, "strategy") == summary.cell(row, "strategy")
+            })
+            .filter_map(|r| runs.cell(r, metric).parse::<f64>().ok())
+            .collect();
+        assert_eq!(xs.len(), 2, "{metric}");
+        let (m, _, half) = mean_ci(&xs, 0.95);
+        let outside = m - half < 0.0 || (fractions.contains(&metric) && m + half > 1.0);
+        t_outside += usize::from(outside);
+        checked += 1;
+    }
+    // Availabilities, latencies and counts each had a t interval leaving the range.
+    assert!(checked > 100 && t_outside > 20, "{checked} {t_outside}");
+}
+
 #[test]
 fn identical_strategies_differ_by_exactly_zero() {
     let (_, summary) = run();
@@ -128,6 +199,7 @@ fn summary_rows_are_the_statistics_of_runs_csv() {
                     .collect();
                 let xs: Vec<f64> = values.iter().map(|v| v.1).collect();
                 let (mean, sd, half) = mean_ci(&xs, 0.95);
+                let (low, high) = transformed(metric == "availability", mean, half);
                 let row = summary
                     .rows
                     .iter()
@@ -144,11 +216,11 @@ fn summary_rows_are_the_statistics_of_runs_csv() {
                 );
                 assert!(close(float(summary.cell(row, "sd")), sd, mean), "{metric}");
                 assert!(
-                    close(float(summary.cell(row, "ci95_low")), mean - half, mean),
+                    close(float(summary.cell(row, "ci95_low")), low, mean),
                     "{metric}"
                 );
                 assert!(
-                    close(float(summary.cell(row, "ci95_high")), mean + half, mean),
+                    close(float(summary.cell(row, "ci95_high")), high, mean),
                     "{metric}"
                 );
                 if strategy == "base" {

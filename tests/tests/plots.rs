@@ -127,6 +127,14 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     let plots = dir.path().join("res/plots");
     let figures = check_figures(&plots, &["slow", "fast"]);
     let key = "faults.crash.mttr.mean";
+    // The sweep axis names its key and says its values are durations (1s to 10s: linear),
+    // and the title starts with the experiment's name.
+    let svg = fs::read_to_string(plots.join(format!("availability_vs_{key}.svg"))).unwrap();
+    assert!(
+        svg.contains(&format!("\n{key} (duration)\n</text>")),
+        "{svg}"
+    );
+    assert!(svg.contains(&format!("\nplotted: availability against {key}\n</text>")));
     // No strategy retries, so attempts per request is 1 everywhere and not drawn.
     let mut expected: BTreeSet<String> = ["availability", "nines", "latency_p99"]
         .iter()
@@ -473,4 +481,331 @@ detector = { kind = "fixed-timeout", interval = "100ms", timeout = "300ms" }
         3,
         "a lane per server"
     );
+}
+
+/// The same config run into two folders draws byte-identical figures: titles name the
+/// experiment (experiment.csv), not the folder.
+#[test]
+fn identical_runs_in_other_folders_draw_identical_figures() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.split("[sweep]").next().unwrap();
+    fs::write(dir.path().join("p.toml"), config).unwrap();
+    for out in ["one", "two"] {
+        let out = run_cli(dir.path(), &["run", "p.toml", "--out", out]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let experiment = Table::read(&dir.path().join("one/experiment.csv"));
+    // A row per (cell, strategy): the name, and the detector as config text.
+    assert_eq!(experiment.values("name"), ["plotted", "plotted"]);
+    assert_eq!(experiment.values("strategy"), ["slow", "fast"]);
+    assert_eq!(
+        experiment.values("detector"),
+        [
+            r#"{ kind = "fixed-timeout", interval = "100ms", timeout = "1s" }"#,
+            r#"{ kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }"#,
+        ]
+    );
+    let mut compared = 0;
+    for entry in fs::read_dir(dir.path().join("one/plots")).unwrap() {
+        let name = entry.unwrap().file_name();
+        let a = fs::read(dir.path().join("one/plots").join(&name)).unwrap();
+        let b = fs::read(dir.path().join("two/plots").join(&name)).unwrap();
+        assert!(a == b, "{name:?} differs between the folders");
+        compared += 1;
+    }
+    assert_eq!(compared, 12, "six figures, PNG and SVG");
+    let svg = fs::read_to_string(dir.path().join("two/plots/availability.svg")).unwrap();
+    assert!(svg.contains("\nplotted: availability by strategy\n</text>"));
+    assert!(!svg.contains("two"), "the folder's name is in no figure");
+}
+
+/// A run of 12.2 s (drain included) in windows of 250 ms ends 0.2 s and a bit into its
+/// last window: that window's requests are counted over its real length, not 250 ms, so
+/// its goodput is not drawn at a fifth of its level. With 1 s windows the last one covers
+/// 0.2 s, less than half a window, and is left out.
+#[test]
+fn the_last_partial_timeline_window_is_scaled_or_left_out() {
+    let config = r#"
+[experiment]
+name = "tail"
+seed = 8
+replications = 1
+duration = "12.2s"
+warmup = "0s"
+
+[cluster]
+servers = 3
+service = { dist = "exponential", mean = "5ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 400.0 }
+
+[network]
+delay = { dist = "constant", value = "1ms" }
+
+[strategies.only]
+"#;
+    use experiments::plot::data::TimelineData;
+    use experiments::plot::timeline::TimelineFigure;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("t.toml"), config).unwrap();
+    for (window, folder) in [("250ms", "q"), ("1s", "s")] {
+        let out = run_cli(
+            dir.path(),
+            &[
+                "replay",
+                "t.toml",
+                "--run",
+                "c0-only-r0",
+                "--timeline",
+                folder,
+                "--window",
+                window,
+            ],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let figure = |folder: &str| {
+        let data = TimelineData::read(&dir.path().join(folder))
+            .unwrap()
+            .unwrap();
+        TimelineFigure {
+            title: String::new(),
+            data,
+            servers: 3,
+        }
+    };
+    let end = |f: &TimelineFigure| {
+        f.data
+            .spans
+            .iter()
+            .filter(|s| s.kind == "run")
+            .map(|s| s.until_s)
+            .fold(0.0, f64::max)
+    };
+
+    let quarter = figure("q");
+    let windows = Table::read(&dir.path().join("q/timeline.csv"));
+    let (rows, drawn, end_q) = (&quarter.data.rows, quarter.windows(), end(&quarter));
+    assert_eq!(drawn.len(), rows.len());
+    assert_eq!(rows.last().unwrap().time_s, 12.0);
+    assert!(end_q > 12.2 && end_q < 12.25, "{end_q}");
+    let last = drawn.last().unwrap();
+    let length = end_q - 12.0;
+    assert!((last.window_s - length).abs() < 1e-9, "{}", last.window_s);
+    let ok_last: f64 = *windows.floats("ok").last().unwrap();
+    assert!((last.goodput - ok_last / length).abs() < 1e-6 * last.goodput);
+    // 400 requests/s arrive until 12.2 s: the scaled window is near the others' level.
+    // Its ok count is Poisson(80) at most (about 400 · 0.2 s), sd 9: 4 sd is 180 per second.
+    assert!((last.goodput - 400.0).abs() < 180.0, "{}", last.goodput);
+    for r in &drawn[..drawn.len() - 1] {
+        assert_eq!(r.window_s, 0.25);
+    }
+
+    let second = figure("s");
+    let drawn = second.windows();
+    assert_eq!(drawn.len(), second.data.rows.len() - 1);
+    assert_eq!(drawn.last().unwrap().time_s, 11.0);
+    assert_eq!(second.data.rows.last().unwrap().time_s, 12.0);
+}
+
+/// Axis ticks of 10,000 and more are grouped in threes: a timeline of 20,000 requests per
+/// second labels its goodput axis "10,000" and "20,000", never "10000".
+#[test]
+fn large_tick_labels_have_separators() {
+    let config = r#"
+[experiment]
+name = "busy"
+seed = 4
+replications = 1
+duration = "2s"
+warmup = "0s"
+
+[cluster]
+servers = 4
+workers = 100
+service = { dist = "exponential", mean = "1ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 20000.0 }
+
+[strategies.only]
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("b.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "b.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let svg = fs::read_to_string(dir.path().join("res/plots/timeline.svg")).unwrap();
+    assert!(svg.contains("\n10,000\n</text>"), "{svg}");
+    assert!(!svg.contains("\n10000\n</text>"));
+}
+
+/// A results folder of hand-written tables for the detector trade-off: per (cell,
+/// strategy) the mean detection time (None: no detection) and false suspicions per
+/// second; experiment.csv gives each strategy's detector.
+fn tradeoff_folder(
+    root: &Path,
+    cells: &[&str],
+    points: &[(&str, usize, Option<f64>, f64)],
+    detectors: &[(&str, &str)],
+) -> std::path::PathBuf {
+    let dir = root.join("res");
+    fs::create_dir_all(&dir).unwrap();
+    let mut summary = String::from("cell,k,strategy,metric,n,mean,sd,ci95_low,ci95_high\n");
+    let mut experiment = String::from("name,cell,strategy,detector\n");
+    for &(strategy, cell, x, y) in points {
+        let value = cells[cell];
+        match x {
+            Some(x) => summary.push_str(&format!(
+                "{cell},{value},{strategy},detection_time_mean_ms,3,{x},,,\n"
+            )),
+            None => summary.push_str(&format!(
+                "{cell},{value},{strategy},detection_time_mean_ms,0,,,,\n"
+            )),
+        }
+        summary.push_str(&format!(
+            "{cell},{value},{strategy},mistake_rate_per_s,3,{y},,,\n"
+        ));
+        let detector = detectors.iter().find(|d| d.0 == strategy).unwrap().1;
+        experiment.push_str(&format!("t,{cell},{strategy},\"{detector}\"\n"));
+    }
+    fs::write(dir.join("summary.csv"), summary).unwrap();
+    fs::write(dir.join("experiment.csv"), experiment).unwrap();
+    dir
+}
+
+const TWO_DETECTORS: [(&str, &str); 2] = [("a", "fixed 1s"), ("b", "fixed 2s")];
+
+fn plot_tradeoff(root: &Path) -> Option<String> {
+    let out = run_cli(root, &["plot", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    fs::read_to_string(root.join("res/plots/detector_tradeoff.svg")).ok()
+}
+
+/// A cell where no strategy detected a crash has no point, but its false suspicions still
+/// count: the footnote does not claim that no live server was suspected, and says how
+/// many (strategy, cell) pairs are not drawn.
+#[test]
+fn the_tradeoff_footnote_counts_the_cells_it_does_not_draw() {
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &[
+            ("a", 0, Some(500.0), 0.0),
+            ("b", 0, Some(900.0), 0.0),
+            ("a", 1, None, 0.02),
+            ("b", 1, None, 0.0),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    assert!(
+        !svg.contains("No strategy suspected a live server"),
+        "{svg}"
+    );
+    assert!(svg.contains("\n2 (strategy, cell) pairs without a detection have no point.\n</text>"));
+
+    // All rates 0, the claim holds; the y axis then has a single tick, 0, and not the
+    // arbitrary 0 to 1 of an empty range.
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &[
+            ("a", 0, Some(500.0), 0.0),
+            ("b", 0, Some(900.0), 0.0),
+            ("a", 1, Some(400.0), 0.0),
+            ("b", 1, Some(800.0), 0.0),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    assert!(svg.contains("\nNo strategy suspected a live server in these runs.\n</text>"));
+    assert!(svg.contains("\n0\n</text>"), "{svg}");
+    for tick in ["0.0", "0.2", "1.0"] {
+        assert!(!svg.contains(&format!("\n{tick}\n</text>")), "{tick}");
+    }
+}
+
+/// Strategies that all have the same detector trade nothing off: no figure. With
+/// different detectors in some cell, it is drawn.
+#[test]
+fn the_tradeoff_needs_strategies_with_different_detectors() {
+    let points = [
+        ("a", 0, Some(500.0), 0.1),
+        ("b", 0, Some(510.0), 0.1),
+        ("a", 1, Some(400.0), 0.2),
+        ("b", 1, Some(420.0), 0.2),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["2m", "1h"],
+        &points,
+        &[("a", "fixed 1s"), ("b", "fixed 1s")],
+    );
+    assert_eq!(plot_tradeoff(dir.path()), None);
+    let out = run_cli(dir.path(), &["plot", "res"]);
+    assert!(
+        !stdout(&out).contains("detector_tradeoff"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(dir.path(), &["2m", "1h"], &points, &TWO_DETECTORS);
+    assert!(plot_tradeoff(dir.path()).is_some());
+}
+
+/// Point labels never overlap: "10m" just left of "2m" read as "102m" when each label was
+/// put right of its point whatever was there. Each label's box is estimated from the
+/// SVG's font size (0.62 em per character, 1 em high; DejaVu Sans digits are 0.64 em,
+/// letters less).
+#[test]
+fn tradeoff_point_labels_do_not_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    tradeoff_folder(
+        dir.path(),
+        &["10m", "2m", "1h", "5m"],
+        &[
+            ("a", 0, Some(1000.0), 0.1),
+            ("a", 1, Some(1080.0), 0.1),
+            ("a", 2, Some(3000.0), 0.1),
+            ("a", 3, Some(1040.0), 0.104),
+            ("b", 0, Some(2000.0), 0.05),
+            ("b", 1, Some(2060.0), 0.05),
+            ("b", 2, Some(2120.0), 0.05),
+            ("b", 3, Some(2200.0), 0.2),
+        ],
+        &TWO_DETECTORS,
+    );
+    let svg = plot_tradeoff(dir.path()).expect("drawn");
+    let tags = ["10m", "2m", "1h", "5m"];
+    let mut boxes = Vec::new();
+    for chunk in svg.split("<text ").skip(1) {
+        let body = chunk.split('>').nth(1).unwrap_or("");
+        let text = body.split("</text").next().unwrap_or("").trim();
+        if !text.split(" / ").all(|t| tags.contains(&t)) {
+            continue;
+        }
+        let attr = |name: &str| -> f64 {
+            let start = chunk
+                .find(&format!(" {name}=\""))
+                .unwrap_or_else(|| chunk.find(&format!("{name}=\"")).expect(name));
+            let rest = &chunk[start..];
+            let value = rest.split('"').nth(1).unwrap();
+            value.parse().unwrap()
+        };
+        let (x, y, size) = (attr("x"), attr("y"), attr("font-size"));
+        let w = text.chars().count() as f64 * 0.62 * size;
+        boxes.push((text.to_string(), x, y, x + w, y + size));
+    }
+    assert!(boxes.len() >= 6, "{boxes:?}");
+    for (i, a) in boxes.iter().enumerate() {
+        for b in &boxes[i + 1..] {
+            let apart = a.3 <= b.1 || b.3 <= a.1 || a.4 <= b.2 || b.4 <= a.2;
+            assert!(apart, "{a:?} overlaps {b:?}");
+        }
+    }
 }

@@ -72,6 +72,32 @@ pub fn short_number(v: f64, digits: usize) -> String {
     }
 }
 
+/// A number's text with its whole part in groups of three digits, "12,500" for "12500",
+/// from 10,000 up (four digits stay as they are, "2500"); decimals stay as they are.
+pub fn grouped(text: &str) -> String {
+    let (sign, rest) = match text.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", text),
+    };
+    let (whole, fraction) = match rest.find('.') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    if whole.len() < 5 || !whole.bytes().all(|b| b.is_ascii_digit()) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + whole.len() / 3);
+    out.push_str(sign);
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(fraction);
+    out
+}
+
 impl Axis {
     /// A linear axis covering `[min, max]` with a 5% margin and about six round ticks.
     pub fn linear(label: &str, min: f64, max: f64) -> Axis {
@@ -98,7 +124,7 @@ impl Axis {
         while k * step <= hi + step * 1e-9 {
             let v = k * step;
             let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
-            ticks.push((v, format!("{v:.decimals$}")));
+            ticks.push((v, grouped(&format!("{v:.decimals$}"))));
             k += 1.0;
         }
         Axis {
@@ -142,7 +168,7 @@ impl Axis {
                 let v = m * 10f64.powi(e);
                 let p = v.log10();
                 if p >= lo && p <= hi {
-                    ticks.push((p, short_number(v, 3)));
+                    ticks.push((p, grouped(&short_number(v, 3))));
                 }
             }
         }
@@ -322,5 +348,15 @@ mod tests {
         assert_eq!(a.ticks.last().unwrap().1, "1000");
         assert_eq!(short_number(0.020000001, 3), "0.02");
         assert_eq!(short_number(1000.0, 3), "1000");
+    }
+
+    #[test]
+    fn whole_parts_from_ten_thousand_are_grouped() {
+        assert_eq!(grouped("12500"), "12,500");
+        assert_eq!(grouped("1234567.25"), "1,234,567.25");
+        assert_eq!(grouped("-100000"), "-100,000");
+        assert_eq!(grouped("2500"), "2500");
+        assert_eq!(grouped("0.00012345"), "0.00012345");
+        assert_eq!(grouped("inf"), "inf");
     }
 }

@@ -135,6 +135,10 @@ pub struct Summary {
     pub cells: Vec<CellInfo>,
     /// In the config's order (first appearance).
     pub strategies: Vec<String>,
+    /// The experiment's name, from experiment.csv (absent in folders written before it).
+    pub experiment: Option<String>,
+    /// Each (cell, strategy name)'s detector as config text, from experiment.csv.
+    pub detectors: BTreeMap<(u32, String), String>,
     stats: BTreeMap<(u32, usize, String), Stat>,
 }
 
@@ -239,10 +243,13 @@ impl Summary {
                 "has no rows: the run wrote no statistics",
             ));
         }
+        let (experiment, detectors) = read_experiment(dir)?;
         Ok(Summary {
             sweep_keys,
             cells: cells.into_values().collect(),
             strategies,
+            experiment,
+            detectors,
             stats,
         })
     }
@@ -257,6 +264,49 @@ impl Summary {
             .iter()
             .any(|((_, _, m), s)| m == metric && s.mean.is_some())
     }
+}
+
+/// experiment.csv, if the folder has one: the experiment's name (the same on every row)
+/// and each (cell, strategy)'s detector.
+type ExperimentTable = (Option<String>, BTreeMap<(u32, String), String>);
+
+fn read_experiment(dir: &Path) -> Result<ExperimentTable, DataError> {
+    let path = dir.join(crate::summary::EXPERIMENT_FILE);
+    if !path.is_file() {
+        return Ok((None, BTreeMap::new()));
+    }
+    let table = Csv::read(&path, &crate::summary::EXPERIMENT_COLUMNS)?;
+    let [name_c, cell_c, strategy_c, detector_c] =
+        crate::summary::EXPERIMENT_COLUMNS.map(|c| table.column(c));
+    let mut name: Option<String> = None;
+    let mut detectors = BTreeMap::new();
+    for (line, record) in &table.rows {
+        let text = |c: usize| record.get(c).unwrap_or("").to_string();
+        match &name {
+            Some(known) if *known != text(name_c) => {
+                return Err(malformed(
+                    &path,
+                    Some(*line),
+                    format!(
+                        "`name`: expected the experiment's name {known:?} on every row, got {:?}",
+                        text(name_c)
+                    ),
+                ));
+            }
+            Some(_) => {}
+            None => name = Some(text(name_c)),
+        }
+        let cell = table.integer(*line, record, cell_c)? as u32;
+        detectors.insert((cell, text(strategy_c)), text(detector_c));
+    }
+    if name.is_none() {
+        return Err(malformed(
+            &path,
+            None,
+            "has no rows: expected a row per cell and strategy",
+        ));
+    }
+    Ok((name, detectors))
 }
 
 /// A pooled latency distribution: (quantile, latency ms) in file order, and the

@@ -83,11 +83,7 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let timeline = TimelineData::read(dir).map_err(data_error)?;
     let plots = dir.join(PLOTS_DIR);
     std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
-    let name = dir
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_else(|| "results".into());
+    let name = title_prefix(summary.experiment.as_deref());
     // Every figure is chosen first, so that the list of drawn files names each before it is
     // written: a run killed while drawing leaves no figure the list does not own.
     type Draw<'d> = Box<dyn Fn(&Path, &str) -> Result<(), RenderError> + 'd>;
@@ -170,6 +166,13 @@ fn retried(summary: &Summary) -> bool {
     })
 }
 
+/// The start of every title: the experiment's name and a colon, or nothing for a folder
+/// without experiment.csv. Never the folder's own name, so the same run draws the same
+/// figures wherever it is written.
+fn title_prefix(experiment: Option<&str>) -> String {
+    experiment.map_or_else(String::new, |n| format!("{n}: "))
+}
+
 fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
     let servers = data
         .spans
@@ -178,7 +181,7 @@ fn timeline_figure(name: &str, data: TimelineData) -> TimelineFigure {
         .max()
         .map_or(1, |s| s + 1);
     TimelineFigure {
-        title: format!("{name}: run {} over time", data.run_id),
+        title: format!("{name}run {} over time", data.run_id),
         data,
         servers,
     }
@@ -201,7 +204,12 @@ pub fn draw_timeline(dir: &Path, name: &str) -> Result<std::path::PathBuf, CliEr
     let mut drawn = read_drawn(&plots).map_err(list_error)?;
     drawn.extend(figure_files("timeline"));
     write_drawn(&plots, &drawn).map_err(list_error)?;
-    render(&plots, "timeline", &timeline_figure(name, data)).map_err(render_error)?;
+    render(
+        &plots,
+        "timeline",
+        &timeline_figure(&title_prefix(Some(name)), data),
+    )
+    .map_err(render_error)?;
     Ok(plots.join("timeline"))
 }
 
@@ -450,7 +458,7 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
         })
         .collect();
     LinesFigure {
-        title: format!("{name}: {} by strategy", metric.what),
+        title: format!("{name}{} by strategy", metric.what),
         subtitle: Some(runs_per_point(summary, metric.column)),
         x: Axis::categories("strategy", &summary.strategies),
         y,
@@ -458,6 +466,18 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
         legend: false,
         markers: true,
         note: nines_note(cap),
+    }
+}
+
+/// The unit of a numeric sweep key's values, when they have one: durations (ticks keep
+/// the config's text, "2m", "1h"), and rates, which are per second.
+fn key_unit(key: &str, durations: bool) -> Option<&'static str> {
+    if durations {
+        Some("duration")
+    } else if key.ends_with(".rate") {
+        Some("per second")
+    } else {
+        None
     }
 }
 
@@ -473,6 +493,8 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
                 .or_else(|| SimDuration::parse(v).ok().map(|d| d.as_secs_f64()))
         })
         .collect();
+    let durations = values.iter().any(|v| v.parse::<f64>().is_err());
+    let unit = key_unit(key, durations);
     match numbers {
         Some(xs) if !xs.is_empty() => {
             let (min, max) = xs
@@ -485,10 +507,14 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
             } else {
                 Scale::Linear
             };
-            let label = if scale == Scale::Log10 {
-                format!("{key} (log scale)")
-            } else {
+            let notes: Vec<&str> = unit
+                .into_iter()
+                .chain((scale == Scale::Log10).then_some("log scale"))
+                .collect();
+            let label = if notes.is_empty() {
                 key.to_string()
+            } else {
+                format!("{key} ({})", notes.join(", "))
             };
             let ticks: Vec<(f64, String)> = xs
                 .iter()
@@ -591,7 +617,7 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
         ));
     }
     LinesFigure {
-        title: format!("{name}: {} against {key}", metric.what),
+        title: format!("{name}{} against {key}", metric.what),
         subtitle: Some(runs_per_point(summary, metric.column)),
         x,
         y,
@@ -681,7 +707,7 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
         figures.push((
             cell.index,
             LinesFigure {
-                title: format!("{name}: latency of successful requests"),
+                title: format!("{name}latency of successful requests"),
                 subtitle: Some(format!(
                     "{place}all replications pooled, at least {requests} requests per strategy"
                 )),
@@ -697,35 +723,52 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
     figures
 }
 
-/// Mean detection time against the false-suspicion rate, a point per (strategy, cell), when
-/// at least two strategies detected crashes.
-fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
+/// Mean detection time against the false-suspicion rate, a point per (strategy, cell) with
+/// a detection, when at least two strategies detected crashes and, where the folder says
+/// which detector each strategy has (experiment.csv), some cell has two strategies with
+/// different detectors.
+pub fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let (y_metric, y_label) = if summary.has("mistake_rate_per_s") {
         ("mistake_rate_per_s", "false suspicions per second")
     } else {
         ("false_suspicions", "false suspicions per run")
     };
+    if !summary.detectors.is_empty() && !detectors_differ(summary) {
+        return None;
+    }
     let mut series = Vec::new();
+    // (strategy, cell) pairs with a false-suspicion figure: all of them, and those without
+    // a detection, which have no point.
+    let (mut measured, mut undetected) = (Vec::new(), 0usize);
     for (s, strategy) in summary.strategies.iter().enumerate() {
-        let points: Vec<TradeoffPoint> = summary
-            .cells
-            .iter()
-            .filter_map(|c| {
-                let x = summary.stat(c.index, s, "detection_time_mean_ms")?;
-                let y = summary.stat(c.index, s, y_metric)?;
-                Some(TradeoffPoint {
-                    x: x.mean?,
-                    x_ci: x.ci,
-                    y: y.mean?,
-                    y_ci: y.ci,
-                    tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
-                        String::new()
-                    } else {
-                        c.values.join(", ")
-                    },
-                })
-            })
-            .collect();
+        let mut points = Vec::new();
+        for c in &summary.cells {
+            let Some(y) = summary
+                .stat(c.index, s, y_metric)
+                .filter(|y| y.mean.is_some())
+            else {
+                continue;
+            };
+            measured.push(y.mean.unwrap_or(0.0));
+            let Some(x) = summary
+                .stat(c.index, s, "detection_time_mean_ms")
+                .filter(|x| x.mean.is_some())
+            else {
+                undetected += 1;
+                continue;
+            };
+            points.push(TradeoffPoint {
+                x: x.mean.unwrap_or(0.0),
+                x_ci: x.ci,
+                y: y.mean.unwrap_or(0.0),
+                y_ci: y.ci,
+                tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
+                    String::new()
+                } else {
+                    c.values.join(", ")
+                },
+            });
+        }
         if !points.is_empty() {
             series.push(TradeoffSeries {
                 label: strategy.clone(),
@@ -748,22 +791,61 @@ fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let y_max = bound(&|p| p.y_ci.map_or(p.y, |c| c.1.max(p.y)));
     let mut x = Axis::from_zero("mean detection time (ms)", x_max);
     x.hi = x.hi.max(x_max * 1.08);
-    let mut y = Axis::from_zero(y_label, y_max);
-    y.hi = y.hi.max(y_max * 1.05);
+    let y = if y_max > 0.0 {
+        let mut y = Axis::from_zero(y_label, y_max);
+        y.hi = y.hi.max(y_max * 1.05);
+        // Room below 0, so that points without mistakes are not cut by the frame.
+        y.lo = -0.04 * y.hi;
+        y
+    } else {
+        // Every point is at 0: a single tick there, in the middle.
+        Axis {
+            label: y_label.to_string(),
+            scale: Scale::Linear,
+            lo: -1.0,
+            hi: 1.0,
+            ticks: vec![(0.0, "0".to_string())],
+        }
+    };
     let tagged = if summary.sweep_keys.is_empty() {
         String::new()
     } else {
         format!("; points named by {}", summary.sweep_keys.join(", "))
     };
-    let no_mistakes = series.iter().all(|s| s.points.iter().all(|p| p.y == 0.0));
+    let mut notes = Vec::new();
+    if measured.iter().all(|y| *y == 0.0) {
+        notes.push("No strategy suspected a live server in these runs.".to_string());
+    }
+    if undetected > 0 {
+        let pairs = if undetected == 1 {
+            "1 (strategy, cell) without a detection has".to_string()
+        } else {
+            format!("{undetected} (strategy, cell) pairs without a detection have")
+        };
+        notes.push(format!("{pairs} no point."));
+    }
     Some(TradeoffFigure {
-        note: no_mistakes.then(|| "No strategy suspected a live server in these runs.".to_string()),
-        title: format!("{name}: failure detection, speed against mistakes"),
+        note: (!notes.is_empty()).then(|| notes.join(" ")),
+        title: format!("{name}failure detection, speed against mistakes"),
         subtitle: Some(format!(
             "means with 95% confidence intervals; lower left is better{tagged}"
         )),
         x,
         y,
         series,
+    })
+}
+
+/// Whether some cell has two strategies with different detectors.
+fn detectors_differ(summary: &Summary) -> bool {
+    summary.cells.iter().any(|c| {
+        let mut seen = summary
+            .strategies
+            .iter()
+            .filter_map(|s| summary.detectors.get(&(c.index, s.clone())));
+        match seen.next() {
+            Some(first) => seen.any(|d| d != first),
+            None => false,
+        }
     })
 }

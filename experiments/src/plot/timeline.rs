@@ -7,7 +7,7 @@ use super::axis::Axis;
 use super::canvas::{
     Chart, DrawResult, Figure, LegendEntry, Margins, color, fail, frame, legend, titled,
 };
-use super::data::TimelineData;
+use super::data::{TimelineData, TimelineRow};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -25,6 +25,40 @@ pub struct TimelineFigure {
 }
 
 impl TimelineFigure {
+    /// The windows as drawn. The run ends where its `run` spans do; a last window cut
+    /// short by that end counted its requests over less time than `window_s`, so its
+    /// rates are scaled up to its real length and it is drawn only that long, or, when
+    /// it covers less than half a window (too few requests for a rate), it is left out.
+    pub fn windows(&self) -> Vec<TimelineRow> {
+        let end = self
+            .data
+            .spans
+            .iter()
+            .filter(|s| s.kind == "run")
+            .map(|s| s.until_s)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let mut rows = Vec::with_capacity(self.data.rows.len());
+        for r in &self.data.rows {
+            let length = if end.is_finite() {
+                (end - r.time_s).min(r.window_s)
+            } else {
+                r.window_s
+            };
+            if length >= r.window_s {
+                rows.push(r.clone());
+            } else if length >= r.window_s / 2.0 {
+                let scale = r.window_s / length;
+                rows.push(TimelineRow {
+                    window_s: length,
+                    goodput: r.goodput * scale,
+                    failed_per_s: r.failed_per_s * scale,
+                    ..r.clone()
+                });
+            }
+        }
+        rows
+    }
+
     fn end(&self) -> f64 {
         let windows = self
             .data
@@ -106,7 +140,7 @@ impl Figure for TimelineFigure {
         let legend_x = w as i32 - legend_w as i32 - 4;
 
         // Goodput and failures.
-        let rows = &self.data.rows;
+        let rows = &self.windows();
         let top = rows
             .iter()
             .map(|r| r.goodput.max(r.failed_per_s))
@@ -116,7 +150,7 @@ impl Figure for TimelineFigure {
         self.shade(&mut chart, &y)?;
         let steps = |value: &dyn Fn(&super::data::TimelineRow) -> Option<f64>| {
             let mut points = Vec::new();
-            for r in rows {
+            for r in rows.iter() {
                 if let Some(v) = value(r) {
                     points.push((r.time_s, v));
                     points.push((r.time_s + r.window_s, v));
@@ -179,7 +213,7 @@ impl Figure for TimelineFigure {
             let c = if pick { color(1) } else { color(4) };
             let mut segment: Vec<(f64, f64)> = Vec::new();
             let mut segments = Vec::new();
-            for r in rows {
+            for r in rows.iter() {
                 let v = if pick {
                     r.latency_p99_ms
                 } else {

@@ -39,6 +39,53 @@ pub struct TradeoffFigure {
     pub note: Option<String>,
 }
 
+/// A position in pixels.
+pub type Pixel = (i32, i32);
+
+/// A point's label: where its point is (pixels), the tags it names, its colour.
+struct Label<'a> {
+    at: (i32, i32),
+    tags: Vec<&'a str>,
+    color: RGBColor,
+}
+
+/// The top-left corners of labels of sizes `(w, h)` next to their points `at` (pixels), in
+/// order, so that no two overlap: each takes the first free place of above right, below
+/// right, above left and below left of its point (6 pixels off), then of places stacked
+/// further above and below on the right, up to four label heights; with none free (a
+/// crowd no figure here has), the first.
+pub fn place_labels(labels: &[(Pixel, (u32, u32))]) -> Vec<Pixel> {
+    const GAP: i32 = 6;
+    let mut placed: Vec<(i32, i32, i32, i32)> = Vec::with_capacity(labels.len());
+    let mut corners = Vec::with_capacity(labels.len());
+    for &((px, py), (w, h)) in labels {
+        let (w, h) = (w as i32, h as i32);
+        let mut candidates = vec![
+            (px + GAP, py - GAP - h),
+            (px + GAP, py + GAP),
+            (px - GAP - w, py - GAP - h),
+            (px - GAP - w, py + GAP),
+        ];
+        for k in 1..=4 {
+            candidates.push((px + GAP, py - GAP - h - k * (h + 2)));
+            candidates.push((px + GAP, py + GAP + k * (h + 2)));
+        }
+        let free = |&(x, y): &(i32, i32)| {
+            placed
+                .iter()
+                .all(|&(x0, y0, x1, y1)| x + w < x0 || x > x1 || y + h < y0 || y > y1)
+        };
+        let corner = candidates
+            .iter()
+            .copied()
+            .find(free)
+            .unwrap_or(candidates[0]);
+        placed.push((corner.0, corner.1, corner.0 + w, corner.1 + h));
+        corners.push(corner);
+    }
+    corners
+}
+
 impl Figure for TradeoffFigure {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult {
         let area = titled(root, &self.title, self.subtitle.as_deref())?;
@@ -62,6 +109,7 @@ impl Figure for TradeoffFigure {
         }
         let mut chart = frame(&area, &self.x, &self.y, margins)?;
         let (bx, by) = area.get_base_pixel();
+        let mut labels: Vec<Label> = Vec::new();
         for s in &self.series {
             let stroke = s.color.mix(0.7).stroke_width(1);
             for p in &s.points {
@@ -78,27 +126,37 @@ impl Figure for TradeoffFigure {
                 marker(&mut chart, s.marker, (p.x, p.y), s.color)?;
             }
             // Points within a few pixels of each other share one label.
-            let mut labels: Vec<((i32, i32), Vec<&str>)> = Vec::new();
             for p in s.points.iter().filter(|p| !p.tag.is_empty()) {
                 let at = chart.backend_coord(&(p.x, p.y));
-                match labels
-                    .iter_mut()
-                    .find(|(q, _)| (q.0 - at.0).abs() <= 12 && (q.1 - at.1).abs() <= 12)
-                {
-                    Some((_, tags)) => tags.push(&p.tag),
-                    None => labels.push((at, vec![&p.tag])),
+                match labels.iter_mut().find(|l| {
+                    l.color == s.color && (l.at.0 - at.0).abs() <= 12 && (l.at.1 - at.1).abs() <= 12
+                }) {
+                    Some(l) => l.tags.push(&p.tag),
+                    None => labels.push(Label {
+                        at,
+                        tags: vec![&p.tag],
+                        color: s.color,
+                    }),
                 }
             }
-            for ((px, py), tags) in labels {
-                area.draw(&Text::new(
-                    tags.join(" / "),
-                    (px - bx + 7, py - by - 4),
-                    font(SMALL)
-                        .color(&s.color)
-                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
-                ))
+        }
+        let style = font(SMALL);
+        let mut sizes = Vec::with_capacity(labels.len());
+        for l in &labels {
+            let (w, h) = area
+                .estimate_text_size(&l.tags.join(" / "), &style)
                 .map_err(fail)?;
-            }
+            sizes.push((l.at, (w, h)));
+        }
+        for (l, (x, y)) in labels.iter().zip(place_labels(&sizes)) {
+            area.draw(&Text::new(
+                l.tags.join(" / "),
+                (x - bx, y - by),
+                font(SMALL)
+                    .color(&l.color)
+                    .pos(Pos::new(HPos::Left, VPos::Top)),
+            ))
+            .map_err(fail)?;
         }
         let (w, _) = area.dim_in_pixel();
         legend(&area, &entries, (w as i32 - legend_w as i32 - 4, 16))?;
