@@ -291,7 +291,6 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
             .mean()
             .map_or_else(|| "-".to_string(), |m| format!("{m:.6}"));
         let ci = row
-            .stats
             .ci95()
             .map_or_else(String::new, |(lo, hi)| format!(" [{lo:.6}, {hi:.6}]"));
         println!("    {label}  {name:<width$}  {mean}{ci}");
@@ -339,7 +338,7 @@ fn report_json(
                 "values": crate::cli::cell_values_json(exp, row.cell as usize),
                 "strategy": exp.strategy_names[row.strategy as usize],
                 "mean": row.stats.mean(),
-                "ci95": row.stats.ci95().map(|(lo, hi)| [lo, hi]),
+                "ci95": row.ci95().map(|(lo, hi)| [lo, hi]),
             })
         })
         .collect();

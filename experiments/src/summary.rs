@@ -164,6 +164,13 @@ pub struct SummaryRow {
     pub diff: Option<Moments>,
 }
 
+impl SummaryRow {
+    /// The 95% confidence interval of the mean, inside the metric's range ([`mean_ci95`]).
+    pub fn ci95(&self) -> Option<(f64, f64)> {
+        mean_ci95(&self.stats, metric_range(self.metric))
+    }
+}
+
 /// Running statistics of the cell in progress.
 pub struct SummaryAccumulator {
     strategies: usize,
@@ -314,7 +321,7 @@ pub fn row_cells(exp: &Experiment, row: &SummaryRow) -> Vec<String> {
             .iter()
             .map(|v| v.to_cell_text()),
     );
-    let ci = mean_ci95(&row.stats, metric_range(row.metric));
+    let ci = row.ci95();
     cells.extend([
         exp.strategy_names[row.strategy as usize].clone(),
         row.metric.to_string(),
