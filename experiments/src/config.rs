@@ -313,12 +313,15 @@ impl Experiment {
         &self.cells[key.cell as usize].strategies[key.strategy as usize]
     }
 
-    /// The command that replays a run from the same config and overrides.
+    /// The command that replays a run from the same config and overrides. The config is
+    /// named by its absolute path, so that the command works from any directory.
     pub fn replay_command(&self, key: RunKey) -> String {
+        let config = Path::new(&self.config_path);
+        let config = std::path::absolute(config).unwrap_or_else(|_| config.to_path_buf());
         let mut parts = vec![
             "faultline".to_string(),
             "replay".to_string(),
-            shell_quote(&self.config_path),
+            shell_quote(&config.display().to_string()),
             "--run".to_string(),
             self.run_id(key),
         ];

@@ -1,7 +1,8 @@
 //! failures.csv: every run that broke a `[checks]` threshold is listed once per broken
 //! check, and its replay command, pasted into a shell as written, reruns that run alone,
 //! breaks the same check with the same value and reproduces its trace hash, whatever
-//! overrides (`--set`, `--seed`, `--replications`) the experiment was run with.
+//! overrides (`--set`, `--seed`, `--replications`) the experiment was run with, and from
+//! whatever directory it is pasted in.
 
 mod common;
 
@@ -76,6 +77,8 @@ fn each_replay_command_reproduces_its_failure_and_hash() {
     assert!(checks.iter().any(|c| c == "min_availability"));
     assert!(checks.iter().any(|c| c == "max_lost_in_crash"));
 
+    // The commands are pasted in another directory than the one the run started in.
+    let elsewhere = tempfile::tempdir().unwrap();
     for row in &failures.rows {
         let command = failures.cell(row, "replay");
         for part in [
@@ -88,7 +91,7 @@ fn each_replay_command_reproduces_its_failure_and_hash() {
         }
         let run_id = failures.cell(row, "run_id");
         assert!(command.contains(&format!("--run {run_id}")), "{command}");
-        let out = run_shell(dir.path(), command);
+        let out = run_shell(elsewhere.path(), command);
         assert_eq!(
             out.status.code(),
             Some(1),
