@@ -129,7 +129,9 @@ fn timeline_window(text: Option<&str>, scenario: &Scenario) -> Result<SimDuratio
     Ok(window)
 }
 
-pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
+pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
+    // `faultline replay DIR --run ID` replays from a results folder's config.toml.
+    args.config.config = crate::manifest::config_of(&args.config.config)?;
     let exp = load(&args.config)?;
     let key = exp.find_run(&args.run).ok_or_else(|| {
         CliError::Input(format!(

@@ -1,12 +1,14 @@
 //! failures.csv: every run that broke a `[checks]` threshold is listed once per broken
-//! check, and its replay command, pasted into a shell as written, reruns that run alone,
-//! breaks the same check with the same value and reproduces its trace hash, whatever
-//! overrides (`--set`, `--seed`, `--replications`) the experiment was run with, and from
-//! whatever directory it is pasted in.
+//! check, and its replay command, pasted into a shell as written from whatever directory,
+//! reruns that run alone from the results folder's config.toml, breaks the same check with
+//! the same value and reproduces its trace hash, whatever overrides (`--set`, `--seed`,
+//! `--replications`) the experiment was run with. `faultline replay DIR --run ID` replays
+//! every run of a folder with the trace hash runs.csv holds.
 
 mod common;
 
 use common::{Table, run_cli, run_shell, stderr, stdout};
+use std::collections::BTreeMap;
 use std::fs;
 
 const CONFIG: &str = r#"
@@ -79,16 +81,15 @@ fn each_replay_command_reproduces_its_failure_and_hash() {
 
     // The commands are pasted in another directory than the one the run started in.
     let elsewhere = tempfile::tempdir().unwrap();
+    let folder = std::path::absolute(dir.path().join("out")).unwrap();
     for row in &failures.rows {
         let command = failures.cell(row, "replay");
-        for part in [
-            "--set cluster.servers=3",
-            "--seed 9",
-            "--replications 4",
-            "--set 'workload.arrivals={ kind = \"poisson\", rate = 150.0 }'",
-        ] {
-            assert!(command.contains(part), "{command} lacks {part}");
-        }
+        // The snapshot holds the overrides, so the command needs none.
+        assert!(
+            command.starts_with(&format!("faultline replay {} --run ", folder.display())),
+            "{command}"
+        );
+        assert!(!command.contains("--set"), "{command}");
         let run_id = failures.cell(row, "run_id");
         assert!(command.contains(&format!("--run {run_id}")), "{command}");
         let out = run_shell(elsewhere.path(), command);
@@ -125,4 +126,112 @@ fn runs_that_pass_every_check_are_not_listed() {
     let failures = Table::read(&dir.path().join("out/failures.csv"));
     assert!(failures.rows.is_empty());
     assert!(stdout(&out).contains("checks: 0 of 12 runs failed"));
+}
+
+/// A config with what the snapshot must carry over: overrides, a seed beyond a TOML
+/// integer, a sweep, strategies listed out of name order and an empirical file named
+/// relative to the config.
+const SNAPSHOT_CONFIG: &str = r#"
+[experiment]
+seed = 3
+replications = 2
+duration = "20s"
+
+[cluster]
+servers = 3
+service = { dist = "empirical", file = "samples/service.txt" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 80.0 }
+
+[faults]
+crash = { mttf = { dist = "exponential", mean = "8s" }, mttr = { dist = "exponential", mean = "3s" } }
+
+[strategies.zeta]
+detector = { kind = "fixed-timeout", timeout = "1s" }
+
+[strategies.alpha]
+detector = { kind = "fixed-timeout", interval = "50ms", timeout = "150ms" }
+
+[sweep]
+"cluster.queue_capacity" = [50, 500]
+"#;
+
+#[test]
+fn replay_of_a_results_folder_reproduces_every_run_from_its_config_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("conf")).unwrap();
+    fs::create_dir(dir.path().join("conf/samples")).unwrap();
+    fs::write(dir.path().join("conf/snap.toml"), SNAPSHOT_CONFIG).unwrap();
+    fs::write(
+        dir.path().join("conf/samples/service.txt"),
+        "4ms\n9ms\n15ms\n30ms\n",
+    )
+    .unwrap();
+    let seed = "18446744073709551557"; // above 2^63: a TOML integer cannot hold it
+    let out = run_cli(
+        dir.path(),
+        &[
+            "run",
+            "conf/snap.toml",
+            "--out",
+            "out",
+            "--no-plots",
+            "--seed",
+            seed,
+            "--replications",
+            "3",
+            "--set",
+            "workload.arrivals.rate=120.0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let snapshot = fs::read_to_string(dir.path().join("out/config.toml")).unwrap();
+    for line in [
+        "name = \"snap\"",
+        &format!("seed = \"{seed}\""),
+        "replications = 3",
+        "arrivals = { kind = \"poisson\", rate = 120.0 }",
+    ] {
+        assert!(
+            snapshot.contains(line),
+            "config.toml lacks {line}:\n{snapshot}"
+        );
+    }
+    let samples = std::path::absolute(dir.path().join("conf/samples/service.txt")).unwrap();
+    assert!(
+        snapshot.contains(&format!("file = \"{}\"", samples.display())),
+        "{snapshot}"
+    );
+
+    let runs = Table::read(&dir.path().join("out/runs.csv"));
+    assert_eq!(runs.rows.len(), 2 * 2 * 3);
+    assert_eq!(runs.cell(&runs.rows[0], "run_id"), "c0-zeta-r0");
+    let recorded: BTreeMap<&str, &str> = runs
+        .rows
+        .iter()
+        .map(|r| (runs.cell(r, "run_id"), runs.cell(r, "trace_hash")))
+        .collect();
+    // Replayed from another directory, by the folder's absolute path.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let folder = std::path::absolute(dir.path().join("out")).unwrap();
+    let folder = folder.to_str().unwrap();
+    for (run_id, hash) in &recorded {
+        let out = run_cli(elsewhere.path(), &["replay", folder, "--run", run_id]);
+        assert_eq!(out.status.code(), Some(0), "{run_id}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("trace_hash {hash}\n")),
+            "{run_id}: expected trace_hash {hash}:\n{text}"
+        );
+    }
+    // A folder without a snapshot is refused, naming what is expected.
+    let out = run_cli(elsewhere.path(), &["replay", ".", "--run", "c0-zeta-r0"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("a folder without config.toml; expected a config file or a results folder"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -1,0 +1,188 @@
+//! What makes a results folder describe itself: `config.toml`, the resolved config its
+//! runs came from, which `faultline replay DIR --run ID` replays from.
+//!
+//! config.toml is the config file's tree with every `--set`, `--seed` and
+//! `--replications` applied, `experiment.name`, `seed` and `replications` written out
+//! even where the file left them to their defaults, and every `file` (an empirical
+//! distribution's samples) named by its absolute path, so that it reads the same from the
+//! folder as from where the config was. Comments and the file's layout are not kept; keys
+//! come in sorted order.
+
+use crate::cli::{CliError, output_error};
+use crate::config::{Experiment, Overrides, shell_quote};
+use crate::load::{keys_in_file_order, set_path};
+use crate::output::write_atomic;
+use sim_core::conf::{Source, Table, Value, ValueKind};
+use std::path::{Path, PathBuf};
+
+/// The resolved config in a results folder.
+pub const CONFIG_FILE: &str = "config.toml";
+
+/// The resolved config tree of an experiment: what config.toml holds.
+pub fn resolved_tree(exp: &Experiment) -> Table {
+    let mut tree = exp.tree.clone();
+    // A seed beyond a TOML integer is written as a string of its digits, which the config
+    // reader takes too.
+    let seed = match i64::try_from(exp.seed) {
+        Ok(seed) => ValueKind::Int(seed),
+        Err(_) => ValueKind::Str(exp.seed.to_string()),
+    };
+    for (key, kind) in [
+        ("experiment.name", ValueKind::Str(exp.name.clone())),
+        ("experiment.seed", seed),
+        (
+            "experiment.replications",
+            ValueKind::Int(i64::from(exp.replications)),
+        ),
+    ] {
+        set_path(&mut tree, key, Value::new(kind, None))
+            .expect("a built experiment has an [experiment] table");
+    }
+    absolute_files(&mut tree, &exp.source);
+    tree
+}
+
+/// Names every file the tree reads (a string under a key whose last segment is `file`,
+/// in a sweep's values too) by its absolute path.
+fn absolute_files(table: &mut Table, source: &Source) {
+    for (key, value) in table.iter_mut() {
+        let names_file = key.rsplit('.').next().map(str::trim) == Some("file");
+        absolute_value(value, names_file, source);
+    }
+}
+
+fn absolute_value(value: &mut Value, names_file: bool, source: &Source) {
+    match &mut value.kind {
+        ValueKind::Str(name) if names_file => {
+            let path = source.resolve(name);
+            let path = std::path::absolute(&path).unwrap_or(path);
+            *name = path.display().to_string();
+        }
+        ValueKind::Array(items) => {
+            for item in items {
+                absolute_value(item, names_file, source);
+            }
+        }
+        ValueKind::Table(t) => absolute_files(t, source),
+        _ => {}
+    }
+}
+
+fn to_toml(value: &Value) -> toml::Value {
+    match &value.kind {
+        ValueKind::Str(s) => toml::Value::String(s.clone()),
+        ValueKind::Int(i) => toml::Value::Integer(*i),
+        ValueKind::Float(f) => toml::Value::Float(*f),
+        ValueKind::Bool(b) => toml::Value::Boolean(*b),
+        ValueKind::Array(items) => toml::Value::Array(items.iter().map(to_toml).collect()),
+        ValueKind::Table(t) => {
+            toml::Value::Table(t.iter().map(|(k, v)| (k.clone(), to_toml(v))).collect())
+        }
+    }
+}
+
+/// A key as TOML writes it: bare when it can be, else a quoted string.
+fn toml_key(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if bare {
+        key.to_string()
+    } else {
+        toml::Value::String(key.to_string()).to_string()
+    }
+}
+
+/// The tree as TOML text: each top-level table a section and each of its keys on its own
+/// line, in the order the config wrote them (strategies, sweep axes and checks keep their
+/// order, which the config's order decides), values inline.
+pub fn tree_text(tree: &Table) -> String {
+    let mut out = String::new();
+    let order = keys_in_file_order(tree);
+    let line = |out: &mut String, key: &str, value: &Value| {
+        out.push_str(&format!("{} = {}\n", toml_key(key), to_toml(value)));
+    };
+    for key in &order {
+        if !matches!(tree[key].kind, ValueKind::Table(_)) {
+            line(&mut out, key, &tree[key]);
+        }
+    }
+    for key in &order {
+        if let ValueKind::Table(table) = &tree[key].kind {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&format!("[{}]\n", toml_key(key)));
+            for inner in keys_in_file_order(table) {
+                line(&mut out, &inner, &table[&inner]);
+            }
+        }
+    }
+    out
+}
+
+/// The text of config.toml for an experiment.
+pub fn config_text(exp: &Experiment) -> String {
+    let body = tree_text(&resolved_tree(exp));
+    let config = Path::new(&exp.config_path);
+    let config = std::path::absolute(config).unwrap_or_else(|_| config.to_path_buf());
+    let mut overrides = exp.overrides.to_args();
+    overrides.iter_mut().for_each(|a| *a = shell_quote(a));
+    format!(
+        "# The resolved config of experiment {}, from {}{}{}\n# with the name, seed and replications written out. Replay a run from it with\n# faultline replay <this folder> --run ID\n\n{body}",
+        exp.name,
+        config.display(),
+        if overrides.is_empty() { "" } else { " " },
+        overrides.join(" ")
+    )
+}
+
+/// Writes config.toml into the results folder `dir` (atomically) and reads it back: it
+/// must describe the same runs. Returns the experiment read back from it.
+pub fn write_config(dir: &Path, exp: &Experiment) -> Result<Experiment, CliError> {
+    let path = dir.join(CONFIG_FILE);
+    // Called while holding the folder's journal lock, like the other outputs.
+    crate::output::remove_stale_temps(dir, &[CONFIG_FILE]).map_err(|e| output_error(dir, e))?;
+    let text = config_text(exp);
+    write_atomic(&path, text.as_bytes()).map_err(|e| output_error(&path, e))?;
+    let back = Experiment::load(&path, &Overrides::default())
+        .map_err(|e| CliError::Internal(format!("the resolved config does not read back: {e}")))?;
+    if back.total_runs() != exp.total_runs()
+        || back.seed != exp.seed
+        || back.strategy_names != exp.strategy_names
+        || back.name != exp.name
+    {
+        return Err(CliError::Internal(format!(
+            "{} describes other runs than the experiment's",
+            path.display()
+        )));
+    }
+    Ok(back)
+}
+
+/// The config a command names: a config file, or a results folder's config.toml.
+pub fn config_of(path: &Path) -> Result<PathBuf, CliError> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let config = path.join(CONFIG_FILE);
+    if config.is_file() {
+        Ok(config)
+    } else {
+        Err(CliError::Input(format!(
+            "{}: a folder without {CONFIG_FILE}; expected a config file or a results folder written by faultline run",
+            path.display()
+        )))
+    }
+}
+
+/// The command that replays run `run_id` from the results folder `dir`, from any
+/// directory.
+pub fn replay_command(dir: &Path, run_id: &str) -> String {
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    format!(
+        "faultline replay {} --run {run_id}",
+        shell_quote(&dir.display().to_string())
+    )
+}
