@@ -13,6 +13,7 @@ use crate::config::{Experiment, Overrides, shell_quote};
 use crate::load::{keys_in_file_order, set_path};
 use crate::output::write_atomic;
 use sim_core::conf::{Source, Table, Value, ValueKind};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// The resolved config in a results folder.
@@ -185,4 +186,98 @@ pub fn replay_command(dir: &Path, run_id: &str) -> String {
         "faultline replay {} --run {run_id}",
         shell_quote(&dir.display().to_string())
     )
+}
+
+/// The description of a finished run in a results folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// The git commit faultline was built from, or `unknown` outside a git checkout.
+pub const GIT_COMMIT: &str = env!("FAULTLINE_GIT_COMMIT");
+
+/// The config tree flattened to its leaves: each dotted key (a segment that is not a bare
+/// key quoted) with its value as TOML text, arrays whole.
+pub fn flatten(tree: &Table) -> BTreeMap<String, String> {
+    fn walk(table: &Table, prefix: &str, out: &mut BTreeMap<String, String>) {
+        for (key, value) in table {
+            let path = match prefix {
+                "" => toml_key(key),
+                _ => format!("{prefix}.{}", toml_key(key)),
+            };
+            match &value.kind {
+                ValueKind::Table(t) if !t.is_empty() => walk(t, &path, out),
+                _ => {
+                    out.insert(path, to_toml(value).to_string());
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(tree, "", &mut out);
+    out
+}
+
+/// A wall-clock time as UTC in RFC 3339, to the second.
+pub fn utc_text(unix_seconds: u64) -> String {
+    // Days to a civil date (H. Hinnant's algorithm, proleptic Gregorian).
+    let (days, rem) = (unix_seconds / 86_400, unix_seconds % 86_400);
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem / 60 % 60,
+        rem % 60
+    )
+}
+
+/// The text of manifest.json for the runs of `snapshot` (the experiment read back from
+/// config.toml), finished at `finished` (Unix seconds).
+pub fn manifest_text(snapshot: &Experiment, command: &[String], finished: u64) -> String {
+    let manifest = serde_json::json!({
+        "faultline_version": env!("CARGO_PKG_VERSION"),
+        "git_commit": GIT_COMMIT,
+        "command": command,
+        "experiment": snapshot.name,
+        "fingerprint": format!("{:016x}", snapshot.fingerprint),
+        "runs": snapshot.total_runs(),
+        "finished": utc_text(finished),
+        "config": flatten(&resolved_tree(snapshot)),
+    });
+    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value writes");
+    text.push('\n');
+    text
+}
+
+/// Writes manifest.json into `dir` (atomically), with the wall-clock time now.
+pub fn write_manifest(dir: &Path, snapshot: &Experiment) -> Result<(), CliError> {
+    let path = dir.join(MANIFEST_FILE);
+    crate::output::remove_stale_temps(dir, &[MANIFEST_FILE]).map_err(|e| output_error(dir, e))?;
+    let command: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let finished = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let text = manifest_text(snapshot, &command, finished);
+    write_atomic(&path, text.as_bytes()).map_err(|e| output_error(&path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utc_dates_fall_on_the_right_day() {
+        assert_eq!(utc_text(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc_text(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(utc_text(1_796_233_509), "2026-12-02T17:45:09Z");
+        assert_eq!(utc_text(4_107_628_799), "2100-03-01T23:59:59Z");
+    }
 }

@@ -126,7 +126,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         (journal, 0)
     };
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
-    crate::manifest::write_config(&out, &exp)?;
+    let snapshot = crate::manifest::write_config(&out, &exp)?;
 
     let total = exp.total_runs();
     let progress = Progress::new(total, resumed);
@@ -186,6 +186,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
         Some(crate::plot::draw_folder(&out)?)
     };
+    crate::manifest::write_manifest(&out, &snapshot)?;
     journal.finish().map_err(journal_error)?;
 
     print_report(&exp, &out, &report, &timing);

@@ -235,3 +235,66 @@ fn replay_of_a_results_folder_reproduces_every_run_from_its_config_snapshot() {
         stderr(&out)
     );
 }
+
+#[test]
+fn the_manifest_names_the_build_the_command_the_fingerprint_and_the_finish() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("strict.toml"), CONFIG).unwrap();
+    let args = [
+        "run",
+        "strict.toml",
+        "--out",
+        "out",
+        "--no-plots",
+        "--set",
+        "cluster.servers=3",
+        "--replications",
+        "2",
+    ];
+    let out = run_cli(dir.path(), &args);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = fs::read_to_string(dir.path().join("out/manifest.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(manifest["faultline_version"], env!("CARGO_PKG_VERSION"));
+    let commit = manifest["git_commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    let command: Vec<&str> = manifest["command"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap())
+        .collect();
+    assert_eq!(&command[1..], &args);
+    assert_eq!(manifest["experiment"], "strict");
+    assert_eq!(manifest["runs"], 2 * 2 * 2);
+    let fingerprint = manifest["fingerprint"].as_str().unwrap();
+    assert!(fingerprint.len() == 16 && fingerprint.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(manifest["config"]["cluster.servers"], "3");
+    assert_eq!(manifest["config"]["experiment.replications"], "2");
+    assert_eq!(
+        manifest["config"]["sweep.\"cluster.queue_capacity\""],
+        "[100, 1000]"
+    );
+    // The finish is wall-clock UTC to the second, and only here: the tables hold none.
+    let finished = manifest["finished"].as_str().unwrap();
+    let shape: String = finished
+        .chars()
+        .map(|c| if c.is_ascii_digit() { 'd' } else { c })
+        .collect();
+    assert_eq!(shape, "dddd-dd-ddTdd:dd:ddZ", "{finished}");
+    let runs = fs::read_to_string(dir.path().join("out/runs.csv")).unwrap();
+    assert!(!runs.contains(&finished[..10]), "runs.csv holds the date");
+    // The same run again gives the same manifest but for the finish.
+    let again = tempfile::tempdir().unwrap();
+    fs::write(again.path().join("strict.toml"), CONFIG).unwrap();
+    assert_eq!(run_cli(again.path(), &args).status.code(), Some(1));
+    let other: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(again.path().join("out/manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(other["fingerprint"], manifest["fingerprint"]);
+    assert_eq!(other["config"], manifest["config"]);
+}
