@@ -269,6 +269,98 @@ pub fn write_manifest(dir: &Path, snapshot: &Experiment) -> Result<(), CliError>
     write_atomic(&path, text.as_bytes()).map_err(|e| output_error(&path, e))
 }
 
+/// Refuses a replay from a results folder's config.toml whose fingerprint, after the
+/// replay's own `--set`, `--seed` and `--replications`, differs from the one manifest.json
+/// recorded for the folder's runs, naming every config value that differs. A config that
+/// is not a folder's config.toml, or a folder without manifest.json (a run not finished),
+/// is not checked.
+pub fn check_folder(config: &Path, exp: &Experiment) -> Result<(), CliError> {
+    if config.file_name() != Some(std::ffi::OsStr::new(CONFIG_FILE)) {
+        return Ok(());
+    }
+    let dir = match config.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let path = dir.join(MANIFEST_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(CliError::Input(format!(
+                "{}: cannot read it ({})",
+                path.display(),
+                crate::load::describe_io(&e)
+            )));
+        }
+    };
+    let not_a_manifest = |why: String| {
+        CliError::Input(format!(
+            "{}: not a faultline manifest ({why}); expected the manifest.json faultline run writes",
+            path.display()
+        ))
+    };
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| not_a_manifest(e.to_string()))?;
+    let recorded = manifest["fingerprint"]
+        .as_str()
+        .ok_or_else(|| not_a_manifest("no fingerprint".into()))?;
+    let now = format!("{:016x}", exp.fingerprint);
+    if recorded == now {
+        return Ok(());
+    }
+    let before: BTreeMap<String, String> = manifest["config"]
+        .as_object()
+        .ok_or_else(|| not_a_manifest("no config".into()))?
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect();
+    let after = flatten(&resolved_tree(exp));
+    Err(CliError::Input(format!(
+        "{}: the config replayed has fingerprint {now}, not {recorded}, the fingerprint of the runs in {} ({MANIFEST_FILE}): {}; replay from the folder without --set, --seed or --replications, or run the changed config into another folder",
+        config.display(),
+        dir.display(),
+        describe_changes(&before, &after)
+    )))
+}
+
+/// The config values that differ between the runs of a folder and a replay, by dotted
+/// key (at most ten, then how many more), with the top-level tables they are in.
+pub fn describe_changes(
+    before: &BTreeMap<String, String>,
+    after: &BTreeMap<String, String>,
+) -> String {
+    let mut changes = Vec::new();
+    let mut tables = std::collections::BTreeSet::new();
+    let keys: std::collections::BTreeSet<&String> = before.keys().chain(after.keys()).collect();
+    for key in keys {
+        let change = match (before.get(key), after.get(key)) {
+            (Some(a), Some(b)) if a == b => continue,
+            (Some(a), Some(b)) => format!("`{key}` = {a} in the folder's runs, {b} here"),
+            (Some(a), None) => format!("`{key}` = {a} in the folder's runs, absent here"),
+            (None, Some(b)) => format!("`{key}` absent in the folder's runs, {b} here"),
+            (None, None) => continue,
+        };
+        tables.insert(key.split('.').next().unwrap_or(key).to_string());
+        changes.push(change);
+    }
+    if changes.is_empty() {
+        return "no config value differs, so a file the config reads (an empirical distribution's samples) changed since the runs".into();
+    }
+    let count = changes.len();
+    let mut text = changes.into_iter().take(10).collect::<Vec<_>>().join("; ");
+    if count > 10 {
+        text.push_str(&format!("; and {} more", count - 10));
+    }
+    let tables: Vec<String> = tables.into_iter().map(|t| format!("[{t}]")).collect();
+    format!(
+        "{count} value{} differ{} (in {}): {text}",
+        if count == 1 { "" } else { "s" },
+        if count == 1 { "s" } else { "" },
+        tables.join(", ")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

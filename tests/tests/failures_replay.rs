@@ -298,3 +298,66 @@ fn the_manifest_names_the_build_the_command_the_fingerprint_and_the_finish() {
     assert_eq!(other["fingerprint"], manifest["fingerprint"]);
     assert_eq!(other["config"], manifest["config"]);
 }
+
+#[test]
+fn a_replay_from_a_folder_with_another_fingerprint_is_refused_naming_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("conf/samples")).unwrap();
+    fs::write(dir.path().join("conf/snap.toml"), SNAPSHOT_CONFIG).unwrap();
+    let samples = dir.path().join("conf/samples/service.txt");
+    fs::write(&samples, "4ms\n9ms\n15ms\n30ms\n").unwrap();
+    let out = run_cli(
+        dir.path(),
+        &["run", "conf/snap.toml", "--out", "out", "--no-plots"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let replay = |extra: &[&str]| {
+        let mut args = vec!["replay", "out", "--run", "c1-alpha-r1"];
+        args.extend_from_slice(extra);
+        run_cli(dir.path(), &args)
+    };
+    let refused = |extra: &[&str], expected: &[&str]| {
+        let out = replay(extra);
+        assert_eq!(out.status.code(), Some(2), "{extra:?}: {}", stderr(&out));
+        assert!(stdout(&out).is_empty(), "nothing runs");
+        let message = stderr(&out);
+        assert!(
+            message.contains("the fingerprint of the runs in out (manifest.json)"),
+            "{message}"
+        );
+        for part in expected {
+            assert!(message.contains(part), "{extra:?}: lacks {part}: {message}");
+        }
+    };
+    assert_eq!(replay(&[]).status.code(), Some(0));
+    refused(
+        &["--set", "cluster.servers=4", "--seed", "5"],
+        &[
+            "2 values differ (in [cluster], [experiment])",
+            "`cluster.servers` = 3 in the folder's runs, 4 here",
+            "`experiment.seed` = 3 in the folder's runs, 5 here",
+        ],
+    );
+    refused(
+        &["--replications", "3"],
+        &[
+            "1 value differs (in [experiment]): `experiment.replications` = 2 in the folder's runs, 3 here",
+        ],
+    );
+    refused(
+        &["--set", "network.loss=0.01"],
+        &["`network.loss` absent in the folder's runs, 0.01 here"],
+    );
+    // The snapshot edited after the run: the replay from it is refused too.
+    let snapshot = dir.path().join("out/config.toml");
+    let text = fs::read_to_string(&snapshot).unwrap();
+    fs::write(&snapshot, text.replace("servers = 3", "servers = 5")).unwrap();
+    refused(&[], &["`cluster.servers` = 3 in the folder's runs, 5 here"]);
+    fs::write(&snapshot, &text).unwrap();
+    // A file it reads changed since the run.
+    fs::write(&samples, "4ms\n9ms\n15ms\n31ms\n").unwrap();
+    refused(
+        &[],
+        &["no config value differs, so a file the config reads"],
+    );
+}
