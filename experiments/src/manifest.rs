@@ -172,7 +172,7 @@ pub fn config_of(path: &Path) -> Result<PathBuf, CliError> {
         Ok(config)
     } else {
         Err(CliError::Input(format!(
-            "{}: a folder without {CONFIG_FILE}; expected a config file or a results folder written by faultline run",
+            "{}: cannot read the config file: it is a folder, not a file, and holds no {CONFIG_FILE} (a results folder written by faultline run does)",
             path.display()
         )))
     }

@@ -126,7 +126,6 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         (journal, 0)
     };
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
-    let snapshot = crate::manifest::write_config(&out, &exp)?;
 
     let total = exp.total_runs();
     let progress = Progress::new(total, resumed);
@@ -162,6 +161,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     }
     let wall = started.elapsed().as_secs_f64();
     let report = outputs.commit().map_err(|e| resume_hint(e, &out))?;
+    let snapshot = crate::manifest::write_config(&out, &exp).map_err(|e| resume_hint(e, &out))?;
     let timing = Timing {
         wall_seconds: wall,
         threads,

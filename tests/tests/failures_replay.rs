@@ -230,7 +230,7 @@ fn replay_of_a_results_folder_reproduces_every_run_from_its_config_snapshot() {
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out)
-            .contains("a folder without config.toml; expected a config file or a results folder"),
+            .contains("it is a folder, not a file, and holds no config.toml (a results folder written by faultline run does)"),
         "{}",
         stderr(&out)
     );
