@@ -361,3 +361,31 @@ fn a_replay_from_a_folder_with_another_fingerprint_is_refused_naming_what_change
         &["no config value differs, so a file the config reads"],
     );
 }
+
+#[test]
+fn a_seed_written_as_a_string_must_be_its_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let with_seed = |seed: &str| SNAPSHOT_CONFIG.replace("seed = 3", &format!("seed = {seed}"));
+    fs::create_dir(dir.path().join("samples")).unwrap();
+    fs::write(dir.path().join("samples/service.txt"), "4ms\n9ms\n").unwrap();
+    fs::write(
+        dir.path().join("big.toml"),
+        with_seed("\"18446744073709551557\""),
+    )
+    .unwrap();
+    let out = run_cli(dir.path(), &["check", "big.toml"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("master seed 18446744073709551557,"));
+    for bad in ["\"12x\"", "\"18446744073709551616\"", "\"-1\""] {
+        fs::write(dir.path().join("bad.toml"), with_seed(bad)).unwrap();
+        let out = run_cli(dir.path(), &["check", "bad.toml"]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            stderr(&out).contains(&format!(
+                "`experiment.seed`: expected an integer from 0 to 2^64 - 1 (or a string of its digits), got {bad}"
+            )),
+            "{bad}: {}",
+            stderr(&out)
+        );
+    }
+}
