@@ -125,6 +125,10 @@ pub struct Experiment {
     /// A hash of the whole config after overrides, the master seed and the contents of
     /// every file the config reads: equal fingerprints mean the same runs.
     pub fingerprint: u64,
+    /// The config tree after the overrides (`--set`, `--replications`; `--seed` is in
+    /// [`seed`](Self::seed)), before the sweep: what a results folder's config.toml is
+    /// written from.
+    pub tree: Table,
 }
 
 /// Identifies one run.
@@ -174,7 +178,17 @@ impl Experiment {
                 experiment.get("seed");
                 seed
             }
-            None => experiment.or::<u64>("seed", 1)?,
+            // A string of digits holds the seeds beyond a TOML integer (2^63 and up):
+            // a results folder's config.toml writes them so.
+            None => match experiment.get("seed").map(|v| &v.kind) {
+                Some(ValueKind::Str(digits)) => digits.parse::<u64>().map_err(|_| {
+                    experiment.error(
+                        "seed",
+                        format!("expected an integer from 0 to 2^64 - 1 (or a string of its digits), got {digits:?}"),
+                    )
+                })?,
+                _ => experiment.or::<u64>("seed", 1)?,
+            },
         };
         let replications = experiment.checked(
             "replications",
@@ -240,6 +254,7 @@ impl Experiment {
         )?;
         let fingerprint = fingerprint(&doc.root, seed, &files, &source)?;
         Ok(Experiment {
+            tree: doc.root,
             name,
             seed,
             replications,
@@ -313,12 +328,15 @@ impl Experiment {
         &self.cells[key.cell as usize].strategies[key.strategy as usize]
     }
 
-    /// The command that replays a run from the same config and overrides.
+    /// The command that replays a run from the same config and overrides. The config is
+    /// named by its absolute path, so that the command works from any directory.
     pub fn replay_command(&self, key: RunKey) -> String {
+        let config = Path::new(&self.config_path);
+        let config = std::path::absolute(config).unwrap_or_else(|_| config.to_path_buf());
         let mut parts = vec![
             "faultline".to_string(),
             "replay".to_string(),
-            shell_quote(&self.config_path),
+            shell_quote(&config.display().to_string()),
             "--run".to_string(),
             self.run_id(key),
         ];

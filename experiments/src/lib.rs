@@ -8,6 +8,7 @@ pub mod config;
 pub mod journal;
 pub mod latency_cdf;
 pub mod load;
+pub mod manifest;
 pub mod output;
 pub mod plot;
 pub mod progress;

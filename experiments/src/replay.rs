@@ -129,8 +129,11 @@ fn timeline_window(text: Option<&str>, scenario: &Scenario) -> Result<SimDuratio
     Ok(window)
 }
 
-pub fn cmd_replay(args: ReplayArgs) -> Result<u8, CliError> {
+pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
+    // `faultline replay DIR --run ID` replays from a results folder's config.toml.
+    args.config.config = crate::manifest::config_of(&args.config.config)?;
     let exp = load(&args.config)?;
+    crate::manifest::check_folder(&args.config.config, &exp)?;
     let key = exp.find_run(&args.run).ok_or_else(|| {
         CliError::Input(format!(
             "--run {}: no such run in {}; run ids look like c<cell>-<strategy>-r<replication>, here cells 0 to {}, strategies {}, replications 0 to {}",

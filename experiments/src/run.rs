@@ -175,6 +175,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     }
     let wall = started.elapsed().as_secs_f64();
     let report = outputs.commit().map_err(|e| resume_hint(e, &out))?;
+    let snapshot = crate::manifest::write_config(&out, &exp).map_err(|e| resume_hint(e, &out))?;
     let timing = Timing {
         wall_seconds: wall,
         threads,
@@ -199,6 +200,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
         Some(crate::plot::draw_folder(&out)?)
     };
+    crate::manifest::write_manifest(&out, &snapshot)?;
     journal.finish().map_err(journal_error)?;
 
     if args.json {
@@ -431,7 +433,7 @@ impl<'e> Outputs<'e> {
                 .map_err(|e| output_error(&path("runs.csv"), e))?,
             summary: SummaryCsv::create(&path("summary.csv"), exp)
                 .map_err(|e| output_error(&path("summary.csv"), e))?,
-            failures: FailuresCsv::create(&path("failures.csv"))
+            failures: FailuresCsv::create(&path("failures.csv"), dir)
                 .map_err(|e| output_error(&path("failures.csv"), e))?,
             latency: LatencyCdfCsv::create(&path(latency_cdf::FILE), exp)
                 .map_err(|e| output_error(&path(latency_cdf::FILE), e))?,
@@ -523,9 +525,10 @@ fn trace_hash_column() -> usize {
 }
 
 /// failures.csv: each check a run broke, with the value, the threshold and the command
-/// that replays the run.
+/// that replays the run from the results folder's config.toml, from any directory.
 pub struct FailuresCsv {
     writer: AtomicCsv,
+    folder: PathBuf,
 }
 
 pub const FAILURE_COLUMNS: [&str; 10] = [
@@ -542,10 +545,13 @@ pub const FAILURE_COLUMNS: [&str; 10] = [
 ];
 
 impl FailuresCsv {
-    pub fn create(path: &Path) -> std::io::Result<FailuresCsv> {
+    pub fn create(path: &Path, folder: &Path) -> std::io::Result<FailuresCsv> {
         let mut writer = create_csv(path)?;
         writer.write_record(FAILURE_COLUMNS)?;
-        Ok(FailuresCsv { writer })
+        Ok(FailuresCsv {
+            writer,
+            folder: folder.to_path_buf(),
+        })
     }
 
     pub fn write(
@@ -566,7 +572,7 @@ impl FailuresCsv {
                 v.value.map(format_real).unwrap_or_default(),
                 format_real(v.threshold),
                 trace_hash.to_string(),
-                exp.replay_command(key),
+                crate::manifest::replay_command(&self.folder, &exp.run_id(key)),
             ])?;
         }
         Ok(())

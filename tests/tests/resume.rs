@@ -73,11 +73,21 @@ fn journal_runs(dir: &Path) -> usize {
 }
 
 fn assert_same_outputs(dir: &Path, resumed: &str) {
+    // failures.csv's replay commands name their own folder by its absolute path.
+    let read = |folder: &str, name: &str| {
+        let text = fs::read_to_string(dir.join(folder).join(name)).unwrap();
+        let path = std::path::absolute(dir.join(folder)).unwrap();
+        text.replace(
+            &format!("faultline replay {} ", path.display()),
+            "faultline replay FOLDER ",
+        )
+    };
     for name in OUTPUTS {
-        let a = fs::read(dir.join("full").join(name)).unwrap();
-        let b = fs::read(dir.join(resumed).join(name)).unwrap();
+        let a = read("full", name);
+        let b = read(resumed, name);
         assert!(a == b, "{name} differs after resuming");
     }
+    assert!(read("full", "failures.csv").contains("faultline replay FOLDER --run "));
     let left: Vec<String> = fs::read_dir(dir.join(resumed))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
