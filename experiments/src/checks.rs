@@ -115,6 +115,29 @@ impl Checks {
             } else {
                 return Err(unknown());
             };
+            let line_of = |key: &str| {
+                sec.raw()
+                    .get(key)
+                    .and_then(|v| v.line)
+                    .map_or_else(String::new, |l| format!(" (line {l})"))
+            };
+            // Two checks of one bound on one column (a duration's key and its `_ms` twin)
+            // would leave one of them without effect: refused, naming both keys.
+            if let Some(other) = list
+                .iter()
+                .find(|c: &&Check| c.column == column && c.bound == bound)
+            {
+                return Err(sec.error(
+                    &key,
+                    format!(
+                        "a second {} check of column {}, after `checks.{}`{}; expected at most one min_ and one max_ check per column",
+                        if bound == Bound::Min { "min_" } else { "max_" },
+                        columns[column],
+                        other.key,
+                        line_of(&other.key),
+                    ),
+                ));
+            }
             // A minimum above a maximum of the same column fails every run: refused,
             // naming both keys (a duration's key and its `_ms` twin bound one column).
             if let Some(other) = list.iter().find(|c: &&Check| {
@@ -125,11 +148,7 @@ impl Checks {
                         Bound::Max => threshold < c.threshold,
                     }
             }) {
-                let line = sec
-                    .raw()
-                    .get(&other.key)
-                    .and_then(|v| v.line)
-                    .map_or_else(String::new, |l| format!(" (line {l})"));
+                let line = line_of(&other.key);
                 return Err(sec.error(
                     &key,
                     format!(
@@ -280,6 +299,23 @@ mod tests {
             "[checks]\nmin_lost_in_crash = 0\nmax_lost_in_crash = 0\nmin_goodput = 5\nmax_retries = 1\n",
         );
         assert_eq!(ok.unwrap().list.len(), 4);
+    }
+
+    #[test]
+    fn two_checks_of_one_bound_on_one_column_are_refused_naming_both() {
+        let e = read("[checks]\nmax_latency_p99_ms = 100\nmin_availability = 0.9\nmax_latency_p99 = \"250ms\"\n")
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "c.toml:4: `checks.max_latency_p99`: a second max_ check of column latency_p99_ms, after `checks.max_latency_p99_ms` (line 2); expected at most one min_ and one max_ check per column"
+        );
+        // Equal thresholds are refused too: the second key would still be a no-op.
+        let e = read("[checks]\nmin_latency_p50 = \"5ms\"\nmin_latency_p50_ms = 5\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("c.toml:3: `checks.min_latency_p50_ms`: a second min_ check"),
+            "{e}"
+        );
     }
 
     #[test]

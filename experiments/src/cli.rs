@@ -121,10 +121,10 @@ pub struct ReplayArgs {
     #[arg(long = "node", value_name = "NODE")]
     pub nodes: Vec<String>,
     /// Keep only events at or after this simulated time (e.g. 4m30s is written 270s).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub from: Option<String>,
     /// Keep only events at or before this simulated time.
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", allow_hyphen_values = true)]
     pub until: Option<String>,
     /// Keep only events of these kinds (e.g. crash, recv-request; `recv` keeps every
     /// delivery, `fault` both fault-start and fault-end).
@@ -135,7 +135,12 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "DIR")]
     pub timeline: Option<PathBuf>,
     /// The timeline's window [default: about a two-hundredth of the run, rounded].
-    #[arg(long, value_name = "DURATION", requires = "timeline")]
+    #[arg(
+        long,
+        value_name = "DURATION",
+        requires = "timeline",
+        allow_hyphen_values = true
+    )]
     pub window: Option<String>,
 }
 

@@ -375,6 +375,60 @@ fn bad_flags_name_the_flag() {
             "error: --seed: expected an integer from 0 to 18446744073709551615, got 18446744073709551616",
         ),
         (
+            vec!["validate", "--threads", "-3"],
+            "error: --threads: expected an integer from 1 to 1024, got -3",
+        ),
+        (
+            vec!["validate", "--threads", "0"],
+            "error: --threads: expected an integer from 1 to 1024, got 0",
+        ),
+        (
+            vec![
+                "replay",
+                "good.toml",
+                "--run",
+                "c0-default-r0",
+                "--seed",
+                "-3",
+            ],
+            "error: --seed: expected an integer from 0 to 18446744073709551615, got -3",
+        ),
+        (
+            vec![
+                "replay",
+                "good.toml",
+                "--run",
+                "c0-default-r0",
+                "--from",
+                "-3s",
+            ],
+            "error: --from: `-3s` is not a duration: durations cannot be negative",
+        ),
+        (
+            vec![
+                "replay",
+                "good.toml",
+                "--run",
+                "c0-default-r0",
+                "--until",
+                "-3s",
+            ],
+            "error: --until: `-3s` is not a duration: durations cannot be negative",
+        ),
+        (
+            vec![
+                "replay",
+                "good.toml",
+                "--run",
+                "c0-default-r0",
+                "--timeline",
+                "tl",
+                "--window",
+                "-1s",
+            ],
+            "error: --window: `-1s` is not a duration: durations cannot be negative",
+        ),
+        (
             vec!["check", "good.toml", "--replications", "-1"],
             "error: --replications: expected an integer from 1 to 1000000, got -1",
         ),

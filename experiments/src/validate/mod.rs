@@ -18,7 +18,7 @@ pub mod two_choices;
 pub mod young_daly;
 
 use crate::Overrides;
-use crate::cli::{CliError, threads};
+use crate::cli::{CliError, threads_flag};
 use crate::config::Experiment;
 use crate::load::parse_document;
 use clap::Args;
@@ -259,14 +259,15 @@ pub struct ValidateArgs {
     /// instead of seconds).
     #[arg(long)]
     pub full: bool,
-    /// Worker threads [default: FAULTLINE_THREADS, else RAYON_NUM_THREADS, else all cores].
-    #[arg(long)]
-    pub threads: Option<usize>,
+    /// Worker threads, 1 to 1024 [default: FAULTLINE_THREADS, else RAYON_NUM_THREADS, else
+    /// all cores].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub threads: Option<String>,
 }
 
 /// `faultline validate`: prints the table; exit code 1 if any check fails.
 pub fn cmd_validate(args: ValidateArgs) -> Result<u8, CliError> {
-    let threads = threads(args.threads)?;
+    let threads = threads_flag(args.threads.as_deref())?;
     let effort = if args.full {
         Effort::Full
     } else {
