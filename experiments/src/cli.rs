@@ -44,7 +44,8 @@ pub enum Command {
 
 #[derive(Args, Debug, Clone)]
 pub struct ConfigArgs {
-    /// The experiment config (TOML).
+    /// The experiment config (TOML); `replay` also takes a results folder and replays from
+    /// its config.toml.
     pub config: PathBuf,
     /// Override a config value by its dotted path, e.g. --set workload.arrivals.rate=800.
     #[arg(long = "set", value_name = "KEY=VALUE")]
