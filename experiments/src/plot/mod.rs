@@ -729,9 +729,15 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
 /// different detectors.
 pub fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure> {
     let (y_metric, y_label) = if summary.has("mistake_rate_per_s") {
-        ("mistake_rate_per_s", "false suspicions per second")
+        (
+            "mistake_rate_per_s",
+            "mistakes per second (a live server suspected)",
+        )
     } else {
-        ("false_suspicions", "false suspicions per run")
+        (
+            "false_suspicions",
+            "mistakes per run (a live server suspected)",
+        )
     };
     if !summary.detectors.is_empty() && !detectors_differ(summary) {
         return None;
