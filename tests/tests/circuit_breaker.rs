@@ -12,7 +12,6 @@ mod common;
 use common::trace_time_ns;
 use experiments::Experiment;
 use sim_core::RunReport;
-use sim_core::trace::TraceFilter;
 
 const CONFIG: &str = r#"
 [experiment]
@@ -47,17 +46,8 @@ circuit_breaker = { kind = "consecutive", failures = 3, open_for = "500ms" }
 const MS: u64 = 1_000_000;
 
 fn trace_and_report(exp: &Experiment) -> (String, RunReport) {
-    let key = exp.runs().next().unwrap();
-    let mut trace = Vec::new();
-    let result = sim_core::simulate_traced(
-        &exp.cell(key).scenario,
-        exp.strategy(key),
-        exp.run_seed(key),
-        &mut trace,
-        TraceFilter::default(),
-    )
-    .unwrap();
-    (String::from_utf8(trace).unwrap(), result.report)
+    let (report, trace) = common::traced_first_run(exp);
+    (trace, report)
 }
 
 #[test]

@@ -14,18 +14,7 @@ use sim_core::RunReport;
 
 /// One run of `text` (its first run) traced in full: the report and the engine's lines.
 fn traced_run(text: &str) -> (RunReport, String) {
-    let exp = common::experiment(text);
-    let key = exp.runs().next().unwrap();
-    let mut sink = Vec::new();
-    let result = sim_core::simulate_traced(
-        &exp.cell(key).scenario,
-        exp.strategy(key),
-        exp.run_seed(key),
-        &mut sink,
-        sim_core::trace::TraceFilter::default(),
-    )
-    .unwrap();
-    (result.report, String::from_utf8(sink).unwrap())
+    common::traced_first_run(&common::experiment(text))
 }
 
 /// Phi accrual at a low threshold over a jittery network, with crashes whose repairs

@@ -16,6 +16,21 @@ pub fn experiment(text: &str) -> Experiment {
         .unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The first run of `exp` traced in full: its report and the engine's trace lines.
+pub fn traced_first_run(exp: &Experiment) -> (sim_core::RunReport, String) {
+    let key = exp.runs().next().unwrap();
+    let mut sink = Vec::new();
+    let result = sim_core::simulate_traced(
+        &exp.cell(key).scenario,
+        exp.strategy(key),
+        exp.run_seed(key),
+        &mut sink,
+        sim_core::trace::TraceFilter::default(),
+    )
+    .unwrap();
+    (result.report, String::from_utf8(sink).unwrap())
+}
+
 /// The `faultline` binary of this build profile, built once if needed.
 pub fn faultline() -> &'static Path {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
