@@ -4,7 +4,7 @@
 //! Each scenario is a config run through the same loader and runner as `faultline run`,
 //! a formula for the expected value, the measured value and a tolerance derived from the
 //! statistics of the measurement (stated with each check). The test suite's theory files
-//! (`tests/tests/theory_*.rs`) run these same scenarios at [`Effort::Full`]: one source of
+//! (`tests/theory_*.rs`) run these same scenarios at [`Effort::Full`]: one source of
 //! truth for the configs and the formulas.
 
 pub mod availability;

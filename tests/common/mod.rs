@@ -1,0 +1,233 @@
+//! Helpers shared by the integration tests: building scenarios from config text, running
+//! the `faultline` binary (directly or through a shell), and reading CSV outputs.
+#![allow(dead_code)]
+
+use experiments::load::parse_document;
+use experiments::{Experiment, Overrides};
+use sim_core::conf::Source;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// Builds an experiment from config text, as `faultline` would from a file.
+pub fn experiment(text: &str) -> Experiment {
+    let doc = parse_document(text, Source::new("test.toml", ".")).unwrap_or_else(|e| panic!("{e}"));
+    Experiment::from_document(doc, "test.toml".into(), Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The first run of `exp` traced in full: its report and the engine's trace lines.
+pub fn traced_first_run(exp: &Experiment) -> (sim_core::RunReport, String) {
+    let key = exp.runs().next().unwrap();
+    let mut sink = Vec::new();
+    let result = sim_core::simulate_traced(
+        &exp.cell(key).scenario,
+        exp.strategy(key),
+        exp.run_seed(key),
+        &mut sink,
+        sim_core::trace::TraceFilter::default(),
+    )
+    .unwrap();
+    (result.report, String::from_utf8(sink).unwrap())
+}
+
+/// The `faultline` binary cargo built for this test run, in the same profile.
+pub fn faultline() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_faultline"))
+}
+
+/// Runs `faultline` with `args` in `dir`.
+pub fn run_cli(dir: &Path, args: &[&str]) -> Output {
+    Command::new(faultline())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("faultline runs")
+}
+
+/// Runs `faultline` with `args` in `dir`, with extra environment variables.
+pub fn run_cli_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(faultline())
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .output()
+        .expect("faultline runs")
+}
+
+/// Runs a shell command line in `dir` with `faultline` on the PATH, as a user would paste
+/// it from failures.csv.
+pub fn run_shell(dir: &Path, command: &str) -> Output {
+    let bin_dir = faultline().parent().expect("the binary is in a folder");
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![bin_dir.to_path_buf()];
+    paths.extend(std::env::split_paths(&path));
+    Command::new("sh")
+        .args(["-c", command])
+        .env("PATH", std::env::join_paths(paths).expect("a valid PATH"))
+        .current_dir(dir)
+        .output()
+        .expect("sh runs")
+}
+
+/// The text of a command's stderr.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The text of a command's stdout.
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The time of a trace line (its first column, `2.000000000s`, aligned or not), or of
+/// such a field alone, in nanoseconds.
+pub fn trace_time_ns(line: &str) -> u64 {
+    let (secs, nanos) = line
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.strip_suffix('s'))
+        .and_then(|t| t.split_once('.'))
+        .unwrap_or_else(|| panic!("trace times look like 2.000000000s: {line}"));
+    secs.parse::<u64>().unwrap() * 1_000_000_000 + nanos.parse::<u64>().unwrap()
+}
+
+/// The repository root (for example configs).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the experiments package sits in the repository")
+        .to_path_buf()
+}
+
+/// A CSV output as a header and rows of named cells.
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    pub fn read(path: &Path) -> Table {
+        let mut reader =
+            csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let header = reader
+            .headers()
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+            .iter()
+            .map(str::to_string)
+            .collect();
+        let rows = reader
+            .records()
+            .map(|r| {
+                r.unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+                    .iter()
+                    .map(str::to_string)
+                    .collect()
+            })
+            .collect();
+        Table { header, rows }
+    }
+
+    /// The rows whose `column` holds `value`.
+    pub fn rows_where(&self, column: &str, value: &str) -> Vec<&Vec<String>> {
+        let c = self.column(column);
+        self.rows.iter().filter(|r| r[c] == value).collect()
+    }
+
+    /// A row's cell by column name.
+    pub fn cell<'r>(&self, row: &'r [String], column: &str) -> &'r str {
+        &row[self.column(column)]
+    }
+
+    pub fn column(&self, name: &str) -> usize {
+        self.header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+    }
+
+    pub fn values(&self, name: &str) -> Vec<String> {
+        let c = self.column(name);
+        self.rows.iter().map(|r| r[c].clone()).collect()
+    }
+
+    pub fn floats(&self, name: &str) -> Vec<f64> {
+        self.values(name)
+            .iter()
+            .map(|v| v.parse().unwrap_or_else(|_| panic!("{name}: {v}")))
+            .collect()
+    }
+}
+
+#[allow(unused_imports)]
+pub use experiments::validate::mean_ci;
+
+/// Every run's report, in run order, on `threads` threads.
+pub fn run_reports_on(exp: &Experiment, threads: usize) -> Vec<sim_core::RunReport> {
+    let keys: Vec<_> = exp.runs().collect();
+    let mut out = Vec::with_capacity(keys.len());
+    experiments::runner::run_keys(exp, &keys, threads, |_, r| -> Result<(), ()> {
+        out.push(r.report);
+        Ok(())
+    })
+    .unwrap();
+    out
+}
+
+/// Every run's report, in run order.
+pub fn run_reports(exp: &Experiment) -> Vec<sim_core::RunReport> {
+    run_reports_on(exp, 2)
+}
+
+/// Every run's report with its strategy's name, in run order.
+pub fn named_reports(exp: &Experiment) -> Vec<(String, sim_core::RunReport)> {
+    let names = exp
+        .runs()
+        .map(|k| exp.strategy_names[k.strategy as usize].clone());
+    names.zip(run_reports(exp)).collect()
+}
+
+/// Every run's report, grouped by strategy in config order, replications in order.
+pub fn reports_by_strategy(exp: &Experiment) -> Vec<Vec<sim_core::RunReport>> {
+    experiments::validate::reports(exp, 2)
+}
+
+/// Asserts that every check of a validation scenario passes, printing them all.
+pub fn assert_checks(checks: &[experiments::validate::Check]) {
+    for c in checks {
+        println!("{c}");
+    }
+    let failed: Vec<String> = checks
+        .iter()
+        .filter(|c| !c.passed())
+        .map(|c| c.to_string())
+        .collect();
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The scenario of the validation suite named `name`, run at the test suite's effort.
+pub fn validation(name: &str) -> Vec<experiments::validate::Check> {
+    use experiments::validate::{Effort, SCENARIOS};
+    let scenario = SCENARIOS
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap_or_else(|| panic!("no validation scenario {name}"));
+    (scenario.run)(Effort::Quick, 2).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Config variants built by editing a base config's text. Each edit fails when the text it
+/// replaces is absent, so that a variant cannot silently equal its base after the base is
+/// reworded.
+pub trait Variant {
+    /// This text with every `from` replaced by `to`; panics when `from` does not occur.
+    fn variant(&self, from: &str, to: &str) -> String;
+}
+
+impl Variant for str {
+    fn variant(&self, from: &str, to: &str) -> String {
+        assert!(
+            self.contains(from),
+            "a config variant replaces text its base does not hold: {from:?}"
+        );
+        self.replace(from, to)
+    }
+}

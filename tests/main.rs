@@ -1,0 +1,56 @@
+//! The integration suite: one test binary, a module per behaviour (determinism, theory,
+//! the command line, bad input, plots, notebooks). `common` holds the shared helpers.
+
+mod common;
+
+mod bad_input;
+mod checkpoint_young_daly;
+mod ci_coverage;
+mod circuit_breaker;
+mod cli;
+mod detection_config;
+mod detection_fixed_timeout;
+mod detection_metrics;
+mod detection_phi_accrual;
+mod detection_swim;
+mod determinism;
+mod example_configs;
+mod extremes;
+mod failover_on_timeouts;
+mod failover_primary_backup;
+mod failures_replay;
+mod faults;
+mod fuzz_inputs;
+mod hashing_churn;
+mod hedging;
+mod load_shedding;
+mod memory_flat;
+mod notebooks;
+mod ordering;
+mod paired_difference;
+mod plain_path;
+mod plots;
+mod progress_bar;
+mod replay_trace;
+mod replicated_availability;
+mod replication;
+mod resume;
+mod retry_budgets;
+mod retry_config;
+mod retry_primary_backup;
+mod retry_success_theory;
+mod retry_waves;
+mod routing_config;
+mod routing_load_aware;
+mod state_config;
+mod state_recovery;
+mod sweep_and_checks_config;
+mod theory_availability;
+mod theory_closed_loop;
+mod theory_consistent_hash;
+mod theory_detection_delay;
+mod theory_erlang_c;
+mod theory_overload;
+mod theory_pollaczek_khinchine;
+mod theory_two_choices;
+mod validate_command;
