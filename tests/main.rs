@@ -34,6 +34,8 @@ mod progress_bar;
 mod replay_trace;
 mod replicated_availability;
 mod replication;
+mod report_headline;
+mod report_html;
 mod resume;
 mod retry_budgets;
 mod retry_config;

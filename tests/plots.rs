@@ -56,6 +56,38 @@ fn png_size(path: &Path) -> (u32, u32) {
     (info.width, info.height)
 }
 
+/// The width and height an SVG file declares.
+fn svg_size(path: &Path) -> (u32, u32) {
+    let text = fs::read_to_string(path).unwrap();
+    let attr = |name: &str| -> u32 {
+        let start = text.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+        let end = start + text[start..].find('"').unwrap();
+        text[start..end].parse().unwrap()
+    };
+    (attr("width"), attr("height"))
+}
+
+/// The forest plots a folder of the slow and fast detectors calls for: one per headline
+/// metric with paired differences (availability and p99 latency, and for strategies that
+/// differ in their detector its detection time and mistake rate where some run has one
+/// other than 0).
+fn forests(folder: &Path) -> BTreeSet<String> {
+    let summary = Table::read(&folder.join("summary.csv"));
+    let (metric, mean) = (summary.column("metric"), summary.column("mean"));
+    let nonzero = |m: &str| {
+        summary.rows.iter().any(|r| {
+            r[metric] == m && !r[mean].is_empty() && r[mean].parse::<f64>().unwrap() != 0.0
+        })
+    };
+    let always = ["availability", "latency_p99_ms"];
+    let detector = ["detection_time_mean_ms", "mistake_rate_per_s"];
+    always
+        .into_iter()
+        .chain(detector.into_iter().filter(|m| nonzero(m)))
+        .map(|m| format!("diff_{m}"))
+        .collect()
+}
+
 /// Checks every figure is a decodable PNG of the expected size and a whole SVG naming
 /// `names` (the strategies), and returns the figure names.
 fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
@@ -66,8 +98,12 @@ fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
         match path.extension().and_then(|e| e.to_str()) {
             Some("png") => {
                 let size = png_size(&path);
+                // Forest plots grow with their rows and small multiples with their
+                // panels; every other figure has one size.
                 let expected = if stem == "timeline" {
                     (900, 760)
+                } else if stem.starts_with("diff_") || stem == "latency_cdf" {
+                    svg_size(&path.with_extension("svg"))
                 } else {
                     (900, 560)
                 };
@@ -84,7 +120,9 @@ fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
                 );
                 assert!(text.contains("<text"), "{} has its labels", path.display());
                 if stem != "timeline" {
-                    for name in names {
+                    // A forest plot names the strategies it compares with the first.
+                    let skip = usize::from(stem.starts_with("diff_"));
+                    for name in &names[skip..] {
                         assert!(
                             text.contains(&format!("\n{name}\n</text>")),
                             "{}: names the strategy {name}",
@@ -118,8 +156,12 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     fs::write(dir.path().join("p.toml"), SWEEP).unwrap();
     let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let forests = forests(&dir.path().join("res"));
     assert!(
-        stdout(&out).contains("plots: 8 figures (PNG and SVG)"),
+        stdout(&out).contains(&format!(
+            "plots: {} figures (PNG and SVG)",
+            6 + forests.len()
+        )),
         "{}",
         stdout(&out)
     );
@@ -139,8 +181,8 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
         .iter()
         .map(|m| format!("{m}_vs_{key}"))
         .collect();
-    expected.extend((0..3).map(|c| format!("latency_cdf_c{c}")));
-    expected.extend(["detector_tradeoff".to_string(), "timeline".to_string()]);
+    expected.extend(forests);
+    expected.extend(["latency_cdf", "detector_tradeoff", "timeline"].map(String::from));
     assert_eq!(figures, expected);
 
     // The timeline is of the run of lowest availability.
@@ -185,7 +227,7 @@ fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
     let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let figures = check_figures(&dir.path().join("res/plots"), &["slow", "fast"]);
-    let expected: BTreeSet<String> = [
+    let mut expected: BTreeSet<String> = [
         "availability",
         "nines",
         "latency_p99",
@@ -195,6 +237,7 @@ fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
     ]
     .map(String::from)
     .into();
+    expected.extend(forests(&dir.path().join("res")));
     assert_eq!(figures, expected);
 
     let out = run_cli(
@@ -234,7 +277,7 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
     let list = fs::read_to_string(plots.join("drawn-by-faultline.txt")).unwrap();
     assert_eq!(
         list.lines().filter(|l| !l.starts_with('#')).count(),
-        16,
+        2 * (6 + forests(&dir.path().join("res")).len()),
         "{list}"
     );
 
@@ -242,6 +285,7 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
     // the user's stay.
     let out = run_cli(dir.path(), &["run", "bare.toml", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let bare_forests = forests(&dir.path().join("res"));
     let mut expected: Vec<String> = [
         "availability",
         "detector_tradeoff",
@@ -251,6 +295,8 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
         "timeline",
     ]
     .iter()
+    .map(|f| f.to_string())
+    .chain(bare_forests.iter().cloned())
     .flat_map(|f| [format!("{f}.png"), format!("{f}.svg")])
     .chain(["drawn-by-faultline.txt", "mine.png", "notes.svg"].map(String::from))
     .collect();
@@ -279,8 +325,10 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
     let out = run_cli(dir.path(), &["plot", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(
-        stdout(&out).contains("plots: 7 figures (PNG and SVG)")
-            && !stdout(&out).contains("timeline"),
+        stdout(&out).contains(&format!(
+            "plots: {} figures (PNG and SVG)",
+            5 + forests(&dir.path().join("res")).len()
+        )) && !stdout(&out).contains("timeline"),
         "{}",
         stdout(&out)
     );
@@ -516,8 +564,9 @@ fn identical_runs_in_other_folders_draw_identical_figures() {
         compared += usize::from(figure);
     }
     assert_eq!(
-        compared, 12,
-        "six figures, PNG and SVG (and the list of drawn files)"
+        compared,
+        2 * (6 + forests(&dir.path().join("one")).len()),
+        "the figures, PNG and SVG (and the list of drawn files)"
     );
     let svg = fs::read_to_string(dir.path().join("two/plots/availability.svg")).unwrap();
     assert!(svg.contains("\nplotted: availability by strategy\n</text>"));
@@ -813,4 +862,58 @@ fn tradeoff_point_labels_do_not_overlap() {
             assert!(apart, "{a:?} overlaps {b:?}");
         }
     }
+}
+
+/// Two sweep keys draw small multiples, not a tangle of lines: each figure against one key
+/// has a panel per value of the other, on one y axis, and the latency CDF a panel per cell.
+#[test]
+fn two_sweep_keys_draw_small_multiples() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.variant(
+        "\"faults.crash.mttr.mean\" = [\"1s\", \"3s\", \"10s\"]",
+        "\"faults.crash.mttr.mean\" = [\"1s\", \"10s\"]\n\"cluster.servers\" = [3, 4, 6]",
+    );
+    fs::write(dir.path().join("two.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "two.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plots = dir.path().join("res/plots");
+    let svg = |name: &str| fs::read_to_string(plots.join(format!("{name}.svg"))).unwrap();
+    let panel = |text: &str, title: &str| text.contains(&format!("\n{title}\n</text>"));
+
+    let against_mttr = svg("availability_vs_faults.crash.mttr.mean");
+    for servers in [3, 4, 6] {
+        assert!(
+            panel(&against_mttr, &format!("servers={servers}")),
+            "panel servers={servers}"
+        );
+    }
+    let against_servers = svg("availability_vs_cluster.servers");
+    for mttr in ["1s", "10s"] {
+        assert!(
+            panel(&against_servers, &format!("mttr.mean={mttr}")),
+            "panel mttr.mean={mttr}"
+        );
+    }
+    // One legend for all panels: each strategy named once.
+    for name in ["slow", "fast"] {
+        assert_eq!(
+            against_mttr.matches(&format!("\n{name}\n</text>")).count(),
+            1,
+            "{name} in the legend once"
+        );
+    }
+    let cdf = svg("latency_cdf");
+    for (c, (mttr, servers)) in ["1s", "10s"]
+        .iter()
+        .flat_map(|m| [3, 4, 6].map(move |s| (*m, s)))
+        .enumerate()
+    {
+        assert!(
+            panel(&cdf, &format!("c{c}: mttr.mean={mttr}, servers={servers}")),
+            "latency CDF panel of cell {c}"
+        );
+    }
+    let (w, h) = svg_size(&plots.join("latency_cdf.svg"));
+    assert!(h > 900 && w > 900, "six panels in three rows: {w}x{h}");
+    assert!(!plots.join("latency_cdf_c0.svg").exists());
 }

@@ -35,6 +35,8 @@ pub enum Command {
     Check(CheckArgs),
     /// Draw (again) the plots of a results folder from its CSV tables.
     Plot(PlotArgs),
+    /// Write (again) the report.html of a results folder from its files.
+    Report(crate::report_html::ReportArgs),
     /// List every strategy kind with its parameters and defaults.
     Strategies(StrategiesArgs),
     /// Check the simulator against queueing, reliability and load-balancing theory and
@@ -228,6 +230,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
         Command::Plot(args) => crate::plot::cmd_plot(args),
+        Command::Report(args) => crate::report_html::cmd_report(args),
         Command::Strategies(args) => {
             if args.json {
                 println!("{}", strategies_json());

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Top-level tables a config may hold.
-pub const ROOT_KEYS: [&str; 8] = [
+pub const ROOT_KEYS: [&str; 9] = [
     "experiment",
     "cluster",
     "workload",
@@ -29,6 +29,7 @@ pub const ROOT_KEYS: [&str; 8] = [
     "strategies",
     "sweep",
     "checks",
+    "report",
 ];
 
 /// The most sweep cells one experiment may hold: each cell keeps its built scenario and
@@ -203,6 +204,7 @@ impl Experiment {
         let sweep = read_sweep(&root)?;
         let strategy_names = strategy_names(&root)?;
         let checks = Checks::read(&root)?;
+        crate::headline::read(&root)?;
         root.get("cluster");
         root.get("workload");
         root.get("network");
@@ -377,7 +379,10 @@ fn fingerprint(
 ) -> Result<u64, ConfigError> {
     use crate::journal::{FNV_OFFSET, fnv1a64, fnv1a64_extend};
     use std::io::Read as _;
-    let mut text = Value::new(ValueKind::Table(root.clone()), None).to_config_text();
+    // `[report]` chooses what the outputs lead with and changes no run.
+    let mut root = root.clone();
+    root.remove(crate::headline::REPORT_KEY);
+    let mut text = Value::new(ValueKind::Table(root), None).to_config_text();
     text.push_str(&format!("\nmaster seed {seed}"));
     for (name, (key, line)) in files {
         let path = source.resolve(name);
@@ -489,16 +494,16 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
             ));
         }
         let head = key.split(['.', '[']).next().unwrap_or_default().trim();
-        let whole_experiment = head == "sweep" || head == "checks";
+        let whole_experiment = head == "sweep" || head == "checks" || head == "report";
         if !ROOT_KEYS.contains(&head) || whole_experiment {
             let hint = if whole_experiment {
-                " (`sweep` and `checks` hold for the whole experiment and cannot be swept)"
+                " (`sweep`, `checks` and `report` hold for the whole experiment and cannot be swept)"
                     .to_string()
             } else {
                 let tables = ROOT_KEYS
                     .iter()
                     .copied()
-                    .filter(|t| *t != "sweep" && *t != "checks");
+                    .filter(|t| !matches!(*t, "sweep" | "checks" | "report"));
                 suggestion(head, tables)
             };
             return Err(axis_error(

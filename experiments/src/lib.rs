@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod headline;
 pub mod journal;
 pub mod latency_cdf;
 pub mod load;
@@ -13,6 +14,7 @@ pub mod output;
 pub mod plot;
 pub mod progress;
 pub mod replay;
+pub mod report_html;
 pub mod run;
 pub mod runner;
 pub mod runs_csv;

@@ -130,13 +130,76 @@ pub fn config_text(exp: &Experiment) -> String {
     let config = std::path::absolute(config).unwrap_or_else(|_| config.to_path_buf());
     let mut overrides = exp.overrides.to_args();
     overrides.iter_mut().for_each(|a| *a = shell_quote(a));
+    let description = std::fs::read_to_string(&exp.config_path)
+        .map(|text| description_of(&text))
+        .unwrap_or_default();
+    let description = if description.is_empty() {
+        String::new()
+    } else {
+        let lines: Vec<String> = description
+            .lines()
+            .map(|l| {
+                if l.is_empty() {
+                    "#".to_string()
+                } else {
+                    format!("# {l}")
+                }
+            })
+            .collect();
+        format!("#\n{DESCRIPTION_HEADING}\n{}\n", lines.join("\n"))
+    };
     format!(
-        "# The resolved config of experiment {}, from {}{}{}\n# with the name, seed and replications written out. Replay a run from it with\n# faultline replay <this folder> --run ID\n\n{body}",
+        "# The resolved config of experiment {}, from {}{}{}\n# with the name, seed and replications written out. Replay a run from it with\n# faultline replay <this folder> --run ID\n{description}\n{body}",
         exp.name,
         config.display(),
         if overrides.is_empty() { "" } else { " " },
         overrides.join(" ")
     )
+}
+
+/// The line of config.toml's header after which the source config's description follows.
+pub const DESCRIPTION_HEADING: &str = "# The config's own description:";
+
+/// A config's description: its leading comment (the lines starting with `#` before the
+/// first line of TOML, blank lines before it skipped), without the `#` and one space; for
+/// a results folder's config.toml, the description it carries.
+pub fn description_of(text: &str) -> String {
+    // A results folder's config.toml carries the description of the config it came from.
+    if text.starts_with("# The resolved config of experiment ") {
+        return snapshot_description(text);
+    }
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim_end)
+        .skip_while(|l| l.is_empty())
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| {
+            let l = l.strip_prefix('#').unwrap_or(l);
+            l.strip_prefix(' ').unwrap_or(l)
+        })
+        .collect();
+    let mut text = lines.join("\n");
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// The description of the source config that a results folder's config.toml text holds.
+pub fn snapshot_description(config_toml: &str) -> String {
+    let mut lines = config_toml
+        .lines()
+        .skip_while(|l| *l != DESCRIPTION_HEADING);
+    if lines.next().is_none() {
+        return String::new();
+    }
+    let body: String = lines
+        .take_while(|l| l.starts_with('#'))
+        .map(|l| {
+            let l = l.strip_prefix('#').unwrap_or(l);
+            l.strip_prefix(' ').unwrap_or(l)
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    body
 }
 
 /// Writes config.toml into the results folder `dir` (atomically) and reads it back: it

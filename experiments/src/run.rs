@@ -192,6 +192,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     let plots = if args.no_plots {
         remove_timeline(&out)?;
         crate::plot::remove_figures(&out)?;
+        crate::report_html::remove(&out)?;
         None
     } else {
         match report.lowest_availability {
@@ -201,6 +202,10 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         Some(crate::plot::draw_folder(&out)?)
     };
     crate::manifest::write_manifest(&out, &snapshot)?;
+    // The page shows the folder's files, the manifest among them.
+    if plots.is_some() {
+        crate::report_html::write(&out)?;
+    }
     journal.finish().map_err(journal_error)?;
 
     if args.json {
@@ -212,6 +217,10 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         print_report(&exp, &out, &report, &timing);
         if let Some(plots) = plots {
             println!("  {}", plots.describe(&out));
+            println!(
+                "  report: {}",
+                out.join(crate::report_html::REPORT_FILE).display()
+            );
         }
     }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
@@ -304,6 +313,7 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
             out.join("summary.csv").display()
         );
     }
+    print_significant(exp, out);
     if !exp.checks.is_empty() {
         println!(
             "  checks: {} of {} runs failed (see {})",
@@ -320,6 +330,46 @@ fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Ti
         timing.runs_per_second(),
         timing.events_per_second() / 1e6
     );
+}
+
+/// The most significant differences the summary prints.
+const SIGNIFICANT_LINES: usize = 12;
+
+/// Prints the headline metrics' paired differences to the first strategy whose interval
+/// excludes 0, read back from the folder's summary.csv.
+fn print_significant(exp: &Experiment, out: &Path) {
+    if exp.strategy_names.len() < 2 {
+        return;
+    }
+    let Ok((baseline, rows)) = crate::headline::significant(out) else {
+        return;
+    };
+    if rows.is_empty() {
+        println!(
+            "  significant differences to {baseline}: none (no headline metric's 95% interval of the paired difference excludes 0)"
+        );
+        return;
+    }
+    println!("  significant differences to {baseline} (paired, 95% interval excludes 0):");
+    let width = rows.iter().map(|r| r.strategy.len()).max().unwrap_or(0);
+    let metric_width = rows.iter().map(|r| r.metric.len()).max().unwrap_or(0);
+    for row in rows.iter().take(SIGNIFICANT_LINES) {
+        let mut label = format!("c{}", row.cell);
+        for (axis, value) in exp.sweep.iter().zip(&exp.cells[row.cell as usize].values) {
+            label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
+        }
+        println!(
+            "    {label}  {:<width$}  {:<metric_width$}  {:+.6} [{:.6}, {:.6}]",
+            row.strategy, row.metric, row.mean, row.ci.0, row.ci.1
+        );
+    }
+    if rows.len() > SIGNIFICANT_LINES {
+        println!(
+            "    ... {} more in {} (diff_ columns)",
+            rows.len() - SIGNIFICANT_LINES,
+            out.join("summary.csv").display()
+        );
+    }
 }
 
 /// The summary of [`print_report`] as one JSON object, every availability row included.
@@ -354,6 +404,17 @@ fn report_json(
         "resumed_runs": timing.resumed_runs,
         "simulated_runs": timing.runs,
         "availability": availability,
+        "significant": crate::headline::significant(out).ok().map(|(baseline, rows)| json!({
+            "baseline": baseline,
+            "differences": rows.iter().map(|r| json!({
+                "cell": r.cell,
+                "values": crate::cli::cell_values_json(exp, r.cell as usize),
+                "strategy": r.strategy,
+                "metric": r.metric,
+                "mean": r.mean,
+                "ci95": [r.ci.0, r.ci.1],
+            })).collect::<Vec<_>>(),
+        })),
         "checks": (!exp.checks.is_empty()).then(|| json!({
             "failed_runs": report.failed_runs,
             "failures": out.join("failures.csv").display().to_string(),

@@ -140,6 +140,9 @@ pub struct Summary {
     /// Each (cell, strategy name)'s detector as config text, from experiment.csv.
     pub detectors: BTreeMap<(u32, String), String>,
     stats: BTreeMap<(u32, usize, String), Stat>,
+    /// Each (cell, strategy, metric)'s paired difference to the first strategy (none on
+    /// the first strategy's own rows, nor in a folder whose summary.csv predates them).
+    diffs: BTreeMap<(u32, usize, String), Stat>,
 }
 
 impl Summary {
@@ -191,6 +194,9 @@ impl Summary {
         let mut cells: BTreeMap<u32, CellInfo> = BTreeMap::new();
         let mut strategies: Vec<String> = Vec::new();
         let mut stats = BTreeMap::new();
+        let mut diffs = BTreeMap::new();
+        let diff_columns = ["diff_n", "diff_mean", "diff_ci95_low", "diff_ci95_high"]
+            .map(|c| table.header.iter().position(|h| h == c));
         for (line, record) in &table.rows {
             let line = *line;
             let cell = table.integer(line, record, cell_c)? as u32;
@@ -227,6 +233,20 @@ impl Summary {
             let metric = record.get(metric_c).unwrap_or("").to_string();
             let lo = table.number(line, record, lo_c)?;
             let hi = table.number(line, record, hi_c)?;
+            if let [Some(dn), Some(dm), Some(dlo), Some(dhi)] = diff_columns
+                && !record.get(dn).unwrap_or("").is_empty()
+            {
+                let lo = table.number(line, record, dlo)?;
+                let hi = table.number(line, record, dhi)?;
+                diffs.insert(
+                    (cell, s, metric.clone()),
+                    Stat {
+                        n: table.integer(line, record, dn)?,
+                        mean: table.number(line, record, dm)?,
+                        ci: lo.zip(hi),
+                    },
+                );
+            }
             stats.insert(
                 (cell, s, metric),
                 Stat {
@@ -251,11 +271,17 @@ impl Summary {
             experiment,
             detectors,
             stats,
+            diffs,
         })
     }
 
     pub fn stat(&self, cell: u32, strategy: usize, metric: &str) -> Option<&Stat> {
         self.stats.get(&(cell, strategy, metric.to_string()))
+    }
+
+    /// The paired difference of `strategy` to the first strategy in `cell` for `metric`.
+    pub fn diff(&self, cell: u32, strategy: usize, metric: &str) -> Option<&Stat> {
+        self.diffs.get(&(cell, strategy, metric.to_string()))
     }
 
     /// Whether any (cell, strategy) has a mean of `metric`.

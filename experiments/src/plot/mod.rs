@@ -10,7 +10,9 @@
 pub mod axis;
 pub mod canvas;
 pub mod data;
+pub mod forest;
 pub mod lines;
+pub mod panels;
 pub mod raster;
 pub mod timeline;
 pub mod tradeoff;
@@ -29,10 +31,8 @@ use tradeoff::{TradeoffFigure, TradeoffPoint, TradeoffSeries};
 /// The folder of the figures inside a results folder.
 pub const PLOTS_DIR: &str = "plots";
 
-/// The most lines a figure draws against a sweep key, and the most cells whose latency
-/// CDF is drawn.
-const MAX_SERIES: usize = 20;
-const MAX_CDF_CELLS: usize = 12;
+/// The most cells whose points the detectors' trade-off names by their sweep values.
+const MAX_TAGGED_CELLS: usize = 12;
 
 /// The figures drawn, by file name without extension.
 #[derive(Debug, Default)]
@@ -110,15 +110,20 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
             }
         }
     }
-    if let Some(cdf) = &cdf {
-        for (cell, figure) in latency_cdfs(&summary, cdf, &name) {
-            let file = if summary.sweep_keys.is_empty() {
-                "latency_cdf".to_string()
-            } else {
-                format!("latency_cdf_c{cell}")
-            };
-            draw(file, Box::new(move |d, f| render(d, f, &figure)));
-        }
+    if let Some(figure) = cdf
+        .as_ref()
+        .and_then(|cdf| latency_cdf(&summary, cdf, &name))
+    {
+        draw(
+            "latency_cdf".to_string(),
+            Box::new(move |d, f| render(d, f, &figure)),
+        );
+    }
+    for (metric, figure) in forests(dir, &summary, &name) {
+        draw(
+            format!("diff_{}", file_safe(&metric)),
+            Box::new(move |d, f| render(d, f, &figure)),
+        );
     }
     if let Some(figure) = detector_tradeoff(&summary, &name) {
         draw(
@@ -151,6 +156,114 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     }
     write_drawn(&plots, &drawn_now).map_err(list_error)?;
     Ok(report)
+}
+
+/// Whether some (cell, strategy) of `summary` has a mean of `metric` other than 0.
+pub fn has_nonzero(summary: &Summary, metric: &str) -> bool {
+    summary.cells.iter().any(|c| {
+        (0..summary.strategies.len()).any(|s| {
+            summary
+                .stat(c.index, s, metric)
+                .and_then(|st| st.mean)
+                .is_some_and(|m| m != 0.0)
+        })
+    })
+}
+
+/// A cell's sweep values as a short label ("2m, 0.1"), empty without a sweep.
+pub fn cell_label(cell: &data::CellInfo) -> String {
+    cell.values.join(", ")
+}
+
+/// The forest plot of each headline metric with paired differences: a row per cell and
+/// strategy other than the first (the baseline), at most [`forest::MAX_ROWS`].
+fn forests(dir: &Path, summary: &Summary, name: &str) -> Vec<(String, forest::ForestFigure)> {
+    if summary.strategies.len() < 2 {
+        return Vec::new();
+    }
+    let baseline = &summary.strategies[0];
+    let metrics = crate::headline::of_folder(dir, |m| has_nonzero(summary, m));
+    let mut out = Vec::new();
+    for metric in metrics {
+        let mut rows = Vec::new();
+        for cell in &summary.cells {
+            for s in 1..summary.strategies.len() {
+                let Some(diff) = summary.diff(cell.index, s, &metric) else {
+                    continue;
+                };
+                let Some(mean) = diff.mean else { continue };
+                let label = if summary.sweep_keys.is_empty() {
+                    summary.strategies[s].clone()
+                } else {
+                    format!("{} · {}", cell_label(cell), summary.strategies[s])
+                };
+                rows.push(forest::ForestRow {
+                    label,
+                    strategy: s,
+                    mean,
+                    ci: diff.ci,
+                });
+            }
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        let total = rows.len();
+        rows.truncate(forest::MAX_ROWS);
+        let significant = rows.iter().filter(|r| r.significant()).count();
+        let mut notes = vec![format!(
+            "* the 95% interval excludes 0 ({significant} of {} rows): significant at 5%",
+            rows.len()
+        )];
+        if total > rows.len() {
+            notes.push(format!(
+                "the first {} of {total} rows; summary.csv holds them all",
+                rows.len()
+            ));
+        }
+        let x =
+            forest::ForestFigure::axis(&format!("{} − {baseline}", metric_label(&metric)), &rows);
+        let legend = (1..summary.strategies.len())
+            .map(|s| canvas::LegendEntry {
+                label: summary.strategies[s].clone(),
+                color: color(s),
+                marker: Some(s),
+                block: false,
+            })
+            .collect();
+        let cells = if summary.sweep_keys.is_empty() {
+            String::new()
+        } else {
+            format!("; rows by {}", summary.sweep_keys.join(", "))
+        };
+        out.push((
+            metric.clone(),
+            forest::ForestFigure {
+                title: format!("{name}difference to {baseline} in {metric}"),
+                subtitle: Some(format!(
+                    "paired by replication, mean and 95% interval{cells}"
+                )),
+                x,
+                rows,
+                legend,
+                note: Some(notes.join("; ")),
+            },
+        ));
+    }
+    out
+}
+
+/// A runs.csv column named with its unit for an axis.
+fn metric_label(metric: &str) -> String {
+    if let Some(base) = metric.strip_suffix("_ms") {
+        format!("{base} (ms)")
+    } else if let Some(base) = metric.strip_suffix("_per_s") {
+        format!("{base} (per second)")
+    } else if let Some(base) = metric.strip_suffix("_s") {
+        format!("{base} (s)")
+    } else {
+        metric.to_string()
+    }
 }
 
 /// Whether any strategy made more than one attempt for some request: without retries,
@@ -532,9 +645,10 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
     }
 }
 
-/// A metric against sweep key `k`: a line per strategy (and per combination of the
-/// other keys' values).
-fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> LinesFigure {
+/// A metric against sweep key `k`: a line per strategy; with other sweep keys, small
+/// multiples, a panel per combination of their values (at most [`panels::MAX_PANELS`]),
+/// all on the same axes.
+fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> LinesOrPanels {
     let key = &summary.sweep_keys[k];
     let mut values: Vec<String> = Vec::new();
     let mut others: Vec<Vec<String>> = Vec::new();
@@ -556,126 +670,185 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
         .filter(|(i, _)| *i != k)
         .map(|(_, key)| key)
         .collect();
-    let mut labels = Vec::new();
-    let mut raw: Vec<Vec<RawPoint>> = Vec::new();
-    let mut styles = Vec::new();
-    for (s, strategy) in summary.strategies.iter().enumerate() {
-        for (o, other) in others.iter().enumerate() {
-            let mut points: Vec<RawPoint> = summary
-                .cells
-                .iter()
-                .filter(|c| {
-                    let mut rest = c.values.clone();
-                    rest.remove(k);
-                    rest == *other
+    let total = others.len();
+    others.truncate(panels::MAX_PANELS);
+    // raw[o][s]: the points of strategy s in the panel of combination o.
+    let mut raw: Vec<Vec<Vec<RawPoint>>> = others
+        .iter()
+        .map(|other| {
+            (0..summary.strategies.len())
+                .map(|s| {
+                    let mut points: Vec<RawPoint> = summary
+                        .cells
+                        .iter()
+                        .filter(|c| {
+                            let mut rest = c.values.clone();
+                            rest.remove(k);
+                            rest == *other
+                        })
+                        .filter_map(|c| {
+                            let st = summary.stat(c.index, s, metric.column)?;
+                            let at = values.iter().position(|v| *v == c.values[k])?;
+                            st.mean.map(|m| (positions[at], m, st.ci))
+                        })
+                        .collect();
+                    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                    points
                 })
-                .filter_map(|c| {
-                    let st = summary.stat(c.index, s, metric.column)?;
-                    let at = values.iter().position(|v| *v == c.values[k])?;
-                    st.mean.map(|m| (positions[at], m, st.ci))
-                })
-                .collect();
-            points.sort_by(|a, b| a.0.total_cmp(&b.0));
-            let label = if others.len() == 1 {
-                strategy.clone()
-            } else {
-                let fixed: Vec<String> = other_keys
-                    .iter()
-                    .zip(other)
-                    .map(|(key, v)| format!("{}={v}", key.rsplit('.').next().unwrap_or(key)))
-                    .collect();
-                format!("{strategy}, {}", fixed.join(", "))
-            };
-            labels.push(label);
-            raw.push(points);
-            styles.push(if others.len() == 1 { (s, s) } else { (s, o) });
-        }
-    }
-    let total = raw.len();
-    raw.truncate(MAX_SERIES);
+                .collect()
+        })
+        .collect();
+    let mut flat: Vec<Vec<RawPoint>> = raw.iter().flatten().cloned().collect();
     let cap = if metric.nines {
-        to_nines(summary, &mut raw)
+        let cap = to_nines(summary, &mut flat);
+        let mut it = flat.iter().cloned();
+        for panel in raw.iter_mut() {
+            for points in panel.iter_mut() {
+                *points = it.next().expect("as many as flattened");
+            }
+        }
+        cap
     } else {
         None
     };
-    let y = y_axis(metric, &raw);
-    let series = raw
-        .iter()
-        .zip(&labels)
-        .zip(&styles)
-        .map(|((points, label), (c, m))| Series {
-            label: label.clone(),
-            color: color(*c),
-            marker: *m,
-            points: to_points(&y, points),
-        })
-        .collect();
-    let mut note = nines_note(cap);
-    if total > MAX_SERIES {
-        note = Some(format!(
-            "The first {MAX_SERIES} of {total} lines are drawn (strategy by strategy, the other keys' combinations in cell order)."
-        ));
-    }
-    LinesFigure {
-        title: format!("{name}{} against {key}", metric.what),
-        subtitle: Some(runs_per_point(summary, metric.column)),
-        x,
-        y,
-        series,
-        legend: true,
-        markers: true,
-        note,
-    }
-}
-
-/// The latency CDF of each cell (at most [`MAX_CDF_CELLS`], evenly chosen), a curve per
-/// strategy, on the tail scale.
-fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, LinesFigure)> {
-    let cells: Vec<&data::CellInfo> = if summary.cells.len() <= MAX_CDF_CELLS {
-        summary.cells.iter().collect()
-    } else {
-        let n = summary.cells.len();
-        (0..MAX_CDF_CELLS)
-            .map(|i| &summary.cells[i * (n - 1) / (MAX_CDF_CELLS - 1)])
-            .collect()
-    };
-    let mut figures = Vec::new();
-    for cell in cells {
-        let curves: Vec<(usize, &data::Curve)> = summary
-            .strategies
+    let y = y_axis(metric, &flat);
+    let series_of = |panel: &[Vec<RawPoint>]| -> Vec<Series> {
+        panel
             .iter()
             .enumerate()
-            .filter_map(|(s, name)| {
-                cdf.curves
-                    .get(&(cell.index, name.clone()))
-                    .map(|curve| (s, curve))
+            .map(|(s, points)| Series {
+                label: summary.strategies[s].clone(),
+                color: color(s),
+                marker: s,
+                points: to_points(&y, points),
             })
-            .collect();
-        if curves.is_empty() {
-            continue;
-        }
-        let n_max = curves.iter().map(|c| c.1.1).max().unwrap_or(1);
-        // Quantiles past one request in the largest pool only repeat the maximum.
-        let top = (1.0 - 1.0 / n_max as f64).min(TAIL_MAX);
-        let shown = |q: f64| q < 1.0 && q <= top + 1e-12;
-        let (lo, hi) = curves
+            .collect()
+    };
+    let title = format!("{name}{} against {key}", metric.what);
+    let subtitle = Some(runs_per_point(summary, metric.column));
+    if others.len() == 1 {
+        return LinesOrPanels::One(LinesFigure {
+            title,
+            subtitle,
+            x,
+            y: y.clone(),
+            series: series_of(&raw[0]),
+            legend: true,
+            markers: true,
+            note: nines_note(cap),
+        });
+    }
+    let mut notes: Vec<String> = nines_note(cap).into_iter().collect();
+    if total > others.len() {
+        notes.push(format!(
+            "The first {} of {total} combinations of the other keys are drawn, in cell order.",
+            others.len()
+        ));
+    }
+    let legend = summary
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(s, label)| canvas::LegendEntry {
+            label: label.clone(),
+            color: color(s),
+            marker: Some(s),
+            block: false,
+        })
+        .collect();
+    LinesOrPanels::Panels(panels::PanelsFigure {
+        title,
+        subtitle,
+        panels: others
             .iter()
-            .flat_map(|c| c.1.0.iter().filter(|(q, _)| shown(*q)).map(|(_, ms)| *ms))
-            .filter(|ms| *ms > 0.0)
-            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-                (a.min(v), b.max(v))
-            });
-        if !lo.is_finite() {
-            continue;
-        }
-        let x = Axis::log("latency (ms, log scale)", lo, hi);
-        let top_shown = curves
-            .iter()
-            .flat_map(|c| c.1.0.iter().map(|(q, _)| *q))
-            .filter(|q| shown(*q))
-            .fold(0.0, f64::max);
-        let y = Axis::tail("percentile (tail scale)", top_shown.max(0.9));
-        let series = curves
+            .zip(&raw)
+            .map(|(other, panel)| {
+                let fixed: Vec<String> = other_keys
+                    .iter()
+                    .zip(other)
+                    .map(|(key, v)| format!("{}={v}", short_key(key)))
+                    .collect();
+                LinesFigure {
+                    title: fixed.join(", "),
+                    subtitle: None,
+                    x: x.clone(),
+                    y: y.clone(),
+                    series: series_of(panel),
+                    legend: false,
+                    markers: true,
+                    note: None,
+                }
+            })
+            .collect(),
+        legend,
+        note: (!notes.is_empty()).then(|| notes.join(" ")),
+    })
+}
+
+/// The latency CDF of each cell, a curve per strategy, on the tail scale: one figure, a
+/// panel per cell with a sweep (at most [`panels::MAX_PANELS`], evenly chosen, the
+/// footnote saying so), all on the same axes.
+fn latency_cdf(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Option<LinesOrPanels> {
+    let n = summary.cells.len();
+    let cells: Vec<&data::CellInfo> = if n <= panels::MAX_PANELS {
+        summary.cells.iter().collect()
+    } else {
+        (0..panels::MAX_PANELS)
+            .map(|i| &summary.cells[i * (n - 1) / (panels::MAX_PANELS - 1)])
+            .collect()
+    };
+    let per_cell: Vec<(&data::CellInfo, Vec<(usize, &data::Curve)>)> = cells
+        .into_iter()
+        .map(|cell| {
+            let curves = summary
+                .strategies
+                .iter()
+                .enumerate()
+                .filter_map(|(s, name)| {
+                    cdf.curves
+                        .get(&(cell.index, name.clone()))
+                        .map(|curve| (s, curve))
+                })
+                .collect();
+            (cell, curves)
+        })
+        .collect();
+    let without: Vec<String> = per_cell
+        .iter()
+        .filter(|(_, curves)| curves.is_empty())
+        .map(|(cell, _)| format!("c{}", cell.index))
+        .collect();
+    let per_cell: Vec<_> = per_cell
+        .into_iter()
+        .filter(|(_, curves)| !curves.is_empty())
+        .collect();
+    let all = || per_cell.iter().flat_map(|(_, curves)| curves.iter());
+    let n_max = all().map(|c| c.1.1).max()?;
+    // Quantiles past one request in the largest pool only repeat the maximum.
+    let top = (1.0 - 1.0 / n_max as f64).min(TAIL_MAX);
+    let shown = |q: f64| q < 1.0 && q <= top + 1e-12;
+    let (lo, hi) = all()
+        .flat_map(|c| c.1.0.iter().filter(|(q, _)| shown(*q)).map(|(_, ms)| *ms))
+        .filter(|ms| *ms > 0.0)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+            (a.min(v), b.max(v))
+        });
+    if !lo.is_finite() {
+        return None;
+    }
+    let x = Axis::log("latency (ms, log scale)", lo, hi);
+    let top_shown = all()
+        .flat_map(|c| c.1.0.iter().map(|(q, _)| *q))
+        .filter(|q| shown(*q))
+        .fold(0.0, f64::max);
+    let y = Axis::tail("percentile (tail scale)", top_shown.max(0.9));
+    let requests = all().map(|c| c.1.1).min().unwrap_or(0);
+    let panel = |curves: &[(usize, &data::Curve)], title: String| LinesFigure {
+        title,
+        subtitle: None,
+        x: x.clone(),
+        y: y.clone(),
+        series: curves
             .iter()
             .map(|(s, (points, _))| Series {
                 label: summary.strategies[*s].clone(),
@@ -691,36 +864,100 @@ fn latency_cdfs(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Vec<(u32, Li
                     })
                     .collect(),
             })
-            .collect();
-        let requests = curves.iter().map(|c| c.1.1).min().unwrap_or(0);
-        let place = if summary.sweep_keys.is_empty() {
-            String::new()
-        } else {
-            let values: Vec<String> = summary
-                .sweep_keys
-                .iter()
-                .zip(&cell.values)
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            format!("cell c{}: {}; ", cell.index, values.join(", "))
-        };
-        figures.push((
-            cell.index,
-            LinesFigure {
-                title: format!("{name}latency of successful requests"),
-                subtitle: Some(format!(
-                    "{place}all replications pooled, at least {requests} requests per strategy"
-                )),
-                x,
-                y,
-                series,
-                legend: true,
-                markers: false,
-                note: None,
-            },
+            .collect(),
+        legend: false,
+        markers: false,
+        note: None,
+    };
+    let subtitle = format!("all replications pooled, at least {requests} requests per strategy");
+    if summary.sweep_keys.is_empty() {
+        let (_, curves) = per_cell.first()?;
+        let mut figure = panel(curves, format!("{name}latency of successful requests"));
+        figure.subtitle = Some(subtitle);
+        figure.legend = true;
+        return Some(LinesOrPanels::One(figure));
+    }
+    let legend = summary
+        .strategies
+        .iter()
+        .enumerate()
+        .map(|(s, label)| canvas::LegendEntry {
+            label: label.clone(),
+            color: color(s),
+            marker: None,
+            block: false,
+        })
+        .collect();
+    let mut notes = Vec::new();
+    if n > panels::MAX_PANELS {
+        notes.push(format!(
+            "{} of {n} cells, evenly chosen; latency_cdf.csv holds them all.",
+            panels::MAX_PANELS
         ));
     }
-    figures
+    if !without.is_empty() {
+        notes.push(format!(
+            "No successful request, so no panel: {}.",
+            without.join(", ")
+        ));
+    }
+    let note = (!notes.is_empty()).then(|| notes.join(" "));
+    Some(LinesOrPanels::Panels(panels::PanelsFigure {
+        title: format!("{name}latency of successful requests, by cell"),
+        subtitle: Some(subtitle),
+        panels: per_cell
+            .iter()
+            .map(|(cell, curves)| {
+                let values: Vec<String> = summary
+                    .sweep_keys
+                    .iter()
+                    .zip(&cell.values)
+                    .map(|(k, v)| format!("{}={v}", short_key(k)))
+                    .collect();
+                panel(curves, format!("c{}: {}", cell.index, values.join(", ")))
+            })
+            .collect(),
+        legend,
+        note,
+    }))
+}
+
+/// One chart, or small multiples of charts on the same axes.
+enum LinesOrPanels {
+    One(LinesFigure),
+    Panels(panels::PanelsFigure<LinesFigure>),
+}
+
+impl canvas::Figure for LinesOrPanels {
+    fn size(&self) -> (u32, u32) {
+        match self {
+            LinesOrPanels::One(f) => f.size(),
+            LinesOrPanels::Panels(f) => f.size(),
+        }
+    }
+
+    fn draw<DB: plotters::prelude::DrawingBackend>(
+        &self,
+        area: &plotters::prelude::DrawingArea<DB, plotters::coord::Shift>,
+    ) -> canvas::DrawResult {
+        match self {
+            LinesOrPanels::One(f) => f.draw(area),
+            LinesOrPanels::Panels(f) => f.draw(area),
+        }
+    }
+}
+
+/// A dotted sweep key by its last segment, for panel titles ("mttf.mean" for
+/// "faults.crash.mttf.mean"): the last two segments when the last is a generic word.
+fn short_key(key: &str) -> String {
+    let parts: Vec<&str> = key.split('.').collect();
+    match parts.as_slice() {
+        [.., a, b] if matches!(*b, "mean" | "value" | "rate" | "median" | "p99") => {
+            format!("{a}.{b}")
+        }
+        [.., b] => b.to_string(),
+        [] => key.to_string(),
+    }
 }
 
 /// Mean detection time against the false-suspicion rate, a point per (strategy, cell) with
@@ -768,7 +1005,7 @@ pub fn detector_tradeoff(summary: &Summary, name: &str) -> Option<TradeoffFigure
                 x_ci: x.ci,
                 y: y.mean.unwrap_or(0.0),
                 y_ci: y.ci,
-                tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_CDF_CELLS {
+                tag: if summary.sweep_keys.is_empty() || summary.cells.len() > MAX_TAGGED_CELLS {
                     String::new()
                 } else {
                     c.values.join(", ")
