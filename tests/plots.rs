@@ -917,3 +917,43 @@ fn two_sweep_keys_draw_small_multiples() {
     assert!(h > 900 && w > 900, "six panels in three rows: {w}x{h}");
     assert!(!plots.join("latency_cdf_c0.svg").exists());
 }
+
+/// With few replications every run's value is a dot beside its mean (a bimodal cell shows
+/// instead of hiding behind its mean); with many, none. The nines figure has none.
+#[test]
+fn few_replications_draw_each_run_beside_its_mean() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.split("[sweep]").next().unwrap();
+    fs::write(dir.path().join("p.toml"), config).unwrap();
+    let strips = |folder: &str, figure: &str| {
+        fs::read_to_string(dir.path().join(folder).join("plots").join(figure))
+            .unwrap()
+            .matches(" r=\"2\" ")
+            .count()
+    };
+    let out = run_cli(dir.path(), &["run", "p.toml", "--out", "few"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("few/runs.csv"));
+    let with_latency = runs
+        .values("latency_p99_ms")
+        .iter()
+        .filter(|v| !v.is_empty())
+        .count();
+    assert_eq!(
+        strips("few", "availability.svg"),
+        runs.rows.len(),
+        "2 strategies x 4 runs"
+    );
+    assert_eq!(strips("few", "latency_p99.svg"), with_latency);
+    assert_eq!(strips("few", "nines.svg"), 0);
+    let out = run_cli(
+        dir.path(),
+        &["run", "p.toml", "--out", "many", "--replications", "31"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        strips("many", "availability.svg"),
+        0,
+        "31 runs per point: no strip"
+    );
+}

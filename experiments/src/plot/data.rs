@@ -1,4 +1,5 @@
-//! Reading a results folder's tables back for plotting: summary.csv (required),
+//! Reading a results folder's tables back for plotting: summary.csv (required), runs.csv
+//! (for the strips, where replications are few),
 //! latency_cdf.csv, timeline.csv and timeline_spans.csv (each optional). A table that is
 //! present but malformed is an error naming the file, the line and what was expected.
 
@@ -22,7 +23,8 @@ fn malformed(path: &Path, line: Option<u64>, what: impl std::fmt::Display) -> Da
 }
 
 /// A CSV table with its header, read whole (results tables of a folder are small next to
-/// the runs that made them, except runs.csv, which plots never read).
+/// the runs that made them; runs.csv is read only where replications are few, for the
+/// strips).
 struct Csv {
     path: PathBuf,
     header: Vec<String>,
@@ -289,6 +291,63 @@ impl Summary {
         self.stats
             .iter()
             .any(|((_, _, m), s)| m == metric && s.mean.is_some())
+    }
+}
+
+/// Each run's value of a few runs.csv columns, by (cell, strategy, column), for the strips
+/// beside the means (read only where replications are few).
+#[derive(Debug, Default)]
+pub struct RunValues {
+    values: BTreeMap<(u32, usize, String), Vec<f64>>,
+}
+
+impl RunValues {
+    /// Reads `columns` of the folder's runs.csv; `None` without runs.csv. A column runs.csv
+    /// lacks is left out; `strategies` gives each strategy name its index.
+    pub fn read(
+        dir: &Path,
+        columns: &[&str],
+        strategies: &[String],
+    ) -> Result<Option<RunValues>, DataError> {
+        let path = dir.join("runs.csv");
+        if !path.is_file() {
+            return Ok(None);
+        }
+        let table = Csv::read(&path, &["cell", "strategy"])?;
+        let (cell_c, strategy_c) = (table.column("cell"), table.column("strategy"));
+        let present: Vec<(usize, &str)> = columns
+            .iter()
+            .filter_map(|c| table.header.iter().position(|h| h == c).map(|i| (i, *c)))
+            .collect();
+        let mut values: BTreeMap<(u32, usize, String), Vec<f64>> = BTreeMap::new();
+        for (line, record) in &table.rows {
+            let cell = table.integer(*line, record, cell_c)? as u32;
+            let name = record.get(strategy_c).unwrap_or("");
+            let Some(s) = strategies.iter().position(|x| x == name) else {
+                return Err(malformed(
+                    &path,
+                    Some(*line),
+                    format!("strategy {name:?} is not in summary.csv"),
+                ));
+            };
+            for &(i, column) in &present {
+                if let Some(v) = table.number(*line, record, i)? {
+                    values
+                        .entry((cell, s, column.to_string()))
+                        .or_default()
+                        .push(v);
+                }
+            }
+        }
+        Ok(Some(RunValues { values }))
+    }
+
+    /// The runs' values of `column` for (cell, strategy), in runs.csv's order.
+    pub fn values(&self, cell: u32, strategy: usize, column: &str) -> Vec<f64> {
+        self.values
+            .get(&(cell, strategy, column.to_string()))
+            .cloned()
+            .unwrap_or_default()
     }
 }
 

@@ -24,6 +24,10 @@ pub struct Series {
     pub marker: usize,
     /// In increasing x.
     pub points: Vec<Point>,
+    /// Each run's value (plot coordinates) where replications are few: drawn as a strip
+    /// of small dots just right of its point, so that a bimodal cell shows beside its
+    /// mean. Empty for none.
+    pub strip: Vec<(f64, f64)>,
 }
 
 #[derive(Clone, Debug)]
@@ -120,6 +124,17 @@ impl Figure for LinesFigure {
                         ))
                         .map_err(fail)?;
                 }
+            }
+            // The strip: each strategy's a few pixels further right, so strips of the
+            // strategies at one x stand side by side.
+            let dx = 8 + 6 * (s.marker as i32 % 8);
+            for &(x, y) in &s.strip {
+                chart
+                    .draw_series(std::iter::once(
+                        EmptyElement::at((x, y))
+                            + Circle::new((dx, 0), 2, s.color.mix(0.55).filled()),
+                    ))
+                    .map_err(fail)?;
             }
             // Markers only where they stay apart: a few dozen points at most.
             if (self.markers && s.points.len() <= 40) || s.points.len() == 1 {

@@ -20,7 +20,7 @@ pub mod tradeoff;
 use crate::cli::{CliError, PlotArgs, output_error};
 use axis::{Axis, Scale, TAIL_MAX};
 use canvas::{RenderError, color, render};
-use data::{DataError, LatencyCdf, Summary, TimelineData};
+use data::{DataError, LatencyCdf, RunValues, Summary, TimelineData};
 use lines::{LinesFigure, Point, Series};
 use sim_core::SimDuration;
 use std::collections::BTreeSet;
@@ -81,6 +81,12 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let summary = Summary::read(dir).map_err(data_error)?;
     let cdf = LatencyCdf::read(dir).map_err(data_error)?;
     let timeline = TimelineData::read(dir).map_err(data_error)?;
+    // Each run's value beside its mean where replications are few.
+    let runs = if max_runs_per_point(&summary) <= MAX_STRIP_RUNS {
+        RunValues::read(dir, &STRIP_COLUMNS, &summary.strategies).map_err(data_error)?
+    } else {
+        None
+    };
     let plots = dir.join(PLOTS_DIR);
     std::fs::create_dir_all(&plots).map_err(|e| output_error(&plots, e))?;
     let name = title_prefix(summary.experiment.as_deref());
@@ -97,14 +103,14 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
             continue;
         }
         if summary.sweep_keys.is_empty() {
-            let figure = per_strategy(&summary, &name, metric);
+            let figure = per_strategy(&summary, runs.as_ref(), &name, metric);
             draw(
                 metric.file.to_string(),
                 Box::new(move |d, f| render(d, f, &figure)),
             );
         } else {
             for k in 0..summary.sweep_keys.len() {
-                let figure = against_key(&summary, &name, metric, k);
+                let figure = against_key(&summary, runs.as_ref(), &name, metric, k);
                 let file = format!("{}_vs_{}", metric.file, file_safe(&summary.sweep_keys[k]));
                 draw(file, Box::new(move |d, f| render(d, f, &figure)));
             }
@@ -451,6 +457,61 @@ const METRICS: [Metric; 4] = [
     },
 ];
 
+/// The most runs per point for which each run's value is drawn beside the point's mean.
+pub const MAX_STRIP_RUNS: u64 = 30;
+
+/// The runs.csv columns drawn as strips (the nines figure maps availability and has none).
+const STRIP_COLUMNS: [&str; 3] = ["availability", "latency_p99_ms", "attempts_per_request"];
+
+/// The most runs behind one (cell, strategy) point of any metric.
+fn max_runs_per_point(summary: &Summary) -> u64 {
+    summary
+        .cells
+        .iter()
+        .flat_map(|c| (0..summary.strategies.len()).map(move |s| (c.index, s)))
+        .filter_map(|(c, s)| summary.stat(c, s, "requests").map(|st| st.n))
+        .max()
+        .unwrap_or(0)
+}
+
+/// Every run value of `metric` the strips of `cells` draw (none for the nines figure).
+fn strip_values(
+    runs: Option<&RunValues>,
+    metric: &Metric,
+    summary: &Summary,
+    cells: &[u32],
+) -> Vec<f64> {
+    match runs {
+        Some(r) if !metric.nines => cells
+            .iter()
+            .flat_map(|&c| {
+                (0..summary.strategies.len()).flat_map(move |s| r.values(c, s, metric.column))
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The runs' values of `metric` for (cell, strategy) as strip dots at `x`, or none.
+fn strip(
+    runs: Option<&RunValues>,
+    metric: &Metric,
+    y: &Axis,
+    cell: u32,
+    strategy: usize,
+    x: f64,
+) -> Vec<(f64, f64)> {
+    if metric.nines {
+        return Vec::new();
+    }
+    runs.map(|r| r.values(cell, strategy, metric.column))
+        .unwrap_or_default()
+        .iter()
+        .filter(|v| v.is_finite() && (y.scale != Scale::Log10 || **v > 0.0))
+        .map(|v| (x, y.to_plot(*v)))
+        .collect()
+}
+
 /// Raw (mean, interval) of a point before the y axis is chosen.
 type RawPoint = (f64, f64, Option<(f64, f64)>);
 
@@ -483,7 +544,8 @@ fn to_nines(summary: &Summary, series: &mut [Vec<RawPoint>]) -> Option<f64> {
     capped.then_some(cap)
 }
 
-fn y_axis(metric: &Metric, series: &[Vec<RawPoint>]) -> Axis {
+/// The y axis of `series`, covering too `extra` values (the runs drawn as strips).
+fn y_axis(metric: &Metric, series: &[Vec<RawPoint>], extra: &[f64]) -> Axis {
     let values: Vec<f64> = series
         .iter()
         .flatten()
@@ -494,6 +556,7 @@ fn y_axis(metric: &Metric, series: &[Vec<RawPoint>]) -> Axis {
             }
             v
         })
+        .chain(extra.iter().copied())
         .filter(|v| v.is_finite())
         .collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -544,7 +607,12 @@ fn nines_note(cap: Option<f64>) -> Option<String> {
 }
 
 /// Without a sweep: each strategy's mean and interval.
-fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
+fn per_strategy(
+    summary: &Summary,
+    runs: Option<&RunValues>,
+    name: &str,
+    metric: &Metric,
+) -> LinesFigure {
     let cell = summary.cells[0].index;
     let mut raw: Vec<Vec<RawPoint>> = (0..summary.strategies.len())
         .map(|s| {
@@ -559,7 +627,8 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
     } else {
         None
     };
-    let y = y_axis(metric, &raw);
+    let extra = strip_values(runs, metric, summary, &[cell]);
+    let y = y_axis(metric, &raw, &extra);
     let series = raw
         .iter()
         .enumerate()
@@ -568,6 +637,7 @@ fn per_strategy(summary: &Summary, name: &str, metric: &Metric) -> LinesFigure {
             color: color(s),
             marker: 0,
             points: to_points(&y, points),
+            strip: strip(runs, metric, &y, cell, s, s as f64),
         })
         .collect();
     LinesFigure {
@@ -648,7 +718,13 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
 /// A metric against sweep key `k`: a line per strategy; with other sweep keys, small
 /// multiples, a panel per combination of their values (at most [`panels::MAX_PANELS`]),
 /// all on the same axes.
-fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> LinesOrPanels {
+fn against_key(
+    summary: &Summary,
+    runs: Option<&RunValues>,
+    name: &str,
+    metric: &Metric,
+    k: usize,
+) -> LinesOrPanels {
     let key = &summary.sweep_keys[k];
     let mut values: Vec<String> = Vec::new();
     let mut others: Vec<Vec<String>> = Vec::new();
@@ -711,8 +787,19 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
     } else {
         None
     };
-    let y = y_axis(metric, &flat);
-    let series_of = |panel: &[Vec<RawPoint>]| -> Vec<Series> {
+    let drawn: Vec<u32> = summary
+        .cells
+        .iter()
+        .filter(|c| {
+            let mut rest = c.values.clone();
+            rest.remove(k);
+            others.contains(&rest)
+        })
+        .map(|c| c.index)
+        .collect();
+    let extra = strip_values(runs, metric, summary, &drawn);
+    let y = y_axis(metric, &flat, &extra);
+    let series_of = |other: &[String], panel: &[Vec<RawPoint>]| -> Vec<Series> {
         panel
             .iter()
             .enumerate()
@@ -721,6 +808,20 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
                 color: color(s),
                 marker: s,
                 points: to_points(&y, points),
+                strip: summary
+                    .cells
+                    .iter()
+                    .filter(|c| {
+                        let mut rest = c.values.clone();
+                        rest.remove(k);
+                        rest == other
+                    })
+                    .filter_map(|c| {
+                        let at = values.iter().position(|v| *v == c.values[k])?;
+                        Some(strip(runs, metric, &y, c.index, s, positions[at]))
+                    })
+                    .flatten()
+                    .collect(),
             })
             .collect()
     };
@@ -732,7 +833,7 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
             subtitle,
             x,
             y: y.clone(),
-            series: series_of(&raw[0]),
+            series: series_of(&others[0], &raw[0]),
             legend: true,
             markers: true,
             note: nines_note(cap),
@@ -773,7 +874,7 @@ fn against_key(summary: &Summary, name: &str, metric: &Metric, k: usize) -> Line
                     subtitle: None,
                     x: x.clone(),
                     y: y.clone(),
-                    series: series_of(panel),
+                    series: series_of(other, panel),
                     legend: false,
                     markers: true,
                     note: None,
@@ -854,6 +955,7 @@ fn latency_cdf(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Option<LinesO
                 label: summary.strategies[*s].clone(),
                 color: color(*s),
                 marker: *s,
+                strip: Vec::new(),
                 points: points
                     .iter()
                     .filter(|(q, ms)| shown(*q) && *ms > 0.0)
