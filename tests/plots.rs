@@ -957,3 +957,31 @@ fn few_replications_draw_each_run_beside_its_mean() {
         "31 runs per point: no strip"
     );
 }
+
+/// A sweep over whole tables is a category axis named by what tells the tables apart,
+/// not by their full text.
+#[test]
+fn table_valued_sweep_values_get_short_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = SWEEP.variant(
+        "\"faults.crash.mttr.mean\" = [\"1s\", \"3s\", \"10s\"]",
+        "\"cluster.service\" = [{ dist = \"constant\", value = \"10ms\" }, { dist = \"exponential\", mean = \"10ms\" }]",
+    );
+    fs::write(dir.path().join("t.toml"), config).unwrap();
+    let out = run_cli(dir.path(), &["run", "t.toml", "--out", "res"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let svg = fs::read_to_string(
+        dir.path()
+            .join("res/plots/availability_vs_cluster.service.svg"),
+    )
+    .unwrap();
+    for label in ["constant", "exponential"] {
+        assert!(svg.contains(&format!("\n{label}\n</text>")), "tick {label}");
+    }
+    assert!(!svg.contains("dist = "), "no table text on the axis");
+    let forest = fs::read_to_string(dir.path().join("res/plots/diff_availability.svg")).unwrap();
+    assert!(
+        forest.contains("\nexponential · fast"),
+        "forest rows by short label"
+    );
+}

@@ -248,7 +248,7 @@ fn page(dir: &Path, summary: &Summary) -> Result<String, CliError> {
         let label = if c.values.is_empty() {
             format!("c{}", c.index)
         } else {
-            format!("c{} {}", c.index, crate::plot::cell_label(c))
+            format!("c{} {}", c.index, crate::plot::cell_label(summary, c))
         };
         let _ = write!(
             h,

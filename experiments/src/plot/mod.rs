@@ -177,8 +177,27 @@ pub fn has_nonzero(summary: &Summary, metric: &str) -> bool {
 }
 
 /// A cell's sweep values as a short label ("2m, 0.1"), empty without a sweep.
-pub fn cell_label(cell: &data::CellInfo) -> String {
-    cell.values.join(", ")
+pub fn cell_label(summary: &Summary, cell: &data::CellInfo) -> String {
+    (0..cell.values.len())
+        .map(|k| short_value(summary, k, &cell.values[k]))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Sweep key `k`'s value `value` as a short label: an inline table by what tells it apart
+/// from the key's other values (see [`category_labels`]), anything else as it is.
+pub fn short_value(summary: &Summary, k: usize, value: &str) -> String {
+    let mut values: Vec<String> = Vec::new();
+    for c in &summary.cells {
+        if !values.contains(&c.values[k]) {
+            values.push(c.values[k].clone());
+        }
+    }
+    let labels = category_labels(&values);
+    values
+        .iter()
+        .position(|v| v == value)
+        .map_or_else(|| value.to_string(), |i| labels[i].clone())
 }
 
 /// The forest plot of each headline metric with paired differences: a row per cell and
@@ -201,7 +220,7 @@ fn forests(dir: &Path, summary: &Summary, name: &str) -> Vec<(String, forest::Fo
                 let label = if summary.sweep_keys.is_empty() {
                     summary.strategies[s].clone()
                 } else {
-                    format!("{} · {}", cell_label(cell), summary.strategies[s])
+                    format!("{} · {}", cell_label(summary, cell), summary.strategies[s])
                 };
                 rows.push(forest::ForestRow {
                     label,
@@ -709,10 +728,79 @@ fn key_axis(key: &str, values: &[String]) -> (Axis, Vec<f64>) {
             (axis, positions)
         }
         _ => (
-            Axis::categories(key, values),
+            Axis::categories(key, &category_labels(values)),
             (0..values.len()).map(|i| i as f64).collect(),
         ),
     }
+}
+
+/// Tick labels for category values. Inline tables (`{ dist = "constant", value = "10ms" }`)
+/// are named by what tells them apart: their `kind` or `dist` when that differs between
+/// them, else the entries that differ, `key=value`, quotes dropped; other values as they
+/// are.
+fn category_labels(values: &[String]) -> Vec<String> {
+    let tables: Option<Vec<Vec<(String, String)>>> = values
+        .iter()
+        .map(|v| {
+            let inner = v.trim().strip_prefix('{')?.strip_suffix('}')?;
+            // Top-level entries only: nested tables stay whole.
+            let mut entries = Vec::new();
+            let (mut depth, mut start) = (0i32, 0usize);
+            let bytes = inner.as_bytes();
+            for (i, &b) in bytes.iter().enumerate() {
+                match b {
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => depth -= 1,
+                    b',' if depth == 0 => {
+                        entries.push(&inner[start..i]);
+                        start = i + 1;
+                    }
+                    _ => {}
+                }
+            }
+            entries.push(&inner[start..]);
+            entries
+                .into_iter()
+                .filter(|e| !e.trim().is_empty())
+                .map(|e| {
+                    let (k, v) = e.split_once('=')?;
+                    Some((k.trim().to_string(), v.trim().trim_matches('"').to_string()))
+                })
+                .collect()
+        })
+        .collect();
+    let Some(tables) = tables else {
+        return values.to_vec();
+    };
+    let value_of = |t: &[(String, String)], key: &str| {
+        t.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    for name_key in ["kind", "dist"] {
+        let names: Vec<Option<String>> = tables.iter().map(|t| value_of(t, name_key)).collect();
+        let distinct: BTreeSet<&Option<String>> = names.iter().collect();
+        if names.iter().all(Option::is_some) && distinct.len() == names.len() {
+            return names.into_iter().map(|n| n.unwrap_or_default()).collect();
+        }
+    }
+    let keys: BTreeSet<&String> = tables.iter().flatten().map(|(k, _)| k).collect();
+    let differing: Vec<&String> = keys
+        .into_iter()
+        .filter(|k| {
+            let vs: BTreeSet<Option<String>> = tables.iter().map(|t| value_of(t, k)).collect();
+            vs.len() > 1
+        })
+        .collect();
+    tables
+        .iter()
+        .map(|t| {
+            let parts: Vec<String> = t
+                .iter()
+                .filter(|(k, _)| differing.is_empty() || differing.contains(&k))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            parts.join(", ")
+        })
+        .collect()
 }
 
 /// A metric against sweep key `k`: a line per strategy; with other sweep keys, small
@@ -739,12 +827,11 @@ fn against_key(
         }
     }
     let (x, positions) = key_axis(key, &values);
-    let other_keys: Vec<&String> = summary
+    let other_keys: Vec<(usize, &String)> = summary
         .sweep_keys
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != k)
-        .map(|(_, key)| key)
         .collect();
     let total = others.len();
     others.truncate(panels::MAX_PANELS);
@@ -867,7 +954,9 @@ fn against_key(
                 let fixed: Vec<String> = other_keys
                     .iter()
                     .zip(other)
-                    .map(|(key, v)| format!("{}={v}", short_key(key)))
+                    .map(|((i, key), v)| {
+                        format!("{}={}", short_key(key), short_value(summary, *i, v))
+                    })
                     .collect();
                 LinesFigure {
                     title: fixed.join(", "),
@@ -1014,7 +1103,8 @@ fn latency_cdf(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Option<LinesO
                     .sweep_keys
                     .iter()
                     .zip(&cell.values)
-                    .map(|(k, v)| format!("{}={v}", short_key(k)))
+                    .enumerate()
+                    .map(|(i, (k, v))| format!("{}={}", short_key(k), short_value(summary, i, v)))
                     .collect();
                 panel(curves, format!("c{}: {}", cell.index, values.join(", ")))
             })
@@ -1193,4 +1283,38 @@ fn detectors_differ(summary: &Summary) -> bool {
             None => false,
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_values_are_named_by_what_tells_them_apart() {
+        let v = |xs: &[&str]| xs.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            category_labels(&v(&[
+                r#"{ dist = "constant", value = "10ms" }"#,
+                r#"{ dist = "exponential", mean = "10ms" }"#,
+            ])),
+            ["constant", "exponential"]
+        );
+        assert_eq!(
+            category_labels(&v(&[
+                r#"{ kind = "fixed-timeout", interval = "100ms", timeout = "1s" }"#,
+                r#"{ kind = "fixed-timeout", interval = "50ms", timeout = "1s" }"#,
+            ])),
+            ["interval=100ms", "interval=50ms"]
+        );
+        assert_eq!(
+            category_labels(&v(&[
+                r#"{ a = { b = 1, c = 2 }, d = 3 }"#,
+                r#"{ a = 1, d = 3 }"#
+            ])),
+            ["a={ b = 1, c = 2 }", "a=1"]
+        );
+        assert_eq!(category_labels(&v(&["a", "b"])), ["a", "b"]);
+        assert_eq!(short_key("faults.crash.mttf.mean"), "mttf.mean");
+        assert_eq!(short_key("cluster.servers"), "servers");
+    }
 }
