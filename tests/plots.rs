@@ -88,6 +88,17 @@ fn forests(folder: &Path) -> BTreeSet<String> {
         .collect()
 }
 
+/// The headline metrics beyond availability and p99 latency that get figures of their
+/// own (named `<metric>` without a sweep, `<metric>_vs_<key>` with one): the detector's.
+fn headline_figures(folder: &Path, suffix: &str) -> BTreeSet<String> {
+    forests(folder)
+        .iter()
+        .filter_map(|f| f.strip_prefix("diff_"))
+        .filter(|m| !["availability", "latency_p99_ms"].contains(m))
+        .map(|m| format!("{m}{suffix}"))
+        .collect()
+}
+
 /// Checks every figure is a decodable PNG of the expected size and a whole SVG naming
 /// `names` (the strategies), and returns the figure names.
 fn check_figures(plots: &Path, names: &[&str]) -> BTreeSet<String> {
@@ -156,18 +167,19 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
     fs::write(dir.path().join("p.toml"), SWEEP).unwrap();
     let out = run_cli(dir.path(), &["run", "p.toml", "--out", "res"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let key = "faults.crash.mttr.mean";
     let forests = forests(&dir.path().join("res"));
+    let own = headline_figures(&dir.path().join("res"), &format!("_vs_{key}"));
     assert!(
         stdout(&out).contains(&format!(
             "plots: {} figures (PNG and SVG)",
-            6 + forests.len()
+            6 + forests.len() + own.len()
         )),
         "{}",
         stdout(&out)
     );
     let plots = dir.path().join("res/plots");
     let figures = check_figures(&plots, &["slow", "fast"]);
-    let key = "faults.crash.mttr.mean";
     // The sweep axis names its key and says its values are durations (1s to 10s: linear),
     // and the title starts with the experiment's name.
     let svg = fs::read_to_string(plots.join(format!("availability_vs_{key}.svg"))).unwrap();
@@ -182,6 +194,7 @@ fn a_sweep_gets_every_figure_against_its_key_and_a_redraw_is_identical() {
         .map(|m| format!("{m}_vs_{key}"))
         .collect();
     expected.extend(forests);
+    expected.extend(own);
     expected.extend(["latency_cdf", "detector_tradeoff", "timeline"].map(String::from));
     assert_eq!(figures, expected);
 
@@ -238,6 +251,7 @@ fn a_folder_without_a_sweep_gets_the_figures_that_make_sense() {
     .map(String::from)
     .into();
     expected.extend(forests(&dir.path().join("res")));
+    expected.extend(headline_figures(&dir.path().join("res"), ""));
     assert_eq!(figures, expected);
 
     let out = run_cli(
@@ -277,7 +291,9 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
     let list = fs::read_to_string(plots.join("drawn-by-faultline.txt")).unwrap();
     assert_eq!(
         list.lines().filter(|l| !l.starts_with('#')).count(),
-        2 * (6 + forests(&dir.path().join("res")).len()),
+        2 * (6
+            + forests(&dir.path().join("res")).len()
+            + headline_figures(&dir.path().join("res"), "").len()),
         "{list}"
     );
 
@@ -297,6 +313,7 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
     .iter()
     .map(|f| f.to_string())
     .chain(bare_forests.iter().cloned())
+    .chain(headline_figures(&dir.path().join("res"), ""))
     .flat_map(|f| [format!("{f}.png"), format!("{f}.svg")])
     .chain(["drawn-by-faultline.txt", "mine.png", "notes.svg"].map(String::from))
     .collect();
@@ -328,6 +345,7 @@ fn a_rerun_into_a_folder_leaves_one_experiments_files_and_the_users_own() {
         stdout(&out).contains(&format!(
             "plots: {} figures (PNG and SVG)",
             5 + forests(&dir.path().join("res")).len()
+                + headline_figures(&dir.path().join("res"), "").len()
         )) && !stdout(&out).contains("timeline"),
         "{}",
         stdout(&out)
@@ -565,7 +583,9 @@ fn identical_runs_in_other_folders_draw_identical_figures() {
     }
     assert_eq!(
         compared,
-        2 * (6 + forests(&dir.path().join("one")).len()),
+        2 * (6
+            + forests(&dir.path().join("one")).len()
+            + headline_figures(&dir.path().join("one"), "").len()),
         "the figures, PNG and SVG (and the list of drawn files)"
     );
     let svg = fs::read_to_string(dir.path().join("two/plots/availability.svg")).unwrap();

@@ -147,6 +147,21 @@ pub fn frame<'a, DB: DrawingBackend>(
     y: &Axis,
     margins: Margins,
 ) -> DrawResult<Chart<'a, DB>> {
+    // Room for the widest y tick label beside its tick, and the axis label beyond it.
+    let mut widest = 0;
+    for (_, text) in &y.ticks {
+        let (w, _) = area.estimate_text_size(text, &font(TICK)).map_err(fail)?;
+        widest = widest.max(w);
+    }
+    let label_room = if y.label.is_empty() {
+        4
+    } else {
+        LABEL as u32 + 14
+    };
+    let margins = Margins {
+        left: margins.left.max(widest + 8 + label_room),
+        ..margins
+    };
     let mut chart = ChartBuilder::on(area)
         .margin_top(margins.top)
         .margin_right(margins.right)

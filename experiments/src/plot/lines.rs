@@ -93,9 +93,23 @@ impl Figure for LinesFigure {
                 chart
                     .draw_series(std::iter::once(Polygon::new(
                         outline,
-                        s.color.mix(0.16).filled(),
+                        s.color.mix(0.12).filled(),
                     )))
                     .map_err(fail)?;
+                // Each band's edges in its colour, so that overlapping bands stay apart
+                // where their fills blend.
+                for edge in [1, 0] {
+                    let pick = |p: &Point| {
+                        let (lo, hi) = p.ci.expect("split on none");
+                        (p.x, if edge == 1 { hi } else { lo })
+                    };
+                    chart
+                        .draw_series(LineSeries::new(
+                            run.iter().map(pick),
+                            s.color.mix(0.55).stroke_width(1),
+                        ))
+                        .map_err(fail)?;
+                }
             }
         }
         for s in &self.series {

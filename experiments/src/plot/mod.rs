@@ -23,6 +23,7 @@ use canvas::{RenderError, color, render};
 use data::{DataError, LatencyCdf, RunValues, Summary, TimelineData};
 use lines::{LinesFigure, Point, Series};
 use sim_core::SimDuration;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::path::Path;
 use timeline::TimelineFigure;
@@ -83,7 +84,14 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let timeline = TimelineData::read(dir).map_err(data_error)?;
     // Each run's value beside its mean where replications are few.
     let runs = if max_runs_per_point(&summary) <= MAX_STRIP_RUNS {
-        RunValues::read(dir, &STRIP_COLUMNS, &summary.strategies).map_err(data_error)?
+        let headline = crate::headline::of_folder(dir, |m| has_nonzero(&summary, m));
+        let mut columns: Vec<&str> = STRIP_COLUMNS.to_vec();
+        for m in &headline {
+            if !columns.contains(&m.as_str()) {
+                columns.push(m);
+            }
+        }
+        RunValues::read(dir, &columns, &summary.strategies).map_err(data_error)?
     } else {
         None
     };
@@ -96,8 +104,14 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let mut figures: Vec<(String, Draw)> = Vec::new();
     let mut draw = |file: String, figure: Draw<'static>| figures.push((file, figure));
 
-    for metric in &METRICS {
-        if !summary.has(metric.column)
+    let headline = crate::headline::of_folder(dir, |m| has_nonzero(&summary, m));
+    let extra: Vec<Metric> = headline
+        .iter()
+        .filter(|m| !METRICS.iter().any(|s| s.column == m.as_str()))
+        .map(|m| headline_metric(m))
+        .collect();
+    for metric in METRICS.iter().chain(&extra) {
+        if !summary.has(&metric.column)
             || (metric.column == "attempts_per_request" && !retried(&summary))
         {
             continue;
@@ -432,10 +446,10 @@ pub fn file_safe(key: &str) -> String {
 /// A metric drawn against each sweep key.
 struct Metric {
     /// The summary.csv metric.
-    column: &'static str,
-    file: &'static str,
-    what: &'static str,
-    y_label: &'static str,
+    column: std::borrow::Cow<'static, str>,
+    file: std::borrow::Cow<'static, str>,
+    what: std::borrow::Cow<'static, str>,
+    y_label: std::borrow::Cow<'static, str>,
     nines: bool,
     /// A logarithmic y axis when the means span more than this many decades.
     log_decades: f64,
@@ -443,38 +457,52 @@ struct Metric {
 
 const METRICS: [Metric; 4] = [
     Metric {
-        column: "availability",
-        file: "availability",
-        what: "availability",
-        y_label: "availability (ok / requests)",
+        column: Cow::Borrowed("availability"),
+        file: Cow::Borrowed("availability"),
+        what: Cow::Borrowed("availability"),
+        y_label: Cow::Borrowed("availability (ok / requests)"),
         nines: false,
         log_decades: f64::INFINITY,
     },
     Metric {
-        column: "availability",
-        file: "nines",
-        what: "availability in nines",
-        y_label: "nines: −log10(1 − availability)",
+        column: Cow::Borrowed("availability"),
+        file: Cow::Borrowed("nines"),
+        what: Cow::Borrowed("availability in nines"),
+        y_label: Cow::Borrowed("nines: −log10(1 − availability)"),
         nines: true,
         log_decades: f64::INFINITY,
     },
     Metric {
-        column: "latency_p99_ms",
-        file: "latency_p99",
-        what: "p99 latency",
-        y_label: "p99 latency (ms)",
+        column: Cow::Borrowed("latency_p99_ms"),
+        file: Cow::Borrowed("latency_p99"),
+        what: Cow::Borrowed("p99 latency"),
+        y_label: Cow::Borrowed("p99 latency (ms)"),
         nines: false,
         log_decades: 1.5,
     },
     Metric {
-        column: "attempts_per_request",
-        file: "attempts",
-        what: "attempts per request",
-        y_label: "attempts per request",
+        column: Cow::Borrowed("attempts_per_request"),
+        file: Cow::Borrowed("attempts"),
+        what: Cow::Borrowed("attempts per request"),
+        y_label: Cow::Borrowed("attempts per request"),
         nines: false,
         log_decades: f64::INFINITY,
     },
 ];
+
+/// The figures of a headline metric other than the standard ones: its mean against each
+/// sweep key (or by strategy), like availability's.
+fn headline_metric(column: &str) -> Metric {
+    let timed = column.ends_with("_ms") || column.ends_with("_s") && !column.ends_with("_per_s");
+    Metric {
+        column: Cow::Owned(column.to_string()),
+        file: Cow::Owned(column.to_string()),
+        what: Cow::Owned(column.to_string()),
+        y_label: Cow::Owned(metric_label(column)),
+        nines: false,
+        log_decades: if timed { 1.5 } else { f64::INFINITY },
+    }
+}
 
 /// The most runs per point for which each run's value is drawn beside the point's mean.
 pub const MAX_STRIP_RUNS: u64 = 30;
@@ -504,7 +532,7 @@ fn strip_values(
         Some(r) if !metric.nines => cells
             .iter()
             .flat_map(|&c| {
-                (0..summary.strategies.len()).flat_map(move |s| r.values(c, s, metric.column))
+                (0..summary.strategies.len()).flat_map(move |s| r.values(c, s, &metric.column))
             })
             .collect(),
         _ => Vec::new(),
@@ -523,7 +551,7 @@ fn strip(
     if metric.nines {
         return Vec::new();
     }
-    runs.map(|r| r.values(cell, strategy, metric.column))
+    runs.map(|r| r.values(cell, strategy, &metric.column))
         .unwrap_or_default()
         .iter()
         .filter(|v| v.is_finite() && (y.scale != Scale::Log10 || **v > 0.0))
@@ -581,10 +609,10 @@ fn y_axis(metric: &Metric, series: &[Vec<RawPoint>], extra: &[f64]) -> Axis {
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     if values.is_empty() {
-        return Axis::linear(metric.y_label, 0.0, 1.0);
+        return Axis::linear(&metric.y_label, 0.0, 1.0);
     }
     // The decision uses the means; bounds below zero fall back to linear.
-    Axis::auto(metric.y_label, lo, hi, metric.log_decades)
+    Axis::auto(&metric.y_label, lo, hi, metric.log_decades)
 }
 
 fn to_points(y: &Axis, raw: &[RawPoint]) -> Vec<Point> {
@@ -636,7 +664,7 @@ fn per_strategy(
     let mut raw: Vec<Vec<RawPoint>> = (0..summary.strategies.len())
         .map(|s| {
             summary
-                .stat(cell, s, metric.column)
+                .stat(cell, s, &metric.column)
                 .and_then(|st| st.mean.map(|m| vec![(s as f64, m, st.ci)]))
                 .unwrap_or_default()
         })
@@ -661,7 +689,7 @@ fn per_strategy(
         .collect();
     LinesFigure {
         title: format!("{name}{} by strategy", metric.what),
-        subtitle: Some(runs_per_point(summary, metric.column)),
+        subtitle: Some(runs_per_point(summary, &metric.column)),
         x: Axis::categories("strategy", &summary.strategies),
         y,
         series,
@@ -850,7 +878,7 @@ fn against_key(
                             rest == *other
                         })
                         .filter_map(|c| {
-                            let st = summary.stat(c.index, s, metric.column)?;
+                            let st = summary.stat(c.index, s, &metric.column)?;
                             let at = values.iter().position(|v| *v == c.values[k])?;
                             st.mean.map(|m| (positions[at], m, st.ci))
                         })
@@ -913,7 +941,7 @@ fn against_key(
             .collect()
     };
     let title = format!("{name}{} against {key}", metric.what);
-    let subtitle = Some(runs_per_point(summary, metric.column));
+    let subtitle = Some(runs_per_point(summary, &metric.column));
     if others.len() == 1 {
         return LinesOrPanels::One(LinesFigure {
             title,
