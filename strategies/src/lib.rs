@@ -7,6 +7,8 @@
 
 pub mod backup;
 pub mod checkpoint;
+#[cfg(test)]
+mod descriptions;
 pub mod detect;
 pub mod ordering;
 pub mod registry;
