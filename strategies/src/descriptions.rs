@@ -313,17 +313,22 @@ fn value(text: &str) -> Value {
     }
 }
 
+/// The family table of a case.
+fn table(entries: &str) -> Table {
+    entries
+        .split("; ")
+        .map(|e| {
+            let (k, v) = e.split_once(" = ").unwrap();
+            (k.to_string(), value(v))
+        })
+        .collect()
+}
+
 /// The record: each case, then its family's description or the error.
 fn record() -> String {
     let mut out = String::new();
     for (family, entries) in CASES {
-        let inner: Table = entries
-            .split("; ")
-            .map(|e| {
-                let (k, v) = e.split_once(" = ").unwrap();
-                (k.to_string(), value(v))
-            })
-            .collect();
+        let inner = table(entries);
         let mut outer = Table::new();
         outer.insert(
             family.to_string(),
@@ -366,4 +371,48 @@ fn descriptions_and_errors_match_the_record() {
         assert_eq!(g, w, "a description or error text changed");
     }
     assert_eq!(got.lines().count(), want.lines().count());
+}
+
+/// Replication, ordering and backups are engine values that describe themselves: their
+/// kinds' parameter tables must describe them the same way.
+#[test]
+fn engine_valued_families_describe_as_their_tables_do() {
+    use crate::params::Params;
+    use crate::registry::{Built, Family, find_kind};
+    use sim_core::durability::{BackupSpec, OrderingSpec, ReplicationSpec};
+
+    fn same<T: Built>(sec: &Section, kind: &'static crate::Kind, describe: fn(&T) -> String) {
+        let Ok(mut params) = Params::read(kind.name, kind.params, sec) else {
+            return;
+        };
+        let build = T::builder(kind.build).unwrap();
+        if let Ok(built) = build(&mut params) {
+            assert_eq!(describe(&built), params.describe());
+        }
+    }
+
+    let mut checked = 0;
+    for (family, entries) in CASES {
+        let fam = match *family {
+            "replication" => Family::Replication,
+            "ordering" => Family::Ordering,
+            "backup" => Family::Backup,
+            _ => continue,
+        };
+        let inner = table(entries);
+        let src = Source::inline();
+        let sec = Section::new(&inner, *family, None, &src);
+        let name: String = sec.req("kind").unwrap();
+        let family = fam;
+        let Some(kind) = find_kind(family, &name) else {
+            continue;
+        };
+        match family {
+            Family::Replication => same::<ReplicationSpec>(&sec, kind, ReplicationSpec::describe),
+            Family::Ordering => same::<OrderingSpec>(&sec, kind, OrderingSpec::describe),
+            _ => same::<BackupSpec>(&sec, kind, BackupSpec::describe),
+        }
+        checked += 1;
+    }
+    assert!(checked >= 20, "{checked} cases");
 }
