@@ -255,7 +255,7 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
     };
     let detector: Arc<dyn DetectorSpec> = build(&family_section(Family::Detector)?)?;
     let routing: Arc<dyn RouterSpec> = build(&family_section(Family::Routing)?)?;
-    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
+    if detector.placement() == DetectorPlacement::Clients && routing.needs_monitor() {
         let routing_sec = family_section(Family::Routing)?;
         return Err(routing_sec.error(
             "kind",
@@ -317,4 +317,73 @@ pub fn check_fit(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::conf::Source;
+    use sim_core::durability::FailureHistory;
+    use sim_core::strategy::{ClusterView, KeyPlacement};
+
+    /// Every kind of `family` built with its defaults.
+    fn defaults<T: Built>() -> Vec<(&'static str, T)> {
+        KINDS
+            .iter()
+            .filter(|k| k.family == T::FAMILY)
+            .map(|k| {
+                let t = Table::from([("kind".to_string(), conf::s(k.name))]);
+                let src = Source::inline();
+                let built = build_kind(k, &Section::new(&t, T::FAMILY.key(), None, &src));
+                (k.name, built.unwrap())
+            })
+            .collect()
+    }
+
+    /// The capabilities a spec states are what its routers and policies do: a keyed
+    /// router names an owner for every key, a router that needs the monitor gives a
+    /// failover plan, a policy that checkpoints names an interval.
+    #[test]
+    fn stated_capabilities_match_what_the_kinds_do() {
+        let routers = defaults::<Arc<dyn RouterSpec>>();
+        assert_eq!(routers.len(), 13);
+        for (name, spec) in &routers {
+            for (servers, keys) in [(1, 1), (3, 100), (10, 5000)] {
+                let view = ClusterView::new(servers);
+                let mut router = spec.build(servers, keys);
+                let owners = (0..keys).filter(|&k| router.key_owner(k, &view).is_some());
+                let expected = match spec.key_placement() {
+                    KeyPlacement::Keyed => keys as usize,
+                    KeyPlacement::Unkeyed => 0,
+                };
+                assert_eq!(owners.count(), expected, "{name} on {servers} servers");
+                assert_eq!(
+                    spec.needs_monitor(),
+                    spec.failover_plan(servers, keys).is_some(),
+                    "{name}"
+                );
+            }
+        }
+        let keyed: Vec<_> = routers
+            .iter()
+            .filter(|(_, s)| s.key_placement() == KeyPlacement::Keyed)
+            .map(|(n, _)| *n)
+            .collect();
+        assert_eq!(
+            keyed,
+            [
+                "modulo",
+                "consistent-hash",
+                "rendezvous",
+                "jump-hash",
+                "maglev",
+                "bounded-load"
+            ]
+        );
+        for (name, spec) in defaults::<Arc<dyn CheckpointSpec>>() {
+            let history = FailureHistory::default();
+            let interval = spec.build().next_interval(&history);
+            assert_eq!(spec.checkpoints(), interval.is_some(), "{name}");
+        }
+    }
 }

@@ -42,4 +42,8 @@ impl CheckpointSpec for Never {
     fn describe(&self) -> String {
         self.description.clone()
     }
+
+    fn checkpoints(&self) -> bool {
+        self.inner.checkpoints()
+    }
 }

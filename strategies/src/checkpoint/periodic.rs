@@ -53,6 +53,10 @@ impl CheckpointSpec for Periodic {
     fn describe(&self) -> String {
         self.description.clone()
     }
+
+    fn checkpoints(&self) -> bool {
+        true
+    }
 }
 
 impl CheckpointPolicy for Periodic {

@@ -106,6 +106,10 @@ impl CheckpointSpec for YoungDaly {
     fn describe(&self) -> String {
         self.description.clone()
     }
+
+    fn checkpoints(&self) -> bool {
+        true
+    }
 }
 
 impl CheckpointPolicy for YoungDaly {

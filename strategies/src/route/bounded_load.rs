@@ -18,7 +18,7 @@ use crate::route::consistent_hash::{Ring, vnodes};
 use crate::route::hash;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_C: f64 = 1.25;
@@ -71,6 +71,10 @@ impl RouterSpec for BoundedLoad {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

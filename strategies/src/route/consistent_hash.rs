@@ -15,7 +15,7 @@ use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_VNODES: u32 = 100;
@@ -136,6 +136,10 @@ impl RouterSpec for ConsistentHash {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

@@ -22,7 +22,7 @@ use crate::route::candidates::Candidates;
 use rand::RngExt;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -93,6 +93,10 @@ impl RouterSpec for ErrorRate {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

@@ -20,7 +20,7 @@ use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_TABLE_SIZE: u32 = 65_537;
@@ -79,6 +79,10 @@ impl RouterSpec for Maglev {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

@@ -12,7 +12,7 @@ use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
@@ -41,6 +41,10 @@ impl RouterSpec for Modulo {
 
     fn describe(&self) -> String {
         crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

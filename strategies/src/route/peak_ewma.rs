@@ -17,7 +17,7 @@ use crate::route::candidates::{Candidates, cheapest};
 use crate::route::power_of_d::choices;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -86,6 +86,10 @@ impl RouterSpec for PeakEwma {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

@@ -14,7 +14,7 @@ use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_D: u32 = 2;
@@ -63,6 +63,10 @@ impl RouterSpec for PowerOfD {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

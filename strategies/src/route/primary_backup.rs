@@ -14,7 +14,9 @@ use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, Failback, FailoverPlan, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{
+    ClusterView, Failback, FailoverPlan, KeyPlacement, RouteInput, Router, RouterSpec,
+};
 use std::sync::Arc;
 
 pub const DEFAULT_RANGES: u64 = 16;
@@ -103,6 +105,14 @@ impl RouterSpec for PrimaryBackup {
 
     fn describe(&self) -> String {
         self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
+    }
+
+    fn needs_monitor(&self) -> bool {
+        true
     }
 
     fn validate(&self, servers: u32, keys: u32) -> Result<(), (&'static str, String)> {

@@ -5,7 +5,7 @@ use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
@@ -32,6 +32,10 @@ impl RouterSpec for RoundRobin {
 
     fn describe(&self) -> String {
         crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 
