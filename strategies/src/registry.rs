@@ -345,9 +345,7 @@ mod tests {
     /// failover plan, a policy that checkpoints names an interval.
     #[test]
     fn stated_capabilities_match_what_the_kinds_do() {
-        let routers = defaults::<Arc<dyn RouterSpec>>();
-        assert_eq!(routers.len(), 13);
-        for (name, spec) in &routers {
+        for (name, spec) in defaults::<Arc<dyn RouterSpec>>() {
             for (servers, keys) in [(1, 1), (3, 100), (10, 5000)] {
                 let view = ClusterView::new(servers);
                 let mut router = spec.build(servers, keys);
@@ -364,22 +362,6 @@ mod tests {
                 );
             }
         }
-        let keyed: Vec<_> = routers
-            .iter()
-            .filter(|(_, s)| s.key_placement() == KeyPlacement::Keyed)
-            .map(|(n, _)| *n)
-            .collect();
-        assert_eq!(
-            keyed,
-            [
-                "modulo",
-                "consistent-hash",
-                "rendezvous",
-                "jump-hash",
-                "maglev",
-                "bounded-load"
-            ]
-        );
         for (name, spec) in defaults::<Arc<dyn CheckpointSpec>>() {
             let history = FailureHistory::default();
             let interval = spec.build().next_interval(&history);
