@@ -242,7 +242,7 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         let i = Family::ALL
             .iter()
             .position(|f| *f == family)
-            .unwrap_or_default();
+            .expect("every family is in Family::ALL");
         Ok(match sec.table(family.key())? {
             Some(t) => t,
             None => Section::new(

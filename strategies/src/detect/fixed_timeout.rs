@@ -6,7 +6,7 @@
 //! whenever heartbeats are delayed or lost for longer than `timeout`.
 
 use crate::detect::placement;
-use crate::params::{Param, Params, Show, Ty};
+use crate::params::{Default, Param, Params, Show, Ty, Val};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
@@ -33,7 +33,7 @@ const PARAMS: &[Param] = &[
     Param::new(
         "misses",
         Ty::Int,
-        crate::params::Default::Unset,
+        Default::Unset,
         "alternative to timeout: suspect after this many missed intervals",
         "heartbeats",
     )
@@ -64,7 +64,7 @@ fn build(p: &mut Params) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
         Some(misses) => SimDuration(interval.0.saturating_mul(misses.int())),
         None => p.duration("timeout"),
     };
-    p.set("timeout", Some(crate::params::Val::Duration(timeout)));
+    p.set("timeout", Some(Val::Duration(timeout)));
     if timeout < interval {
         // A live server's heartbeats come `interval` apart: a shorter timeout suspects
         // every server between any two of them.
