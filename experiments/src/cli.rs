@@ -496,9 +496,9 @@ pub fn strategies_json() -> serde_json::Value {
                 .iter()
                 .filter(|k| k.family == family)
                 .map(|kind| {
-                    let params: Vec<_> = (kind.params)()
-                        .into_iter()
-                        .map(|p| json!({ "name": p.name, "default": p.default, "help": p.help }))
+                    let params: Vec<_> = kind
+                        .params()
+                        .map(|p| json!({ "name": p.name, "default": p.default_text(), "help": p.doc }))
                         .collect();
                     json!({ "name": kind.name, "summary": kind.summary, "params": params })
                 })
@@ -519,7 +519,7 @@ pub fn strategies_listing() -> String {
     let mut out = String::new();
     let width = KINDS
         .iter()
-        .flat_map(|k| (k.params)())
+        .flat_map(|k| k.params())
         .map(|p| p.name.len())
         .max()
         .unwrap_or(0)
@@ -532,11 +532,11 @@ pub fn strategies_listing() -> String {
         ));
         for kind in KINDS.iter().filter(|k| k.family == family) {
             out.push_str(&format!("  {:<22} {}\n", kind.name, kind.summary));
-            for p in (kind.params)() {
-                let default = p.default.clone().unwrap_or_else(|| "required".into());
+            for p in kind.params() {
+                let default = p.default_text().unwrap_or_else(|| "required".into());
                 out.push_str(&format!(
                     "      {:<width$} {:<12} {}\n",
-                    p.name, default, p.help
+                    p.name, default, p.doc
                 ));
             }
         }

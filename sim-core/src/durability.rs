@@ -18,6 +18,9 @@ pub trait CheckpointSpec: Send + Sync + fmt::Debug {
     fn build(&self) -> Box<dyn CheckpointPolicy>;
     /// The spec as config text.
     fn describe(&self) -> String;
+    /// Whether its policies ever checkpoint (a policy that never does answers `None` to
+    /// every [`CheckpointPolicy::next_interval`]).
+    fn checkpoints(&self) -> bool;
 }
 
 /// Decides how long a server works before its next checkpoint.
@@ -203,6 +206,10 @@ impl CheckpointSpec for NoCheckpoint {
 
     fn build(&self) -> Box<dyn CheckpointPolicy> {
         Box::new(*self)
+    }
+
+    fn checkpoints(&self) -> bool {
+        false
     }
 
     fn describe(&self) -> String {

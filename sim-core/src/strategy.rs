@@ -323,17 +323,35 @@ pub struct RouteInput {
     pub now: SimTime,
 }
 
+/// Whether a router places a request by its key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeyPlacement {
+    /// A key's first attempt goes to one server while the view allows: the router's
+    /// [`Router::key_owner`] names it for every key (the model measures remapped keys and
+    /// picks replica sets by it).
+    Keyed,
+    /// Attempts are spread by load, in turn or at random; `key_owner` answers `None`.
+    Unkeyed,
+}
+
 /// Builds a router for a client.
 pub trait RouterSpec: Send + Sync + fmt::Debug {
     fn build(&self, servers: u32, keys: u32) -> Box<dyn Router>;
     fn describe(&self) -> String;
+    /// Whether the routers it builds place by key.
+    fn key_placement(&self) -> KeyPlacement;
+    /// Whether it routes to primaries the health monitor promotes, and so needs detection
+    /// at the monitor; such a router gives a [`failover_plan`](Self::failover_plan).
+    fn needs_monitor(&self) -> bool {
+        false
+    }
     /// Checks the spec fits a cluster of `servers` servers and `keys` keys; on a misfit,
     /// the parameter at fault and what it should be.
     fn validate(&self, _servers: u32, _keys: u32) -> Result<(), (&'static str, String)> {
         Ok(())
     }
     /// The primary/backup plan the monitor must run for this router, if it routes to
-    /// the primaries of key ranges.
+    /// the primaries of key ranges (exactly when [`needs_monitor`](Self::needs_monitor)).
     fn failover_plan(&self, _servers: u32, _keys: u32) -> Option<FailoverPlan> {
         None
     }

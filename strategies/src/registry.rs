@@ -1,5 +1,6 @@
 //! The registry: every strategy kind, its family, its parameters and how to build it.
 
+use crate::params::{Param, Params};
 use crate::{backup, checkpoint, detect, ordering, replication, retry, route};
 use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
 use sim_core::durability::{
@@ -76,55 +77,66 @@ impl fmt::Display for Family {
     }
 }
 
-/// A parameter of a strategy kind, for listings.
-#[derive(Clone, Debug)]
-pub struct Param {
-    pub name: &'static str,
-    /// The default as config text, or `None` when the parameter is required.
-    pub default: Option<String>,
-    pub help: &'static str,
-}
-
-impl Param {
-    pub fn new(name: &'static str, default: impl fmt::Display, help: &'static str) -> Self {
-        Param {
-            name,
-            default: Some(default.to_string()),
-            help,
+/// The built value of each family, and how a kind builds it from its parameters; one line
+/// per family.
+macro_rules! families {
+    ($($family:ident => $built:ty),* $(,)?) => {
+        /// How a kind builds its family's value from the parameters read from its table.
+        #[derive(Clone, Copy)]
+        pub enum Builder {
+            $($family(BuildFn<$built>),)*
         }
-    }
 
-    pub fn required(name: &'static str, help: &'static str) -> Self {
-        Param {
-            name,
-            default: None,
-            help,
-        }
-    }
+        $(impl Built for $built {
+            const FAMILY: Family = Family::$family;
+            fn builder(b: Builder) -> Option<BuildFn<Self>> {
+                match b {
+                    Builder::$family(f) => Some(f),
+                    #[allow(unreachable_patterns)]
+                    _ => None,
+                }
+            }
+        })*
+    };
 }
 
-/// How a kind is built from its table.
-#[derive(Clone, Copy)]
-pub enum Builder {
-    Detector(fn(&Section) -> Result<Arc<dyn DetectorSpec>, ConfigError>),
-    Routing(fn(&Section) -> Result<Arc<dyn RouterSpec>, ConfigError>),
-    Retry(fn(&Section) -> Result<Arc<dyn RetrySpec>, ConfigError>),
-    RetryBudget(fn(&Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError>),
-    CircuitBreaker(fn(&Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError>),
-    Checkpoint(fn(&Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError>),
-    Replication(fn(&Section) -> Result<ReplicationSpec, ConfigError>),
-    Ordering(fn(&Section) -> Result<OrderingSpec, ConfigError>),
-    Backup(fn(&Section) -> Result<BackupSpec, ConfigError>),
+/// How a kind builds `T` from the parameters read from its table.
+pub type BuildFn<T> = fn(&mut Params) -> Result<T, ConfigError>;
+
+/// What a family's kinds build.
+pub trait Built: Sized {
+    const FAMILY: Family;
+    fn builder(b: Builder) -> Option<BuildFn<Self>>;
 }
 
-/// A strategy kind.
+families! {
+    Detector => Arc<dyn DetectorSpec>,
+    Routing => Arc<dyn RouterSpec>,
+    Retry => Arc<dyn RetrySpec>,
+    RetryBudget => Arc<dyn RetryBudgetSpec>,
+    CircuitBreaker => Arc<dyn CircuitBreakerSpec>,
+    Checkpoint => Arc<dyn CheckpointSpec>,
+    Replication => ReplicationSpec,
+    Ordering => OrderingSpec,
+    Backup => BackupSpec,
+}
+
+/// A strategy kind: its parameter table (in groups, shared groups once each) and its
+/// builder.
 #[derive(Clone, Copy)]
 pub struct Kind {
     pub family: Family,
     pub name: &'static str,
     pub summary: &'static str,
-    pub params: fn() -> Vec<Param>,
+    pub params: &'static [&'static [Param]],
     pub build: Builder,
+}
+
+impl Kind {
+    /// The kind's parameters, in table order.
+    pub fn params(&self) -> impl Iterator<Item = &'static Param> {
+        self.params.iter().flat_map(|group| group.iter())
+    }
 }
 
 /// Every kind, grouped by family.
@@ -201,83 +213,22 @@ fn kind_of(sec: &Section, family: Family) -> Result<&'static Kind, ConfigError> 
     })
 }
 
-/// Builds a table's kind after checking it belongs to `family`; unknown parameters are
-/// reported with the kind's parameter list.
-fn build_checked<T>(
-    sec: &Section,
-    family: Family,
-    pick: impl Fn(Builder) -> Option<fn(&Section) -> Result<T, ConfigError>>,
-) -> Result<T, ConfigError> {
-    let kind = kind_of(sec, family)?;
-    let build = pick(kind.build).expect("registry kinds are built by their own family");
-    let built = build(sec)?;
+/// Builds a table's kind after checking it belongs to `T`'s family: reads its
+/// parameters from the kind's table, builds, and refuses unknown parameters with the
+/// kind's parameter list.
+pub fn build<T: Built>(sec: &Section) -> Result<T, ConfigError> {
+    build_kind(kind_of(sec, T::FAMILY)?, sec)
+}
+
+/// Builds `kind` from its table `sec` (whose `kind` key is not checked).
+pub fn build_kind<T: Built>(kind: &'static Kind, sec: &Section) -> Result<T, ConfigError> {
+    let build = T::builder(kind.build).expect("registry kinds are built by their own family");
+    let mut params = Params::read(kind.name, kind.params, sec)?;
+    let built = build(&mut params)?;
     let mut known: Vec<&str> = vec!["kind"];
-    known.extend((kind.params)().iter().map(|p| p.name));
+    known.extend(kind.params().map(|p| p.name));
     sec.finish_known(&known)?;
     Ok(built)
-}
-
-pub fn build_detector(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
-    build_checked(sec, Family::Detector, |b| match b {
-        Builder::Detector(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_router(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
-    build_checked(sec, Family::Routing, |b| match b {
-        Builder::Routing(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_retry(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
-    build_checked(sec, Family::Retry, |b| match b {
-        Builder::Retry(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_retry_budget(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
-    build_checked(sec, Family::RetryBudget, |b| match b {
-        Builder::RetryBudget(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_checkpoint(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
-    build_checked(sec, Family::Checkpoint, |b| match b {
-        Builder::Checkpoint(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_circuit_breaker(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
-    build_checked(sec, Family::CircuitBreaker, |b| match b {
-        Builder::CircuitBreaker(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_replication(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
-    build_checked(sec, Family::Replication, |b| match b {
-        Builder::Replication(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_ordering(sec: &Section) -> Result<OrderingSpec, ConfigError> {
-    build_checked(sec, Family::Ordering, |b| match b {
-        Builder::Ordering(f) => Some(f),
-        _ => None,
-    })
-}
-
-pub fn build_backup(sec: &Section) -> Result<BackupSpec, ConfigError> {
-    build_checked(sec, Family::Backup, |b| match b {
-        Builder::Backup(f) => Some(f),
-        _ => None,
-    })
 }
 
 /// Builds the strategy `name` from its `[strategies.NAME]` table; a family left out gets
@@ -287,8 +238,11 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
         .iter()
         .map(|f| Table::from([("kind".to_string(), conf::s(f.default_kind()))]))
         .collect();
-    let family_section = |i: usize| -> Result<Section, ConfigError> {
-        let family = Family::ALL[i];
+    let family_section = |family: Family| -> Result<Section, ConfigError> {
+        let i = Family::ALL
+            .iter()
+            .position(|f| *f == family)
+            .expect("every family is in Family::ALL");
         Ok(match sec.table(family.key())? {
             Some(t) => t,
             None => Section::new(
@@ -299,23 +253,23 @@ pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, Conf
             ),
         })
     };
-    let detector = build_detector(&family_section(0)?)?;
-    let routing = build_router(&family_section(1)?)?;
-    if detector.placement() == DetectorPlacement::Clients && routing.failover_plan(1, 1).is_some() {
-        let routing_sec = family_section(1)?;
+    let detector: Arc<dyn DetectorSpec> = build(&family_section(Family::Detector)?)?;
+    let routing: Arc<dyn RouterSpec> = build(&family_section(Family::Routing)?)?;
+    if detector.placement() == DetectorPlacement::Clients && routing.needs_monitor() {
+        let routing_sec = family_section(Family::Routing)?;
         return Err(routing_sec.error(
             "kind",
             "primary/backup promotes backups from the monitor's suspicions; it needs detector.placement = \"monitor\"",
         ));
     }
-    let retry = build_retry(&family_section(2)?)?;
-    let retry_budget = build_retry_budget(&family_section(3)?)?;
-    let circuit_breaker = build_circuit_breaker(&family_section(4)?)?;
+    let retry = build(&family_section(Family::Retry)?)?;
+    let retry_budget = build(&family_section(Family::RetryBudget)?)?;
+    let circuit_breaker = build(&family_section(Family::CircuitBreaker)?)?;
     let durability = DurabilitySet {
-        checkpoint: build_checkpoint(&family_section(5)?)?,
-        replication: build_replication(&family_section(6)?)?,
-        ordering: build_ordering(&family_section(7)?)?,
-        backup: build_backup(&family_section(8)?)?,
+        checkpoint: build(&family_section(Family::Checkpoint)?)?,
+        replication: build(&family_section(Family::Replication)?)?,
+        ordering: build(&family_section(Family::Ordering)?)?,
+        backup: build(&family_section(Family::Backup)?)?,
     };
     let families: Vec<&str> = Family::ALL.iter().map(|f| f.key()).collect();
     sec.finish_known(&families)?;
@@ -363,4 +317,55 @@ pub fn check_fit(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim_core::conf::Source;
+    use sim_core::durability::FailureHistory;
+    use sim_core::strategy::{ClusterView, KeyPlacement};
+
+    /// Every kind of `family` built with its defaults.
+    fn defaults<T: Built>() -> Vec<(&'static str, T)> {
+        KINDS
+            .iter()
+            .filter(|k| k.family == T::FAMILY)
+            .map(|k| {
+                let t = Table::from([("kind".to_string(), conf::s(k.name))]);
+                let src = Source::inline();
+                let built = build_kind(k, &Section::new(&t, T::FAMILY.key(), None, &src));
+                (k.name, built.unwrap())
+            })
+            .collect()
+    }
+
+    /// The capabilities a spec states are what its routers and policies do: a keyed
+    /// router names an owner for every key, a router that needs the monitor gives a
+    /// failover plan, a policy that checkpoints names an interval.
+    #[test]
+    fn stated_capabilities_match_what_the_kinds_do() {
+        for (name, spec) in defaults::<Arc<dyn RouterSpec>>() {
+            for (servers, keys) in [(1, 1), (3, 100), (10, 5000)] {
+                let view = ClusterView::new(servers);
+                let mut router = spec.build(servers, keys);
+                let owners = (0..keys).filter(|&k| router.key_owner(k, &view).is_some());
+                let expected = match spec.key_placement() {
+                    KeyPlacement::Keyed => keys as usize,
+                    KeyPlacement::Unkeyed => 0,
+                };
+                assert_eq!(owners.count(), expected, "{name} on {servers} servers");
+                assert_eq!(
+                    spec.needs_monitor(),
+                    spec.failover_plan(servers, keys).is_some(),
+                    "{name}"
+                );
+            }
+        }
+        for (name, spec) in defaults::<Arc<dyn CheckpointSpec>>() {
+            let history = FailureHistory::default();
+            let interval = spec.build().next_interval(&history);
+            assert_eq!(spec.checkpoints(), interval.is_some(), "{name}");
+        }
+    }
 }

@@ -12,7 +12,7 @@
 //! in one event count as one change; routers that do not place by key measure nothing.
 //! A change costs one placement per key evaluated (about 1 ms for 65,536 keys on a ring).
 
-use crate::strategy::{ClusterView, Router, StrategySet};
+use crate::strategy::{ClusterView, KeyPlacement, Router, StrategySet};
 
 /// Keys evaluated at each change, at most: every key up to this many.
 pub const EXACT_KEYS: u32 = 65_536;
@@ -31,8 +31,8 @@ struct Keyed {
 impl Placement {
     pub fn new(strategy: &StrategySet, servers: u32, keys: u32) -> Self {
         let view = ClusterView::new(servers);
-        let mut router = strategy.routing.build(servers, keys);
-        let keyed = router.key_owner(0, &view).is_some().then(|| {
+        let keyed = (strategy.routing.key_placement() == KeyPlacement::Keyed).then(|| {
+            let mut router = strategy.routing.build(servers, keys);
             let sample: Vec<u32> = if keys <= EXACT_KEYS {
                 (0..keys).collect()
             } else {

@@ -19,7 +19,7 @@ use crate::model::ctx::Ctx;
 use crate::model::keymap::KeyMap;
 use crate::queue::EventId;
 use crate::rng::{SimRng, splitmix64};
-use crate::strategy::{ClusterView, FailoverPlan, RouteInput, Router, StrategySet};
+use crate::strategy::{ClusterView, FailoverPlan, KeyPlacement, RouteInput, Router, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
@@ -40,12 +40,13 @@ pub struct ReplicaSets {
 
 impl ReplicaSets {
     pub fn new(strategy: &StrategySet, servers: u32, keys: u32, factor: u32, rng: SimRng) -> Self {
-        let view = ClusterView::new(servers);
-        let mut router = strategy.routing.build(servers, keys);
-        let keyed = router
-            .key_owner(0, &view)
-            .is_some()
-            .then_some((router, view, rng));
+        let keyed = (strategy.routing.key_placement() == KeyPlacement::Keyed).then(|| {
+            (
+                strategy.routing.build(servers, keys),
+                ClusterView::new(servers),
+                rng,
+            )
+        });
         ReplicaSets {
             servers,
             factor: factor.min(servers),

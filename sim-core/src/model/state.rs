@@ -108,12 +108,7 @@ impl State {
         } else {
             ReplicaSets::unkeyed(n, 1)
         };
-        // Whether the policy checkpoints at all, asked of a policy built for the purpose.
-        let checkpoints = d
-            .checkpoint
-            .build()
-            .next_interval(&Default::default())
-            .is_some();
+        let checkpoints = d.checkpoint.checkpoints();
         State {
             servers,
             ledger: Ledger::default(),

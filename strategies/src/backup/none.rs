@@ -1,17 +1,18 @@
 //! No backups: a server whose disk is lost comes back empty.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::BackupSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Backup,
     name: "none",
     summary: "no backups",
-    params: Vec::new,
+    params: &[],
     build: Builder::Backup(build),
 };
 
-fn build(_sec: &Section) -> Result<BackupSpec, ConfigError> {
+fn build(_p: &mut Params) -> Result<BackupSpec, ConfigError> {
     Ok(BackupSpec::NONE)
 }

@@ -3,9 +3,10 @@
 //! does not slow serving. A restore uses the newer of the server's checkpoint and its
 //! backup (the backup alone when the disk is lost), and fetching a backup adds `transfer`.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::BackupSpec;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(3600);
@@ -15,27 +16,27 @@ pub const KIND: Kind = Kind {
     family: Family::Backup,
     name: "periodic",
     summary: "ship a copy of each server's keys every `interval`; restore it when the disk is lost",
-    params: || {
-        vec![
-            Param::new("interval", DEFAULT_INTERVAL, "time between backup starts"),
-            Param::new(
-                "transfer",
-                DEFAULT_TRANSFER,
-                "time to ship a backup, and to fetch it back in a restore",
-            ),
-        ]
-    },
+    params: &[&[
+        Param::duration("interval", DEFAULT_INTERVAL, "time between backup starts").positive(),
+        Param::duration(
+            "transfer",
+            DEFAULT_TRANSFER,
+            "time to ship a backup, and to fetch it back in a restore",
+        ),
+    ]],
     build: Builder::Backup(build),
 };
 
-fn build(sec: &Section) -> Result<BackupSpec, ConfigError> {
-    let interval = sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?;
-    let transfer = sec.checked(
-        "transfer",
-        Some(DEFAULT_TRANSFER),
-        |t: &SimDuration| *t < interval,
-        &format!("a duration shorter than the interval ({interval})"),
-    )?;
+fn build(p: &mut Params) -> Result<BackupSpec, ConfigError> {
+    let interval = p.duration("interval");
+    let transfer = p.duration("transfer");
+    if p.given("transfer") {
+        p.check(
+            "transfer",
+            transfer < interval,
+            &format!("a duration shorter than the interval ({interval})"),
+        )?;
+    }
     Ok(BackupSpec {
         interval: Some(interval),
         transfer,

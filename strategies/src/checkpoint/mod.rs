@@ -6,67 +6,57 @@ pub mod none;
 pub mod periodic;
 pub mod young_daly;
 
-use crate::registry::Param;
+use crate::params::{Param, Params};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
 use sim_core::durability::{CheckpointSettings, During};
 
 pub const DEFAULT_COST: SimDuration = SimDuration::from_secs(30);
 pub const DEFAULT_SLOWDOWN: f64 = 2.0;
 
+/// Logging every write, a parameter of every kind.
+pub const LOG: Param = Param::bool(
+    "log",
+    false,
+    "log every write durably: a crash loses nothing, a restore replays the log",
+);
+
 /// The parameters every checkpointing kind takes.
-pub fn settings_params() -> Vec<Param> {
-    vec![
-        Param::new("cost", DEFAULT_COST, "how long one checkpoint takes"),
-        Param::new(
-            "during",
-            "pause",
-            "\"pause\": serve nothing while checkpointing; \"slow\": serve `slowdown` times slower",
-        ),
-        Param::new(
-            "slowdown",
-            DEFAULT_SLOWDOWN,
-            "service time factor while checkpointing, with during = \"slow\"",
-        ),
-        Param::new(
-            "log",
-            false,
-            "log every write durably: a crash loses nothing, a restore replays the log",
-        ),
-    ]
-}
+pub const SETTINGS: &[Param] = &[
+    Param::duration("cost", DEFAULT_COST, "how long one checkpoint takes").positive(),
+    Param::choice(
+        "during",
+        &["pause", "slow"],
+        "pause",
+        "\"pause\": serve nothing while checkpointing; \"slow\": serve `slowdown` times slower",
+    ),
+    Param::number(
+        "slowdown",
+        DEFAULT_SLOWDOWN,
+        "service time factor while checkpointing, with during = \"slow\"",
+        "x",
+    )
+    .check(
+        |v| v.float().is_finite() && v.float() >= 1.0,
+        "a service time factor of at least 1, like 2.0",
+    )
+    .when(
+        "during",
+        "slow",
+        "`slowdown` applies only with during = \"slow\"",
+    ),
+    LOG,
+];
 
-/// Reads `cost`, `during`, `slowdown` and `log`.
-pub fn read_settings(sec: &Section) -> Result<CheckpointSettings, ConfigError> {
-    let cost = sec.positive_duration("cost", Some(DEFAULT_COST))?;
-    let during = match sec
-        .choice("during", Some("pause"), &["pause", "slow"])?
-        .as_str()
-    {
-        "pause" => {
-            if sec.contains("slowdown") {
-                return Err(sec.error("slowdown", "`slowdown` applies only with during = \"slow\""));
-            }
-            During::Pause
-        }
-        _ => During::Slow {
-            factor: sec.checked(
-                "slowdown",
-                Some(DEFAULT_SLOWDOWN),
-                |f: &f64| f.is_finite() && *f >= 1.0,
-                "a service time factor of at least 1, like 2.0",
-            )?,
+/// The shared settings, from the parameters read.
+pub fn settings(p: &Params) -> CheckpointSettings {
+    CheckpointSettings {
+        cost: p.duration("cost"),
+        during: match p.choice("during") {
+            "slow" => During::Slow {
+                factor: p.float("slowdown"),
+            },
+            _ => During::Pause,
         },
-    };
-    let log = sec.or("log", false)?;
-    Ok(CheckpointSettings { cost, during, log })
-}
-
-/// The settings as config text, for `describe`.
-pub fn describe_settings(s: &CheckpointSettings) -> String {
-    let during = match s.during {
-        During::Pause => "during = \"pause\"".to_string(),
-        During::Slow { factor } => format!("during = \"slow\", slowdown = {factor}"),
-    };
-    format!("cost = \"{}\", {during}, log = {}", s.cost, s.log)
+        log: p.bool("log"),
+    }
 }

@@ -1,28 +1,28 @@
 //! Periodic checkpoints: after every `interval` of work (from the start, the end of the
 //! last checkpoint or the end of a restore) the server checkpoints for `cost`.
 
-use crate::checkpoint::{describe_settings, read_settings, settings_params};
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::checkpoint::{self, SETTINGS};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory};
 use std::sync::Arc;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(600);
 
+const PARAMS: &[Param] = &[Param::duration(
+    "interval",
+    DEFAULT_INTERVAL,
+    "work between the end of one checkpoint (or restore) and the next",
+)
+.positive()];
+
 pub const KIND: Kind = Kind {
     family: Family::Checkpoint,
     name: "periodic",
     summary: "checkpoint after every `interval` of work",
-    params: || {
-        let mut p = vec![Param::new(
-            "interval",
-            DEFAULT_INTERVAL,
-            "work between the end of one checkpoint (or restore) and the next",
-        )];
-        p.extend(settings_params());
-        p
-    },
+    params: &[PARAMS, SETTINGS],
     build: Builder::Checkpoint(build),
 };
 
@@ -30,12 +30,14 @@ pub const KIND: Kind = Kind {
 pub struct Periodic {
     pub interval: SimDuration,
     pub settings: CheckpointSettings,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
     Ok(Arc::new(Periodic {
-        interval: sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?,
-        settings: read_settings(sec)?,
+        interval: p.duration("interval"),
+        settings: checkpoint::settings(p),
+        description: p.describe(),
     }))
 }
 
@@ -49,11 +51,11 @@ impl CheckpointSpec for Periodic {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"periodic\", interval = \"{}\", {} }}",
-            self.interval,
-            describe_settings(&self.settings)
-        )
+        self.description.clone()
+    }
+
+    fn checkpoints(&self) -> bool {
+        true
     }
 }
 
@@ -66,7 +68,7 @@ impl CheckpointPolicy for Periodic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{Source, Table, f, s};
+    use sim_core::conf::{Section, Source, Table, f, s};
     use sim_core::durability::During;
 
     fn spec(
@@ -77,7 +79,10 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let src = Source::inline();
-        build(&Section::new(&t, "strategies.a.checkpoint", None, &src))
+        crate::registry::build_kind(
+            &KIND,
+            &Section::new(&t, "strategies.a.checkpoint", None, &src),
+        )
     }
 
     #[test]

@@ -15,35 +15,36 @@
 //! with `initial_mtbf` counted as one lifetime already seen. It tends to the true MTBF as
 //! failures accumulate, and the prior keeps it finite before the first one.
 
-use crate::checkpoint::{describe_settings, read_settings, settings_params};
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::checkpoint::{self, SETTINGS};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory};
 use std::sync::Arc;
 
 pub const DEFAULT_INITIAL_MTBF: SimDuration = SimDuration::from_secs(3600);
 
+const PARAMS: &[Param] = &[
+    Param::choice(
+        "formula",
+        &["young", "daly"],
+        "daly",
+        "\"young\": sqrt(2 C M); \"daly\": Daly's higher-order optimum",
+    ),
+    Param::duration(
+        "initial_mtbf",
+        DEFAULT_INITIAL_MTBF,
+        "MTBF estimate before any failure, weighted as one observed lifetime",
+    )
+    .positive(),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Checkpoint,
     name: "young-daly",
     summary: "interval from the cost and the MTBF the server observes (Young 1974, Daly 2006)",
-    params: || {
-        let mut p = vec![
-            Param::new(
-                "formula",
-                "daly",
-                "\"young\": sqrt(2 C M); \"daly\": Daly's higher-order optimum",
-            ),
-            Param::new(
-                "initial_mtbf",
-                DEFAULT_INITIAL_MTBF,
-                "MTBF estimate before any failure, weighted as one observed lifetime",
-            ),
-        ];
-        p.extend(settings_params());
-        p
-    },
+    params: &[PARAMS, SETTINGS],
     build: Builder::Checkpoint(build),
 };
 
@@ -59,20 +60,18 @@ pub struct YoungDaly {
     pub formula: Formula,
     pub initial_mtbf: SimDuration,
     pub settings: CheckpointSettings,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
-    let formula = match sec
-        .choice("formula", Some("daly"), &["young", "daly"])?
-        .as_str()
-    {
-        "young" => Formula::Young,
-        _ => Formula::Daly,
-    };
+fn build(p: &mut Params) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
     Ok(Arc::new(YoungDaly {
-        formula,
-        initial_mtbf: sec.positive_duration("initial_mtbf", Some(DEFAULT_INITIAL_MTBF))?,
-        settings: read_settings(sec)?,
+        formula: match p.choice("formula") {
+            "young" => Formula::Young,
+            _ => Formula::Daly,
+        },
+        initial_mtbf: p.duration("initial_mtbf"),
+        settings: checkpoint::settings(p),
+        description: p.describe(),
     }))
 }
 
@@ -105,15 +104,11 @@ impl CheckpointSpec for YoungDaly {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"young-daly\", formula = \"{}\", initial_mtbf = \"{}\", {} }}",
-            match self.formula {
-                Formula::Young => "young",
-                Formula::Daly => "daly",
-            },
-            self.initial_mtbf,
-            describe_settings(&self.settings)
-        )
+        self.description.clone()
+    }
+
+    fn checkpoints(&self) -> bool {
+        true
     }
 }
 
@@ -144,6 +139,7 @@ mod tests {
                 during: During::Pause,
                 log: false,
             },
+            description: String::new(),
         }
     }
 

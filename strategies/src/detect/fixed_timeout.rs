@@ -6,41 +6,47 @@
 //! whenever heartbeats are delayed or lost for longer than `timeout`.
 
 use crate::detect::placement;
-use crate::registry::{Builder, Family, Kind, Param};
-use sim_core::conf::{ConfigError, Section};
+use crate::params::{Default, Param, Params, Show, Ty, Val};
+use crate::registry::{Builder, Family, Kind};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{Detector, DetectorSpec};
+use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_millis(100);
 pub const DEFAULT_TIMEOUT: SimDuration = SimDuration::from_millis(300);
 
+const PARAMS: &[Param] = &[
+    Param::duration(
+        "interval",
+        DEFAULT_INTERVAL,
+        "heartbeat period of every server",
+    )
+    .positive(),
+    Param::duration(
+        "timeout",
+        DEFAULT_TIMEOUT,
+        "silence after the last heartbeat before suspicion",
+    )
+    .positive(),
+    Param::new(
+        "misses",
+        Ty::Int,
+        Default::Unset,
+        "alternative to timeout: suspect after this many missed intervals",
+        "heartbeats",
+    )
+    .check(|v| v.int() >= 1, "an integer of at least 1")
+    .instead_of("timeout")
+    .show(Show::Never),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Detector,
     name: "fixed-timeout",
     summary: "suspect a server after `timeout` (or `misses` intervals) without a heartbeat",
-    params: || {
-        let mut params = vec![
-            Param::new(
-                "interval",
-                DEFAULT_INTERVAL,
-                "heartbeat period of every server",
-            ),
-            Param::new(
-                "timeout",
-                DEFAULT_TIMEOUT,
-                "silence after the last heartbeat before suspicion",
-            ),
-            Param::new(
-                "misses",
-                "-",
-                "alternative to timeout: suspect after this many missed intervals",
-            ),
-        ];
-        params.extend(placement::params());
-        params
-    },
+    params: &[PARAMS, placement::PARAMS],
     build: Builder::Detector(build),
 };
 
@@ -48,36 +54,35 @@ pub const KIND: Kind = Kind {
 pub struct FixedTimeout {
     pub interval: SimDuration,
     pub timeout: SimDuration,
+    pub placement: DetectorPlacement,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
-    let interval = sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?;
-    let timeout = match (sec.contains("timeout"), sec.contains("misses")) {
-        (true, true) => {
-            return Err(sec.error("misses", "give either `timeout` or `misses`, not both"));
-        }
-        (_, true) => {
-            let misses = sec.integer_at_least("misses", None, 1)?;
-            SimDuration(interval.0.saturating_mul(misses))
-        }
-        _ => sec.positive_duration("timeout", Some(DEFAULT_TIMEOUT))?,
+fn build(p: &mut Params) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+    let interval = p.duration("interval");
+    let timeout = match p.get("misses") {
+        Some(misses) => SimDuration(interval.0.saturating_mul(misses.int())),
+        None => p.duration("timeout"),
     };
+    p.set("timeout", Some(Val::Duration(timeout)));
     if timeout < interval {
         // A live server's heartbeats come `interval` apart: a shorter timeout suspects
         // every server between any two of them.
-        let key = if sec.contains("timeout") {
+        let key = if p.given("timeout") {
             "timeout"
         } else {
             "interval"
         };
-        return Err(sec.error(
+        return Err(p.error(
             key,
             format!("expected a timeout of at least the heartbeat interval ({interval}), got {timeout}: a shorter one suspects every live server between two heartbeats"),
         ));
     }
-    Ok(Arc::new(placement::Placed {
-        inner: Arc::new(FixedTimeout { interval, timeout }),
-        placement: placement::read(sec)?,
+    Ok(Arc::new(FixedTimeout {
+        interval,
+        timeout,
+        placement: placement::read(p),
+        description: p.describe(),
     }))
 }
 
@@ -91,10 +96,11 @@ impl DetectorSpec for FixedTimeout {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"fixed-timeout\", interval = \"{}\", timeout = \"{}\" }}",
-            self.interval, self.timeout
-        )
+        self.description.clone()
+    }
+
+    fn placement(&self) -> DetectorPlacement {
+        self.placement
     }
 }
 
@@ -111,7 +117,7 @@ impl Detector for FixedTimeout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{Source, Table, i, s};
+    use sim_core::conf::{Section, Source, Table, i, s};
     use sim_core::rng::{Purpose, RngFactory};
 
     fn rng() -> SimRng {
@@ -126,7 +132,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let src = Source::inline();
-        build(&Section::new(&t, "detector", None, &src))
+        crate::registry::build_kind(&KIND, &Section::new(&t, "detector", None, &src))
     }
 
     #[test]

@@ -15,10 +15,11 @@
 //! samples `first_heartbeat_estimate` ± a quarter of it.
 
 use crate::detect::placement;
-use crate::registry::{Builder, Family, Kind, Param};
-use sim_core::conf::{ConfigError, Section};
+use crate::params::{Param, Params, Val};
+use crate::registry::{Builder, Family, Kind};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{Detector, DetectorSpec};
+use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec};
 use sim_core::{SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -27,50 +28,60 @@ pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_millis(100);
 pub const DEFAULT_THRESHOLD: f64 = 8.0;
 pub const DEFAULT_MAX_SAMPLE_SIZE: u64 = 1000;
 pub const DEFAULT_MIN_STD_DEVIATION: SimDuration = SimDuration::from_millis(10);
+/// Inter-arrival times kept per server, at most (larger sizes are clamped to it).
+const MAX_SAMPLE_SIZE: u64 = 1 << 24;
+
+const PARAMS: &[Param] = &[
+    Param::duration(
+        "interval",
+        DEFAULT_INTERVAL,
+        "heartbeat period of every server",
+    )
+    .positive(),
+    Param::float(
+        "threshold",
+        DEFAULT_THRESHOLD,
+        "phi at which a server is suspected (phi 8: odds of 1e-8 under the model)",
+        "phi",
+    )
+    .check(
+        |v| v.float().is_finite() && v.float() > 0.0,
+        "a positive number",
+    ),
+    Param::int(
+        "max_sample_size",
+        DEFAULT_MAX_SAMPLE_SIZE,
+        "inter-arrival times kept per server",
+        "intervals",
+    )
+    .check(|v| v.int() >= 1, "an integer of at least 1"),
+    Param::duration(
+        "min_std_deviation",
+        DEFAULT_MIN_STD_DEVIATION,
+        "floor on the model's standard deviation",
+    )
+    .positive(),
+    Param::duration(
+        "acceptable_heartbeat_pause",
+        SimDuration::ZERO,
+        "silence tolerated on top of the mean inter-arrival time",
+    ),
+    Param::duration(
+        "first_heartbeat_estimate",
+        DEFAULT_INTERVAL,
+        "mean inter-arrival time assumed before any is seen (default: the interval; sd a quarter of it)",
+    )
+    .same_as("interval")
+    .positive(),
+];
 
 pub const KIND: Kind = Kind {
     family: Family::Detector,
     name: "phi-accrual",
     summary: "suspect a server once phi = -log10 P(heartbeat still to come), from a normal model of its inter-arrival times, reaches `threshold`",
-    params: || {
-        let mut params = vec![
-            Param::new(
-                "interval",
-                DEFAULT_INTERVAL,
-                "heartbeat period of every server",
-            ),
-            Param::new(
-                "threshold",
-                "8.0",
-                "phi at which a server is suspected (phi 8: odds of 1e-8 under the model)",
-            ),
-            Param::new(
-                "max_sample_size",
-                DEFAULT_MAX_SAMPLE_SIZE,
-                "inter-arrival times kept per server",
-            ),
-            Param::new(
-                "min_std_deviation",
-                DEFAULT_MIN_STD_DEVIATION,
-                "floor on the model's standard deviation",
-            ),
-            Param::new(
-                "acceptable_heartbeat_pause",
-                "0s",
-                "silence tolerated on top of the mean inter-arrival time",
-            ),
-            Param::new(
-                "first_heartbeat_estimate",
-                "interval",
-                "mean inter-arrival time assumed before any is seen (default: the interval; sd a quarter of it)",
-            ),
-        ];
-        params.extend(placement::params());
-        params
-    },
+    params: &[PARAMS, placement::PARAMS],
     build: Builder::Detector(build),
 };
-
 /// The coefficients of Akka's logistic approximation of the normal CDF.
 const A1: f64 = 1.5976;
 const A3: f64 = 0.070566;
@@ -108,31 +119,22 @@ pub struct PhiAccrual {
     pub min_std_deviation: SimDuration,
     pub acceptable_heartbeat_pause: SimDuration,
     pub first_heartbeat_estimate: SimDuration,
+    pub placement: DetectorPlacement,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
-    let interval = sec.positive_duration("interval", Some(DEFAULT_INTERVAL))?;
-    let threshold = sec.positive_f64("threshold", Some(DEFAULT_THRESHOLD))?;
-    let max_sample_size =
-        sec.integer_at_least("max_sample_size", Some(DEFAULT_MAX_SAMPLE_SIZE), 1)?;
-    let max_sample_size = usize::try_from(max_sample_size.min(1 << 24))
-        .map_err(|_| sec.error("max_sample_size", "expected at most 2^24"))?;
-    let min_std_deviation =
-        sec.positive_duration("min_std_deviation", Some(DEFAULT_MIN_STD_DEVIATION))?;
-    let acceptable_heartbeat_pause = sec.or("acceptable_heartbeat_pause", SimDuration::ZERO)?;
-    let first_heartbeat_estimate =
-        sec.positive_duration("first_heartbeat_estimate", Some(interval))?;
-    let spec = PhiAccrual {
-        interval,
-        threshold,
-        max_sample_size,
-        min_std_deviation,
-        acceptable_heartbeat_pause,
-        first_heartbeat_estimate,
-    };
-    Ok(Arc::new(placement::Placed {
-        inner: Arc::new(spec),
-        placement: placement::read(sec)?,
+fn build(p: &mut Params) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+    let max_sample_size = p.int("max_sample_size").min(MAX_SAMPLE_SIZE);
+    p.set("max_sample_size", Some(Val::Int(max_sample_size)));
+    Ok(Arc::new(PhiAccrual {
+        interval: p.duration("interval"),
+        threshold: p.float("threshold"),
+        max_sample_size: max_sample_size as usize,
+        min_std_deviation: p.duration("min_std_deviation"),
+        acceptable_heartbeat_pause: p.duration("acceptable_heartbeat_pause"),
+        first_heartbeat_estimate: p.duration("first_heartbeat_estimate"),
+        placement: placement::read(p),
+        description: p.describe(),
     }))
 }
 
@@ -152,15 +154,11 @@ impl DetectorSpec for PhiAccrual {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"phi-accrual\", interval = \"{}\", threshold = {}, max_sample_size = {}, min_std_deviation = \"{}\", acceptable_heartbeat_pause = \"{}\", first_heartbeat_estimate = \"{}\" }}",
-            self.interval,
-            sim_core::conf::format_float(self.threshold),
-            self.max_sample_size,
-            self.min_std_deviation,
-            self.acceptable_heartbeat_pause,
-            self.first_heartbeat_estimate
-        )
+        self.description.clone()
+    }
+
+    fn placement(&self) -> DetectorPlacement {
+        self.placement
     }
 }
 
@@ -264,6 +262,7 @@ impl Detector for PhiDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim_core::conf::Section;
     use sim_core::conf::{Source, Table, f, s};
     use sim_core::rng::{Purpose, RngFactory};
 
@@ -273,7 +272,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let src = Source::inline();
-        build(&Section::new(&t, "detector", None, &src)).unwrap()
+        crate::registry::build_kind(&KIND, &Section::new(&t, "detector", None, &src)).unwrap()
     }
 
     fn rng() -> SimRng {

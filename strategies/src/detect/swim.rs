@@ -15,50 +15,52 @@
 //! (incarnation numbers) are not modelled: the verdict is the detector's alone.
 
 use crate::detect::placement;
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use rand::RngExt;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::deadlines::Deadlines;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{Detector, DetectorSpec, Probe};
+use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec, Probe};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
 pub const DEFAULT_PERIOD: SimDuration = SimDuration::from_secs(1);
 pub const DEFAULT_PROBE_TIMEOUT: SimDuration = SimDuration::from_millis(500);
 pub const DEFAULT_INDIRECT_TIMEOUT: SimDuration = SimDuration::from_millis(500);
-pub const DEFAULT_INDIRECT_PROBES: u64 = 3;
+pub const DEFAULT_INDIRECT_PROBES: u32 = 3;
+
+const PARAMS: &[Param] = &[
+    Param::duration(
+        "period",
+        DEFAULT_PERIOD,
+        "protocol period: every server is probed once per period",
+    )
+    .positive(),
+    Param::duration(
+        "probe_timeout",
+        DEFAULT_PROBE_TIMEOUT,
+        "wait for a direct ack before asking relays",
+    )
+    .positive(),
+    Param::duration(
+        "indirect_timeout",
+        DEFAULT_INDIRECT_TIMEOUT,
+        "further wait for a relayed ack before suspecting",
+    ),
+    Param::int32(
+        "indirect_probes",
+        DEFAULT_INDIRECT_PROBES,
+        "relays (k) asked to probe an unanswered server",
+        "servers",
+    ),
+];
 
 pub const KIND: Kind = Kind {
     family: Family::Detector,
     name: "swim",
     summary: "probe each server once per period, retry an unanswered probe through k relays, suspect it if still silent (SWIM)",
-    params: || {
-        let mut params = vec![
-            Param::new(
-                "period",
-                DEFAULT_PERIOD,
-                "protocol period: every server is probed once per period",
-            ),
-            Param::new(
-                "probe_timeout",
-                DEFAULT_PROBE_TIMEOUT,
-                "wait for a direct ack before asking relays",
-            ),
-            Param::new(
-                "indirect_timeout",
-                DEFAULT_INDIRECT_TIMEOUT,
-                "further wait for a relayed ack before suspecting",
-            ),
-            Param::new(
-                "indirect_probes",
-                DEFAULT_INDIRECT_PROBES,
-                "relays (k) asked to probe an unanswered server",
-            ),
-        ];
-        params.extend(placement::params());
-        params
-    },
+    params: &[PARAMS, placement::PARAMS],
     build: Builder::Detector(build),
 };
 
@@ -68,31 +70,28 @@ pub struct Swim {
     pub probe_timeout: SimDuration,
     pub indirect_timeout: SimDuration,
     pub indirect_probes: u32,
+    pub placement: DetectorPlacement,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
-    let period = sec.positive_duration("period", Some(DEFAULT_PERIOD))?;
-    let probe_timeout = sec.positive_duration("probe_timeout", Some(DEFAULT_PROBE_TIMEOUT))?;
-    let indirect_timeout = sec.or("indirect_timeout", DEFAULT_INDIRECT_TIMEOUT)?;
-    let indirect_probes = sec.checked(
-        "indirect_probes",
-        Some(DEFAULT_INDIRECT_PROBES as u32),
-        |_| true,
-        "a non-negative integer",
-    )?;
+fn build(p: &mut Params) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
+    let period = p.duration("period");
+    let indirect_probes = p.int32("indirect_probes");
     let spec = Swim {
         period,
-        probe_timeout,
-        indirect_timeout,
+        probe_timeout: p.duration("probe_timeout"),
+        indirect_timeout: p.duration("indirect_timeout"),
         indirect_probes,
+        placement: placement::read(p),
+        description: p.describe(),
     };
     if spec.round_length() > period {
-        let key = if indirect_probes > 0 && sec.contains("indirect_timeout") {
+        let key = if indirect_probes > 0 && p.given("indirect_timeout") {
             "indirect_timeout"
         } else {
             "probe_timeout"
         };
-        return Err(sec.error(
+        return Err(p.error(
             key,
             format!(
                 "expected probe_timeout{} ({}) to fit in the period ({period}), so that a round ends before the next begins",
@@ -101,10 +100,7 @@ fn build(sec: &Section) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
             ),
         ));
     }
-    Ok(Arc::new(placement::Placed {
-        inner: Arc::new(spec),
-        placement: placement::read(sec)?,
-    }))
+    Ok(Arc::new(spec))
 }
 
 impl Swim {
@@ -147,10 +143,11 @@ impl DetectorSpec for Swim {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"swim\", period = \"{}\", probe_timeout = \"{}\", indirect_timeout = \"{}\", indirect_probes = {} }}",
-            self.period, self.probe_timeout, self.indirect_timeout, self.indirect_probes
-        )
+        self.description.clone()
+    }
+
+    fn placement(&self) -> DetectorPlacement {
+        self.placement
     }
 }
 
@@ -264,6 +261,7 @@ impl Detector for SwimDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sim_core::conf::Section;
     use sim_core::conf::{Source, Table, i, s};
     use sim_core::rng::{Purpose, RngFactory};
 
@@ -275,7 +273,7 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let src = Source::inline();
-        build(&Section::new(&t, "detector", None, &src))
+        crate::registry::build_kind(&KIND, &Section::new(&t, "detector", None, &src))
     }
 
     const MS: u64 = 1_000_000;

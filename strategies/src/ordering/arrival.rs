@@ -2,18 +2,19 @@
 //! receive the same writes in different orders (network jitter, a retried write landing
 //! late) end up holding different values.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::OrderingSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Ordering,
     name: "arrival",
     summary: "the last write to arrive wins",
-    params: Vec::new,
+    params: &[],
     build: Builder::Ordering(build),
 };
 
-fn build(_sec: &Section) -> Result<OrderingSpec, ConfigError> {
+fn build(_p: &mut Params) -> Result<OrderingSpec, ConfigError> {
     Ok(OrderingSpec::Arrival)
 }

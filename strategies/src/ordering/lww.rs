@@ -6,46 +6,43 @@
 //! [-skew, +skew] per client. Skew makes an earlier write with a fast clock beat a later
 //! one: the later write is acknowledged and silently lost.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::{ClockSpec, OrderingSpec};
 
 pub const KIND: Kind = Kind {
     family: Family::Ordering,
     name: "lww",
     summary: "the write with the latest timestamp wins, whatever the arrival order",
-    params: || {
-        vec![
-            Param::new(
-                "clock",
-                "lamport",
-                "\"lamport\", or \"physical\": simulated time plus a per-client offset",
-            ),
-            Param::new(
-                "skew",
-                "0s",
-                "with clock = \"physical\": offsets uniform in [-skew, +skew]",
-            ),
-        ]
-    },
+    params: &[&[
+        Param::choice(
+            "clock",
+            &["lamport", "physical"],
+            "lamport",
+            "\"lamport\", or \"physical\": simulated time plus a per-client offset",
+        ),
+        Param::duration(
+            "skew",
+            SimDuration::ZERO,
+            "with clock = \"physical\": offsets uniform in [-skew, +skew]",
+        )
+        .when(
+            "clock",
+            "physical",
+            "`skew` applies only with clock = \"physical\"",
+        ),
+    ]],
     build: Builder::Ordering(build),
 };
 
-fn build(sec: &Section) -> Result<OrderingSpec, ConfigError> {
-    let clock = match sec
-        .choice("clock", Some("lamport"), &["lamport", "physical"])?
-        .as_str()
-    {
-        "lamport" => {
-            if sec.contains("skew") {
-                return Err(sec.error("skew", "`skew` applies only with clock = \"physical\""));
-            }
-            ClockSpec::Lamport
-        }
-        _ => ClockSpec::Physical {
-            skew: sec.or("skew", SimDuration::ZERO)?,
+fn build(p: &mut Params) -> Result<OrderingSpec, ConfigError> {
+    let clock = match p.choice("clock") {
+        "physical" => ClockSpec::Physical {
+            skew: p.duration("skew"),
         },
+        _ => ClockSpec::Lamport,
     };
     Ok(OrderingSpec::Lww { clock })
 }

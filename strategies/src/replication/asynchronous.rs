@@ -2,10 +2,11 @@
 //! sends the copies `delay` later. A crash in between loses the write unless a checkpoint
 //! or log kept it, and reads on other replicas may be stale until the copies land.
 
-use crate::registry::{Builder, Family, Kind, Param};
-use crate::replication::{DEFAULT_FACTOR, catch_up_param, read_catch_up, read_factor};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
+use crate::replication::{CATCH_UP, FACTOR, factor_and_catch_up};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::{ReplicationMode, ReplicationSpec};
 
 pub const DEFAULT_DELAY: SimDuration = SimDuration::from_millis(10);
@@ -14,26 +15,25 @@ pub const KIND: Kind = Kind {
     family: Family::Replication,
     name: "async",
     summary: "acknowledge when applied; send the copies to the key's replicas `delay` later",
-    params: || {
-        vec![
-            Param::new("factor", DEFAULT_FACTOR, "copies of each key"),
-            Param::new(
-                "delay",
-                DEFAULT_DELAY,
-                "time between applying a write and sending its copies",
-            ),
-            catch_up_param(),
-        ]
-    },
+    params: &[&[
+        FACTOR,
+        Param::duration(
+            "delay",
+            DEFAULT_DELAY,
+            "time between applying a write and sending its copies",
+        ),
+        CATCH_UP,
+    ]],
     build: Builder::Replication(build),
 };
 
-fn build(sec: &Section) -> Result<ReplicationSpec, ConfigError> {
+fn build(p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
+    let (factor, catch_up) = factor_and_catch_up(p);
     Ok(ReplicationSpec {
-        factor: read_factor(sec)?,
+        factor,
         mode: ReplicationMode::Async {
-            delay: sec.or("delay", DEFAULT_DELAY)?,
+            delay: p.duration("delay"),
         },
-        catch_up: read_catch_up(sec)?,
+        catch_up,
     })
 }

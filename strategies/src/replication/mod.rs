@@ -7,30 +7,24 @@ pub mod asynchronous;
 pub mod none;
 pub mod sync;
 
-use crate::registry::Param;
-use sim_core::conf::{ConfigError, Section};
+use crate::params::{Param, Params};
 
 pub const DEFAULT_FACTOR: u32 = 3;
 
-/// Reads `factor`: copies of each key, at least 2 (the kind "none" keeps one).
-pub fn read_factor(sec: &Section) -> Result<u32, ConfigError> {
-    sec.checked(
-        "factor",
-        Some(DEFAULT_FACTOR),
-        |f: &u32| (2..=1024).contains(f),
+/// `factor`: copies of each key, at least 2 (the kind "none" keeps one).
+pub const FACTOR: Param = Param::int32("factor", DEFAULT_FACTOR, "copies of each key", "copies")
+    .check(
+        |v| (2..=1024).contains(&v.int()),
         "a number of copies from 2 to 1024, at most `cluster.servers`",
-    )
-}
+    );
 
-pub fn catch_up_param() -> Param {
-    Param::new(
-        "catch_up",
-        true,
-        "a recovered replica copies what it missed from the others before serving",
-    )
-}
+pub const CATCH_UP: Param = Param::bool(
+    "catch_up",
+    true,
+    "a recovered replica copies what it missed from the others before serving",
+);
 
-/// Reads `catch_up`.
-pub fn read_catch_up(sec: &Section) -> Result<bool, ConfigError> {
-    sec.or("catch_up", true)
+/// `factor` and `catch_up`, read.
+pub fn factor_and_catch_up(p: &Params) -> (u32, bool) {
+    (p.int32("factor"), p.bool("catch_up"))
 }

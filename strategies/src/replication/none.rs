@@ -1,17 +1,18 @@
 //! No replication: each key lives on the one server that applies its writes.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::durability::ReplicationSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Replication,
     name: "none",
     summary: "one copy of each key; acknowledged when applied",
-    params: Vec::new,
+    params: &[],
     build: Builder::Replication(build),
 };
 
-fn build(_sec: &Section) -> Result<ReplicationSpec, ConfigError> {
+fn build(_p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
     Ok(ReplicationSpec::NONE)
 }

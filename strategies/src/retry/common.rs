@@ -2,84 +2,87 @@
 //! each attempt waits for its answer, and whether a new attempt fails over to a server the
 //! request has not tried yet.
 
-use crate::registry::Param;
-use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
-use sim_core::strategy::RetryLimits;
-
-/// The shared parameters, for listings.
-pub fn params(default_attempts: u32) -> Vec<Param> {
-    vec![
-        Param::new(
-            "max_attempts",
-            default_attempts,
-            "attempts per request in all, the first included",
-        ),
-        Param::new(
-            "attempt_timeout",
-            "-",
-            "an attempt unanswered this long fails and may be retried (default: none)",
-        ),
-        Param::new(
-            "failover",
-            true,
-            "a new attempt avoids servers the request already tried",
-        ),
-    ]
-}
-
-/// Reads the shared parameters; `max_attempts` must lie in `min..=max`.
-pub fn read(
-    sec: &Section,
-    default_attempts: u32,
-    min: u32,
-    max: u32,
-) -> Result<RetryLimits, ConfigError> {
-    let max_attempts = sec.checked(
-        "max_attempts",
-        Some(default_attempts),
-        |n| (min..=max).contains(n),
-        &format!("an integer from {min} to {max}"),
-    )?;
-    let attempt_timeout = match sec.opt::<SimDuration>("attempt_timeout")? {
-        Some(d) if d.is_zero() => {
-            return Err(sec.error(
-                "attempt_timeout",
-                "expected a duration longer than 0 (leave it out to wait until the request deadline)",
-            ));
-        }
-        other => other,
-    };
-    let failover = sec.or("failover", true)?;
-    Ok(RetryLimits {
-        max_attempts,
-        attempt_timeout,
-        failover,
-    })
-}
-
-/// The shared parameters as config text, starting with a comma.
-pub fn describe(limits: &RetryLimits) -> String {
-    let mut text = format!(", max_attempts = {}", limits.max_attempts);
-    if let Some(t) = limits.attempt_timeout {
-        text.push_str(&format!(", attempt_timeout = \"{t}\""));
-    }
-    text.push_str(&format!(", failover = {}", limits.failover));
-    text
-}
+use crate::params::{Default, Param, Params, Ty};
+use sim_core::strategy::{MAX_HEDGED_ATTEMPTS, RetryLimits};
 
 /// The most attempts a backoff policy accepts (attempt numbers travel as 16-bit values).
 pub const MAX_ATTEMPTS: u32 = u16::MAX as u32;
 
+const ATTEMPT_TIMEOUT: Param = Param::new(
+    "attempt_timeout",
+    Ty::Duration,
+    Default::Unset,
+    "an attempt unanswered this long fails and may be retried (default: none)",
+    "",
+)
+.check_message(
+    |v| !v.duration().is_zero(),
+    "expected a duration longer than 0 (leave it out to wait until the request deadline)",
+);
+
+const FAILOVER: Param = Param::bool(
+    "failover",
+    true,
+    "a new attempt avoids servers the request already tried",
+);
+
+const MAX_ATTEMPTS_DOC: &str = "attempts per request in all, the first included";
+
+/// The shared parameters of the backoff kinds: 3 attempts by default, up to
+/// [`MAX_ATTEMPTS`].
+pub const PARAMS: &[Param] = &[
+    Param::int32("max_attempts", 3, MAX_ATTEMPTS_DOC, "attempts").check(
+        |v| (1..=MAX_ATTEMPTS as u64).contains(&v.int()),
+        "an integer from 1 to 65535",
+    ),
+    ATTEMPT_TIMEOUT,
+    FAILOVER,
+];
+
+/// The shared parameters of hedging: 2 attempts by default, up to
+/// [`MAX_HEDGED_ATTEMPTS`] awaiting answers at once.
+pub const HEDGE_PARAMS: &[Param] = &[
+    Param::int32("max_attempts", 2, MAX_ATTEMPTS_DOC, "attempts").check(
+        |v| (2..=MAX_HEDGED_ATTEMPTS as u64).contains(&v.int()),
+        "an integer from 2 to 5",
+    ),
+    ATTEMPT_TIMEOUT,
+    FAILOVER,
+];
+
+/// The limits, from the shared parameters read.
+pub fn limits(p: &Params) -> RetryLimits {
+    RetryLimits {
+        max_attempts: p.int32("max_attempts"),
+        attempt_timeout: p.get("attempt_timeout").map(|v| v.duration()),
+        failover: p.bool("failover"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::testing::{b, from_table};
-    use sim_core::conf::{i, s};
+    use sim_core::conf::{ConfigError, Section, Source, Table, Value, i, s};
+    use sim_core::{SimDuration, strategy::RetryLimits};
+
+    fn read(
+        table: &'static [Param],
+        entries: &[(&str, Value)],
+    ) -> Result<(RetryLimits, String), ConfigError> {
+        let t: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let src = Source::inline();
+        let sec = Section::new(&t, "retry", None, &src);
+        let groups: &'static [&'static [Param]] = Box::leak(Box::new([table]));
+        let p = Params::read("test", groups, &sec)?;
+        Ok((limits(&p), p.describe()))
+    }
 
     #[test]
     fn limits_read_with_defaults_and_checks() {
-        let l = from_table(&[], |sec| read(sec, 3, 1, MAX_ATTEMPTS)).unwrap();
+        let (l, _) = read(PARAMS, &[]).unwrap();
         assert_eq!(
             l,
             RetryLimits {
@@ -88,23 +91,33 @@ mod tests {
                 failover: true
             }
         );
-        let l = from_table(
+        let (l, text) = read(
+            PARAMS,
             &[
                 ("max_attempts", i(5)),
                 ("attempt_timeout", s("40ms")),
-                ("failover", b(false)),
+                ("failover", crate::retry::testing::b(false)),
             ],
-            |sec| read(sec, 3, 1, MAX_ATTEMPTS),
         )
         .unwrap();
         assert_eq!(l.attempt_timeout, Some(SimDuration::from_millis(40)));
         assert_eq!(
-            describe(&l),
-            ", max_attempts = 5, attempt_timeout = \"40ms\", failover = false"
+            text,
+            "{ kind = \"test\", max_attempts = 5, attempt_timeout = \"40ms\", failover = false }"
         );
-        let e = from_table(&[("max_attempts", i(0))], |sec| read(sec, 3, 1, 9)).unwrap_err();
-        assert!(e.to_string().contains("from 1 to 9"), "{e}");
-        let e = from_table(&[("attempt_timeout", s("0s"))], |sec| read(sec, 3, 1, 9)).unwrap_err();
+        let e = read(HEDGE_PARAMS, &[("max_attempts", i(6))]).unwrap_err();
+        assert!(e.to_string().contains("from 2 to 5"), "{e}");
+        let e = read(PARAMS, &[("max_attempts", i(0))]).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!("from 1 to {MAX_ATTEMPTS}")),
+            "{e}"
+        );
+        let e = read(PARAMS, &[("attempt_timeout", s("0s"))]).unwrap_err();
         assert!(e.to_string().contains("longer than 0"), "{e}");
+    }
+
+    #[test]
+    fn hedge_limit_text_names_the_engine_bound() {
+        assert_eq!(MAX_HEDGED_ATTEMPTS, 5, "update the text of HEDGE_PARAMS");
     }
 }

@@ -5,11 +5,12 @@
 //! `min(cap, random_between(base, previous x 3))` where `previous` is the wait before the
 //! last attempt, `base` before the first retry.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
-use crate::retry::jitter::{Jitter, uniform};
+use crate::retry::jitter::{self, Jitter, uniform};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
@@ -17,23 +18,27 @@ use std::sync::Arc;
 pub const DEFAULT_BASE: SimDuration = SimDuration::from_millis(10);
 pub const DEFAULT_CAP: SimDuration = SimDuration::from_secs(1);
 
+const PARAMS: &[Param] = &[
+    Param::duration(
+        "base",
+        DEFAULT_BASE,
+        "wait before the first retry, before jitter",
+    )
+    .positive(),
+    Param::duration("cap", DEFAULT_CAP, "longest wait"),
+    Param::choice(
+        "jitter",
+        jitter::ALL_NAMES,
+        "full",
+        "none, full, equal or decorrelated",
+    ),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "exponential",
     summary: "retry k (from 0) waits min(cap, base x 2^k), with AWS-style jitter",
-    params: || {
-        let mut p = vec![
-            Param::new(
-                "base",
-                DEFAULT_BASE,
-                "wait before the first retry, before jitter",
-            ),
-            Param::new("cap", DEFAULT_CAP, "longest wait"),
-            Param::new("jitter", "full", "none, full, equal or decorrelated"),
-        ];
-        p.extend(common::params(3));
-        p
-    },
+    params: &[PARAMS, common::PARAMS],
     build: Builder::Retry(build),
 };
 
@@ -43,13 +48,14 @@ pub struct Exponential {
     pub cap: SimDuration,
     pub jitter: Jitter,
     pub limits: RetryLimits,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
-    let base = sec.positive_duration("base", Some(DEFAULT_BASE))?;
-    let cap = sec.or("cap", DEFAULT_CAP)?;
+fn build(p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    let base = p.duration("base");
+    let cap = p.duration("cap");
     if cap < base {
-        return Err(sec.error(
+        return Err(p.error(
             "cap",
             format!("expected a duration of at least `base` ({base}), got {cap}"),
         ));
@@ -57,17 +63,9 @@ fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     Ok(Arc::new(Exponential {
         base,
         cap,
-        jitter: Jitter::read(
-            sec,
-            Jitter::Full,
-            &[
-                Jitter::None,
-                Jitter::Full,
-                Jitter::Equal,
-                Jitter::Decorrelated,
-            ],
-        )?,
-        limits: common::read(sec, 3, 1, common::MAX_ATTEMPTS)?,
+        jitter: Jitter::from_name(p.choice("jitter")),
+        limits: common::limits(p),
+        description: p.describe(),
     }))
 }
 
@@ -90,13 +88,7 @@ impl RetrySpec for Exponential {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"exponential\", base = \"{}\", cap = \"{}\", jitter = \"{}\"{} }}",
-            self.base,
-            self.cap,
-            self.jitter.name(),
-            common::describe(&self.limits)
-        )
+        self.description.clone()
     }
 }
 
@@ -134,9 +126,9 @@ mod tests {
     use sim_core::rng::{Purpose, RngFactory};
 
     fn policy(jitter: &str) -> Box<dyn RetryPolicy> {
-        from_table(
+        from_table::<Arc<dyn RetrySpec>>(
             &[("base", s("10ms")), ("cap", s("1s")), ("jitter", s(jitter))],
-            build,
+            &KIND,
         )
         .unwrap()
         .build()
@@ -223,7 +215,8 @@ mod tests {
 
     #[test]
     fn cap_below_base_is_refused() {
-        let e = from_table(&[("base", s("2s")), ("cap", s("1s"))], build).unwrap_err();
+        let e = from_table::<Arc<dyn RetrySpec>>(&[("base", s("2s")), ("cap", s("1s"))], &KIND)
+            .unwrap_err();
         assert!(e.to_string().contains("at least `base` (2s)"), "{e}");
     }
 }

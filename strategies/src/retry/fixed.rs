@@ -1,29 +1,33 @@
 //! Fixed backoff: every retry waits the same `delay` (with optional full or equal jitter),
 //! so retry k of a request leaves k x delay after its failures, whatever k is.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::jitter::{self, Jitter};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
 pub const DEFAULT_DELAY: SimDuration = SimDuration::from_millis(10);
 
+const PARAMS: &[Param] = &[
+    Param::duration("delay", DEFAULT_DELAY, "wait before every retry"),
+    Param::choice(
+        "jitter",
+        jitter::SIMPLE_NAMES,
+        "none",
+        "none, full or equal",
+    ),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "fixed",
     summary: "retry after the same `delay` every time",
-    params: || {
-        let mut p = vec![
-            Param::new("delay", DEFAULT_DELAY, "wait before every retry"),
-            Param::new("jitter", "none", "none, full or equal"),
-        ];
-        p.extend(common::params(3));
-        p
-    },
+    params: &[PARAMS, common::PARAMS],
     build: Builder::Retry(build),
 };
 
@@ -32,13 +36,15 @@ pub struct Fixed {
     pub delay: SimDuration,
     pub jitter: Jitter,
     pub limits: RetryLimits,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     Ok(Arc::new(Fixed {
-        delay: sec.or("delay", DEFAULT_DELAY)?,
-        jitter: Jitter::read(sec, Jitter::None, &jitter::SIMPLE)?,
-        limits: common::read(sec, 3, 1, common::MAX_ATTEMPTS)?,
+        delay: p.duration("delay"),
+        jitter: Jitter::from_name(p.choice("jitter")),
+        limits: common::limits(p),
+        description: p.describe(),
     }))
 }
 
@@ -48,12 +54,7 @@ impl RetrySpec for Fixed {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"fixed\", delay = \"{}\", jitter = \"{}\"{} }}",
-            self.delay,
-            self.jitter.name(),
-            common::describe(&self.limits)
-        )
+        self.description.clone()
     }
 }
 
@@ -81,7 +82,7 @@ mod tests {
 
     #[test]
     fn waits_the_same_delay_before_every_retry() {
-        let spec = from_table(&[("delay", s("25ms"))], build).unwrap();
+        let spec = from_table::<Arc<dyn RetrySpec>>(&[("delay", s("25ms"))], &KIND).unwrap();
         let mut policy = spec.build();
         let mut rng = RngFactory::new(1).stream(Purpose::Retry, 0);
         for attempt in 1..=5 {
@@ -95,7 +96,8 @@ mod tests {
             spec.describe(),
             "{ kind = \"fixed\", delay = \"25ms\", jitter = \"none\", max_attempts = 3, failover = true }"
         );
-        let e = from_table(&[("jitter", s("decorrelated"))], build).unwrap_err();
+        let e =
+            from_table::<Arc<dyn RetrySpec>>(&[("jitter", s("decorrelated"))], &KIND).unwrap_err();
         assert!(
             e.to_string().contains("\"none\", \"full\" or \"equal\""),
             "{e}"

@@ -11,33 +11,45 @@
 //! reports more than d, so the share of reports below d is exactly the share of first
 //! attempts answering within d. No hedge is sent before five requests have succeeded.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Default, Param, Params, Ty};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::quantile::P2Quantile;
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{MAX_HEDGED_ATTEMPTS, RetryLimits, RetryPolicy, RetrySpec};
+use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
 pub const DEFAULT_PERCENTILE: f64 = 0.95;
+
+const PARAMS: &[Param] = &[
+    Param::new(
+        "delay",
+        Ty::Duration,
+        Default::Unset,
+        "fixed hedging delay (instead of percentile)",
+        "",
+    )
+    .positive(),
+    Param::number(
+        "percentile",
+        DEFAULT_PERCENTILE,
+        "hedge after this quantile of the client's observed latency",
+        "quantile level",
+    )
+    .check(
+        |v| v.float() > 0.0 && v.float() < 1.0,
+        "a quantile level between 0 and 1, like 0.95",
+    )
+    .instead_of("delay"),
+];
 
 pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "hedge",
     summary: "send another attempt when none answered within a delay or latency percentile",
-    params: || {
-        let mut p = vec![
-            Param::new("delay", "-", "fixed hedging delay (instead of percentile)"),
-            Param::new(
-                "percentile",
-                DEFAULT_PERCENTILE,
-                "hedge after this quantile of the client's observed latency",
-            ),
-        ];
-        p.extend(common::params(2));
-        p
-    },
+    params: &[PARAMS, common::HEDGE_PARAMS],
     build: Builder::Retry(build),
 };
 
@@ -51,27 +63,18 @@ pub enum HedgeDelay {
 pub struct HedgeSpec {
     pub delay: HedgeDelay,
     pub limits: RetryLimits,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
-    let delay = match (sec.contains("delay"), sec.contains("percentile")) {
-        (true, true) => {
-            return Err(sec.error(
-                "percentile",
-                "give either `delay` or `percentile`, not both",
-            ));
-        }
-        (true, false) => HedgeDelay::Fixed(sec.positive_duration("delay", None)?),
-        _ => HedgeDelay::Percentile(sec.checked(
-            "percentile",
-            Some(DEFAULT_PERCENTILE),
-            |p: &f64| *p > 0.0 && *p < 1.0,
-            "a quantile level between 0 and 1, like 0.95",
-        )?),
+fn build(p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    let delay = match p.get("delay") {
+        Some(d) => HedgeDelay::Fixed(d.duration()),
+        None => HedgeDelay::Percentile(p.float("percentile")),
     };
     Ok(Arc::new(HedgeSpec {
         delay,
-        limits: common::read(sec, 2, 2, MAX_HEDGED_ATTEMPTS)?,
+        limits: common::limits(p),
+        description: p.describe(),
     }))
 }
 
@@ -88,14 +91,7 @@ impl RetrySpec for HedgeSpec {
     }
 
     fn describe(&self) -> String {
-        let delay = match self.delay {
-            HedgeDelay::Fixed(d) => format!("delay = \"{d}\""),
-            HedgeDelay::Percentile(p) => format!("percentile = {p}"),
-        };
-        format!(
-            "{{ kind = \"hedge\", {delay}{} }}",
-            common::describe(&self.limits)
-        )
+        self.description.clone()
     }
 }
 
@@ -146,7 +142,11 @@ mod tests {
 
     #[test]
     fn fixed_delay_hedges_at_that_delay_and_failures_hedge_at_once() {
-        let spec = from_table(&[("delay", s("15ms")), ("max_attempts", i(3))], build).unwrap();
+        let spec = from_table::<Arc<dyn RetrySpec>>(
+            &[("delay", s("15ms")), ("max_attempts", i(3))],
+            &KIND,
+        )
+        .unwrap();
         let mut h = spec.build();
         let mut rng = sim_core::rng::RngFactory::new(1).stream(sim_core::rng::Purpose::Retry, 0);
         assert_eq!(h.hedge_delay(), Some(SimDuration::from_millis(15)));
@@ -163,7 +163,7 @@ mod tests {
 
     #[test]
     fn percentile_delay_follows_observed_latency() {
-        let spec = from_table(&[("percentile", f(0.9))], build).unwrap();
+        let spec = from_table::<Arc<dyn RetrySpec>>(&[("percentile", f(0.9))], &KIND).unwrap();
         let mut h = spec.build();
         for ms in 1..=4 {
             h.on_success(SimDuration::from_millis(ms));
@@ -180,11 +180,12 @@ mod tests {
 
     #[test]
     fn bad_tables_are_refused() {
-        let both = from_table(&[("delay", s("5ms")), ("percentile", f(0.9))], build);
+        let both =
+            from_table::<Arc<dyn RetrySpec>>(&[("delay", s("5ms")), ("percentile", f(0.9))], &KIND);
         assert!(both.unwrap_err().to_string().contains("not both"));
-        let one = from_table(&[("max_attempts", i(1))], build);
+        let one = from_table::<Arc<dyn RetrySpec>>(&[("max_attempts", i(1))], &KIND);
         assert!(one.unwrap_err().to_string().contains("from 2 to 5"));
-        let p = from_table(&[("percentile", f(1.0))], build);
+        let p = from_table::<Arc<dyn RetrySpec>>(&[("percentile", f(1.0))], &KIND);
         assert!(p.unwrap_err().to_string().contains("between 0 and 1"));
     }
 }

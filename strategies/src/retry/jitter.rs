@@ -6,7 +6,6 @@
 
 use rand::RngExt;
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
 use sim_core::rng::SimRng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -28,13 +27,11 @@ impl Jitter {
     }
 
     /// Reads `jitter`, one of `allowed` (names), defaulting to `default`.
-    pub fn read(sec: &Section, default: Jitter, allowed: &[Jitter]) -> Result<Jitter, ConfigError> {
-        let names: Vec<&str> = allowed.iter().map(|j| j.name()).collect();
-        let name = sec.choice("jitter", Some(default.name()), &names)?;
-        Ok(*allowed
-            .iter()
+    /// The jitter named `name` (one of the names of [`SIMPLE`] or [`ALL`]).
+    pub fn from_name(name: &str) -> Jitter {
+        *ALL.iter()
             .find(|j| j.name() == name)
-            .expect("choice returns an allowed name"))
+            .unwrap_or_else(|| panic!("no jitter {name}"))
     }
 
     /// Applies none, full or equal jitter to the backoff `temp`. Decorrelated jitter
@@ -51,6 +48,20 @@ impl Jitter {
 
 /// The jitters that apply to any backoff (decorrelated is tied to exponential growth).
 pub const SIMPLE: [Jitter; 3] = [Jitter::None, Jitter::Full, Jitter::Equal];
+
+/// Every jitter.
+pub const ALL: [Jitter; 4] = [
+    Jitter::None,
+    Jitter::Full,
+    Jitter::Equal,
+    Jitter::Decorrelated,
+];
+
+/// The names of [`SIMPLE`], for parameter tables.
+pub const SIMPLE_NAMES: &[&str] = &["none", "full", "equal"];
+
+/// The names of [`ALL`].
+pub const ALL_NAMES: &[&str] = &["none", "full", "equal", "decorrelated"];
 
 /// A duration drawn uniformly from `[lo, hi]` in whole nanoseconds (`lo <= hi`).
 pub fn uniform(lo: SimDuration, hi: SimDuration, rng: &mut SimRng) -> SimDuration {

@@ -1,11 +1,12 @@
 //! Linear backoff: retry k (k = 0 for the first retry) waits `initial + k x step`, with
 //! optional full or equal jitter applied to that value.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::jitter::{self, Jitter};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
@@ -13,27 +14,30 @@ use std::sync::Arc;
 pub const DEFAULT_INITIAL: SimDuration = SimDuration::from_millis(10);
 pub const DEFAULT_STEP: SimDuration = SimDuration::from_millis(10);
 
+const PARAMS: &[Param] = &[
+    Param::duration(
+        "initial",
+        DEFAULT_INITIAL,
+        "wait before the first retry (t0)",
+    ),
+    Param::duration(
+        "step",
+        DEFAULT_STEP,
+        "added to the wait for each further retry (d)",
+    ),
+    Param::choice(
+        "jitter",
+        jitter::SIMPLE_NAMES,
+        "none",
+        "none, full or equal",
+    ),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "linear",
     summary: "retry k (from 0) waits initial + k x step",
-    params: || {
-        let mut p = vec![
-            Param::new(
-                "initial",
-                DEFAULT_INITIAL,
-                "wait before the first retry (t0)",
-            ),
-            Param::new(
-                "step",
-                DEFAULT_STEP,
-                "added to the wait for each further retry (d)",
-            ),
-            Param::new("jitter", "none", "none, full or equal"),
-        ];
-        p.extend(common::params(3));
-        p
-    },
+    params: &[PARAMS, common::PARAMS],
     build: Builder::Retry(build),
 };
 
@@ -43,14 +47,16 @@ pub struct Linear {
     pub step: SimDuration,
     pub jitter: Jitter,
     pub limits: RetryLimits,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     Ok(Arc::new(Linear {
-        initial: sec.or("initial", DEFAULT_INITIAL)?,
-        step: sec.or("step", DEFAULT_STEP)?,
-        jitter: Jitter::read(sec, Jitter::None, &jitter::SIMPLE)?,
-        limits: common::read(sec, 3, 1, common::MAX_ATTEMPTS)?,
+        initial: p.duration("initial"),
+        step: p.duration("step"),
+        jitter: Jitter::from_name(p.choice("jitter")),
+        limits: common::limits(p),
+        description: p.describe(),
     }))
 }
 
@@ -71,13 +77,7 @@ impl RetrySpec for Linear {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"linear\", initial = \"{}\", step = \"{}\", jitter = \"{}\"{} }}",
-            self.initial,
-            self.step,
-            self.jitter.name(),
-            common::describe(&self.limits)
-        )
+        self.description.clone()
     }
 }
 
@@ -105,13 +105,13 @@ mod tests {
 
     #[test]
     fn waits_grow_by_step_from_initial() {
-        let spec = from_table(
+        let spec = from_table::<Arc<dyn RetrySpec>>(
             &[
                 ("initial", s("30ms")),
                 ("step", s("20ms")),
                 ("max_attempts", i(6)),
             ],
-            build,
+            &KIND,
         )
         .unwrap();
         let mut policy = spec.build();
@@ -126,7 +126,7 @@ mod tests {
 
     #[test]
     fn full_jitter_draws_below_the_linear_value() {
-        let spec = from_table(&[("jitter", s("full"))], build).unwrap();
+        let spec = from_table::<Arc<dyn RetrySpec>>(&[("jitter", s("full"))], &KIND).unwrap();
         let mut policy = spec.build();
         let mut rng = RngFactory::new(5).stream(Purpose::Retry, 0);
         for _ in 0..1000 {

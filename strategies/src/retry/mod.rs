@@ -24,16 +24,19 @@ pub(crate) mod testing {
         Value::new(ValueKind::Bool(x), None)
     }
 
-    /// Builds something from a table of `entries`, as a config would give it.
-    pub fn from_table<T>(
+    /// Builds `kind` from a table of `entries`, as a config would give it.
+    pub fn from_table<T: crate::registry::Built>(
         entries: &[(&str, Value)],
-        build: impl Fn(&Section) -> Result<T, ConfigError>,
+        kind: &'static crate::registry::Kind,
     ) -> Result<T, ConfigError> {
         let table: Table = entries
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
             .collect();
         let source = Source::inline();
-        build(&Section::new(&table, "strategies.s.retry", None, &source))
+        crate::registry::build_kind(
+            kind,
+            &Section::new(&table, "strategies.s.retry", None, &source),
+        )
     }
 }

@@ -1,9 +1,10 @@
 //! No retries: every request gets exactly one attempt, which waits for its answer until
 //! the request's deadline.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
@@ -12,14 +13,14 @@ pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "none",
     summary: "one attempt per request, never retried",
-    params: Vec::new,
+    params: &[],
     build: Builder::Retry(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct NoRetry;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     Ok(Arc::new(NoRetry))
 }
 
@@ -29,7 +30,7 @@ impl RetrySpec for NoRetry {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"none\" }".to_string()
+        crate::params::bare(KIND.name)
     }
 }
 

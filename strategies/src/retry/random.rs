@@ -1,11 +1,12 @@
 //! Random backoff: every retry waits a delay drawn uniformly from `[min, max]`, fresh for
 //! each retry, so retries of requests that failed together spread over `max - min`.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::jitter::uniform;
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
@@ -13,18 +14,16 @@ use std::sync::Arc;
 pub const DEFAULT_MIN: SimDuration = SimDuration::ZERO;
 pub const DEFAULT_MAX: SimDuration = SimDuration::from_millis(100);
 
+const PARAMS: &[Param] = &[
+    Param::duration("min", DEFAULT_MIN, "shortest wait before a retry"),
+    Param::duration("max", DEFAULT_MAX, "longest wait before a retry"),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::Retry,
     name: "random",
     summary: "retry after a delay drawn uniformly from [min, max]",
-    params: || {
-        let mut p = vec![
-            Param::new("min", DEFAULT_MIN, "shortest wait before a retry"),
-            Param::new("max", DEFAULT_MAX, "longest wait before a retry"),
-        ];
-        p.extend(common::params(3));
-        p
-    },
+    params: &[PARAMS, common::PARAMS],
     build: Builder::Retry(build),
 };
 
@@ -33,13 +32,14 @@ pub struct RandomBackoff {
     pub min: SimDuration,
     pub max: SimDuration,
     pub limits: RetryLimits,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
-    let min = sec.or("min", DEFAULT_MIN)?;
-    let max = sec.or("max", DEFAULT_MAX)?;
+fn build(p: &mut Params) -> Result<Arc<dyn RetrySpec>, ConfigError> {
+    let min = p.duration("min");
+    let max = p.duration("max");
     if max < min {
-        return Err(sec.error(
+        return Err(p.error(
             "max",
             format!("expected a duration of at least `min` ({min}), got {max}"),
         ));
@@ -47,7 +47,8 @@ fn build(sec: &Section) -> Result<Arc<dyn RetrySpec>, ConfigError> {
     Ok(Arc::new(RandomBackoff {
         min,
         max,
-        limits: common::read(sec, 3, 1, common::MAX_ATTEMPTS)?,
+        limits: common::limits(p),
+        description: p.describe(),
     }))
 }
 
@@ -57,12 +58,7 @@ impl RetrySpec for RandomBackoff {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"random\", min = \"{}\", max = \"{}\"{} }}",
-            self.min,
-            self.max,
-            common::describe(&self.limits)
-        )
+        self.description.clone()
     }
 }
 
@@ -90,7 +86,9 @@ mod tests {
 
     #[test]
     fn delays_are_uniform_between_min_and_max() {
-        let spec = from_table(&[("min", s("20ms")), ("max", s("60ms"))], build).unwrap();
+        let spec =
+            from_table::<Arc<dyn RetrySpec>>(&[("min", s("20ms")), ("max", s("60ms"))], &KIND)
+                .unwrap();
         let mut policy = spec.build();
         let mut rng = RngFactory::new(2).stream(Purpose::Retry, 0);
         let n = 20_000;
@@ -110,7 +108,8 @@ mod tests {
         assert!((mean - 40.0).abs() < 4.0 * 0.082, "{mean}");
         let low = draws.iter().filter(|&&d| d < 30.0).count() as f64 / n as f64;
         assert!((low - 0.25).abs() < 4.0 * 0.0031, "{low}");
-        let e = from_table(&[("min", s("2s")), ("max", s("1s"))], build).unwrap_err();
+        let e = from_table::<Arc<dyn RetrySpec>>(&[("min", s("2s")), ("max", s("1s"))], &KIND)
+            .unwrap_err();
         assert!(e.to_string().contains("at least `min`"), "{e}");
     }
 }

@@ -12,12 +12,13 @@
 //! Failover: a retry walks clockwise past the previous server, with the same capacity.
 //! `c` is applied to 1/2^20 precision with integer arithmetic, so capacities are exact.
 
-use crate::registry::{Builder, Family, Kind, Param};
-use crate::route::consistent_hash::{DEFAULT_VNODES, Ring, read_vnodes};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
+use crate::route::consistent_hash::{Ring, vnodes};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_C: f64 = 1.25;
@@ -26,36 +27,37 @@ pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "bounded-load",
     summary: "consistent hashing with bounded loads: skip servers above ceil(c x mean) in flight",
-    params: || {
-        vec![
-            Param::new("vnodes", DEFAULT_VNODES, "ring points per server"),
-            Param::new(
-                "c",
-                "1.25",
-                "load bound factor (at least 1): capacity ceil(c x mean in flight)",
-            ),
-        ]
-    },
+    params: &[&[
+        vnodes("ring points per server"),
+        Param::float(
+            "c",
+            DEFAULT_C,
+            "load bound factor (at least 1): capacity ceil(c x mean in flight)",
+            "x mean",
+        )
+        .check(
+            |v| v.float().is_finite() && (1.0..=1000.0).contains(&v.float()),
+            "a load factor from 1.0 to 1000, like 1.25",
+        ),
+    ]],
     build: Builder::Routing(build),
 };
 
 const C_SCALE: u64 = 1 << 20;
 
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
-    let vnodes = read_vnodes(sec)?;
-    let c = sec.checked(
-        "c",
-        Some(DEFAULT_C),
-        |c: &f64| c.is_finite() && (1.0..=1000.0).contains(c),
-        "a load factor from 1.0 to 1000, like 1.25",
-    )?;
-    Ok(Arc::new(BoundedLoad { vnodes, c }))
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+    Ok(Arc::new(BoundedLoad {
+        vnodes: p.int32("vnodes"),
+        c: p.float("c"),
+        description: p.describe(),
+    }))
 }
 
 #[derive(Clone, Debug)]
 pub struct BoundedLoad {
     pub vnodes: u32,
     pub c: f64,
+    pub description: String,
 }
 
 impl RouterSpec for BoundedLoad {
@@ -68,11 +70,11 @@ impl RouterSpec for BoundedLoad {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"bounded-load\", vnodes = {}, c = {} }}",
-            self.vnodes,
-            sim_core::conf::format_float(self.c)
-        )
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 
@@ -141,6 +143,7 @@ mod tests {
         // doc), so the check is exact, over 100000 placements.
         let n = 10u32;
         let spec = BoundedLoad {
+            description: String::new(),
             vnodes: 100,
             c: 1.25,
         };
@@ -199,6 +202,7 @@ mod tests {
     fn with_no_load_it_places_like_the_ring() {
         let m = moved_by_removal(
             &BoundedLoad {
+                description: String::new(),
                 vnodes: 100,
                 c: 1.25,
             },

@@ -10,46 +10,41 @@
 //! Failover: a retry walks clockwise past the previous server to the next distinct
 //! unsuspected one, so successive retries visit the key's replicas in ring order.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_VNODES: u32 = 100;
+
+/// Ring points per server.
+pub const fn vnodes(doc: &'static str) -> Param {
+    Param::int32("vnodes", DEFAULT_VNODES, doc, "points").check(
+        |v| (1..=100_000).contains(&v.int()),
+        "a number of ring points per server from 1 to 100000",
+    )
+}
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "consistent-hash",
     summary: "ring with virtual nodes: a key goes to the next unsuspected server clockwise",
-    params: || {
-        vec![Param::new(
-            "vnodes",
-            DEFAULT_VNODES,
-            "ring points per server; imbalance shrinks like 1/sqrt(vnodes)",
-        )]
-    },
+    params: &[&[vnodes(
+        "ring points per server; imbalance shrinks like 1/sqrt(vnodes)",
+    )]],
     build: Builder::Routing(build),
 };
 
-/// Reads `vnodes` (shared with the bounded-load ring).
-pub fn read_vnodes(sec: &Section) -> Result<u32, ConfigError> {
-    sec.checked(
-        "vnodes",
-        Some(DEFAULT_VNODES),
-        |v: &u32| (1..=100_000).contains(v),
-        "a number of ring points per server from 1 to 100000",
-    )
-}
-
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(ConsistentHash {
-        vnodes: read_vnodes(sec)?,
+        vnodes: p.int32("vnodes"),
+        description: p.describe(),
     }))
 }
 
-/// The ring: every server's points, sorted by position (ties by server index).
 #[derive(Clone, Debug)]
 pub struct Ring {
     points: Vec<(u64, u32)>,
@@ -128,6 +123,7 @@ impl Ring {
 #[derive(Clone, Debug)]
 pub struct ConsistentHash {
     pub vnodes: u32,
+    pub description: String,
 }
 
 impl RouterSpec for ConsistentHash {
@@ -139,7 +135,11 @@ impl RouterSpec for ConsistentHash {
     }
 
     fn describe(&self) -> String {
-        format!("{{ kind = \"consistent-hash\", vnodes = {} }}", self.vnodes)
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 
@@ -171,7 +171,15 @@ mod tests {
     #[test]
     fn removing_one_of_n_servers_moves_only_its_keys() {
         let (n, keys) = (10u32, 100_000u32);
-        let m = moved_by_removal(&ConsistentHash { vnodes: 100 }, n, keys, 3);
+        let m = moved_by_removal(
+            &ConsistentHash {
+                description: String::new(),
+                vnodes: 100,
+            },
+            n,
+            keys,
+            3,
+        );
         assert_eq!(m.moved_between_survivors, 0.0, "{m:?}");
         assert_eq!(m.moved, m.removed_share);
         // The removed server's share is about Gamma(vnodes) / n: relative sd
@@ -237,7 +245,10 @@ mod tests {
 
     #[test]
     fn retries_walk_the_replicas_in_ring_order() {
-        let spec = ConsistentHash { vnodes: 20 };
+        let spec = ConsistentHash {
+            description: String::new(),
+            vnodes: 20,
+        };
         let mut r = spec.build(6, 1000);
         let view = ClusterView::new(6);
         let ring = Ring::new(6, 20);

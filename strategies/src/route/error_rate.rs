@@ -16,12 +16,13 @@
 //! an exponential window in place of fixed intervals so the state stays two numbers per
 //! server. Failover: a retry leaves the previous server out when another is left.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::Candidates;
 use rand::RngExt;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -33,39 +34,43 @@ pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "error-rate",
     summary: "random among unsuspected servers whose decayed recent error rate is <= threshold",
-    params: || {
-        vec![
-            Param::new(
-                "threshold",
-                "0.5",
-                "error rate above which a server is avoided",
-            ),
-            Param::new(
-                "decay",
-                DEFAULT_DECAY,
-                "time constant of the exponentially decayed counts",
-            ),
-            Param::new(
-                "min_requests",
-                "10.0",
-                "decayed attempt count below which a server is never avoided",
-            ),
-        ]
-    },
+    params: &[&[
+        Param::float(
+            "threshold",
+            DEFAULT_THRESHOLD,
+            "error rate above which a server is avoided",
+            "share",
+        )
+        .check(
+            |v| (0.0..1.0).contains(&v.float()),
+            "an error rate from 0 up to (not including) 1, like 0.5",
+        ),
+        Param::duration(
+            "decay",
+            DEFAULT_DECAY,
+            "time constant of the exponentially decayed counts",
+        )
+        .positive(),
+        Param::float(
+            "min_requests",
+            DEFAULT_MIN_REQUESTS,
+            "decayed attempt count below which a server is never avoided",
+            "attempts",
+        )
+        .check(
+            |v| v.float().is_finite() && v.float() > 0.0,
+            "a positive number",
+        ),
+    ]],
     build: Builder::Routing(build),
 };
 
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
-    let threshold = sec.checked(
-        "threshold",
-        Some(DEFAULT_THRESHOLD),
-        |t: &f64| (0.0..1.0).contains(t),
-        "an error rate from 0 up to (not including) 1, like 0.5",
-    )?;
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(ErrorRate {
-        threshold,
-        decay: sec.positive_duration("decay", Some(DEFAULT_DECAY))?,
-        min_requests: sec.positive_f64("min_requests", Some(DEFAULT_MIN_REQUESTS))?,
+        threshold: p.float("threshold"),
+        decay: p.duration("decay"),
+        min_requests: p.float("min_requests"),
+        description: p.describe(),
     }))
 }
 
@@ -74,6 +79,7 @@ pub struct ErrorRate {
     pub threshold: f64,
     pub decay: SimDuration,
     pub min_requests: f64,
+    pub description: String,
 }
 
 impl RouterSpec for ErrorRate {
@@ -86,12 +92,11 @@ impl RouterSpec for ErrorRate {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"error-rate\", threshold = {}, decay = \"{}\", min_requests = {} }}",
-            sim_core::conf::format_float(self.threshold),
-            self.decay,
-            sim_core::conf::format_float(self.min_requests)
-        )
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 
@@ -169,6 +174,7 @@ mod tests {
         // It is avoided until 40 exp(-t / 10 s) < 10, t > 10 s x ln 4 = 13.86 s, and then
         // receives a third of the attempts again.
         let spec = ErrorRate {
+            description: String::new(),
             threshold: 0.5,
             decay: SimDuration::from_secs(10),
             min_requests: 10.0,
@@ -202,6 +208,7 @@ mod tests {
     #[test]
     fn when_every_server_fails_it_picks_among_all() {
         let spec = ErrorRate {
+            description: String::new(),
             threshold: 0.2,
             decay: SimDuration::from_secs(10),
             min_requests: 1.0,

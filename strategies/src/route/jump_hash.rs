@@ -12,18 +12,19 @@
 //! Failover: a retry continues down the same sequence (owner, rehash 1, rehash 2, ...)
 //! past the previous server.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "jump-hash",
     summary: "jump consistent hash over the configured servers; a suspected server's keys rehash",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
@@ -33,7 +34,7 @@ const REHASHES: u64 = 64;
 #[derive(Clone, Debug, Default)]
 pub struct JumpHash;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(JumpHash))
 }
 
@@ -46,7 +47,11 @@ impl RouterSpec for JumpHash {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"jump-hash\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

@@ -6,25 +6,26 @@
 //!
 //! Failover: a retry leaves the previous server out when another is left.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "least-outstanding",
     summary: "send each attempt to the unsuspected server with the fewest attempts in flight",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct LeastOutstanding;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(LeastOutstanding))
 }
 
@@ -34,7 +35,11 @@ impl RouterSpec for LeastOutstanding {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"least-outstanding\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

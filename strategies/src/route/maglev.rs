@@ -15,11 +15,12 @@
 //! Failover: a retry walks the table from the key's slot and takes the next distinct
 //! server after the previous one.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_TABLE_SIZE: u32 = 65_537;
@@ -30,13 +31,16 @@ pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "maglev",
     summary: "Maglev lookup table over the unsuspected servers, rebuilt when the view changes",
-    params: || {
-        vec![Param::new(
-            "table_size",
-            DEFAULT_TABLE_SIZE,
-            "slots M, a prime much larger than the servers (M > 100 n keeps imbalance < 1%)",
-        )]
-    },
+    params: &[&[Param::int32(
+        "table_size",
+        DEFAULT_TABLE_SIZE,
+        "slots M, a prime much larger than the servers (M > 100 n keeps imbalance < 1%)",
+        "slots",
+    )
+    .check(
+        |v| (3..=u64::from(MAX_TABLE_SIZE)).contains(&v.int()) && is_prime(v.int() as u32),
+        "a prime number of slots from 3 to 16777213, like 65537 or 4099",
+    )]],
     build: Builder::Routing(build),
 };
 
@@ -48,19 +52,17 @@ fn is_prime(m: u32) -> bool {
     (2..).take_while(|d| d * d <= m).all(|d| m % d != 0)
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
-    let table_size = sec.checked(
-        "table_size",
-        Some(DEFAULT_TABLE_SIZE),
-        |m: &u32| (3..=MAX_TABLE_SIZE).contains(m) && is_prime(*m),
-        &format!("a prime number of slots from 3 to {MAX_TABLE_SIZE}, like 65537 or 4099"),
-    )?;
-    Ok(Arc::new(Maglev { table_size }))
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+    Ok(Arc::new(Maglev {
+        table_size: p.int32("table_size"),
+        description: p.describe(),
+    }))
 }
 
 #[derive(Clone, Debug)]
 pub struct Maglev {
     pub table_size: u32,
+    pub description: String,
 }
 
 impl RouterSpec for Maglev {
@@ -76,7 +78,11 @@ impl RouterSpec for Maglev {
     }
 
     fn describe(&self) -> String {
-        format!("{{ kind = \"maglev\", table_size = {} }}", self.table_size)
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 
@@ -228,7 +234,15 @@ mod tests {
         let sd = (p * (1.0 - p) / f64::from(keys)).sqrt();
         let mut churn = Vec::new();
         for table_size in [101, 4099, DEFAULT_TABLE_SIZE] {
-            let m = moved_by_removal(&Maglev { table_size }, n, keys, 3);
+            let m = moved_by_removal(
+                &Maglev {
+                    description: String::new(),
+                    table_size,
+                },
+                n,
+                keys,
+                3,
+            );
             assert!(m.moved >= m.removed_share);
             churn.push(m.moved_between_survivors);
             if table_size == DEFAULT_TABLE_SIZE {
@@ -243,7 +257,11 @@ mod tests {
 
     #[test]
     fn a_retry_takes_the_next_distinct_server_in_the_table() {
-        let mut r = Maglev { table_size: 101 }.build(4, 10);
+        let mut r = Maglev {
+            description: String::new(),
+            table_size: 101,
+        }
+        .build(4, 10);
         let view = ClusterView::new(4);
         let table = populate(&[0, 1, 2, 3], 101);
         let slot = (hash::key(5) % 101) as usize;
@@ -304,7 +322,11 @@ mod tests {
         // without one of them come back again and again, and the tables kept for them
         // must route exactly as tables filled anew.
         let m = 4099;
-        let mut r = Maglev { table_size: m }.build(10, 1000);
+        let mut r = Maglev {
+            description: String::new(),
+            table_size: m,
+        }
+        .build(10, 1000);
         let mut view = ClusterView::new(10);
         for round in 0..40u32 {
             let (s, suspect) = ((round / 2) % 4, round % 2 == 0);

@@ -7,18 +7,19 @@
 //! Failover: a retry goes to the next unsuspected server in index order after the
 //! previous one (the key's list is the unsuspected servers from its owner onwards).
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "modulo",
     summary: "hash(key) mod n over the unsuspected servers; remaps most keys on any change",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
@@ -27,7 +28,7 @@ pub struct Modulo {
     seen: hash::Seen,
 }
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(Modulo::default()))
 }
 
@@ -39,7 +40,11 @@ impl RouterSpec for Modulo {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"modulo\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

@@ -11,12 +11,13 @@
 //!
 //! Failover: a retry leaves the previous server out of the sample when another is left.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
-use crate::route::power_of_d::read_choices;
-use sim_core::conf::{ConfigError, Section};
+use crate::route::power_of_d::choices;
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
 
@@ -28,33 +29,33 @@ pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "peak-ewma",
     summary: "least peak-EWMA response time x (in flight + 1) among `choices` sampled servers",
-    params: || {
-        vec![
-            Param::new(
-                "decay",
-                DEFAULT_DECAY,
-                "time constant of the moving average (and of the decay to zero when idle)",
-            ),
-            Param::new(
-                "default_rtt",
-                DEFAULT_RTT,
-                "estimate of a server not yet observed",
-            ),
-            Param::new(
-                "choices",
-                DEFAULT_CHOICES,
-                "servers sampled per attempt (2 as in Finagle and Linkerd)",
-            ),
-        ]
-    },
+    params: &[&[
+        Param::duration(
+            "decay",
+            DEFAULT_DECAY,
+            "time constant of the moving average (and of the decay to zero when idle)",
+        )
+        .positive(),
+        Param::duration(
+            "default_rtt",
+            DEFAULT_RTT,
+            "estimate of a server not yet observed",
+        ),
+        choices(
+            "choices",
+            DEFAULT_CHOICES,
+            "servers sampled per attempt (2 as in Finagle and Linkerd)",
+        ),
+    ]],
     build: Builder::Routing(build),
 };
 
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(PeakEwma {
-        decay: sec.positive_duration("decay", Some(DEFAULT_DECAY))?,
-        default_rtt: sec.or("default_rtt", DEFAULT_RTT)?,
-        choices: read_choices(sec, "choices", DEFAULT_CHOICES)?,
+        decay: p.duration("decay"),
+        default_rtt: p.duration("default_rtt"),
+        choices: p.int32("choices"),
+        description: p.describe(),
     }))
 }
 
@@ -63,6 +64,7 @@ pub struct PeakEwma {
     pub decay: SimDuration,
     pub default_rtt: SimDuration,
     pub choices: u32,
+    pub description: String,
 }
 
 impl RouterSpec for PeakEwma {
@@ -83,10 +85,11 @@ impl RouterSpec for PeakEwma {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"peak-ewma\", decay = \"{}\", default_rtt = \"{}\", choices = {} }}",
-            self.decay, self.default_rtt, self.choices
-        )
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 
@@ -174,6 +177,7 @@ mod tests {
         // costs 35 times more and loses every draw: the decay towards zero on reading
         // keeps the ratio, since both decay alike.
         let spec = PeakEwma {
+            description: String::new(),
             decay: DEFAULT_DECAY,
             default_rtt: DEFAULT_RTT,
             choices: 2,

@@ -9,48 +9,47 @@
 //!
 //! Failover: a retry leaves the previous server out of the sample when another is left.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_D: u32 = 2;
+
+/// A number of servers sampled per attempt.
+pub const fn choices(name: &'static str, default: u32, doc: &'static str) -> Param {
+    Param::int32(name, default, doc, "servers").check(
+        |v| (1..=1_000_000).contains(&v.int()),
+        "a number of servers to sample of at least 1, like 2",
+    )
+}
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "power-of-d",
     summary: "sample d unsuspected servers, send to the one with the fewest attempts in flight",
-    params: || {
-        vec![Param::new(
-            "d",
-            DEFAULT_D,
-            "servers sampled per attempt (1 is random routing)",
-        )]
-    },
+    params: &[&[choices(
+        "d",
+        DEFAULT_D,
+        "servers sampled per attempt (1 is random routing)",
+    )]],
     build: Builder::Routing(build),
 };
 
-/// Reads a number of choices (shared with peak-EWMA).
-pub fn read_choices(sec: &Section, key: &str, default: u32) -> Result<u32, ConfigError> {
-    sec.checked(
-        key,
-        Some(default),
-        |d: &u32| (1..=1_000_000).contains(d),
-        "a number of servers to sample of at least 1, like 2",
-    )
-}
-
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(PowerOfD {
-        d: read_choices(sec, "d", DEFAULT_D)?,
+        d: p.int32("d"),
+        description: p.describe(),
     }))
 }
 
 #[derive(Clone, Debug)]
 pub struct PowerOfD {
     pub d: u32,
+    pub description: String,
 }
 
 impl RouterSpec for PowerOfD {
@@ -63,7 +62,11 @@ impl RouterSpec for PowerOfD {
     }
 
     fn describe(&self) -> String {
-        format!("{{ kind = \"power-of-d\", d = {} }}", self.d)
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 
@@ -102,7 +105,11 @@ mod tests {
         let n = 5u32;
         let mut view = ClusterView::new(n);
         view.outstanding = vec![0, 1, 2, 3, 4];
-        let mut r = PowerOfD { d: 2 }.build(n, 0);
+        let mut r = PowerOfD {
+            description: String::new(),
+            d: 2,
+        }
+        .build(n, 0);
         let mut rng = RngFactory::new(6).stream(Purpose::Routing, 0);
         let input = RouteInput {
             key: 0,

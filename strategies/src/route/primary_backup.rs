@@ -9,11 +9,14 @@
 //! `promotion_delay` after the verdict that calls for them, with the fail-back policy
 //! `failback`. It therefore needs the detector at the monitor.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, Failback, FailoverPlan, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{
+    ClusterView, Failback, FailoverPlan, KeyPlacement, RouteInput, Router, RouterSpec,
+};
 use std::sync::Arc;
 
 pub const DEFAULT_RANGES: u64 = 16;
@@ -23,26 +26,28 @@ pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "primary-backup",
     summary: "send each request to its key range's primary; the monitor promotes a backup when it suspects the primary",
-    params: || {
-        vec![
-            Param::new("ranges", DEFAULT_RANGES, "contiguous key ranges"),
-            Param::new(
-                "replicas",
-                DEFAULT_REPLICAS,
-                "servers per range (r, r+1, ...), the first its preferred primary",
-            ),
-            Param::new(
-                "promotion_delay",
-                "0s",
-                "from the monitor's verdict to the new primary taking over",
-            ),
-            Param::new(
-                "failback",
-                "stay",
-                "\"stay\" with the promoted backup, or \"return\" to the first replica once trusted",
-            ),
-        ]
-    },
+    params: &[&[
+        Param::int("ranges", DEFAULT_RANGES, "contiguous key ranges", "ranges")
+            .check(|v| v.int() >= 1, "an integer of at least 1"),
+        Param::int(
+            "replicas",
+            DEFAULT_REPLICAS,
+            "servers per range (r, r+1, ...), the first its preferred primary",
+            "servers",
+        )
+        .check(|v| v.int() >= 1, "an integer of at least 1"),
+        Param::duration(
+            "promotion_delay",
+            SimDuration::ZERO,
+            "from the monitor's verdict to the new primary taking over",
+        ),
+        Param::choice(
+            "failback",
+            &["stay", "return"],
+            "stay",
+            "\"stay\" with the promoted backup, or \"return\" to the first replica once trusted",
+        ),
+    ]],
     build: Builder::Routing(build),
 };
 
@@ -52,28 +57,23 @@ pub struct PrimaryBackup {
     pub replicas: u32,
     pub promotion_delay: SimDuration,
     pub failback: Failback,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
-    let ranges = sec.integer_at_least("ranges", Some(DEFAULT_RANGES), 1)?;
-    let ranges = u32::try_from(ranges)
-        .map_err(|_| sec.error("ranges", "expected at most 2^32 - 1 ranges"))?;
-    let replicas = sec.integer_at_least("replicas", Some(DEFAULT_REPLICAS), 1)?;
-    let replicas = u32::try_from(replicas)
-        .map_err(|_| sec.error("replicas", "expected at most 2^32 - 1 replicas"))?;
-    let promotion_delay = sec.or("promotion_delay", SimDuration::ZERO)?;
-    let failback = match sec
-        .choice("failback", Some("stay"), &["stay", "return"])?
-        .as_str()
-    {
-        "return" => Failback::Return,
-        _ => Failback::Stay,
-    };
+fn build(p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+    let ranges = u32::try_from(p.int("ranges"))
+        .map_err(|_| p.error("ranges", "expected at most 2^32 - 1 ranges"))?;
+    let replicas = u32::try_from(p.int("replicas"))
+        .map_err(|_| p.error("replicas", "expected at most 2^32 - 1 replicas"))?;
     Ok(Arc::new(PrimaryBackup {
         ranges,
         replicas,
-        promotion_delay,
-        failback,
+        promotion_delay: p.duration("promotion_delay"),
+        failback: match p.choice("failback") {
+            "return" => Failback::Return,
+            _ => Failback::Stay,
+        },
+        description: p.describe(),
     }))
 }
 
@@ -104,16 +104,15 @@ impl RouterSpec for PrimaryBackup {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"primary-backup\", ranges = {}, replicas = {}, promotion_delay = \"{}\", failback = \"{}\" }}",
-            self.ranges,
-            self.replicas,
-            self.promotion_delay,
-            match self.failback {
-                Failback::Stay => "stay",
-                Failback::Return => "return",
-            }
-        )
+        self.description.clone()
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
+    }
+
+    fn needs_monitor(&self) -> bool {
+        true
     }
 
     fn validate(&self, servers: u32, keys: u32) -> Result<(), (&'static str, String)> {
@@ -162,6 +161,7 @@ mod tests {
     #[test]
     fn ranges_sit_on_consecutive_servers_and_requests_follow_the_primary() {
         let spec = PrimaryBackup {
+            description: String::new(),
             ranges: 6,
             replicas: 2,
             promotion_delay: SimDuration::ZERO,

@@ -2,25 +2,26 @@
 //! ones. With n servers each gets a Binomial(m, 1/n) share of m attempts, so its
 //! imbalance shrinks like 1/sqrt(m/n): the reference against which smarter routers gain.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use rand::RngExt;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "random",
     summary: "send each attempt to a server drawn uniformly among the unsuspected ones",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct Random;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(Random))
 }
 
@@ -30,7 +31,11 @@ impl RouterSpec for Random {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"random\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

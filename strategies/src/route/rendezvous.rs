@@ -8,25 +8,26 @@
 //! Failover: a retry goes to the server ranked next below the previous one by weight (the
 //! key's replicas in rank order), skipping suspected servers.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "rendezvous",
     summary: "highest random weight: a key goes to the unsuspected server with the top hash(key, server)",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct Rendezvous;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(Rendezvous))
 }
 
@@ -40,7 +41,11 @@ impl RouterSpec for Rendezvous {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"rendezvous\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Keyed
     }
 }
 

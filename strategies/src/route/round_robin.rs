@@ -1,17 +1,18 @@
 //! Round-robin: attempts go to the unsuspected servers in turn. With a stable view each
 //! server receives exactly every n-th attempt, so load is even to within one request.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::rng::SimRng;
-use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
+use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Routing,
     name: "round-robin",
     summary: "send attempts to the unsuspected servers in turn",
-    params: Vec::new,
+    params: &[],
     build: Builder::Routing(build),
 };
 
@@ -20,7 +21,7 @@ pub struct RoundRobin {
     next: u32,
 }
 
-fn build(_sec: &Section) -> Result<Arc<dyn RouterSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RouterSpec>, ConfigError> {
     Ok(Arc::new(RoundRobin::default()))
 }
 
@@ -30,7 +31,11 @@ impl RouterSpec for RoundRobin {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"round-robin\" }".to_string()
+        crate::params::bare(KIND.name)
+    }
+
+    fn key_placement(&self) -> KeyPlacement {
+        KeyPlacement::Unkeyed
     }
 }
 

@@ -2,46 +2,45 @@
 //! success resets the count), as in resilience4j's count-based or Hystrix-style simple
 //! breakers.
 
-use crate::registry::{Builder, Family, Kind, Param};
-use crate::retry::breaker::{BreakerSpec, TripRule, read_settings, settings_params};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
+use crate::retry::breaker::{self, BreakerSpec, TripRule};
 use sim_core::SimTime;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::CircuitBreakerSpec;
 use std::sync::Arc;
 
 pub const DEFAULT_FAILURES: u32 = 5;
 
+const PARAMS: &[Param] = &[Param::int32(
+    "failures",
+    DEFAULT_FAILURES,
+    "consecutive failed attempts that open the breaker",
+    "attempts",
+)
+.check(|v| v.int() >= 1, "an integer of at least 1")];
+
 pub const KIND: Kind = Kind {
     family: Family::CircuitBreaker,
     name: "consecutive",
     summary: "open a server's breaker after `failures` failed attempts in a row",
-    params: || {
-        let mut p = vec![Param::new(
-            "failures",
-            DEFAULT_FAILURES,
-            "consecutive failed attempts that open the breaker",
-        )];
-        p.extend(settings_params());
-        p
-    },
+    params: &[PARAMS, breaker::SETTINGS],
     build: Builder::CircuitBreaker(build),
 };
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// Opens after `failures` failed attempts in a row.
+#[derive(Clone, Debug)]
 pub struct Consecutive {
     pub failures: u32,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
-    let failures = sec.checked(
-        "failures",
-        Some(DEFAULT_FAILURES),
-        |f: &u32| *f >= 1,
-        "an integer of at least 1",
-    )?;
+fn build(p: &mut Params) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
     Ok(Arc::new(BreakerSpec {
-        rule: Consecutive { failures },
-        settings: read_settings(sec)?,
+        rule: Consecutive {
+            failures: p.int32("failures"),
+        },
+        settings: breaker::settings(p),
+        description: p.describe(),
     }))
 }
 
@@ -55,10 +54,6 @@ impl TripRule for Consecutive {
     fn record(&self, in_a_row: &mut u32, ok: bool, _now: SimTime) -> bool {
         *in_a_row = if ok { 0 } else { *in_a_row + 1 };
         *in_a_row >= self.failures
-    }
-
-    fn describe(&self) -> String {
-        format!("kind = \"consecutive\", failures = {}", self.failures)
     }
 }
 

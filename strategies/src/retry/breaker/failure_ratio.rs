@@ -3,10 +3,11 @@
 //! time-based sliding window or Envoy's outlier detection by success rate. The window
 //! slides a tenth of its length at a time (see `window.rs`).
 
-use crate::registry::{Builder, Family, Kind, Param};
-use crate::retry::breaker::{BreakerSpec, TripRule, read_settings, settings_params};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
+use crate::retry::breaker::{self, BreakerSpec, TripRule};
 use crate::retry::window::SlicedWindow;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::CircuitBreakerSpec;
 use sim_core::{SimDuration, SimTime};
 use std::ops::Add;
@@ -16,27 +17,32 @@ pub const DEFAULT_RATIO: f64 = 0.5;
 pub const DEFAULT_WINDOW: SimDuration = SimDuration::from_secs(10);
 pub const DEFAULT_MIN_ATTEMPTS: u32 = 20;
 
+const PARAMS: &[Param] = &[
+    Param::number(
+        "ratio",
+        DEFAULT_RATIO,
+        "failed share of the window's attempts that opens the breaker",
+        "share",
+    )
+    .check(
+        |v| v.float() > 0.0 && v.float() <= 1.0,
+        "a share above 0 and at most 1",
+    ),
+    Param::duration("window", DEFAULT_WINDOW, "how long results count").positive(),
+    Param::int32(
+        "min_attempts",
+        DEFAULT_MIN_ATTEMPTS,
+        "attempts the window must hold before the ratio counts",
+        "attempts",
+    )
+    .check(|v| v.int() >= 1, "an integer of at least 1"),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::CircuitBreaker,
     name: "failure-ratio",
     summary: "open a server's breaker when the failed share of recent attempts reaches `ratio`",
-    params: || {
-        let mut p = vec![
-            Param::new(
-                "ratio",
-                DEFAULT_RATIO,
-                "failed share of the window's attempts that opens the breaker",
-            ),
-            Param::new("window", DEFAULT_WINDOW, "how long results count"),
-            Param::new(
-                "min_attempts",
-                DEFAULT_MIN_ATTEMPTS,
-                "attempts the window must hold before the ratio counts",
-            ),
-        ];
-        p.extend(settings_params());
-        p
-    },
+    params: &[PARAMS, breaker::SETTINGS],
     build: Builder::CircuitBreaker(build),
 };
 
@@ -47,27 +53,15 @@ pub struct FailureRatio {
     pub min_attempts: u32,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
-    let ratio = sec.checked(
-        "ratio",
-        Some(DEFAULT_RATIO),
-        |r: &f64| *r > 0.0 && *r <= 1.0,
-        "a share above 0 and at most 1",
-    )?;
-    let window = sec.positive_duration("window", Some(DEFAULT_WINDOW))?;
-    let min_attempts = sec.checked(
-        "min_attempts",
-        Some(DEFAULT_MIN_ATTEMPTS),
-        |m: &u32| *m >= 1,
-        "an integer of at least 1",
-    )?;
+fn build(p: &mut Params) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
     Ok(Arc::new(BreakerSpec {
         rule: FailureRatio {
-            ratio,
-            window,
-            min_attempts,
+            ratio: p.float("ratio"),
+            window: p.duration("window"),
+            min_attempts: p.int32("min_attempts"),
         },
-        settings: read_settings(sec)?,
+        settings: breaker::settings(p),
+        description: p.describe(),
     }))
 }
 
@@ -105,13 +99,6 @@ impl TripRule for FailureRatio {
         );
         let t = window.sum(now);
         t.ended >= self.min_attempts && f64::from(t.failed) >= self.ratio * f64::from(t.ended)
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "kind = \"failure-ratio\", ratio = {}, window = \"{}\", min_attempts = {}",
-            self.ratio, self.window, self.min_attempts
-        )
     }
 }
 

@@ -14,8 +14,7 @@ pub mod consecutive;
 pub mod failure_ratio;
 pub mod none;
 
-use crate::registry::Param;
-use sim_core::conf::{ConfigError, Section};
+use crate::params::{Param, Params};
 use sim_core::strategy::{CircuitBreaker, CircuitBreakerSpec};
 use sim_core::{SimDuration, SimTime};
 use std::fmt;
@@ -30,8 +29,6 @@ pub trait TripRule: Clone + fmt::Debug + Send + Sync + 'static {
     fn fresh(&self) -> Self::Record;
     /// Records a result at `now` in closed state; true when the breaker must open.
     fn record(&self, record: &mut Self::Record, ok: bool, now: SimTime) -> bool;
-    /// The rule's part of the config text: `kind = "...", ...`.
-    fn describe(&self) -> String;
 }
 
 /// What every breaker kind shares.
@@ -41,38 +38,36 @@ pub struct BreakerSettings {
     pub trials: u32,
 }
 
-pub fn settings_params() -> Vec<Param> {
-    vec![
-        Param::new(
-            "open_for",
-            DEFAULT_OPEN_FOR,
-            "how long an open breaker keeps attempts away",
-        ),
-        Param::new(
-            "trials",
-            DEFAULT_TRIALS,
-            "half-open trial attempts that must all succeed to close",
-        ),
-    ]
+/// The parameters every breaker kind shares.
+pub const SETTINGS: &[Param] = &[
+    Param::duration(
+        "open_for",
+        DEFAULT_OPEN_FOR,
+        "how long an open breaker keeps attempts away",
+    )
+    .positive(),
+    Param::int32(
+        "trials",
+        DEFAULT_TRIALS,
+        "half-open trial attempts that must all succeed to close",
+        "attempts",
+    )
+    .check(|v| v.int() >= 1, "an integer of at least 1"),
+];
+
+/// The shared settings, from the parameters read.
+pub fn settings(p: &Params) -> BreakerSettings {
+    BreakerSettings {
+        open_for: p.duration("open_for"),
+        trials: p.int32("trials"),
+    }
 }
 
-pub fn read_settings(sec: &Section) -> Result<BreakerSettings, ConfigError> {
-    Ok(BreakerSettings {
-        open_for: sec.positive_duration("open_for", Some(DEFAULT_OPEN_FOR))?,
-        trials: sec.checked(
-            "trials",
-            Some(DEFAULT_TRIALS),
-            |t: &u32| *t >= 1,
-            "an integer of at least 1",
-        )?,
-    })
-}
-
-/// A breaker kind: its trip rule and the shared settings.
 #[derive(Clone, Debug)]
 pub struct BreakerSpec<R> {
     pub rule: R,
     pub settings: BreakerSettings,
+    pub description: String,
 }
 
 impl<R: TripRule> CircuitBreakerSpec for BreakerSpec<R> {
@@ -85,12 +80,7 @@ impl<R: TripRule> CircuitBreakerSpec for BreakerSpec<R> {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ {}, open_for = \"{}\", trials = {} }}",
-            self.rule.describe(),
-            self.settings.open_for,
-            self.settings.trials
-        )
+        self.description.clone()
     }
 }
 

@@ -1,7 +1,8 @@
 //! No circuit breaker: attempts go wherever the router sends them.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::{CircuitBreaker, CircuitBreakerSpec};
 use std::sync::Arc;
 
@@ -9,14 +10,14 @@ pub const KIND: Kind = Kind {
     family: Family::CircuitBreaker,
     name: "none",
     summary: "no breaker: every server takes attempts",
-    params: Vec::new,
+    params: &[],
     build: Builder::CircuitBreaker(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct NoBreaker;
 
-fn build(_sec: &Section) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn CircuitBreakerSpec>, ConfigError> {
     Ok(Arc::new(NoBreaker))
 }
 
@@ -26,6 +27,6 @@ impl CircuitBreakerSpec for NoBreaker {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"none\" }".to_string()
+        crate::params::bare(KIND.name)
     }
 }

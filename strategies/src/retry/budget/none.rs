@@ -1,7 +1,8 @@
 //! No budget: every retry and hedge the retry policy wants is sent.
 
+use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use std::sync::Arc;
 
@@ -9,14 +10,14 @@ pub const KIND: Kind = Kind {
     family: Family::RetryBudget,
     name: "none",
     summary: "no limit: every retry the policy wants is sent",
-    params: Vec::new,
+    params: &[],
     build: Builder::RetryBudget(build),
 };
 
 #[derive(Clone, Debug, Default)]
 pub struct Unlimited;
 
-fn build(_sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+fn build(_p: &mut Params) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
     Ok(Arc::new(Unlimited))
 }
 
@@ -26,6 +27,6 @@ impl RetryBudgetSpec for Unlimited {
     }
 
     fn describe(&self) -> String {
-        "{ kind = \"none\" }".to_string()
+        crate::params::bare(KIND.name)
     }
 }

@@ -7,9 +7,10 @@
 //! balance covers one withdrawal. Deposits and withdrawals expire with the window, which
 //! slides a tenth of its length at a time (see `window.rs`).
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params};
+use crate::registry::{Builder, Family, Kind};
 use crate::retry::window::SlicedWindow;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -18,29 +19,40 @@ pub const DEFAULT_PERCENT: f64 = 20.0;
 pub const DEFAULT_MIN_PER_SEC: f64 = 10.0;
 pub const DEFAULT_WINDOW: SimDuration = SimDuration::from_secs(10);
 
+const PARAMS: &[Param] = &[
+    Param::number(
+        "percent",
+        DEFAULT_PERCENT,
+        "retries allowed per 100 requests in the window",
+        "%",
+    )
+    .check(
+        |v| (0.0..=1000.0).contains(&v.float()),
+        "a percentage from 0 to 1000",
+    ),
+    Param::number(
+        "min_retry_rate",
+        DEFAULT_MIN_PER_SEC,
+        "retries per second allowed on top, whatever the traffic",
+        "retries/s",
+    )
+    .check(
+        |v| v.float().is_finite() && v.float() >= 0.0,
+        "a number of at least 0",
+    ),
+    Param::duration(
+        "window",
+        DEFAULT_WINDOW,
+        "how long deposits and withdrawals count",
+    )
+    .positive(),
+];
+
 pub const KIND: Kind = Kind {
     family: Family::RetryBudget,
     name: "percentage",
     summary: "Finagle-style budget: retries up to percent of recent requests plus a minimum rate",
-    params: || {
-        vec![
-            Param::new(
-                "percent",
-                DEFAULT_PERCENT,
-                "retries allowed per 100 requests in the window",
-            ),
-            Param::new(
-                "min_retry_rate",
-                DEFAULT_MIN_PER_SEC,
-                "retries per second allowed on top, whatever the traffic",
-            ),
-            Param::new(
-                "window",
-                DEFAULT_WINDOW,
-                "how long deposits and withdrawals count",
-            ),
-        ]
-    },
+    params: &[PARAMS],
     build: Builder::RetryBudget(build),
 };
 
@@ -49,19 +61,14 @@ pub struct PercentageSpec {
     pub percent: f64,
     pub min_retry_rate: f64,
     pub window: SimDuration,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
-    let percent = sec.checked(
-        "percent",
-        Some(DEFAULT_PERCENT),
-        |p: &f64| (0.0..=1000.0).contains(p),
-        "a percentage from 0 to 1000",
-    )?;
-    let min_retry_rate = sec.non_negative_f64("min_retry_rate", Some(DEFAULT_MIN_PER_SEC))?;
-    let window = sec.positive_duration("window", Some(DEFAULT_WINDOW))?;
+fn build(p: &mut Params) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    let percent = p.float("percent");
+    let min_retry_rate = p.float("min_retry_rate");
     if percent == 0.0 && min_retry_rate == 0.0 {
-        return Err(sec.error(
+        return Err(p.error(
             "percent",
             "expected `percent` or `min_retry_rate` above 0 (with both 0 nothing is ever retried: use retry = { kind = \"none\" })",
         ));
@@ -69,7 +76,8 @@ fn build(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
     Ok(Arc::new(PercentageSpec {
         percent,
         min_retry_rate,
-        window,
+        window: p.duration("window"),
+        description: p.describe(),
     }))
 }
 
@@ -91,10 +99,7 @@ impl RetryBudgetSpec for PercentageSpec {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"percentage\", percent = {}, min_retry_rate = {}, window = \"{}\" }}",
-            self.percent, self.min_retry_rate, self.window
-        )
+        self.description.clone()
     }
 }
 
@@ -130,7 +135,8 @@ mod tests {
     #[test]
     fn retries_are_a_percentage_of_requests_plus_the_reserve() {
         // 20% and no reserve: 10 requests earn exactly 2 retries.
-        let spec = from_table(&[("min_retry_rate", f(0.0))], build).unwrap();
+        let spec =
+            from_table::<Arc<dyn RetryBudgetSpec>>(&[("min_retry_rate", f(0.0))], &KIND).unwrap();
         let mut b = spec.build().expect("a budget");
         let t = SimTime(1_000);
         assert!(!b.try_retry(t), "nothing earned yet");
@@ -148,13 +154,13 @@ mod tests {
     #[test]
     fn the_reserve_allows_min_rate_times_window_and_deposits_expire() {
         // 2 retries/s over a 5 s window: a reserve of 10 retries without any request.
-        let spec = from_table(
+        let spec = from_table::<Arc<dyn RetryBudgetSpec>>(
             &[
                 ("percent", f(50.0)),
                 ("min_retry_rate", f(2.0)),
                 ("window", s("5s")),
             ],
-            build,
+            &KIND,
         )
         .unwrap();
         let mut b = spec.build().expect("a budget");
@@ -172,7 +178,11 @@ mod tests {
 
     #[test]
     fn zero_percent_and_zero_minimum_is_refused() {
-        let e = from_table(&[("percent", f(0.0)), ("min_retry_rate", f(0.0))], build).unwrap_err();
+        let e = from_table::<Arc<dyn RetryBudgetSpec>>(
+            &[("percent", f(0.0)), ("min_retry_rate", f(0.0))],
+            &KIND,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("nothing is ever retried"), "{e}");
     }
 }

@@ -6,34 +6,46 @@
 //! row leave 6 and allow retries; the fifth leaves 5 and stops them until successes lift
 //! the bucket above 5 again.
 
-use crate::registry::{Builder, Family, Kind, Param};
+use crate::params::{Param, Params, Val};
+use crate::registry::{Builder, Family, Kind};
 use sim_core::SimTime;
-use sim_core::conf::{ConfigError, Section};
+use sim_core::conf::ConfigError;
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use std::sync::Arc;
 
 pub const DEFAULT_MAX_TOKENS: f64 = 10.0;
 pub const DEFAULT_TOKEN_RATIO: f64 = 0.1;
+
 const MILLI: f64 = 1000.0;
+
+const PARAMS: &[Param] = &[
+    Param::number(
+        "max_tokens",
+        DEFAULT_MAX_TOKENS,
+        "bucket size; each failed attempt takes one token",
+        "tokens",
+    )
+    .check(
+        |v| (1.0..=1e9).contains(&v.float()),
+        "a number of tokens of at least 1",
+    ),
+    Param::number(
+        "token_ratio",
+        DEFAULT_TOKEN_RATIO,
+        "tokens each successful attempt puts back",
+        "tokens",
+    )
+    .check(
+        |v| (0.001..=1e9).contains(&v.float()),
+        "a positive number of tokens of at least 0.001",
+    ),
+];
 
 pub const KIND: Kind = Kind {
     family: Family::RetryBudget,
     name: "token-bucket",
     summary: "gRPC retry throttling: retry only while tokens > max_tokens / 2",
-    params: || {
-        vec![
-            Param::new(
-                "max_tokens",
-                DEFAULT_MAX_TOKENS,
-                "bucket size; each failed attempt takes one token",
-            ),
-            Param::new(
-                "token_ratio",
-                DEFAULT_TOKEN_RATIO,
-                "tokens each successful attempt puts back",
-            ),
-        ]
-    },
+    params: &[PARAMS],
     build: Builder::RetryBudget(build),
 };
 
@@ -42,24 +54,19 @@ pub const KIND: Kind = Kind {
 pub struct TokenBucketSpec {
     pub max_milli: u64,
     pub ratio_milli: u64,
+    pub description: String,
 }
 
-fn build(sec: &Section) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
-    let max_tokens = sec.checked(
-        "max_tokens",
-        Some(DEFAULT_MAX_TOKENS),
-        |t: &f64| (1.0..=1e9).contains(t),
-        "a number of tokens of at least 1",
-    )?;
-    let token_ratio = sec.checked(
-        "token_ratio",
-        Some(DEFAULT_TOKEN_RATIO),
-        |r: &f64| (0.001..=1e9).contains(r),
-        "a positive number of tokens of at least 0.001",
-    )?;
+fn build(p: &mut Params) -> Result<Arc<dyn RetryBudgetSpec>, ConfigError> {
+    let max_milli = (p.float("max_tokens") * MILLI).round() as u64;
+    let ratio_milli = (p.float("token_ratio") * MILLI).round() as u64;
+    // Described as kept: in thousandths.
+    p.set("max_tokens", Some(Val::Float(max_milli as f64 / MILLI)));
+    p.set("token_ratio", Some(Val::Float(ratio_milli as f64 / MILLI)));
     Ok(Arc::new(TokenBucketSpec {
-        max_milli: (max_tokens * MILLI).round() as u64,
-        ratio_milli: (token_ratio * MILLI).round() as u64,
+        max_milli,
+        ratio_milli,
+        description: p.describe(),
     }))
 }
 
@@ -73,11 +80,7 @@ impl RetryBudgetSpec for TokenBucketSpec {
     }
 
     fn describe(&self) -> String {
-        format!(
-            "{{ kind = \"token-bucket\", max_tokens = {}, token_ratio = {} }}",
-            self.max_milli as f64 / MILLI,
-            self.ratio_milli as f64 / MILLI
-        )
+        self.description.clone()
     }
 }
 
@@ -117,7 +120,7 @@ mod tests {
 
     #[test]
     fn retries_stop_at_half_the_bucket_and_resume_above_it() {
-        let spec = from_table(&[], build).unwrap();
+        let spec = from_table::<Arc<dyn RetryBudgetSpec>>(&[], &KIND).unwrap();
         let mut b = spec.build().expect("a budget");
         let t = SimTime::ZERO;
         // From 10 tokens, failures leave 9, 8, 7, 6 (retries allowed), then 5: stopped.
@@ -143,7 +146,11 @@ mod tests {
     #[test]
     fn the_bucket_neither_overflows_nor_goes_negative() {
         // max 3, ratio 0.5, threshold 1.5.
-        let spec = from_table(&[("max_tokens", f(3.0)), ("token_ratio", f(0.5))], build).unwrap();
+        let spec = from_table::<Arc<dyn RetryBudgetSpec>>(
+            &[("max_tokens", f(3.0)), ("token_ratio", f(0.5))],
+            &KIND,
+        )
+        .unwrap();
         let mut b = spec.build().expect("a budget");
         let t = SimTime::ZERO;
         for _ in 0..10 {
