@@ -457,6 +457,40 @@ mod tests {
     }
 
     #[test]
+    fn names_say_their_unit_and_names_are_unique() {
+        // `[checks]` takes a duration for a millisecond column by its name without `_ms`.
+        for c in COLUMNS {
+            assert_eq!(c.name.ends_with("_ms"), c.unit == Unit::Ms, "{}", c.name);
+            let per_s = c.name.ends_with("_per_s");
+            assert_eq!(
+                per_s,
+                c.unit == Unit::PerS && c.name != "goodput",
+                "{}",
+                c.name
+            );
+            assert_eq!(
+                c.name.ends_with("_s") && !per_s,
+                c.unit == Unit::S,
+                "{}",
+                c.name
+            );
+            assert_eq!(c.kind == CellKind::Hex, c.unit == Unit::Hex, "{}", c.name);
+            assert!(!c.doc.contains('|') && !c.doc.contains('\n'), "{}", c.name);
+            assert_eq!(COLUMNS.iter().filter(|d| d.name == c.name).count(), 1);
+        }
+        assert_eq!(RunReport::default().columns().len(), COLUMNS.len());
+    }
+
+    #[test]
+    fn counters_are_numbered_in_declaration_order() {
+        // Metrics indexes its counter array by `Counter as usize`.
+        assert_eq!(Counter::ALL.len(), Counter::COUNT);
+        for (i, c) in Counter::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
+    }
+
+    #[test]
     fn column_names_start_with_the_contract() {
         let names = RunReport::column_names();
         assert_eq!(
