@@ -232,7 +232,7 @@ macro_rules! measures {
 // grow, at the end. Its doc is the README's runs.csv table row, checked by a test.
 measures! {
     counter requests = Requests by Request,
-        "requests created inside the measurement window (after `warmup`); the next five columns say how they ended";
+        "requests created inside the measurement window (after `warmup`)";
     counter ok = Ok by Request, "requests that succeeded";
     Int failed: u64, Count,
         "requests that did not: `requests - ok`, so `timed_out + rejected + unavailable + errored` (`errored` is further right)"
@@ -249,11 +249,12 @@ measures! {
     Real latency_mean_ms: Option<f64>, Ms,
         "mean end-to-end latency of successful requests, retries included (empty when none succeeded)"
         = |m| ms(m.metrics.latency_mean());
-    Real latency_p50_ms: Option<f64>, Ms, "its median, to 3 significant digits"
+    Real latency_p50_ms: Option<f64>, Ms, "median latency of successful requests (3 significant digits, as the percentiles)"
         = |m| ms(m.metrics.latency_quantile(0.5));
-    Real latency_p99_ms: Option<f64>, Ms, "its 99th percentile"
+    Real latency_p99_ms: Option<f64>, Ms,
+        "99th percentile latency of successful requests"
         = |m| ms(m.metrics.latency_quantile(0.99));
-    Real latency_p999_ms: Option<f64>, Ms, "its 99.9th percentile"
+    Real latency_p999_ms: Option<f64>, Ms, "99.9th percentile latency of successful requests"
         = |m| ms(m.metrics.latency_quantile(0.999));
     internal Attempts by Request, "attempts made by counted requests";
     Real attempts_per_request: Option<f64>, Ratio,
@@ -275,7 +276,8 @@ measures! {
         "crashes repaired before an observer suspected them (per observer)";
     Real detection_time_mean_ms: Option<f64>, Ms, "mean time from crash to suspicion (T_D)"
         = |m| ms(m.metrics.detection_mean());
-    Real detection_time_p99_ms: Option<f64>, Ms, "its 99th percentile"
+    Real detection_time_p99_ms: Option<f64>, Ms,
+        "99th percentile of the time from crash to suspicion"
         = |m| ms(m.metrics.detection_quantile(0.99));
     counter false_suspicions = FalseSuspicions by Span,
         "mistakes: suspicions of a server that was up, and recoveries of a server still suspected";
@@ -330,7 +332,7 @@ measures! {
         "the most retries (hedges included) sent in one 10 ms of the window: a synchronized retry wave shows as a peak far above `retries` per 10 ms"
         = |m| m.metrics.retries_peak();
     counter writes = Writes by Request, "requests that wrote";
-    counter writes_ok = WritesOk by Request, "of those, the ones that ended ok";
+    counter writes_ok = WritesOk by Request, "writes that ended ok";
     internal ReadsServed by Time, "reads servers served";
     counter stale_reads = StaleReads by Time,
         "reads served that returned a value older (in creation order) than the newest write of their key acknowledged before";
@@ -347,16 +349,16 @@ measures! {
     Real checkpoint_overhead: f64, Fraction,
         "fraction of server time spent checkpointing (cut-short ones included); in a batch run, of the jobs' own time: each job from the start to its completion (or to the end of the run if unfinished)"
         = |m| m.metrics.checkpoint_overhead(m.servers);
-    Real checkpoint_time_s: f64, S, "that time, in server-seconds"
+    Real checkpoint_time_s: f64, S, "server time spent checkpointing (cut-short ones included), in server-seconds"
         = |m| m.metrics.checkpoint_time().as_secs_f64();
     counter restores = Restores by Time, "restores begun";
-    Real restore_time_mean_ms: Option<f64>, Ms, "their mean length (catch-up included)"
+    Real restore_time_mean_ms: Option<f64>, Ms, "mean length of those restores (catch-up included)"
         = |m| ms(m.metrics.restore_time_mean());
     counter restores_from_backup = RestoresFromBackup by Time, "restores fed from a backup";
     counter backups = Backups by Time, "backups completed";
     Real lost_work_s: f64, S, "batch-job work undone by crashes, over all jobs of the run"
         = |m| m.metrics.lost_work().as_secs_f64();
-    counter jobs_done = JobsDone by Run, "batch jobs finished";
+    counter jobs_done = JobsDone by Run, "batch jobs finished (each job is measured whole, over the run)";
     Int jobs_unfinished: u64, Count, "batch jobs not finished"
         = |m| m.metrics.jobs() - m.count(Counter::JobsDone);
     Real job_time_mean_s: Option<f64>, S, "mean completion time of the finished jobs"
