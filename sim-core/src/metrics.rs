@@ -270,10 +270,7 @@ impl Metrics {
         let counts = match c.rule() {
             Rule::Time => self.in_window(now),
             Rule::Run => true,
-            Rule::Request | Rule::Span => {
-                debug_assert!(false, "{c:?} is not counted by time");
-                false
-            }
+            Rule::Request | Rule::Span => panic!("{c:?} is not counted by time"),
         };
         if counts {
             self.counters[c as usize] += n;
@@ -290,7 +287,7 @@ impl Metrics {
     /// `n` occurrences, as [`count_counted`](Self::count_counted).
     #[inline]
     pub fn add_counted(&mut self, c: Counter, n: u64, counted: bool) {
-        debug_assert_eq!(c.rule(), Rule::Request, "{c:?} is not counted by request");
+        assert_eq!(c.rule(), Rule::Request, "{c:?} is not counted by request");
         if counted {
             self.counters[c as usize] += n;
         }
@@ -300,7 +297,7 @@ impl Metrics {
     /// overlaps the window, or has zero length inside it. Returns whether it counted.
     #[inline]
     fn count_span(&mut self, c: Counter, start: SimTime, end: SimTime) -> bool {
-        debug_assert_eq!(c.rule(), Rule::Span, "{c:?} is not counted by span");
+        assert_eq!(c.rule(), Rule::Span, "{c:?} is not counted by span");
         let (lo, hi) = (self.window_start, self.window_end);
         let counts = start < hi && (end > lo || start >= lo);
         if counts {
@@ -933,6 +930,39 @@ mod tests {
         m.request_done(true, Outcome::Error, SimDuration::ZERO, 3);
         m.request_done(false, Outcome::Error, SimDuration::ZERO, 3); // created outside
         assert_eq!([Errored, Requests, Ok].map(|c| m.counter(c)), [1, 1, 0]);
+    }
+
+    #[test]
+    fn each_counter_counts_by_its_declared_rule() {
+        // Window [100 ms, 1 s): by time at 50 ms no, at 500 ms yes; by request as told;
+        // over the whole run always.
+        let mut m = Metrics::new(1, SimDuration::from_millis(100), SimDuration::from_secs(1));
+        m.count(Shed, t(50));
+        m.count(Shed, t(500));
+        m.count_counted(Hedges, false);
+        m.add_counted(Hedges, 2, true);
+        m.count(MessagesSent, t(50));
+        m.count(MessagesSent, t(2000));
+        assert_eq!(
+            [Shed, Hedges, MessagesSent].map(|c| m.counter(c)),
+            [1, 2, 2]
+        );
+        assert_eq!(
+            (
+                Shed.rule(),
+                Hedges.rule(),
+                FalseSuspicions.rule(),
+                JobsDone.rule()
+            ),
+            (Rule::Time, Rule::Request, Rule::Span, Rule::Run)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "Hedges is not counted by time")]
+    fn a_counter_counted_by_another_rule_is_refused() {
+        let mut m = Metrics::new(1, SimDuration::ZERO, SimDuration::from_secs(1));
+        m.count(Hedges, t(1));
     }
 
     #[test]
