@@ -8,6 +8,7 @@ mod checkpoint_young_daly;
 mod ci_coverage;
 mod circuit_breaker;
 mod cli;
+mod columns_doc;
 mod detection_config;
 mod detection_fixed_timeout;
 mod detection_metrics;

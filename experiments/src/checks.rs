@@ -8,9 +8,8 @@
 //! check: nothing shows the minimum was reached, and nothing exceeded the maximum.
 
 use crate::load::keys_in_file_order;
-use crate::runs_csv::numeric_columns;
 use sim_core::conf::{ConfigError, Section, suggestion};
-use sim_core::report::format_real;
+use sim_core::report::{COLUMNS, Column, Unit, format_real};
 use sim_core::{RunReport, SimDuration};
 
 /// Which side of the threshold a run must stay on.
@@ -51,18 +50,21 @@ pub struct Checks {
     pub list: Vec<Check>,
 }
 
-/// Every key `[checks]` accepts, for suggestions.
+/// The key of a millisecond column as a duration: its name without `_ms`.
+fn duration_key(column: &Column) -> Option<&'static str> {
+    (column.unit == Unit::Ms)
+        .then(|| column.name.strip_suffix("_ms"))
+        .flatten()
+}
+
+/// Every key `[checks]` accepts, for suggestions: `min_` and `max_` of each numeric
+/// declared column, and of each millisecond column's duration key.
 pub fn check_names() -> Vec<String> {
-    let numeric = numeric_columns();
     let mut names = Vec::new();
-    for (name, _) in RunReport::column_names()
-        .into_iter()
-        .zip(numeric)
-        .filter(|(_, n)| *n)
-    {
+    for column in COLUMNS.iter().filter(|c| c.is_numeric()) {
         for prefix in ["min_", "max_"] {
-            names.push(format!("{prefix}{name}"));
-            if let Some(base) = name.strip_suffix("_ms") {
+            names.push(format!("{prefix}{}", column.name));
+            if let Some(base) = duration_key(column) {
                 names.push(format!("{prefix}{base}"));
             }
         }
@@ -77,13 +79,14 @@ impl Checks {
             return Ok(Checks::default());
         };
         let columns = RunReport::column_names();
-        let numeric = numeric_columns();
         let column_of = |metric: &str| {
-            columns
+            COLUMNS
                 .iter()
-                .position(|c| *c == metric)
-                .filter(|&i| numeric[i])
+                .position(|c| c.name == metric)
+                .filter(|&i| COLUMNS[i].is_numeric())
         };
+        let duration_column_of =
+            |key: &str| COLUMNS.iter().position(|c| duration_key(c) == Some(key));
         let mut list = Vec::new();
         for key in keys_in_file_order(sec.raw()) {
             let parsed = [("min_", Bound::Min), ("max_", Bound::Max)]
@@ -109,7 +112,7 @@ impl Checks {
                     sec.checked(&key, None, |x: &f64| x.is_finite(), "a finite number")?
                 };
                 (column, threshold)
-            } else if let Some(column) = column_of(&format!("{metric}_ms")) {
+            } else if let Some(column) = duration_column_of(metric) {
                 let d: SimDuration = sec.req(&key)?;
                 (column, d.as_millis_f64())
             } else {

@@ -8,7 +8,8 @@
 
 use crate::config::{Experiment, RunKey};
 use crate::output::{AtomicCsv, commit_csv, create_csv};
-use sim_core::{Cell, RunReport};
+use sim_core::RunReport;
+use sim_core::report::{COLUMNS, Column};
 use std::io;
 use std::path::Path;
 
@@ -76,13 +77,9 @@ pub fn metric_cells(report: &RunReport) -> Vec<String> {
         .collect()
 }
 
-/// Whether each metric column holds a number (the trace hash does not).
+/// Whether each metric column holds a number (the trace hash does not), as declared.
 pub fn numeric_columns() -> Vec<bool> {
-    RunReport::default()
-        .columns()
-        .into_iter()
-        .map(|(_, c)| !matches!(c, Cell::Hex(_)))
-        .collect()
+    COLUMNS.iter().map(Column::is_numeric).collect()
 }
 
 /// The numbers of metric cells: `None` for an empty cell and for non-numeric columns.

@@ -16,7 +16,7 @@ use crate::output::{AtomicCsv, commit_csv, create_csv};
 use crate::runs_csv::numeric_columns;
 use sim_core::RunReport;
 use sim_core::math::student_t_quantile;
-use sim_core::report::format_real;
+use sim_core::report::{COLUMNS, Unit, format_real};
 use std::io;
 use std::path::{Path, PathBuf};
 
@@ -70,25 +70,23 @@ pub enum Range {
     NonNegative,
 }
 
-/// The metrics of runs.csv that are fractions in [0, 1]; every other numeric column is a
-/// count, a time, a rate or a ratio of non-negative numbers.
-pub const FRACTIONS: [&str; 8] = [
-    "availability",
-    "server_availability",
-    "wrong_suspicion_fraction",
-    "keys_remapped_mean",
-    "cache_hit_ratio",
-    "range_unavailability",
-    "stale_read_fraction",
-    "checkpoint_overhead",
-];
-
+/// The range of a runs.csv metric, from its declared unit: the columns in
+/// [`Unit::Fraction`] lie in [0, 1]; every other numeric column is a count, a time, a rate
+/// or a ratio of non-negative numbers.
 pub fn metric_range(metric: &str) -> Range {
-    if FRACTIONS.contains(&metric) {
-        Range::Fraction
-    } else {
-        Range::NonNegative
+    match COLUMNS.iter().find(|c| c.name == metric) {
+        Some(c) if c.unit == Unit::Fraction => Range::Fraction,
+        _ => Range::NonNegative,
     }
+}
+
+/// The metric columns that are fractions in [0, 1], in runs.csv order.
+pub fn fraction_columns() -> Vec<&'static str> {
+    COLUMNS
+        .iter()
+        .filter(|c| c.unit == Unit::Fraction)
+        .map(|c| c.name)
+        .collect()
 }
 
 /// z(0.975), for the Wilson bound.
@@ -512,11 +510,20 @@ mod tests {
     }
 
     #[test]
-    fn the_fractions_are_columns_of_runs_csv() {
-        let names = RunReport::column_names();
-        for f in FRACTIONS {
-            assert!(names.contains(&f), "{f}");
-        }
+    fn the_fractions_are_the_columns_declared_in_fraction() {
+        assert_eq!(
+            fraction_columns(),
+            [
+                "availability",
+                "server_availability",
+                "wrong_suspicion_fraction",
+                "keys_remapped_mean",
+                "cache_hit_ratio",
+                "range_unavailability",
+                "stale_read_fraction",
+                "checkpoint_overhead",
+            ]
+        );
         assert_eq!(metric_range("availability"), Range::Fraction);
         assert_eq!(metric_range("latency_p99_ms"), Range::NonNegative);
     }

@@ -11,7 +11,12 @@
 //! primary as the clients see it, against the same ground truth. Placement measures
 //! (attempts per server, cache lookups, keys remapped by each change of the view)
 //! count what happens inside the window, by the time it happens.
+//!
+//! Counters are declared with their columns in [`crate::report`] and change only through
+//! [`Metrics::count`] and its siblings, which apply the counter's declared window
+//! [`Rule`]: model code never adds to a counter itself.
 
+use crate::report::Counter;
 use crate::state_metrics::StateMetrics;
 use crate::strategy::FailoverPlan;
 use crate::time::{SimDuration, SimTime};
@@ -97,19 +102,28 @@ struct RangeTrack {
     without_primary_ns: u128,
 }
 
+/// When an occurrence of a [`Counter`] counts: the warm-up window rule, declared with
+/// each counter in [`crate::report`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rule {
+    /// When the instant that decides it lies in the window: its own time, or the time of
+    /// what it is about (a detection by the crash it detects).
+    Time,
+    /// When the request it belongs to was created in the window (`counted`).
+    Request,
+    /// When the span it covers overlaps the window (or, of zero length, lies in it).
+    Span,
+    /// Always: over the whole run, warm-up included.
+    Run,
+}
+
 /// All metrics of one run.
 pub struct Metrics {
     window_start: SimTime,
     window_end: SimTime,
-    pub requests: u64,
-    pub ok: u64,
-    pub timed_out: u64,
-    pub rejected: u64,
-    pub unavailable: u64,
-    /// Attempts made by counted requests.
-    pub attempts: u64,
-    /// Retries (attempts after the first) of counted requests.
-    pub retries: u64,
+    /// The counters, indexed by [`Counter`]; changed only by [`Metrics::count`] and its
+    /// siblings, which apply each counter's [`Rule`].
+    counters: [u64; Counter::COUNT],
     latency: Histogram<u64>,
     latency_sum_ns: u128,
     servers: Vec<ServerTrack>,
@@ -121,70 +135,20 @@ pub struct Metrics {
     /// Time, summed over (observer, server) pairs, in which an up server was suspected:
     /// the sum of the mistakes' lengths inside the window.
     wrong_suspicion_ns: u128,
-    /// Crashes that began inside the window.
-    pub crashes: u64,
-    /// Attempts a crashing server was holding (queued or in service), inside the window.
-    pub lost_in_crash: u64,
-    /// Mistakes (spans in which an up server stays suspected, per observer) that overlap
-    /// the window: Chen, Toueg and Aguilera's mistakes, begun by a suspicion of an up
-    /// server or by the recovery of a server still suspected. Counted when they end, or
-    /// at [`Metrics::finish`] for those still open.
-    pub false_suspicions: u64,
-    /// Crashes inside the window that an observer detected before the recovery, counted
-    /// once per observer.
-    pub detections: u64,
-    /// Crashes inside the window that ended before an observer suspected anything,
-    /// counted once per observer.
-    pub undetected_crashes: u64,
     detection: Histogram<u64>,
     detection_sum_ns: u128,
-    /// The total length inside the window of the mistakes counted in `false_suspicions`.
+    /// The total length inside the window of the mistakes counted in
+    /// [`Counter::FalseSuspicions`]: spans in which an up server stays suspected, per
+    /// observer, that overlap the window (Chen, Toueg and Aguilera's mistakes, begun by a
+    /// suspicion of an up server or by the recovery of a server still suspected), counted
+    /// when they end, or at [`Metrics::finish`] for those still open.
     mistake_sum_ns: u128,
-    /// Messages dropped by loss or partitions.
-    pub messages_dropped: u64,
-    /// Messages sent.
-    pub messages_sent: u64,
     /// Attempts that reached each server while it was up, inside the window.
     attempts_per_server: Vec<u64>,
-    /// Key-cache lookups inside the window that found, or did not find, the key.
-    pub cache_hits: u64,
-    pub cache_misses: u64,
-    /// Changes of the clients' view inside the window.
-    pub membership_changes: u64,
-    /// Of those, the changes measured for remapping, and the sum of their fractions of
-    /// keys remapped.
-    remap_changes: u64,
+    /// The sum of the fractions of keys remapped by the changes counted in
+    /// [`Counter::RemapChanges`].
     remap_sum: f64,
-    /// Primary changes away from a suspected primary, decided inside the window.
-    pub failovers: u64,
-    /// Returns of a range to its first replica while the promoted one was trusted.
-    pub failbacks: u64,
-    /// Counted requests that failed while their key range was without a usable primary
-    /// at some instant of their life.
-    pub lost_in_failover: u64,
     ranges: Option<RangeTrack>,
-    /// Counted requests whose last attempt was answered with an error.
-    pub errored: u64,
-    /// Hedges: attempts of counted requests sent while another attempt of the same
-    /// request was still awaiting its answer.
-    pub hedges: u64,
-    /// Answers that arrived after the client stopped waiting for their attempt (hedges
-    /// that lost the race, attempts past their timeout, requests already ended), counted
-    /// by arrival time inside the window.
-    pub late_answers: u64,
-    /// Attempts of counted requests that reached their attempt timeout.
-    pub attempt_timeouts: u64,
-    /// Retries and hedges of counted requests that the retry policy wanted and the retry
-    /// budget refused.
-    pub budget_denied: u64,
-    /// Circuit breakers (one per client and server) that opened inside the window.
-    pub breaker_opens: u64,
-    /// Attempts of counted requests failed at once because the circuit breakers of every
-    /// unsuspected server were open.
-    pub breaker_fast_fails: u64,
-    /// Attempts servers dropped unstarted because their deadline had passed, inside the
-    /// window.
-    pub shed: u64,
     /// Retries (attempts after a request's first, hedges included) sent inside the window,
     /// bucketed by [`RETRY_PEAK_BUCKET`] from the window start: the busiest bucket so far,
     /// and the current bucket with its count.
@@ -193,8 +157,8 @@ pub struct Metrics {
     retry_bucket_count: u64,
     /// The run's timeline, when recorded (see [`Metrics::record_timeline`]).
     timeline: Option<Box<Timeline>>,
-    /// Measures of server state: checkpoints, restores, lost and stale data, jobs.
-    pub state: StateMetrics,
+    /// Sums of server-state measures: checkpoint, restore and job time.
+    pub(crate) state: StateMetrics,
 }
 
 impl Metrics {
@@ -202,13 +166,7 @@ impl Metrics {
         Metrics {
             window_start: SimTime::ZERO + warmup,
             window_end: SimTime::ZERO + duration,
-            requests: 0,
-            ok: 0,
-            timed_out: 0,
-            rejected: 0,
-            unavailable: 0,
-            attempts: 0,
-            retries: 0,
+            counters: [0; Counter::COUNT],
             latency: new_latency_histogram(3),
             latency_sum_ns: 0,
             servers: vec![
@@ -223,39 +181,17 @@ impl Metrics {
             watches: vec![Watch::new(); servers as usize],
             up_ns: 0,
             wrong_suspicion_ns: 0,
-            crashes: 0,
-            lost_in_crash: 0,
-            false_suspicions: 0,
-            detections: 0,
-            undetected_crashes: 0,
             detection: new_latency_histogram(3),
             detection_sum_ns: 0,
             mistake_sum_ns: 0,
-            messages_dropped: 0,
-            messages_sent: 0,
             attempts_per_server: vec![0; servers as usize],
-            cache_hits: 0,
-            cache_misses: 0,
-            membership_changes: 0,
-            remap_changes: 0,
             remap_sum: 0.0,
-            failovers: 0,
-            failbacks: 0,
-            lost_in_failover: 0,
             ranges: None,
-            errored: 0,
-            hedges: 0,
-            late_answers: 0,
-            attempt_timeouts: 0,
-            budget_denied: 0,
-            breaker_opens: 0,
-            breaker_fast_fails: 0,
-            shed: 0,
             retry_peak: 0,
             retry_bucket: 0,
             retry_bucket_count: 0,
             timeline: None,
-            state: StateMetrics::new(SimTime::ZERO + warmup, SimTime::ZERO + duration),
+            state: StateMetrics::default(),
         }
     }
 
@@ -315,24 +251,94 @@ impl Metrics {
         (self.window_start, self.window_end)
     }
 
-    /// Records the end of a counted request.
+    /// A counter's value.
     #[inline]
-    pub fn request_done(&mut self, outcome: Outcome, latency: SimDuration, attempts: u32) {
-        self.requests += 1;
-        self.attempts += u64::from(attempts);
-        self.retries += u64::from(attempts.saturating_sub(1));
-        match outcome {
+    pub fn counter(&self, c: Counter) -> u64 {
+        self.counters[c as usize]
+    }
+
+    /// One occurrence at `now` of a counter whose rule is [`Rule::Time`] (it counts if
+    /// `now` lies in the window) or [`Rule::Run`] (it always counts).
+    #[inline]
+    pub fn count(&mut self, c: Counter, now: SimTime) {
+        self.add(c, 1, now);
+    }
+
+    /// `n` occurrences at `now`, as [`count`](Self::count).
+    #[inline]
+    pub fn add(&mut self, c: Counter, n: u64, now: SimTime) {
+        let counts = match c.rule() {
+            Rule::Time => self.in_window(now),
+            Rule::Run => true,
+            Rule::Request | Rule::Span => panic!("{c:?} is not counted by time"),
+        };
+        if counts {
+            self.counters[c as usize] += n;
+        }
+    }
+
+    /// One occurrence of a [`Rule::Request`] counter, for a request created inside the
+    /// window (`counted`) or not.
+    #[inline]
+    pub fn count_counted(&mut self, c: Counter, counted: bool) {
+        self.add_counted(c, 1, counted);
+    }
+
+    /// `n` occurrences, as [`count_counted`](Self::count_counted).
+    #[inline]
+    pub fn add_counted(&mut self, c: Counter, n: u64, counted: bool) {
+        assert_eq!(c.rule(), Rule::Request, "{c:?} is not counted by request");
+        if counted {
+            self.counters[c as usize] += n;
+        }
+    }
+
+    /// One occurrence of a [`Rule::Span`] counter covering `[start, end)`: it counts if it
+    /// overlaps the window, or has zero length inside it. Returns whether it counted.
+    #[inline]
+    fn count_span(&mut self, c: Counter, start: SimTime, end: SimTime) -> bool {
+        assert_eq!(c.rule(), Rule::Span, "{c:?} is not counted by span");
+        let (lo, hi) = (self.window_start, self.window_end);
+        let counts = start < hi && (end > lo || start >= lo);
+        if counts {
+            self.counters[c as usize] += 1;
+        }
+        counts
+    }
+
+    /// Records the end of a request, which counts if it was created inside the window
+    /// (`counted`).
+    #[inline]
+    pub fn request_done(
+        &mut self,
+        counted: bool,
+        outcome: Outcome,
+        latency: SimDuration,
+        attempts: u32,
+    ) {
+        if !counted {
+            return;
+        }
+        self.count_counted(Counter::Requests, counted);
+        self.add_counted(Counter::Attempts, u64::from(attempts), counted);
+        self.add_counted(
+            Counter::Retries,
+            u64::from(attempts.saturating_sub(1)),
+            counted,
+        );
+        let ended = match outcome {
             Outcome::Ok => {
-                self.ok += 1;
                 let ns = latency.0;
                 self.latency_sum_ns += u128::from(ns);
                 self.latency.saturating_record(ns.clamp(1, HIST_MAX_NS));
+                Counter::Ok
             }
-            Outcome::TimedOut => self.timed_out += 1,
-            Outcome::Rejected => self.rejected += 1,
-            Outcome::Unavailable => self.unavailable += 1,
-            Outcome::Error => self.errored += 1,
-        }
+            Outcome::TimedOut => Counter::TimedOut,
+            Outcome::Rejected => Counter::Rejected,
+            Outcome::Unavailable => Counter::Unavailable,
+            Outcome::Error => Counter::Errored,
+        };
+        self.count_counted(ended, counted);
     }
 
     /// A retry (or hedge) left a client at `now`; feeds the peak retry rate.
@@ -408,8 +414,7 @@ impl Metrics {
     /// [`wrong_suspicion_fraction`](Self::wrong_suspicion_fraction) integrates.
     fn mistake_ended(&mut self, start: SimTime, end: SimTime) {
         let (lo, hi) = (self.window_start, self.window_end);
-        if start < hi && (end > lo || start >= lo) {
-            self.false_suspicions += 1;
+        if self.count_span(Counter::FalseSuspicions, start, end) {
             self.mistake_sum_ns += u128::from(overlap(start, end, lo, hi));
         }
     }
@@ -427,18 +432,18 @@ impl Metrics {
         let t = &mut self.servers[server as usize];
         t.up = false;
         t.down_since = Some(now);
-        if in_window {
-            self.crashes += 1;
-            self.lost_in_crash += lost;
-        }
+        self.count(Counter::Crashes, now);
+        self.add(Counter::LostInCrash, lost, now);
         for o in 0..self.observers {
             let i = self.watch_index(o, server);
             let w = &mut self.watches[i];
             // A server already (wrongly) suspected is detected the instant it crashes.
             w.outage_detected = w.suspected;
-            if in_window && w.suspected {
-                self.detections += 1;
-                self.detection.saturating_record(1);
+            if w.suspected {
+                self.count(Counter::Detections, now);
+                if in_window {
+                    self.detection.saturating_record(1);
+                }
             }
             self.update_mistake(o, server, now);
         }
@@ -457,14 +462,14 @@ impl Metrics {
         let t = &mut self.servers[server as usize];
         let crash = t.down_since.take();
         t.up = true;
-        let counted = crash.is_some_and(|c| c >= self.window_start && c < self.window_end);
         for o in 0..self.observers {
             let i = self.watch_index(o, server);
-            let w = &mut self.watches[i];
-            if counted && !w.outage_detected {
-                self.undetected_crashes += 1;
+            let detected = std::mem::replace(&mut self.watches[i].outage_detected, false);
+            if let Some(crash) = crash
+                && !detected
+            {
+                self.count(Counter::UndetectedCrashes, crash);
             }
-            w.outage_detected = false;
             self.update_mistake(o, server, now);
         }
         self.refresh_ranges_of(server, now);
@@ -472,9 +477,7 @@ impl Metrics {
 
     /// Ground truth: a server crashed again while restoring its state (already down).
     pub fn crashed_while_restoring(&mut self, now: SimTime) {
-        if self.in_window(now) {
-            self.crashes += 1;
-        }
+        self.count(Counter::Crashes, now);
     }
 
     pub fn server_is_up(&self, server: u32) -> bool {
@@ -500,10 +503,10 @@ impl Metrics {
             w.outage_detected = true;
             if crash >= lo && crash < hi {
                 let d = now.since(crash).0;
-                self.detections += 1;
                 self.detection_sum_ns += u128::from(d);
                 self.detection.saturating_record(d.clamp(1, HIST_MAX_NS));
             }
+            self.count(Counter::Detections, crash);
         }
         // A suspicion of an up server begins a mistake, counted when it ends.
         self.update_mistake(observer, server, now);
@@ -542,29 +545,29 @@ impl Metrics {
     /// The monitor changed a range's primary: a failover away from a suspected primary,
     /// or a failback when the old primary was still trusted.
     pub fn promotion(&mut self, failback: bool, now: SimTime) {
-        if self.in_window(now) {
-            if failback {
-                self.failbacks += 1;
-            } else {
-                self.failovers += 1;
-            }
-        }
+        let c = if failback {
+            Counter::Failbacks
+        } else {
+            Counter::Failovers
+        };
+        self.count(c, now);
     }
 
-    /// A counted request for `key`, created at `created`, ended now. With primary/backup
-    /// ranges, a failure counts as lost in failover when its range was without a usable
-    /// primary at some instant since `created`.
-    pub fn request_outcome_for_key(&mut self, key: u32, created: SimTime, ok: bool) {
+    /// A request for `key`, created at `created`, ended now; it counts if created inside
+    /// the window (`counted`). With primary/backup ranges, a failure counts as lost in
+    /// failover when its range was without a usable primary at some instant since
+    /// `created`.
+    pub fn request_outcome_for_key(&mut self, counted: bool, key: u32, created: SimTime, ok: bool) {
         let Some(r) = self.ranges.as_ref() else {
             return;
         };
-        if ok {
+        if ok || !counted {
             return;
         }
         let range = r.plan.range_of(key) as usize;
         if r.outage_since[range].is_some() || r.last_outage_end[range].is_some_and(|e| e >= created)
         {
-            self.lost_in_failover += 1;
+            self.count_counted(Counter::LostInFailover, counted);
         }
     }
 
@@ -614,24 +617,23 @@ impl Metrics {
     /// A server looked a request's key up in its cache.
     #[inline]
     pub fn cache_lookup(&mut self, hit: bool, now: SimTime) {
-        if self.in_window(now) {
-            if hit {
-                self.cache_hits += 1;
-            } else {
-                self.cache_misses += 1;
-            }
-        }
+        let c = if hit {
+            Counter::CacheHits
+        } else {
+            Counter::CacheMisses
+        };
+        self.count(c, now);
     }
 
     /// The clients' view changed; `remapped` is the fraction of keys whose owner changed,
     /// for routers that place by key.
     pub fn view_changed(&mut self, now: SimTime, remapped: Option<f64>) {
-        if self.in_window(now) {
-            self.membership_changes += 1;
-            if let Some(fraction) = remapped {
-                self.remap_changes += 1;
-                self.remap_sum += fraction;
-            }
+        self.count(Counter::MembershipChanges, now);
+        if let Some(fraction) = remapped
+            && self.in_window(now)
+        {
+            self.count(Counter::RemapChanges, now);
+            self.remap_sum += fraction;
         }
     }
 
@@ -644,20 +646,21 @@ impl Metrics {
 
     /// Fraction of key lookups that hit the cache.
     pub fn cache_hit_ratio(&self) -> Option<f64> {
-        let lookups = self.cache_hits + self.cache_misses;
-        (lookups > 0).then(|| self.cache_hits as f64 / lookups as f64)
+        let hits = self.counter(Counter::CacheHits);
+        let lookups = hits + self.counter(Counter::CacheMisses);
+        (lookups > 0).then(|| hits as f64 / lookups as f64)
     }
 
     /// Mean over membership changes of the fraction of keys they remapped.
     pub fn keys_remapped_mean(&self) -> Option<f64> {
-        (self.remap_changes > 0).then(|| self.remap_sum / self.remap_changes as f64)
+        let changes = self.counter(Counter::RemapChanges);
+        (changes > 0).then(|| self.remap_sum / changes as f64)
     }
 
     /// Ends the measurement window at `end` when that comes before its planned end: the
     /// run stopped there (a batch run whose last job finished).
     pub fn end_window_at(&mut self, end: SimTime) {
         self.window_end = self.window_end.min(end).max(self.window_start);
-        self.state.end_window_at(self.window_end);
     }
 
     /// Closes the time integrals at the end of the window, and counts the mistakes still
@@ -686,12 +689,13 @@ impl Metrics {
     }
 
     pub fn latency_mean(&self) -> Option<SimDuration> {
-        (self.ok > 0).then(|| SimDuration((self.latency_sum_ns / u128::from(self.ok)) as u64))
+        let ok = self.counter(Counter::Ok);
+        (ok > 0).then(|| SimDuration((self.latency_sum_ns / u128::from(ok)) as u64))
     }
 
     /// Latency quantile of successful requests (0 < q <= 1), to 3 significant digits.
     pub fn latency_quantile(&self, q: f64) -> Option<SimDuration> {
-        (self.ok > 0).then(|| SimDuration(self.latency.value_at_quantile(q)))
+        (self.counter(Counter::Ok) > 0).then(|| SimDuration(self.latency.value_at_quantile(q)))
     }
 
     /// The latency histogram of successful requests, in nanoseconds.
@@ -724,7 +728,8 @@ impl Metrics {
         if self.up_ns == 0 {
             0.0
         } else {
-            self.false_suspicions as f64 * 1e9 / (self.up_ns as f64 * f64::from(self.observers))
+            self.counter(Counter::FalseSuspicions) as f64 * 1e9
+                / (self.up_ns as f64 * f64::from(self.observers))
         }
     }
 
@@ -744,26 +749,29 @@ impl Metrics {
 
     /// Mean of crash-to-suspicion delays.
     pub fn detection_mean(&self) -> Option<SimDuration> {
-        (self.detections > 0)
-            .then(|| SimDuration((self.detection_sum_ns / u128::from(self.detections)) as u64))
+        let detections = self.counter(Counter::Detections);
+        (detections > 0)
+            .then(|| SimDuration((self.detection_sum_ns / u128::from(detections)) as u64))
     }
 
     pub fn detection_quantile(&self, q: f64) -> Option<SimDuration> {
-        (self.detections > 0).then(|| SimDuration(self.detection.value_at_quantile(q)))
+        (self.counter(Counter::Detections) > 0)
+            .then(|| SimDuration(self.detection.value_at_quantile(q)))
     }
 
     /// Mean length inside the window of a mistake: a span in which an up server stays
     /// suspected (after a suspicion of an up server, or from the recovery of a server
     /// still suspected), over the mistakes counted in `false_suspicions`.
     pub fn mistake_mean(&self) -> Option<SimDuration> {
-        (self.false_suspicions > 0)
-            .then(|| SimDuration((self.mistake_sum_ns / u128::from(self.false_suspicions)) as u64))
+        let mistakes = self.counter(Counter::FalseSuspicions);
+        (mistakes > 0).then(|| SimDuration((self.mistake_sum_ns / u128::from(mistakes)) as u64))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use Counter::*;
 
     fn t(ms: u64) -> SimTime {
         SimTime(ms * 1_000_000)
@@ -782,8 +790,8 @@ mod tests {
         m.finish();
         // server 0 up 800 of 1000 ms, server 1 up 500 of 1000 ms.
         assert!((m.server_availability() - 0.65).abs() < 1e-12);
-        assert_eq!(m.crashes, 1);
-        assert_eq!(m.lost_in_crash, 3);
+        assert_eq!(m.counter(Crashes), 1);
+        assert_eq!(m.counter(LostInCrash), 3);
     }
 
     #[test]
@@ -798,8 +806,8 @@ mod tests {
         m.finish();
         // Two mistakes: the suspicion of the up server (100..150) and the recovered
         // server not yet trusted again (2000..2100).
-        assert_eq!(m.false_suspicions, 2);
-        assert_eq!(m.detections, 1);
+        assert_eq!(m.counter(FalseSuspicions), 2);
+        assert_eq!(m.counter(Detections), 1);
         assert_eq!(m.detection_mean(), Some(SimDuration::from_millis(300)));
         let wrong = m.wrong_suspicion_fraction() * (10_000.0 - 1_000.0) * 1e6;
         assert!((wrong - 150e6).abs() < 1.0, "{wrong}");
@@ -822,11 +830,15 @@ mod tests {
         m.suspected(1, 1, t(2000)); // false
         m.trusted(1, 1, t(2500));
         m.finish();
-        assert_eq!((m.crashes, m.detections, m.undetected_crashes), (1, 2, 1));
+        let count = |c| m.counter(c);
+        assert_eq!(
+            (count(Crashes), count(Detections), count(UndetectedCrashes)),
+            (1, 2, 1)
+        );
         assert_eq!(m.detection_mean(), Some(SimDuration::from_millis(350)));
         // Three mistakes: 100 ms for each of clients 0 and 1 after the recovery, and
         // client 1's 500 ms suspicion of an up server, over 3 x 19.1 s.
-        assert_eq!(m.false_suspicions, 3);
+        assert_eq!(m.counter(FalseSuspicions), 3);
         let watched = 3.0 * 19.1;
         assert!((m.wrong_suspicion_fraction() - 0.7 / watched).abs() < 1e-12);
         assert!((m.mistake_rate() - 3.0 / watched).abs() < 1e-12);
@@ -849,7 +861,7 @@ mod tests {
         m.suspected(0, 0, t(4900));
         m.suspected(0, 1, t(5000));
         m.finish();
-        assert_eq!(m.false_suspicions, 3);
+        assert_eq!(m.counter(FalseSuspicions), 3);
         assert_eq!(m.mistake_mean(), Some(SimDuration::from_millis(100)));
         // 1 - P_A = lambda_M T_M: 300 ms wrong over 8 s of up time, 3 mistakes of 100 ms.
         let watched_s = 8.0;
@@ -869,35 +881,39 @@ mod tests {
         let mut m = Metrics::new(2, SimDuration::ZERO, SimDuration::from_secs(10));
         m.track_ranges(&plan);
         m.server_crashed(0, t(1000), 0);
-        m.request_outcome_for_key(2, t(900), false); // range 0, alive across the crash
-        m.request_outcome_for_key(7, t(900), false); // range 1: its primary is up
+        m.request_outcome_for_key(true, 2, t(900), false); // range 0, alive across the crash
+        m.request_outcome_for_key(true, 7, t(900), false); // range 1: its primary is up
         m.view_suspicion(0, true, t(1300));
         m.promotion(false, t(1500));
         m.primary_changed(0, Some(1), t(1500));
-        m.request_outcome_for_key(2, t(1600), false); // after the failover
-        m.request_outcome_for_key(3, t(1400), true); // succeeded: not lost
+        m.request_outcome_for_key(true, 2, t(1600), false); // after the failover
+        m.request_outcome_for_key(true, 3, t(1400), true); // succeeded: not lost
         m.finish();
         assert_eq!(
             m.time_without_primary(),
             Some(SimDuration::from_millis(500))
         );
         assert_eq!(m.range_unavailability(), Some(0.5 / 20.0));
-        assert_eq!((m.failovers, m.failbacks, m.lost_in_failover), (1, 0, 1));
+        let count = |c| m.counter(c);
+        assert_eq!(
+            (count(Failovers), count(Failbacks), count(LostInFailover)),
+            (1, 0, 1)
+        );
     }
 
     #[test]
     fn latency_mean_is_exact_and_quantiles_close() {
         let mut m = Metrics::new(1, SimDuration::ZERO, SimDuration::from_secs(10));
         for ms in 1..=1000u64 {
-            m.request_done(Outcome::Ok, SimDuration::from_millis(ms), 1);
+            m.request_done(true, Outcome::Ok, SimDuration::from_millis(ms), 1);
         }
-        m.request_done(Outcome::TimedOut, SimDuration::ZERO, 2);
+        m.request_done(true, Outcome::TimedOut, SimDuration::ZERO, 2);
         assert_eq!(m.latency_mean(), Some(SimDuration(500_500_000)));
         let p99 = m.latency_quantile(0.99).unwrap().as_millis_f64();
         assert!((p99 - 990.0).abs() <= 990.0 * 1e-3, "{p99}");
         assert_eq!(
-            (m.requests, m.ok, m.timed_out, m.attempts, m.retries),
-            (1001, 1000, 1, 1002, 1)
+            [Requests, Ok, TimedOut, Attempts, Retries].map(|c| m.counter(c)),
+            [1001, 1000, 1, 1002, 1]
         );
     }
 
@@ -911,8 +927,42 @@ mod tests {
             m.retry_sent(us(t));
         }
         assert_eq!(m.retries_peak(), 4);
-        m.request_done(Outcome::Error, SimDuration::ZERO, 3);
-        assert_eq!((m.errored, m.requests, m.ok), (1, 1, 0));
+        m.request_done(true, Outcome::Error, SimDuration::ZERO, 3);
+        m.request_done(false, Outcome::Error, SimDuration::ZERO, 3); // created outside
+        assert_eq!([Errored, Requests, Ok].map(|c| m.counter(c)), [1, 1, 0]);
+    }
+
+    #[test]
+    fn each_counter_counts_by_its_declared_rule() {
+        // Window [100 ms, 1 s): by time at 50 ms no, at 500 ms yes; by request as told;
+        // over the whole run always.
+        let mut m = Metrics::new(1, SimDuration::from_millis(100), SimDuration::from_secs(1));
+        m.count(Shed, t(50));
+        m.count(Shed, t(500));
+        m.count_counted(Hedges, false);
+        m.add_counted(Hedges, 2, true);
+        m.count(MessagesSent, t(50));
+        m.count(MessagesSent, t(2000));
+        assert_eq!(
+            [Shed, Hedges, MessagesSent].map(|c| m.counter(c)),
+            [1, 2, 2]
+        );
+        assert_eq!(
+            (
+                Shed.rule(),
+                Hedges.rule(),
+                FalseSuspicions.rule(),
+                JobsDone.rule()
+            ),
+            (Rule::Time, Rule::Request, Rule::Span, Rule::Run)
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "Hedges is not counted by time")]
+    fn a_counter_counted_by_another_rule_is_refused() {
+        let mut m = Metrics::new(1, SimDuration::ZERO, SimDuration::from_secs(1));
+        m.count(Hedges, t(1));
     }
 
     #[test]
@@ -935,7 +985,7 @@ mod tests {
         m.view_changed(t(200), Some(0.25));
         m.view_changed(t(300), Some(0.5));
         m.view_changed(t(400), None);
-        assert_eq!(m.membership_changes, 3);
+        assert_eq!(m.counter(MembershipChanges), 3);
         assert_eq!(m.keys_remapped_mean(), Some(0.375));
     }
 }

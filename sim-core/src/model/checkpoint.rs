@@ -64,7 +64,7 @@ impl Checkpointer {
     pub fn finish(&mut self, ctx: &mut Ctx) -> SimTime {
         let (started, _) = self.running.take().expect("a checkpoint in progress");
         let now = ctx.now();
-        ctx.metrics().state.checkpoint_span(started, now, true);
+        ctx.metrics().checkpoint_span(started, now, true);
         started
     }
 
@@ -77,7 +77,7 @@ impl Checkpointer {
         if let Some((started, id)) = self.running.take() {
             ctx.cancel(id);
             let now = ctx.now();
-            ctx.metrics().state.checkpoint_span(started, now, false);
+            ctx.metrics().checkpoint_span(started, now, false);
         }
     }
 

@@ -23,6 +23,7 @@ use crate::metrics::Outcome;
 use crate::model::ctx::Ctx;
 use crate::model::state::ClientClock;
 use crate::queue::EventId;
+use crate::report::Counter;
 use crate::rng::{Purpose, RngFactory, SimRng};
 use crate::spec::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
 use crate::strategy::{
@@ -724,8 +725,8 @@ impl Clients {
             req.tried.push(server);
             if number > 1 {
                 ctx.metrics().retry_sent(now);
-                if hedge && req.counted {
-                    ctx.metrics().hedges += 1;
+                if hedge {
+                    ctx.metrics().count_counted(Counter::Hedges, req.counted);
                 }
             }
         }
@@ -780,9 +781,8 @@ impl Clients {
     /// An attempt that open circuit breakers keep from any server fails at once.
     fn fail_fast(req: &mut Request, ctx: &mut Ctx) -> Sending {
         req.attempts += 1;
-        if req.counted {
-            ctx.metrics().breaker_fast_fails += 1;
-        }
+        ctx.metrics()
+            .count_counted(Counter::BreakerFastFails, req.counted);
         Sending::FailedFast
     }
 
@@ -816,9 +816,7 @@ impl Clients {
         });
         let Some((a, c, created)) = awaited else {
             // The request ended, or gave up on this attempt: a late answer.
-            if ctx.metrics().in_window(now) {
-                ctx.metrics().late_answers += 1;
-            }
+            ctx.metrics().count(Counter::LateAnswers, now);
             return;
         };
         let ok = status == Status::Ok;
@@ -868,9 +866,7 @@ impl Clients {
         };
         if let Some(open_for) = breaker.on_result(server, ok, now) {
             ctx.after(open_for, Event::BreakerHalfOpen { client: c, server });
-            if ctx.metrics().in_window(now) {
-                ctx.metrics().breaker_opens += 1;
-            }
+            ctx.metrics().count(Counter::BreakerOpens, now);
         }
     }
 
@@ -925,9 +921,8 @@ impl Clients {
                 ));
                 return Next::Nothing;
             }
-            if req.counted {
-                ctx.metrics().budget_denied += 1;
-            }
+            ctx.metrics()
+                .count_counted(Counter::BudgetDenied, req.counted);
         }
         if req.in_flight.is_empty() {
             self.finish::<false>(id, outcome, ctx, view);
@@ -959,8 +954,9 @@ impl Clients {
             .is_none_or(|b| b.try_retry(ctx.now()))
         {
             self.launch(id, ctx, view);
-        } else if req.counted {
-            ctx.metrics().budget_denied += 1;
+        } else {
+            ctx.metrics()
+                .count_counted(Counter::BudgetDenied, req.counted);
         }
     }
 
@@ -981,9 +977,8 @@ impl Clients {
         };
         let (c, counted) = (req.client, req.counted);
         a.timer = EventId::NONE;
-        if counted {
-            ctx.metrics().attempt_timeouts += 1;
-        }
+        ctx.metrics()
+            .count_counted(Counter::AttemptTimeouts, counted);
         let now = ctx.now();
         self.attempt_ended::<false>(c, a, false, ctx, view);
         self.clients[c as usize]
@@ -1082,14 +1077,12 @@ impl Clients {
         };
         self.table.release(id);
         let latency = ctx.now().since(req.created);
-        if req.counted {
-            ctx.metrics()
-                .request_done(outcome, latency, u32::from(req.attempts));
-            ctx.metrics()
-                .request_outcome_for_key(req.key, req.created, outcome == Outcome::Ok);
-            if !PLAIN && req.write {
-                ctx.metrics().state.write_done(outcome == Outcome::Ok);
-            }
+        let ok = outcome == Outcome::Ok;
+        let m = ctx.metrics();
+        m.request_done(req.counted, outcome, latency, u32::from(req.attempts));
+        m.request_outcome_for_key(req.counted, req.key, req.created, ok);
+        if !PLAIN && req.write {
+            m.write_done(req.counted, ok);
         }
         let now = ctx.now();
         ctx.metrics().request_ended(now, outcome, latency);

@@ -9,9 +9,9 @@
 //! earlier write with a later timestamp. A read is stale when it returns a value older
 //! than the newest write of its key acknowledged before it was served.
 
+use crate::metrics::Metrics;
 use crate::model::keymap::KeyMap;
 use crate::model::store::Val;
-use crate::state_metrics::StateMetrics;
 use crate::time::SimTime;
 
 #[derive(Clone, Debug, Default)]
@@ -41,7 +41,7 @@ impl Ledger {
         old: Option<Val>,
         new: Option<Val>,
         now: SimTime,
-        m: &mut StateMetrics,
+        m: &mut Metrics,
     ) {
         let t = self.keys.entry(key);
         let before = t.newest_held();
@@ -69,7 +69,7 @@ impl Ledger {
     }
 
     /// Write `version` of `key` was acknowledged to its client.
-    pub fn acked(&mut self, key: u32, version: u64, now: SimTime, m: &mut StateMetrics) {
+    pub fn acked(&mut self, key: u32, version: u64, now: SimTime, m: &mut Metrics) {
         let t = self.keys.entry(key);
         if Some(version) > t.newest_acked {
             t.newest_acked = Some(version);
@@ -104,6 +104,21 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::Counter;
+    use crate::time::SimDuration;
+
+    /// Metrics whose window covers every instant these tests use.
+    fn metrics() -> Metrics {
+        Metrics::new(3, SimDuration::ZERO, SimDuration::MAX)
+    }
+
+    /// Acknowledged and applied writes lost so far.
+    fn lost(m: &Metrics) -> (u64, u64) {
+        (
+            m.counter(Counter::AckedWritesLost),
+            m.counter(Counter::WritesLost),
+        )
+    }
 
     fn v(version: u64) -> Option<Val> {
         Some(Val {
@@ -114,18 +129,18 @@ mod tests {
 
     #[test]
     fn a_write_is_lost_when_its_last_copy_goes() {
-        let mut m = StateMetrics::new(SimTime::ZERO, SimTime::MAX);
+        let mut m = metrics();
         let mut l = Ledger::default();
         let now = SimTime(1);
         l.replaced(7, None, v(1), now, &mut m); // primary applies
         l.replaced(7, None, v(1), now, &mut m); // a replica applies
         l.acked(7, 1, now, &mut m);
         l.replaced(7, v(1), None, now, &mut m); // the primary crashes
-        assert_eq!(m.acked_writes_lost, 0, "the replica still holds it");
+        assert_eq!(lost(&m).0, 0, "the replica still holds it");
         assert!(!l.is_stale(7, v(1)));
         assert!(l.is_stale(7, None));
         l.replaced(7, v(1), v(0), now, &mut m); // the replica goes back to a checkpoint
-        assert_eq!((m.acked_writes_lost, m.writes_lost), (1, 1));
+        assert_eq!(lost(&m), (1, 1));
         // A later write held again makes the key whole; an older one does not.
         l.replaced(7, None, v(2), now, &mut m);
         assert!(!l.is_stale(7, v(2)));
@@ -136,7 +151,7 @@ mod tests {
     fn memory_is_one_small_record_per_key() {
         // Three servers overwrite 10 keys 30000 times: 10 records, each holding at most
         // one entry per server.
-        let mut m = StateMetrics::new(SimTime::ZERO, SimTime::MAX);
+        let mut m = metrics();
         let mut l = Ledger::default();
         let mut held = [[None; 10]; 3];
         for w in 0..30_000u64 {
@@ -152,13 +167,13 @@ mod tests {
 
     #[test]
     fn acknowledging_a_write_nobody_holds_loses_it() {
-        let mut m = StateMetrics::new(SimTime::ZERO, SimTime::MAX);
+        let mut m = metrics();
         let mut l = Ledger::default();
         let now = SimTime(1);
         // Write 5 (stamped later) is held; write 6 was discarded by last-writer-wins.
         l.replaced(3, None, Some(Val { ts: 9, version: 5 }), now, &mut m);
         l.acked(3, 5, now, &mut m);
         l.acked(3, 6, now, &mut m);
-        assert_eq!((m.acked_writes_lost, m.writes_lost), (1, 0));
+        assert_eq!(lost(&m), (1, 0));
     }
 }

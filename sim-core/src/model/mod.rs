@@ -31,7 +31,7 @@ pub mod store;
 use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::queue::EventQueue;
-use crate::report::{RunReport, RunResult};
+use crate::report::{Counter, Measured, RunReport, RunResult};
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::{Scenario, ScriptedKind};
 use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
@@ -222,7 +222,7 @@ impl<'t> Simulation<'t> {
             {
                 break;
             }
-            if self.batch && self.metrics.state.all_jobs_done() {
+            if self.batch && self.metrics.all_jobs_done() {
                 self.metrics.end_window_at(time);
                 break;
             }
@@ -248,7 +248,7 @@ impl<'t> Simulation<'t> {
                     self.servers.state().delivered();
                 }
                 if ctx.net.is_cut(from, to) {
-                    ctx.metrics.messages_dropped += 1;
+                    ctx.metrics.count(Counter::MessagesDropped, ctx.now());
                     return;
                 }
                 match (to, msg) {
@@ -390,80 +390,12 @@ impl<'t> Simulation<'t> {
     fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
         self.metrics.finish();
         self.servers.state().finish(&mut self.metrics);
-        let m = &self.metrics;
-        let st = &m.state;
-        let servers = self.view.servers();
-        let ms = |d: Option<SimDuration>| d.map(SimDuration::as_millis_f64);
-        let window = m.window().1.as_secs_f64() - m.window().0.as_secs_f64();
-        let report = RunReport {
-            requests: m.requests,
-            ok: m.ok,
-            failed: m.requests - m.ok,
-            timed_out: m.timed_out,
-            rejected: m.rejected,
-            unavailable: m.unavailable,
-            availability: (m.requests > 0).then(|| m.ok as f64 / m.requests as f64),
-            goodput: m.ok as f64 / window,
-            latency_mean_ms: ms(m.latency_mean()),
-            latency_p50_ms: ms(m.latency_quantile(0.5)),
-            latency_p99_ms: ms(m.latency_quantile(0.99)),
-            latency_p999_ms: ms(m.latency_quantile(0.999)),
-            attempts_per_request: (m.requests > 0).then(|| m.attempts as f64 / m.requests as f64),
-            retries: m.retries,
+        let report = RunReport::measure(&Measured {
+            metrics: &self.metrics,
             events: self.events,
             trace_hash: self.trace.hash(),
-            server_availability: m.server_availability(),
-            crashes: m.crashes,
-            lost_in_crash: m.lost_in_crash,
-            detections: m.detections,
-            undetected_crashes: m.undetected_crashes,
-            detection_time_mean_ms: ms(m.detection_mean()),
-            detection_time_p99_ms: ms(m.detection_quantile(0.99)),
-            false_suspicions: m.false_suspicions,
-            mistake_duration_mean_ms: ms(m.mistake_mean()),
-            wrong_suspicion_fraction: m.wrong_suspicion_fraction(),
-            messages_sent: m.messages_sent,
-            messages_dropped: m.messages_dropped,
-            load_imbalance: m.load_imbalance(),
-            membership_changes: m.membership_changes,
-            keys_remapped_mean: m.keys_remapped_mean(),
-            cache_hit_ratio: m.cache_hit_ratio(),
-            cache_misses: m.cache_misses,
-            mistake_rate_per_s: m.mistake_rate(),
-            failovers: m.failovers,
-            failbacks: m.failbacks,
-            time_without_primary_s: m.time_without_primary().map(SimDuration::as_secs_f64),
-            range_unavailability: m.range_unavailability(),
-            lost_in_failover: m.lost_in_failover,
-            errored: m.errored,
-            hedges: m.hedges,
-            late_answers: m.late_answers,
-            attempt_timeouts: m.attempt_timeouts,
-            budget_denied: m.budget_denied,
-            breaker_opens: m.breaker_opens,
-            breaker_fast_fails: m.breaker_fast_fails,
-            shed: m.shed,
-            retries_peak_10ms: m.retries_peak(),
-            writes: st.writes,
-            writes_ok: st.writes_ok,
-            stale_reads: st.stale_reads,
-            stale_read_fraction: st.stale_read_fraction(),
-            acked_writes_lost: st.acked_writes_lost,
-            writes_lost: st.writes_lost,
-            divergent_keys: st.divergent_keys,
-            checkpoints: st.checkpoints,
-            checkpoint_overhead: st.checkpoint_overhead(servers),
-            checkpoint_time_s: st.checkpoint_time().as_secs_f64(),
-            restores: st.restores,
-            restore_time_mean_ms: ms(st.restore_time_mean()),
-            restores_from_backup: st.restores_from_backup,
-            backups: st.backups,
-            lost_work_s: st.lost_work().as_secs_f64(),
-            jobs_done: st.jobs_done,
-            jobs_unfinished: st.jobs - st.jobs_done,
-            job_time_mean_s: st.job_time_mean().map(SimDuration::as_secs_f64),
-            job_waste_mean_s: st.job_waste_mean().map(SimDuration::as_secs_f64),
-        };
+            servers: self.view.servers(),
+        });
         let result = RunResult {
             report,
             latency: self.metrics.latency_histogram().clone(),

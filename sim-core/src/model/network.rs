@@ -13,6 +13,7 @@ use crate::events::{Event, Msg, Node, Scheduled};
 use crate::metrics::Metrics;
 use crate::model::faults::LinkFault;
 use crate::queue::EventQueue;
+use crate::report::Counter;
 use crate::rng::{Purpose, RngFactory, SimRng};
 use crate::spec::{NetworkSpec, Peer, Target};
 use crate::time::{SimDuration, SimTime};
@@ -112,7 +113,7 @@ impl Network {
         queue: &mut EventQueue<Scheduled>,
         metrics: &mut Metrics,
     ) -> bool {
-        metrics.messages_sent += 1;
+        metrics.count(Counter::MessagesSent, now);
         if let Some(delay) = self.plain {
             queue.schedule(
                 now.saturating_add(delay),
@@ -121,7 +122,7 @@ impl Network {
             return true;
         }
         if self.is_cut(from, to) {
-            metrics.messages_dropped += 1;
+            metrics.count(Counter::MessagesDropped, now);
             return false;
         }
         let (extra_loss, extra_delay) = if self.links.is_empty() {
@@ -136,7 +137,7 @@ impl Network {
         };
         let index = self.node_index(from);
         if loss > 0.0 && self.rngs[index].random::<f64>() < loss {
-            metrics.messages_dropped += 1;
+            metrics.count(Counter::MessagesDropped, now);
             return false;
         }
         let delay = match self.constant_delay {

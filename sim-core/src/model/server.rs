@@ -28,6 +28,7 @@ use crate::model::cache::KeyCache;
 use crate::model::ctx::Ctx;
 use crate::model::state::{Served, State};
 use crate::queue::EventId;
+use crate::report::Counter;
 use crate::rng::{Purpose, RngFactory};
 use crate::spec::ClusterSpec;
 use crate::time::{SimDuration, SimTime};
@@ -293,9 +294,7 @@ impl Servers {
         if now < job.deadline {
             return false;
         }
-        if ctx.metrics().in_window(now) {
-            ctx.metrics().shed += 1;
-        }
+        ctx.metrics().count(Counter::Shed, now);
         true
     }
 

@@ -147,7 +147,8 @@ impl State {
         if !self.restores {
             return;
         }
-        ctx.metrics().state.jobs = self.servers.iter().filter(|s| s.job.is_some()).count() as u64;
+        let jobs = self.servers.iter().filter(|s| s.job.is_some()).count() as u64;
+        ctx.metrics().set_jobs(jobs);
         for s in 0..self.servers.len() as u32 {
             self.resume(s, ctx);
         }
@@ -192,7 +193,7 @@ impl State {
         if !job.write {
             let got = self.servers[server as usize].store.get(job.key);
             let stale = self.ledger.is_stale(job.key, got);
-            ctx.metrics().state.read_served(stale, now);
+            ctx.metrics().read_served(stale, now);
             return Some(clock);
         }
         let val = Val {
@@ -208,8 +209,7 @@ impl State {
             ts: job.ts,
         };
         if self.replication.on_applied(server, written, ctx) {
-            self.ledger
-                .acked(job.key, job.req.0, now, &mut ctx.metrics().state);
+            self.ledger.acked(job.key, job.req.0, now, ctx.metrics());
             Some(clock)
         } else {
             None
@@ -222,7 +222,7 @@ impl State {
         if let Some(old) = st.store.apply(key, val, self.rule, log) {
             let now = ctx.now();
             self.ledger
-                .replaced(key, old, Some(val), now, &mut ctx.metrics().state);
+                .replaced(key, old, Some(val), now, ctx.metrics());
         }
     }
 
@@ -249,8 +249,7 @@ impl State {
             Msg::ReplicaAck { req, attempt } => {
                 if let Some(w) = self.replication.on_ack(server, req, attempt) {
                     let now = ctx.now();
-                    self.ledger
-                        .acked(w.key, w.req.0, now, &mut ctx.metrics().state);
+                    self.ledger.acked(w.key, w.req.0, now, ctx.metrics());
                     let clock = self.servers[server as usize].clock;
                     ctx.send(
                         Node::Server(server),
@@ -299,13 +298,13 @@ impl State {
         }
         if let Some(job) = &mut st.job {
             let lost = job.crash(server, ctx);
-            ctx.metrics().state.work_lost(lost);
+            ctx.metrics().work_lost(lost);
         }
         let disk_lost = disk_loss > 0.0 && st.rng.random::<f64>() < disk_loss;
         let log = st.checkpoint.settings.log;
         let now = ctx.now();
         let ledger = &mut self.ledger;
-        let m = &mut ctx.metrics().state;
+        let m = ctx.metrics();
         st.plan = st.store.crash(log, disk_lost, |key, old, new| {
             ledger.replaced(key, old, new, now, m)
         });
@@ -354,7 +353,7 @@ impl State {
         if let Some(since) = st.restoring_since.take() {
             let now = ctx.now();
             let from_backup = st.plan.from_backup;
-            ctx.metrics().state.restore_done(since, now, from_backup);
+            ctx.metrics().restore_done(since, now, from_backup);
         }
         self.resume(server, ctx);
         None
@@ -443,7 +442,7 @@ impl State {
         st.backup_running = None;
         st.store.commit_backup();
         let now = ctx.now();
-        ctx.metrics().state.backup_done(now);
+        ctx.metrics().backup_done(now);
     }
 
     pub fn replication_due(&mut self, server: u32, ctx: &mut Ctx) {
@@ -457,7 +456,7 @@ impl State {
         if let Some(job) = &mut st.job {
             job.complete(now);
             let length = job.length();
-            ctx.metrics().state.job_done(length, now);
+            ctx.metrics().job_done(length, now);
         }
         st.checkpoint.stop(ctx);
     }
@@ -480,7 +479,7 @@ impl State {
                 divergent += 1;
             }
         }
-        metrics.state.divergent_keys = Some(divergent);
+        metrics.set_divergent_keys(divergent);
     }
 }
 
