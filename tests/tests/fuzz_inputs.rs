@@ -438,17 +438,14 @@ fn check_reports(exp: &Experiment) {
 
 /// Whether a scenario costs at most a few thousand events: few arrivals and heartbeats.
 fn cheap(s: &sim_core::Scenario) -> bool {
-    use sim_core::spec::{ArrivalSpec, ScriptedKind};
+    use sim_core::spec::ArrivalSpec;
     let secs = s.duration.as_secs_f64();
     let span = (s.duration + s.workload.timeout).as_secs_f64();
     let spikes: f64 = s
         .faults
         .scripted
         .iter()
-        .map(|f| match f.kind {
-            ScriptedKind::LoadSpike { factor } => factor.max(1.0),
-            _ => 1.0,
-        })
+        .map(|f| f.kind.load_factor().max(1.0))
         .product();
     let arrivals = match &s.workload.arrivals {
         ArrivalSpec::Poisson { rate, .. } => rate * spikes * secs,
