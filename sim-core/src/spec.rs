@@ -667,6 +667,8 @@ mod tests {
             "factor" => f(2.0),
             "probability" => f(0.5),
             "extra" => s("5ms"),
+            "up" => s("1s"),
+            "down" => s("100ms"),
             other => panic!("no value for `{other}`"),
         }
     }
@@ -731,6 +733,8 @@ mod tests {
                 "factor",
                 "probability",
                 "extra",
+                "up",
+                "down",
             ] {
                 if keys.iter().any(|k| k == key) {
                     continue;

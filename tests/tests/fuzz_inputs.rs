@@ -122,6 +122,8 @@ const KEY_NAMES: &[&str] = &[
     "factor",
     "probability",
     "extra",
+    "up",
+    "down",
     "interval",
     "timeout",
     "misses",
@@ -158,6 +160,7 @@ const WORDS: &[&str] = &[
     "loss",
     "delay",
     "load-spike",
+    "flaky-link",
     "fixed-timeout",
     "round-robin",
     "random",
@@ -642,6 +645,8 @@ fn extreme_config() -> impl Strategy<Value = String> {
             "[[faults.scripted]]\nat = \"1ms\"\nfor = \"1ns\"\nkind = \"delay\"\nextra = \"213503d\"\n",
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"error\"\nservers = [0]\n",
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"partition\"\npeer = \"monitor\"\n",
+            "[[faults.scripted]]\nat = \"0s\"\nfor = \"1s\"\nkind = \"flaky-link\"\nup = \"1ms\"\ndown = { dist = \"exponential\", mean = \"1ms\" }\nprobability = 0.5\npeer = \"clients\"\n",
+            "[[faults.scripted]]\nat = \"1ms\"\nfor = \"1ns\"\nkind = \"flaky-link\"\nup = \"213503d\"\ndown = \"1ns\"\n",
         ]),
         (
             prop::sample::select(vec![

@@ -44,6 +44,7 @@ fault_kinds! {
     delay::Delay,
     load_spike::LoadSpike,
     error::Error,
+    flaky_link::FlakyLink,
 }
 
 /// The kind named `name`, if there is one.
