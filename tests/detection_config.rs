@@ -81,7 +81,7 @@ fn impossible_settings_are_refused_where_they_are_written() {
         (
             "\n[[faults.scripted]]\nat = \"1s\"\nkind = \"crash\"\nserver = 0\npeer = \"monitor\"\n",
             "`faults.scripted[0].peer`",
-            "applies to partition, loss and delay faults",
+            "applies to partition, loss, delay and flaky-link faults",
         ),
         (
             "\n[[faults.scripted]]\nat = \"1s\"\nkind = \"loss\"\nprobability = 0.5\npeer = \"monitors\"\n",

@@ -281,3 +281,42 @@ fn a_closed_loop_client_behind_open_breakers_waits_out_its_timeout() {
     assert_eq!(runs.cell(row, "errored"), "10");
     assert_eq!(runs.cell(row, "breaker_opens"), "8");
 }
+
+#[test]
+fn faults_lists_every_kind_with_the_keys_its_reader_accepts() {
+    use sim_core::model::faults::{KINDS, accepted_keys};
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::run_cli(dir.path(), &["faults"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = common::stdout(&out);
+    for kind in KINDS {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("  {} ", kind.name())) && l.contains(kind.doc())),
+            "{} missing:\n{text}",
+            kind.name()
+        );
+        for key in kind.keys() {
+            assert!(text.contains(key.doc), "{}.{}", kind.name(), key.name);
+        }
+    }
+    let out = common::run_cli(dir.path(), &["faults", "--json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let listing: serde_json::Value = serde_json::from_str(&common::stdout(&out)).unwrap();
+    let kinds = listing["kinds"].as_array().unwrap();
+    assert_eq!(kinds.len(), KINDS.len());
+    for (kind, listed) in KINDS.iter().zip(kinds) {
+        assert_eq!(listed["name"], kind.name());
+        let keys: Vec<&str> = listed["keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["name"].as_str().unwrap())
+            .collect();
+        let accepted: Vec<&str> = accepted_keys(*kind).iter().map(|k| k.name).collect();
+        assert_eq!(keys, accepted, "{}", kind.name());
+    }
+    // The strategies listing points to it.
+    let strategies = common::stdout(&common::run_cli(dir.path(), &["strategies"]));
+    assert!(strategies.contains("`faultline faults`"), "{strategies}");
+}

@@ -120,6 +120,8 @@ const KEY_NAMES: &[&str] = &[
     "factor",
     "probability",
     "extra",
+    "up",
+    "down",
     "interval",
     "timeout",
     "misses",
@@ -156,6 +158,7 @@ const WORDS: &[&str] = &[
     "loss",
     "delay",
     "load-spike",
+    "flaky-link",
     "fixed-timeout",
     "round-robin",
     "random",
@@ -436,17 +439,14 @@ fn check_reports(exp: &Experiment) {
 
 /// Whether a scenario costs at most a few thousand events: few arrivals and heartbeats.
 fn cheap(s: &sim_core::Scenario) -> bool {
-    use sim_core::spec::{ArrivalSpec, ScriptedKind};
+    use sim_core::spec::ArrivalSpec;
     let secs = s.duration.as_secs_f64();
     let span = (s.duration + s.workload.timeout).as_secs_f64();
     let spikes: f64 = s
         .faults
         .scripted
         .iter()
-        .map(|f| match f.kind {
-            ScriptedKind::LoadSpike { factor } => factor.max(1.0),
-            _ => 1.0,
-        })
+        .map(|f| f.kind.load_factor().max(1.0))
         .product();
     let arrivals = match &s.workload.arrivals {
         ArrivalSpec::Poisson { rate, .. } => rate * spikes * secs,
@@ -643,6 +643,8 @@ fn extreme_config() -> impl Strategy<Value = String> {
             "[[faults.scripted]]\nat = \"1ms\"\nfor = \"1ns\"\nkind = \"delay\"\nextra = \"213503d\"\n",
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"error\"\nservers = [0]\n",
             "[[faults.scripted]]\nat = \"0s\"\nkind = \"partition\"\npeer = \"monitor\"\n",
+            "[[faults.scripted]]\nat = \"0s\"\nfor = \"1s\"\nkind = \"flaky-link\"\nup = \"1ms\"\ndown = { dist = \"exponential\", mean = \"1ms\" }\nprobability = 0.5\npeer = \"clients\"\n",
+            "[[faults.scripted]]\nat = \"1ms\"\nfor = \"1ns\"\nkind = \"flaky-link\"\nup = \"213503d\"\ndown = \"1ns\"\n",
         ]),
         (
             prop::sample::select(vec![

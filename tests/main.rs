@@ -21,6 +21,7 @@ mod failover_on_timeouts;
 mod failover_primary_backup;
 mod failures_replay;
 mod faults;
+mod flaky_link;
 mod fuzz_inputs;
 mod hashing_churn;
 mod hedging;

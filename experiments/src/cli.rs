@@ -39,6 +39,8 @@ pub enum Command {
     Report(crate::report_html::ReportArgs),
     /// List every strategy kind with its parameters and defaults.
     Strategies(StrategiesArgs),
+    /// List every scripted fault kind with its keys and defaults.
+    Faults(FaultsArgs),
     /// Check the simulator against queueing, reliability and load-balancing theory and
     /// print expected against measured values; exit code 1 if any check fails.
     Validate(crate::validate::ValidateArgs),
@@ -71,6 +73,13 @@ pub struct CheckArgs {
 
 #[derive(Args, Debug)]
 pub struct StrategiesArgs {
+    /// Print the listing as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FaultsArgs {
     /// Print the listing as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -236,6 +245,14 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
                 println!("{}", strategies_json());
             } else {
                 print!("{}", strategies_listing());
+            }
+            Ok(0)
+        }
+        Command::Faults(args) => {
+            if args.json {
+                println!("{}", crate::fault_kinds::faults_json());
+            } else {
+                print!("{}", crate::fault_kinds::faults_listing());
             }
             Ok(0)
         }
@@ -542,5 +559,6 @@ pub fn strategies_listing() -> String {
         }
         out.push('\n');
     }
+    out.push_str("Fault kinds for [[faults.scripted]]: `faultline faults`.\n");
     out
 }

@@ -5,6 +5,7 @@
 pub mod checks;
 pub mod cli;
 pub mod config;
+pub mod fault_kinds;
 pub mod headline;
 pub mod journal;
 pub mod latency_cdf;

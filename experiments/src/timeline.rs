@@ -7,7 +7,7 @@
 use crate::config::{Experiment, RunKey};
 use crate::output::{create_csv, finish_csv};
 use sim_core::report::format_real;
-use sim_core::spec::{ScriptedKind, Target};
+use sim_core::spec::Target;
 use sim_core::timeline::Timeline;
 use sim_core::{RunResult, SimDuration, SimTime};
 use std::io;
@@ -58,19 +58,6 @@ fn seconds(t: SimTime) -> String {
 fn opt_ms(d: Option<SimDuration>) -> String {
     d.map(|d| format_real(d.as_millis_f64()))
         .unwrap_or_default()
-}
-
-/// How a scripted fault reads in the spans table.
-pub fn fault_detail(kind: &ScriptedKind) -> String {
-    match kind {
-        ScriptedKind::Crash => "crash".into(),
-        ScriptedKind::Partition => "partition".into(),
-        ScriptedKind::Error => "error".into(),
-        ScriptedKind::Slow { factor } => format!("slow x{}", format_real(*factor)),
-        ScriptedKind::Loss { probability } => format!("loss {}", format_real(*probability)),
-        ScriptedKind::Delay { extra } => format!("delay +{extra}"),
-        ScriptedKind::LoadSpike { factor } => format!("load-spike x{}", format_real(*factor)),
-    }
 }
 
 /// Writes timeline.csv and timeline_spans.csv of run `key` into `dir`.
@@ -131,7 +118,7 @@ pub fn write(dir: &Path, exp: &Experiment, key: RunKey, timeline: &Timeline) -> 
             continue;
         }
         let until = fault.length.map_or(end, |l| (from + l).min(end));
-        let detail = fault_detail(&fault.kind);
+        let detail = fault.kind.timeline_detail();
         match &fault.target {
             Target::All => span("fault", None, from, until, &detail)?,
             Target::Servers(list) => {

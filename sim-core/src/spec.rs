@@ -7,7 +7,9 @@
 
 use crate::conf::{ConfigError, Section, ValueKind, quoted_list};
 use crate::dist::Dist;
+use crate::model::faults::{self, Fault, Scope};
 use crate::time::SimDuration;
+use std::sync::Arc;
 
 /// Everything that defines a run except the strategies and the seed.
 #[derive(Clone, Debug)]
@@ -153,13 +155,14 @@ pub struct ScriptedFault {
     /// How long it lasts; `None` lasts to the end of the run.
     pub length: Option<SimDuration>,
     pub target: Target,
-    /// Which links of the target servers a partition, loss or delay fault acts on.
+    /// Which links of the target servers a fault on links acts on.
     pub peer: Peer,
-    pub kind: ScriptedKind,
+    /// Its kind, with the kind's own parameters.
+    pub kind: Arc<dyn Fault>,
 }
 
-/// The far end of the links a partition, loss or delay fault acts on: every node, or
-/// only the monitor, only clients, or only other servers.
+/// The far end of the links a fault on links acts on: every node, or only the monitor,
+/// only clients, or only other servers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Peer {
     #[default]
@@ -198,39 +201,6 @@ impl Target {
         }
     }
 }
-
-#[derive(Clone, Debug, PartialEq)]
-pub enum ScriptedKind {
-    /// The servers crash, losing what they hold, and recover when the fault ends.
-    Crash,
-    /// The servers are cut off from clients, the monitor and servers outside the set (or
-    /// only from the nodes `peer` names).
-    Partition,
-    /// Service on the servers takes `factor` times longer.
-    Slow { factor: f64 },
-    /// Messages to or from the servers (every message, for `all`) are lost with this
-    /// probability, on top of the network's own loss.
-    Loss { probability: f64 },
-    /// Messages to or from the servers take this much longer one way.
-    Delay { extra: SimDuration },
-    /// Open-loop arrival rate (or closed-loop think speed) multiplied by `factor`.
-    LoadSpike { factor: f64 },
-    /// The servers stay up, keep sending heartbeats and answering probes, but answer
-    /// every request at once with an error, and the requests they hold when the fault
-    /// starts too: a broken server that failure detectors do not see.
-    Error,
-}
-
-/// Names accepted by `faults.scripted[].kind`.
-pub const SCRIPTED_KINDS: [&str; 7] = [
-    "crash",
-    "partition",
-    "slow",
-    "loss",
-    "delay",
-    "load-spike",
-    "error",
-];
 
 /// The most servers a cluster may have. Every server holds its state, its worker slots and
 /// its random streams for the whole run; beyond this a run would exhaust memory rather
@@ -349,7 +319,8 @@ fn check_time_advances(
         ArrivalSpec::Poisson { rate, .. } => {
             let mut peak = *rate;
             for (i, fault) in faults.scripted.iter().enumerate() {
-                if let ScriptedKind::LoadSpike { factor } = fault.kind {
+                let factor = fault.kind.load_factor();
+                if factor != 1.0 {
                     peak *= factor.max(1.0);
                     if peak > MAX_RATE {
                         let faults_sec = root.table("faults")?;
@@ -358,6 +329,7 @@ fn check_time_advances(
                             None => Vec::new(),
                         };
                         if let Some(f) = scripted.get(i) {
+                            // Only a load spike changes the load; its key is `factor`.
                             return Err(f.error(
                                 "factor",
                                 format!("with the load spikes up to this one the arrival rate reaches {peak:e} requests/s, above the limit of {MAX_RATE:e} (one per nanosecond, the resolution of simulated time)"),
@@ -372,10 +344,8 @@ fn check_time_advances(
             let shrink: f64 = faults
                 .scripted
                 .iter()
-                .filter_map(|f| match f.kind {
-                    ScriptedKind::Slow { factor } if factor < 1.0 => Some(factor),
-                    _ => None,
-                })
+                .map(|f| f.kind.slow_factor())
+                .filter(|factor| *factor < 1.0)
                 .product();
             let cycle = mean(think) + 2.0 * mean(&network.delay) + mean(&cluster.service) * shrink;
             if cycle < 1e-9 {
@@ -563,16 +533,6 @@ fn read_faults(
     Ok(FaultSpec { crash, scripted })
 }
 
-/// The keys a scripted fault of kind `kind` accepts besides its own parameters: a load
-/// spike is cluster-wide (it takes no servers), and only link faults take a `peer`.
-fn scripted_common_keys(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "load-spike" => &["at", "for", "kind"],
-        "partition" | "loss" | "delay" => &["at", "for", "kind", "server", "servers", "peer"],
-        _ => &["at", "for", "kind", "server", "servers"],
-    }
-}
-
 fn read_scripted(
     f: &Section,
     servers: u32,
@@ -592,58 +552,43 @@ fn read_scripted(
             "expected a duration longer than 0 (leave `for` out to last to the end)",
         ));
     }
-    let kind_name = f.choice("kind", None, &SCRIPTED_KINDS)?;
-    let params: &[&str] = match kind_name.as_str() {
-        "slow" | "load-spike" => &["factor"],
-        "loss" => &["probability"],
-        "delay" => &["extra"],
-        _ => &[],
-    };
-    let mut known = scripted_common_keys(&kind_name).to_vec();
-    known.extend_from_slice(params);
+    let kind_name = f.choice("kind", None, &faults::kind_names())?;
+    let kind = faults::find_kind(&kind_name).expect("a name from the registry");
+    let known: Vec<&str> = faults::accepted_keys(kind).iter().map(|k| k.name).collect();
     let accepts = || format!("a {kind_name} fault accepts {}", quoted_list(&known));
-    if kind_name == "load-spike" {
+    if let Scope::Cluster { why } = kind.scope() {
         for key in ["server", "servers"] {
             if f.contains(key) {
-                return Err(f.error(
-                    key,
-                    format!("a load spike is cluster-wide: it multiplies the arrival rate of every client, whatever server their requests go to; {}", accepts()),
-                ));
+                return Err(f.error(key, format!("{why}; {}", accepts())));
             }
         }
     }
-    if f.contains("peer") && !known.contains(&"peer") {
+    if f.contains("peer") && !kind.on_links() {
+        let on_links: Vec<&str> = faults::KINDS
+            .iter()
+            .filter(|k| k.on_links())
+            .map(|k| k.name())
+            .collect();
+        let list = match on_links.split_last() {
+            Some((last, [])) => last.to_string(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+            None => "no kind".to_string(),
+        };
         return Err(f.error(
             "peer",
             format!(
-                "`peer` applies to partition, loss and delay faults, not to \"{kind_name}\"; {}",
+                "`peer` applies to {list} faults, not to \"{kind_name}\"; {}",
                 accepts()
             ),
         ));
     }
-    let target = if kind_name == "load-spike" {
-        Target::All
-    } else {
+    let target = if kind.scope() == Scope::Servers {
         read_target(f, servers)?
+    } else {
+        Target::All
     };
     let peer = Peer::from_name(&f.choice("peer", Some("all"), &Peer::NAMES)?);
-    let kind = match kind_name.as_str() {
-        "crash" => ScriptedKind::Crash,
-        "partition" => ScriptedKind::Partition,
-        "error" => ScriptedKind::Error,
-        "slow" => ScriptedKind::Slow {
-            factor: f.positive_f64("factor", None)?,
-        },
-        "loss" => ScriptedKind::Loss {
-            probability: f.probability("probability", None)?,
-        },
-        "delay" => ScriptedKind::Delay {
-            extra: f.positive_duration("extra", None)?,
-        },
-        _ => ScriptedKind::LoadSpike {
-            factor: f.positive_f64("factor", None)?,
-        },
-    };
+    let kind = kind.read(f)?;
     f.finish_known(&known)?;
     Ok(ScriptedFault {
         at,
@@ -722,6 +667,8 @@ mod tests {
             "factor" => f(2.0),
             "probability" => f(0.5),
             "extra" => s("5ms"),
+            "up" => s("1s"),
+            "down" => s("100ms"),
             other => panic!("no value for `{other}`"),
         }
     }
@@ -758,13 +705,15 @@ mod tests {
 
     #[test]
     fn every_fault_kind_accepts_exactly_the_keys_its_errors_list() {
-        for kind in SCRIPTED_KINDS {
-            let params: &[&str] = match kind {
-                "slow" | "load-spike" => &["factor"],
-                "loss" => &["probability"],
-                "delay" => &["extra"],
-                _ => &[],
-            };
+        for kind in faults::kind_names() {
+            let params: Vec<&str> = faults::find_kind(kind)
+                .unwrap()
+                .keys()
+                .iter()
+                .filter(|k| k.default.is_none())
+                .map(|k| k.name)
+                .collect();
+            let params = params.as_slice();
             let keys = listed(kind, params);
             // Each listed key is accepted with a valid value.
             for key in &keys {
@@ -784,6 +733,8 @@ mod tests {
                 "factor",
                 "probability",
                 "extra",
+                "up",
+                "down",
             ] {
                 if keys.iter().any(|k| k == key) {
                     continue;

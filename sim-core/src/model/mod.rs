@@ -33,7 +33,7 @@ use crate::metrics::Metrics;
 use crate::queue::EventQueue;
 use crate::report::{Counter, Measured, RunReport, RunResult};
 use crate::rng::{Purpose, RngFactory};
-use crate::spec::{Scenario, ScriptedKind};
+use crate::spec::Scenario;
 use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
 use crate::time::{SimDuration, SimTime};
 use crate::trace::Trace;
@@ -340,9 +340,10 @@ impl<'t> Simulation<'t> {
         }
     }
 
+    /// Starts (`active`) or ends scripted fault `fault`: its kind acts through a
+    /// [`faults::FaultCtx`].
     fn apply_fault(&mut self, fault: u32, active: bool) {
         self.faults.set_active(fault, active);
-        let kind = self.faults.fault(fault).kind.clone();
         let mut ctx = Ctx {
             now: self.now,
             queue: &mut self.queue,
@@ -350,41 +351,17 @@ impl<'t> Simulation<'t> {
             metrics: &mut self.metrics,
             trace: &mut self.trace,
         };
-        match kind {
-            ScriptedKind::Crash => {
-                for s in self.faults.targets(fault) {
-                    // A line for each server whose state the fault changes (one already
-                    // down, or kept down by another cause, gets none).
-                    let changed = if active {
-                        self.servers.crash(s, DownCause::Scripted, &mut ctx)
-                    } else {
-                        self.servers.recover(s, DownCause::Scripted, &mut ctx)
-                    };
-                    if changed {
-                        ctx.scripted_outage(s, active, fault);
-                    }
-                }
-            }
-            ScriptedKind::Error => {
-                for s in self.faults.targets(fault) {
-                    self.servers.set_erroring(s, active, &mut ctx);
-                }
-            }
-            ScriptedKind::LoadSpike { .. } => {
-                let factor = self.faults.effects().load_factor;
-                self.clients.set_load_factor(factor, &mut ctx);
-            }
-            ScriptedKind::Slow { .. } => {
-                for (s, factor) in self.faults.effects().slow.into_iter().enumerate() {
-                    self.servers.set_slow_factor(s as u32, factor);
-                }
-            }
-            ScriptedKind::Partition | ScriptedKind::Loss { .. } | ScriptedKind::Delay { .. } => {
-                let e = self.faults.effects();
-                ctx.net.set_partitions(e.partitions);
-                ctx.net.set_link_faults(e.links);
-            }
-        }
+        let kind = self.faults.fault(fault).kind.clone();
+        kind.apply(
+            active,
+            &mut faults::FaultCtx {
+                index: fault,
+                faults: &self.faults,
+                servers: &mut self.servers,
+                clients: &mut self.clients,
+                ctx: &mut ctx,
+            },
+        );
     }
 
     fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
