@@ -2,6 +2,7 @@
 //! runner, output files and statistics, the resume journal, and the `faultline` command
 //! line.
 
+pub mod campaign;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -9,6 +10,7 @@ pub mod journal;
 pub mod latency_cdf;
 pub mod load;
 pub mod manifest;
+pub mod merge;
 pub mod output;
 pub mod plot;
 pub mod progress;
@@ -16,6 +18,8 @@ pub mod replay;
 pub mod run;
 pub mod runner;
 pub mod runs_csv;
+pub mod shard;
+pub mod slurm;
 pub mod summary;
 pub mod timeline;
 pub mod validate;
