@@ -134,7 +134,12 @@ pub fn reusable_runs(out: &Path, exp: &Experiment) -> Result<Option<Reuse>, CliE
             old.fingerprint
         )));
     }
-    let lines = read_finished(&journal_path).map_err(|e| refuse(e.to_string()))?;
+    let lines = read_finished(&journal_path).map_err(|e| match e {
+        crate::journal::JournalError::Mismatch(path, why) => {
+            refuse(format!("{}: {why}", path.display()))
+        }
+        other => refuse(other.to_string()),
+    })?;
     let mut old_runs: BTreeMap<Identity, (RunKey, Vec<String>, Histogram<u64>)> = BTreeMap::new();
     for line in lines {
         let key = old.find_run(&line.run_id).ok_or_else(|| {

@@ -196,6 +196,7 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
             JournalError::Io(_, ref io) if io.kind() == std::io::ErrorKind::NotFound => refuse(
                 format!("is missing: shard {} holds no record of its runs", s.spec),
             ),
+            JournalError::Mismatch(_, why) => refuse(format!("{why}; run shard {} again", s.spec)),
             other => CliError::Input(other.to_string()),
         })?;
         let expected = shard_of_run.iter().filter(|&&k| k == s.spec.index).count() as u64;

@@ -130,6 +130,8 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         None
     };
 
+    // Without a finished run to grow, every run is simulated as by a plain run.
+    let grow = reuse.is_some();
     let mut outputs = Outputs::create(&out, &exp)?;
     let (mut journal, resumed) = if args.resume {
         match Journal::resume(&out, &exp, |key, cells, latency| {
