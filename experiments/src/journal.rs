@@ -12,7 +12,8 @@
 //! written with one system call each, so a killed process loses nothing it wrote, and
 //! synced to disk when a second has passed since the last sync, so a power loss costs at
 //! most the runs of about a second. The journal is locked while a
-//! run uses it and removed once the final files are in place. A journal holding only part
+//! run uses it and, once the final files are in place, kept as `runs.journal`: the
+//! folder's record of its runs, which `run --grow` and `merge` read back. A journal holding only part
 //! of its header holds no run and resumes as an empty one. The journal is never opened
 //! through a symbolic link: a link at its path is refused.
 

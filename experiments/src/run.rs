@@ -191,6 +191,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         None => (Vec::new(), Vec::new()),
     };
     let mut reuse = reuse.into_iter().peekable();
+    let mut handed_on: u64 = 0;
     // Hands the reused runs before position `before` on, in run order.
     let mut hand_on_reused =
         |before: u64, journal: &mut Journal, outputs: &mut Outputs| -> Result<(), CliError> {
@@ -200,6 +201,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
                     .append(&exp.run_id(key), &cells, &latency)
                     .map_err(journal_error)?;
                 outputs.add(key, cells, &latency)?;
+                handed_on += 1;
             }
             Ok(())
         };
@@ -253,7 +255,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         Ok(_) => {}
         Err(RunnerError::Sink(CliError::Stopped { signal, .. })) => {
             journal.sync().map_err(journal_error)?;
-            return Err(stopped(signal, resumed + reused_runs + ran, total, &out));
+            return Err(stopped(signal, resumed + handed_on + ran, total, &out));
         }
         Err(RunnerError::Sink(e)) => return Err(resume_hint(e, &out)),
         Err(RunnerError::Panic { key, message }) => {
