@@ -250,7 +250,7 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
 pub fn main() -> ExitCode {
     // A closed stdout (`faultline run ... | head`) ends the process quietly, as for any
     // Unix tool, rather than making the next print panic; `run` commits its files and
-    // removes its journal before it reports on stdout, so they are complete.
+    // keeps its journal as runs.journal before it reports on stdout, so they are complete.
     // SAFETY: restoring a signal's default disposition before any thread is started.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
