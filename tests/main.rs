@@ -4,6 +4,7 @@
 mod common;
 
 mod bad_input;
+mod campaigns;
 mod checkpoint_young_daly;
 mod ci_coverage;
 mod circuit_breaker;
@@ -46,6 +47,8 @@ mod retry_success_theory;
 mod retry_waves;
 mod routing_config;
 mod routing_load_aware;
+mod shard_merge;
+mod slurm;
 mod state_config;
 mod state_recovery;
 mod sweep_and_checks_config;

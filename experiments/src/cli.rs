@@ -33,6 +33,11 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Validate a config without running it.
     Check(CheckArgs),
+    /// Join the shard folders of `run --shard K/N` into the results folder of the whole run.
+    Merge(MergeArgs),
+    /// Write (and with --submit, submit) a Slurm job array running the shards of a config
+    /// and a merge job chained after it.
+    Slurm(SlurmArgs),
     /// Draw (again) the plots of a results folder from its CSV tables.
     Plot(PlotArgs),
     /// Write (again) the report.html of a results folder from its files.
@@ -111,6 +116,55 @@ pub struct RunArgs {
     /// Print the summary on stdout as one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Grow the finished results folder: simulate only the runs it lacks (more
+    /// replications, strategies or sweep values) and read the others back from its
+    /// runs.journal; a run whose config changed is refused.
+    #[arg(long)]
+    pub grow: bool,
+    /// Run only shard K of N (K from 0 to N-1): a deterministic, cost-balanced part of the
+    /// runs, written to a shard folder for `faultline merge`.
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The results folder to write.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The shard folders, every shard of one `run --shard K/N` once, in any order.
+    #[arg(value_name = "SHARD", required = true)]
+    pub shards: Vec<PathBuf>,
+    /// Skip the plots and the timeline of the run of lowest availability.
+    #[arg(long)]
+    pub no_plots: bool,
+    /// Print the summary on stdout as one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// The number of shards, one array task each (1 to 100000).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub shards: String,
+    /// The results folder; shards go to DIR/shards/K, scripts and logs to DIR/slurm/.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// The Slurm partition of both jobs [default: the cluster's].
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// The time limit of each job, as Slurm writes it (30, 2:00:00, 1-12:00:00).
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// CPUs of each array task, which runs that many threads [default: 1].
+    #[arg(long, value_name = "C", allow_negative_numbers = true)]
+    pub cpus_per_task: Option<String>,
+    /// Submit both jobs with sbatch and print their ids.
+    #[arg(long)]
+    pub submit: bool,
 }
 
 #[derive(Args, Debug)]
@@ -207,7 +261,7 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
 pub fn main() -> ExitCode {
     // A closed stdout (`faultline run ... | head`) ends the process quietly, as for any
     // Unix tool, rather than making the next print panic; `run` commits its files and
-    // removes its journal before it reports on stdout, so they are complete.
+    // keeps its journal as runs.journal before it reports on stdout, so they are complete.
     // SAFETY: restoring a signal's default disposition before any thread is started.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
@@ -238,6 +292,8 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
+        Command::Merge(args) => crate::merge::cmd_merge(args),
+        Command::Slurm(args) => crate::slurm::cmd_slurm(args),
         Command::Plot(args) => crate::plot::cmd_plot(args),
         Command::Report(args) => crate::report_html::cmd_report(args),
         Command::Strategies(args) => {

@@ -12,7 +12,8 @@
 //! written with one system call each, so a killed process loses nothing it wrote, and
 //! synced to disk when a second has passed since the last sync, so a power loss costs at
 //! most the runs of about a second. The journal is locked while a
-//! run uses it and removed once the final files are in place. A journal holding only part
+//! run uses it and, once the final files are in place, kept as `runs.journal`: the
+//! folder's record of its runs, which `run --grow` and `merge` read back. A journal holding only part
 //! of its header holds no run and resumes as an empty one. The journal is never opened
 //! through a symbolic link: a link at its path is refused.
 
@@ -324,6 +325,96 @@ impl Journal {
         drop(file);
         std::fs::remove_file(&path).map_err(|e| JournalError::Io(path, e))
     }
+
+    /// Keeps the journal, synced, as the folder's record of its runs
+    /// ([`FINISHED_FILE`]) once the final files are in place: `run --grow` and `merge`
+    /// read it back with [`read_finished`].
+    pub fn keep(mut self) -> Result<(), JournalError> {
+        self.sync()?;
+        let Journal { file, path, .. } = self;
+        let kept = path.with_file_name(FINISHED_FILE);
+        let io_err = |e| JournalError::Io(kept.clone(), e);
+        std::fs::rename(&path, &kept).map_err(io_err)?;
+        crate::output::sync_folder_of(&kept).map_err(io_err)?;
+        drop(file);
+        Ok(())
+    }
+}
+
+/// The journal of a finished run, kept in its folder: every run's metric cells and
+/// latency histogram.
+pub const FINISHED_FILE: &str = "runs.journal";
+
+/// One run read back from a finished journal: its id, metric cells and reduced latency
+/// histogram.
+pub struct JournalRun {
+    pub run_id: String,
+    pub cells: Vec<String>,
+    pub latency: Histogram<u64>,
+}
+
+/// Reads every run of a finished journal (see [`Journal::keep`]) in the order written.
+/// The journal must be whole: its format and columns those of this faultline, and every
+/// line whole with its checksum; anything else is a [`JournalError::Mismatch`] naming the
+/// line. Which config the runs belong to is for the caller to check (the folder's
+/// manifest.json names it).
+pub fn read_finished(path: &Path) -> Result<Vec<JournalRun>, JournalError> {
+    let mismatch = |why: String| JournalError::Mismatch(path.to_path_buf(), why);
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(e) => return Err(JournalError::Io(path.to_path_buf(), e)),
+    };
+    let mut reader = BufReader::new(file);
+    let mut lines = Vec::new();
+    let mut line = Vec::new();
+    let mut columns_line = String::new();
+    for n in 0..4 {
+        line.clear();
+        reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| JournalError::Io(path.to_path_buf(), e))?;
+        let text = String::from_utf8_lossy(&line).into_owned();
+        if n == 0 && text != format!("{FORMAT}\n") {
+            return Err(mismatch(
+                "it is not a journal of this faultline version's format".into(),
+            ));
+        }
+        if n == 3 {
+            columns_line = text;
+        }
+    }
+    let mut columns = vec!["run_id"];
+    columns.extend(RunReport::column_names());
+    columns.push("latency_histogram");
+    columns.push("checksum");
+    if columns_line != format!("columns {}\n", columns.join(",")) {
+        return Err(mismatch(
+            "its columns are not those of this faultline version".into(),
+        ));
+    }
+    let metric_columns = RunReport::column_names().len();
+    let mut number = 4;
+    loop {
+        line.clear();
+        let read = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| JournalError::Io(path.to_path_buf(), e))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        let damaged = || mismatch(format!("line {number} is cut short or damaged"));
+        let mut cells = parse_line(&line, metric_columns + 1).ok_or_else(damaged)?;
+        let latency = cells.pop().expect("a journal line has a latency histogram");
+        let latency = crate::latency_cdf::decode(&latency).ok_or_else(damaged)?;
+        let run_id = cells.remove(0);
+        lines.push(JournalRun {
+            run_id,
+            cells,
+            latency,
+        });
+    }
+    Ok(lines)
 }
 
 /// Why resuming stopped.

@@ -2,6 +2,7 @@
 //! runner, output files and statistics, the resume journal, and the `faultline` command
 //! line.
 
+pub mod campaign;
 pub mod checks;
 pub mod cli;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod journal;
 pub mod latency_cdf;
 pub mod load;
 pub mod manifest;
+pub mod merge;
 pub mod output;
 pub mod plot;
 pub mod progress;
@@ -19,6 +21,8 @@ pub mod report_html;
 pub mod run;
 pub mod runner;
 pub mod runs_csv;
+pub mod shard;
+pub mod slurm;
 pub mod summary;
 pub mod timeline;
 pub mod validate;

@@ -52,7 +52,7 @@ fn absolute_files(table: &mut Table, source: &Source) {
     }
 }
 
-fn absolute_value(value: &mut Value, names_file: bool, source: &Source) {
+pub(crate) fn absolute_value(value: &mut Value, names_file: bool, source: &Source) {
     match &mut value.kind {
         ValueKind::Str(name) if names_file => {
             let path = source.resolve(name);
@@ -205,10 +205,16 @@ pub fn snapshot_description(config_toml: &str) -> String {
 /// Writes config.toml into the results folder `dir` (atomically) and reads it back: it
 /// must describe the same runs. Returns the experiment read back from it.
 pub fn write_config(dir: &Path, exp: &Experiment) -> Result<Experiment, CliError> {
+    write_config_text(dir, exp, &config_text(exp))
+}
+
+/// Writes `text`, the config.toml of `exp`'s runs (as [`config_text`] wrote it, maybe in
+/// another folder), into the results folder `dir` and reads it back as [`write_config`]
+/// does.
+pub fn write_config_text(dir: &Path, exp: &Experiment, text: &str) -> Result<Experiment, CliError> {
     let path = dir.join(CONFIG_FILE);
     // Called while holding the folder's journal lock, like the other outputs.
     crate::output::remove_stale_temps(dir, &[CONFIG_FILE]).map_err(|e| output_error(dir, e))?;
-    let text = config_text(exp);
     write_atomic(&path, text.as_bytes()).map_err(|e| output_error(&path, e))?;
     let back = Experiment::load(&path, &Overrides::default())
         .map_err(|e| CliError::Internal(format!("the resolved config does not read back: {e}")))?;
@@ -303,7 +309,37 @@ pub fn utc_text(unix_seconds: u64) -> String {
 /// The text of manifest.json for the runs of `snapshot` (the experiment read back from
 /// config.toml), finished at `finished` (Unix seconds).
 pub fn manifest_text(snapshot: &Experiment, command: &[String], finished: u64) -> String {
-    let manifest = serde_json::json!({
+    json_text(&manifest_value(snapshot, command, finished))
+}
+
+/// A JSON value as manifest.json holds it: pretty, with a final newline.
+pub fn json_text(value: &serde_json::Value) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("a JSON value writes");
+    text.push('\n');
+    text
+}
+
+/// The wall-clock time now, in Unix seconds.
+pub fn now_unix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// This process's command line, one string per argument.
+pub fn command_line() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
+/// What manifest.json holds for the runs of `snapshot`, as a JSON object.
+pub fn manifest_value(
+    snapshot: &Experiment,
+    command: &[String],
+    finished: u64,
+) -> serde_json::Value {
+    serde_json::json!({
         "faultline_version": env!("CARGO_PKG_VERSION"),
         "git_commit": GIT_COMMIT,
         "command": command,
@@ -312,24 +348,49 @@ pub fn manifest_text(snapshot: &Experiment, command: &[String], finished: u64) -
         "runs": snapshot.total_runs(),
         "finished": utc_text(finished),
         "config": flatten(&resolved_tree(snapshot)),
-    });
-    let mut text = serde_json::to_string_pretty(&manifest).expect("a JSON value writes");
-    text.push('\n');
-    text
+    })
 }
 
 /// Writes manifest.json into `dir` (atomically), with the wall-clock time now.
 pub fn write_manifest(dir: &Path, snapshot: &Experiment) -> Result<(), CliError> {
+    write_manifest_value(dir, &manifest_value(snapshot, &command_line(), now_unix()))
+}
+
+/// Writes manifest.json into `dir` (atomically) holding `value`.
+pub fn write_manifest_value(dir: &Path, value: &serde_json::Value) -> Result<(), CliError> {
     let path = dir.join(MANIFEST_FILE);
     crate::output::remove_stale_temps(dir, &[MANIFEST_FILE]).map_err(|e| output_error(dir, e))?;
-    let command: Vec<String> = std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    let finished = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let text = manifest_text(snapshot, &command, finished);
-    write_atomic(&path, text.as_bytes()).map_err(|e| output_error(&path, e))
+    write_atomic(&path, json_text(value).as_bytes()).map_err(|e| output_error(&path, e))
+}
+
+/// Reads a results folder's manifest.json, if it has one; one that is not a faultline
+/// manifest is an input error naming it.
+pub fn read_manifest(dir: &Path) -> Result<Option<serde_json::Value>, CliError> {
+    let path = dir.join(MANIFEST_FILE);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(CliError::Input(format!(
+                "{}: cannot read it ({})",
+                path.display(),
+                crate::load::describe_io(&e)
+            )));
+        }
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!(
+            "{}: not a faultline manifest ({e}); expected the manifest.json faultline run writes",
+            path.display()
+        ))
+    })?;
+    if !value["fingerprint"].is_string() {
+        return Err(CliError::Input(format!(
+            "{}: not a faultline manifest (no fingerprint); expected the manifest.json faultline run writes",
+            path.display()
+        )));
+    }
+    Ok(Some(value))
 }
 
 /// Refuses a replay from a results folder's config.toml whose fingerprint, after the

@@ -74,6 +74,17 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             target.display()
         )));
     }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::shard::ShardSpec::parse)
+        .transpose()?;
+    if shard.is_some() && (args.resume || args.grow) {
+        return Err(CliError::Input(format!(
+            "--shard: cannot be combined with {}: a shard is run whole (run it again after an interruption)",
+            if args.resume { "--resume" } else { "--grow" }
+        )));
+    }
     std::fs::create_dir_all(&out).map_err(|e| {
         CliError::Input(format!(
             "{}: cannot create the output folder ({})",
@@ -81,7 +92,46 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             describe_io(&e)
         ))
     })?;
+    if let Some(spec) = shard {
+        return crate::shard::run_shard(
+            &exp,
+            &out,
+            spec,
+            &args,
+            threads,
+            line_every,
+            interrupt_after,
+        );
+    }
+    // A journal of an interrupted attempt holds the runs --grow would reuse, and more.
+    let grow = args.grow && !(args.resume && Journal::exists_in(&out));
+    let reuse = if grow {
+        match crate::campaign::reusable_runs(&out, &exp)? {
+            Some(reuse) => {
+                if reuse.renumbered > 0 {
+                    eprintln!(
+                        "note: {} runs of {} are simulated again: their cells were renumbered by the sweep values added, and a run's seed follows its cell's number",
+                        reuse.renumbered,
+                        out.display()
+                    );
+                }
+                Some(reuse)
+            }
+            None => {
+                eprintln!(
+                    "note: {} holds no finished run to grow (no {}): running every run",
+                    out.display(),
+                    crate::manifest::MANIFEST_FILE
+                );
+                None
+            }
+        }
+    } else {
+        None
+    };
 
+    // Without a finished run to grow, every run is simulated as by a plain run.
+    let grow = reuse.is_some();
     let mut outputs = Outputs::create(&out, &exp)?;
     let (mut journal, resumed) = if args.resume {
         match Journal::resume(&out, &exp, |key, cells, latency| {
@@ -128,14 +178,46 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         (journal, 0)
     };
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
+    // The folder's manifest and record of runs describe it only until now.
+    crate::campaign::remove_finished(&out)?;
 
     let total = exp.total_runs();
-    let progress = Progress::new(args.progress, total, resumed, line_every);
+    let reused_runs = reuse.as_ref().map_or(0, |r| r.runs.len() as u64);
+    let (reuse, missing): (Vec<_>, Vec<u64>) = match reuse {
+        Some(reuse) => {
+            let missing = (0..total).filter(|i| !reuse.runs.contains_key(i)).collect();
+            (reuse.runs.into_iter().collect(), missing)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut reuse = reuse.into_iter().peekable();
+    let mut handed_on: u64 = 0;
+    // Hands the reused runs before position `before` on, in run order.
+    let mut hand_on_reused =
+        |before: u64, journal: &mut Journal, outputs: &mut Outputs| -> Result<(), CliError> {
+            while let Some((index, (cells, latency))) = reuse.next_if(|(i, _)| *i < before) {
+                let key = exp.run_key(index);
+                journal
+                    .append(&exp.run_id(key), &cells, &latency)
+                    .map_err(journal_error)?;
+                outputs.add(key, cells, &latency)?;
+                handed_on += 1;
+            }
+            Ok(())
+        };
+    let progress = Progress::new(args.progress, total, resumed + reused_runs, line_every);
     let started = Instant::now();
     let mut events: u64 = 0;
     let mut ran: u64 = 0;
     runner::catch_stop_signals();
-    let outcome = runner::run_range(&exp, resumed, total, threads, |key, result| {
+    let sink = |key, result: sim_core::RunResult| {
+        if grow {
+            hand_on_reused(
+                crate::campaign::run_index(&exp, key),
+                &mut journal,
+                &mut outputs,
+            )?;
+        }
         let cells = metric_cells(&result.report);
         let latency = latency_cdf::reduce(&result.latency);
         journal
@@ -155,14 +237,25 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             }),
             None => Ok(()),
         }
-    });
+    };
+    let outcome = if grow {
+        runner::run_list(&exp, &missing, threads, sink)
+    } else {
+        runner::run_range(&exp, resumed, total, threads, sink)
+    };
     runner::release_stop_signals();
     progress.finish();
+    let outcome = match outcome {
+        Ok(_) if grow => hand_on_reused(u64::MAX, &mut journal, &mut outputs)
+            .map(|_| ())
+            .map_err(RunnerError::Sink),
+        other => other.map(|_| ()),
+    };
     match outcome {
         Ok(_) => {}
         Err(RunnerError::Sink(CliError::Stopped { signal, .. })) => {
             journal.sync().map_err(journal_error)?;
-            return Err(stopped(signal, resumed + ran, total, &out));
+            return Err(stopped(signal, resumed + handed_on + ran, total, &out));
         }
         Err(RunnerError::Sink(e)) => return Err(resume_hint(e, &out)),
         Err(RunnerError::Panic { key, message }) => {
@@ -174,39 +267,15 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
     }
     let wall = started.elapsed().as_secs_f64();
-    let report = outputs.commit().map_err(|e| resume_hint(e, &out))?;
-    let snapshot = crate::manifest::write_config(&out, &exp).map_err(|e| resume_hint(e, &out))?;
     let timing = Timing {
         wall_seconds: wall,
         threads,
         runs: ran,
-        resumed_runs: resumed,
+        resumed_runs: resumed + reused_runs,
         events,
     };
-    let timing_path = out.join("timing.csv");
-    timing
-        .write(&timing_path)
-        .map_err(|e| output_error(&timing_path, e))?;
-    // The folder holds this experiment's files only: a timeline or figures left by an
-    // earlier run go when this one writes none.
-    let plots = if args.no_plots {
-        remove_timeline(&out)?;
-        crate::plot::remove_figures(&out)?;
-        crate::report_html::remove(&out)?;
-        None
-    } else {
-        match report.lowest_availability {
-            Some(key) => write_timeline(&out, &exp, key, &report.trace_hash)?,
-            None => remove_timeline(&out)?,
-        }
-        Some(crate::plot::draw_folder(&out)?)
-    };
-    crate::manifest::write_manifest(&out, &snapshot)?;
-    // The page shows the folder's files, the manifest among them.
-    if plots.is_some() {
-        crate::report_html::write(&out)?;
-    }
-    journal.finish().map_err(journal_error)?;
+    let (report, plots) =
+        finish_folder(&exp, &out, outputs, journal, &timing, args.no_plots, None)?;
 
     if args.json {
         println!(
@@ -224,6 +293,53 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
     }
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
+}
+
+/// Writes the rest of a results folder once every run is in `outputs` and `journal`:
+/// commits the tables, writes config.toml (`config_text`, else the experiment's own),
+/// timing.csv, the timeline and the figures (unless `no_plots`), keeps the journal as
+/// the folder's record of its runs and writes manifest.json last.
+pub(crate) fn finish_folder(
+    exp: &Experiment,
+    out: &Path,
+    outputs: Outputs,
+    journal: Journal,
+    timing: &Timing,
+    no_plots: bool,
+    config_text: Option<&str>,
+) -> Result<(OutputReport, Option<crate::plot::PlotReport>), CliError> {
+    let report = outputs.commit().map_err(|e| resume_hint(e, out))?;
+    let snapshot = match config_text {
+        None => crate::manifest::write_config(out, exp),
+        Some(text) => crate::manifest::write_config_text(out, exp, text),
+    }
+    .map_err(|e| resume_hint(e, out))?;
+    let timing_path = out.join("timing.csv");
+    timing
+        .write(&timing_path)
+        .map_err(|e| output_error(&timing_path, e))?;
+    // The folder holds this experiment's files only: a timeline or figures left by an
+    // earlier run go when this one writes none.
+    let plots = if no_plots {
+        remove_timeline(out)?;
+        crate::plot::remove_figures(out)?;
+        crate::report_html::remove(out)?;
+        None
+    } else {
+        match report.lowest_availability {
+            Some(key) => write_timeline(out, exp, key, &report.trace_hash)?,
+            None => remove_timeline(out)?,
+        }
+        Some(crate::plot::draw_folder(out)?)
+    };
+    // The record of the runs is in place before the manifest that vouches for it.
+    journal.keep().map_err(journal_error)?;
+    crate::manifest::write_manifest(out, &snapshot)?;
+    // The page shows the folder's files, the manifest among them.
+    if plots.is_some() {
+        crate::report_html::write(out)?;
+    }
+    Ok((report, plots))
 }
 
 /// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
@@ -264,7 +380,7 @@ fn resume_hint(e: CliError, out: &Path) -> CliError {
     }
 }
 
-fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Timing) {
+pub(crate) fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, timing: &Timing) {
     let s = exp.strategy_names.len();
     println!(
         "{}: {} runs ({} cell{} x {} strateg{} x {} replication{}) written to {}",
@@ -373,7 +489,7 @@ fn print_significant(exp: &Experiment, out: &Path) {
 }
 
 /// The summary of [`print_report`] as one JSON object, every availability row included.
-fn report_json(
+pub(crate) fn report_json(
     exp: &Experiment,
     out: &Path,
     report: &OutputReport,
@@ -461,8 +577,8 @@ fn remove_timeline(dir: &Path) -> Result<(), CliError> {
 }
 
 /// What the outputs saw, for the report on stdout.
-struct OutputReport {
-    failed_runs: u64,
+pub(crate) struct OutputReport {
+    pub(crate) failed_runs: u64,
     /// The run of lowest availability (the first of equals), whose timeline is drawn.
     lowest_availability: Option<RunKey>,
     lowest_value: f64,
@@ -473,7 +589,7 @@ struct OutputReport {
 }
 
 /// runs.csv, summary.csv and failures.csv being written.
-struct Outputs<'e> {
+pub(crate) struct Outputs<'e> {
     exp: &'e Experiment,
     dir: PathBuf,
     runs: RunsCsv,
@@ -485,7 +601,7 @@ struct Outputs<'e> {
 }
 
 impl<'e> Outputs<'e> {
-    fn create(dir: &Path, exp: &'e Experiment) -> Result<Outputs<'e>, CliError> {
+    pub(crate) fn create(dir: &Path, exp: &'e Experiment) -> Result<Outputs<'e>, CliError> {
         let path = |name: &str| dir.join(name);
         Ok(Outputs {
             exp,
@@ -511,7 +627,7 @@ impl<'e> Outputs<'e> {
 
     /// Adds a completed run, given its metric cells and reduced latency histogram; runs
     /// come in run order.
-    fn add(
+    pub(crate) fn add(
         &mut self,
         key: RunKey,
         cells: Vec<String>,
@@ -675,7 +791,7 @@ impl Timing {
         self.events as f64 / self.wall_seconds.max(1e-9)
     }
 
-    fn write(&self, path: &Path) -> std::io::Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> std::io::Result<()> {
         let mut writer = create_csv(path)?;
         writer.write_record(TIMING_COLUMNS)?;
         writer.write_record([

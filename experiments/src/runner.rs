@@ -53,8 +53,40 @@ pub fn run_range<E>(
     first: u64,
     end: u64,
     threads: usize,
+    sink: impl FnMut(RunKey, RunResult) -> Result<(), E>,
+) -> Result<RunnerStats, RunnerError<E>> {
+    run_positions(exp, end.saturating_sub(first), |p| first + p, threads, sink)
+}
+
+/// Runs the runs whose indices (in [`Experiment::runs`] order) are `indices`, in that
+/// order, as [`run_range`] runs a range: `sink` receives each result in the order of
+/// `indices`. A shard, or the runs a grown campaign lacks, go through here.
+pub fn run_list<E>(
+    exp: &Experiment,
+    indices: &[u64],
+    threads: usize,
+    sink: impl FnMut(RunKey, RunResult) -> Result<(), E>,
+) -> Result<RunnerStats, RunnerError<E>> {
+    run_positions(
+        exp,
+        indices.len() as u64,
+        |p| indices[p as usize],
+        threads,
+        sink,
+    )
+}
+
+/// The runner itself: runs `count` runs, the one at position `p` being run
+/// `index_of(p)`, handed on in position order.
+fn run_positions<E>(
+    exp: &Experiment,
+    count: u64,
+    index_of: impl Fn(u64) -> u64 + Sync,
+    threads: usize,
     mut sink: impl FnMut(RunKey, RunResult) -> Result<(), E>,
 ) -> Result<RunnerStats, RunnerError<E>> {
+    let (first, end) = (0u64, count);
+    let index_of = &index_of;
     let threads = threads.max(1);
     let window = threads as u64 * WINDOW_PER_THREAD;
     let pool = rayon::ThreadPoolBuilder::new()
@@ -89,7 +121,7 @@ pub fn run_range<E>(
                     if stop.load(Ordering::Relaxed) {
                         return;
                     }
-                    let key = exp.run_key(index);
+                    let key = exp.run_key(index_of(index));
                     let result = catch_unwind(AssertUnwindSafe(|| run_one(exp, key)));
                     if tx.send((index, result)).is_err() {
                         return;
@@ -111,7 +143,7 @@ pub fn run_range<E>(
             pending.insert(index, result);
             stats.peak_buffered = stats.peak_buffered.max(pending.len() as u64);
             while let Some(result) = pending.remove(&oldest) {
-                let key = exp.run_key(oldest);
+                let key = exp.run_key(index_of(oldest));
                 let outcome = match result {
                     Ok(result) => sink(key, result).map_err(RunnerError::Sink),
                     Err(payload) => Err(RunnerError::Panic {
