@@ -6,7 +6,7 @@
 //! whose own config changed, or a config that drops runs, is refused with exit code 2 and
 //! leaves the folder as it was; an interrupted grow resumes to the same files.
 
-use crate::common::{run_cli, run_cli_env, stderr, stdout};
+use crate::common::{assert_same_results, files, run_cli, run_cli_env, stderr, stdout};
 use experiments::run::INTERRUPT_AFTER_ENV;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -84,63 +84,6 @@ fn simulated_and_reused(dir: &Path) -> (u64, u64) {
     (row[2], row[3])
 }
 
-fn files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.push(path.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-/// Asserts that the results folders `a` and `b` hold the same files with the same bytes,
-/// but timing.csv, manifest.json's `command` and `finished`, and the folder named in
-/// failures.csv's replay commands.
-fn assert_same_results(a: &Path, b: &Path) {
-    let names = files(a);
-    assert_eq!(names, files(b), "the folders hold other files");
-    assert!(names.len() >= 12, "{names:?}");
-    for name in &names {
-        let (x, y) = (
-            fs::read(a.join(name)).unwrap(),
-            fs::read(b.join(name)).unwrap(),
-        );
-        match name.to_str().unwrap() {
-            "timing.csv" => {}
-            "manifest.json" => {
-                let strip = |bytes: &[u8]| {
-                    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-                    let o = v.as_object_mut().unwrap();
-                    o.remove("command").unwrap();
-                    o.remove("finished").unwrap();
-                    v
-                };
-                assert_eq!(strip(&x), strip(&y), "manifest.json differs");
-            }
-            "failures.csv" => {
-                let folder = |bytes: &[u8], dir: &Path| {
-                    String::from_utf8(bytes.to_vec()).unwrap().replace(
-                        &std::path::absolute(dir).unwrap().display().to_string(),
-                        "FOLDER",
-                    )
-                };
-                let (x, y) = (folder(&x, a), folder(&y, b));
-                assert!(x.lines().count() > 1, "no run broke the check:\n{x}");
-                assert_eq!(x, y, "failures.csv differs");
-            }
-            other => assert!(x == y, "{other} differs"),
-        }
-    }
-}
-
 #[test]
 fn a_grown_campaign_equals_a_fresh_run_and_simulates_only_the_new_runs() {
     let dir = setup();
@@ -160,12 +103,12 @@ fn a_grown_campaign_equals_a_fresh_run_and_simulates_only_the_new_runs() {
     );
     assert_eq!(simulated_and_reused(&d.join("g")), (20, 4));
     ok(d, &["run", "grown.toml", "--out", "fresh"]);
-    assert_same_results(&d.join("g"), &d.join("fresh"));
+    assert_same_results(&d.join("g"), &d.join("fresh"), &[], "");
 
     // Growing again with nothing to add simulates nothing and changes nothing.
     ok(d, &["run", "grown.toml", "--grow", "--out", "g"]);
     assert_eq!(simulated_and_reused(&d.join("g")), (0, 24));
-    assert_same_results(&d.join("g"), &d.join("fresh"));
+    assert_same_results(&d.join("g"), &d.join("fresh"), &[], "");
 
     // A value inserted before others renumbers their cells, so their seeds move: cell 0
     // (2 servers) is read back, the 16 runs of 3 and 4 servers and the 8 new ones of 5
@@ -179,7 +122,7 @@ fn a_grown_campaign_equals_a_fresh_run_and_simulates_only_the_new_runs() {
     );
     assert_eq!(simulated_and_reused(&d.join("g")), (24, 8));
     ok(d, &["run", "inserted.toml", "--out", "fresh2"]);
-    assert_same_results(&d.join("g"), &d.join("fresh2"));
+    assert_same_results(&d.join("g"), &d.join("fresh2"), &[], "");
 }
 
 #[test]
@@ -284,5 +227,5 @@ fn an_interrupted_grow_resumes_to_the_files_of_a_fresh_run() {
     );
     assert!(stdout(&out).contains("resumed:"), "{}", stdout(&out));
     ok(d, &["run", "grown.toml", "--out", "fresh"]);
-    assert_same_results(&d.join("g"), &d.join("fresh"));
+    assert_same_results(&d.join("g"), &d.join("fresh"), &[], "");
 }

@@ -5,11 +5,11 @@
 //! longest-processing-time bound; a missing, duplicated, unfinished or mismatched shard
 //! is refused with exit code 2, naming it, and writes nothing.
 
-use crate::common::{run_cli, stderr, stdout};
+use crate::common::{assert_same_results, run_cli, stderr, stdout};
 use experiments::config::Overrides;
 use experiments::shard::{assignment, cost};
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 // Cells of unequal cost (rates 100 and 300 per second, 2 and 3 servers), crashes that
 // break the check in some runs, so failures.csv has rows.
@@ -68,64 +68,6 @@ fn refused(dir: &Path, args: &[&str]) -> String {
     stderr(&out)
 }
 
-/// Every file under `dir`, by path relative to it.
-fn files(dir: &Path) -> Vec<PathBuf> {
-    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(root, &path, out);
-            } else {
-                out.push(path.strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(dir, dir, &mut out);
-    out.sort();
-    out
-}
-
-/// Asserts that the results folders `a` and `b` hold the same files with the same bytes,
-/// but timing.csv, manifest.json's `command` and `finished`, and the folder named in
-/// failures.csv's replay commands.
-pub fn assert_same_results(a: &Path, b: &Path) {
-    let names = files(a);
-    assert_eq!(names, files(b), "the folders hold other files");
-    assert!(names.len() >= 12, "{names:?}");
-    for name in &names {
-        let (x, y) = (
-            fs::read(a.join(name)).unwrap(),
-            fs::read(b.join(name)).unwrap(),
-        );
-        match name.to_str().unwrap() {
-            "timing.csv" => {}
-            "manifest.json" => {
-                let strip = |bytes: &[u8]| {
-                    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
-                    let o = v.as_object_mut().unwrap();
-                    o.remove("command").unwrap();
-                    o.remove("finished").unwrap();
-                    v
-                };
-                assert_eq!(strip(&x), strip(&y), "manifest.json differs");
-            }
-            "failures.csv" => {
-                let folder = |bytes: &[u8], dir: &Path| {
-                    String::from_utf8(bytes.to_vec()).unwrap().replace(
-                        &std::path::absolute(dir).unwrap().display().to_string(),
-                        "FOLDER",
-                    )
-                };
-                let (x, y) = (folder(&x, a), folder(&y, b));
-                assert!(x.lines().count() > 1, "no run broke the check:\n{x}");
-                assert_eq!(x, y, "failures.csv differs");
-            }
-            other => assert!(x == y, "{other} differs"),
-        }
-    }
-}
-
 #[test]
 fn three_shards_merge_to_the_files_of_the_unsharded_run() {
     let dir = setup();
@@ -160,7 +102,7 @@ fn three_shards_merge_to_the_files_of_the_unsharded_run() {
     // In any order.
     let text = ok(d, &["merge", "--out", "merged", "s2", "s0", "s1"]);
     assert!(text.contains("merged 3 shards of sharded"), "{text}");
-    assert_same_results(&d.join("full"), &d.join("merged"));
+    assert_same_results(&d.join("full"), &d.join("merged"), &[], "");
     // The merged timing adds up the shards' runs.
     let timing = fs::read_to_string(d.join("merged/timing.csv")).unwrap();
     let row: Vec<&str> = timing.lines().nth(1).unwrap().split(',').collect();

@@ -231,3 +231,83 @@ impl Variant for str {
         self.replace(from, to)
     }
 }
+
+/// Every file under `dir`, by path relative to it, sorted.
+pub fn files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                out.push(path.strip_prefix(root).unwrap().to_path_buf());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+/// Asserts that results folders `a` and `b` hold the same files with the same bytes, but
+/// for what names the sitting rather than the runs: timing.csv, manifest.json's `command`
+/// and `finished`, report.html's line of version, finish time and command, and the
+/// folder named in failures.csv's and report.html's replay commands. The folders of `b`
+/// named in `besides` (a campaign's `shards` and `slurm`) are left out; `context` is added
+/// to the message of a failure.
+pub fn assert_same_results(a: &Path, b: &Path, besides: &[&str], context: &str) {
+    let names = files(a);
+    let in_b: Vec<PathBuf> = files(b)
+        .into_iter()
+        .filter(|n| !besides.iter().any(|f| n.starts_with(f)))
+        .collect();
+    assert_eq!(names, in_b, "the folders hold other files\n{context}");
+    assert!(names.len() >= 12, "{names:?}");
+    let folder = |bytes: &[u8], dir: &Path| {
+        // The folder's path as a word or a path's start, never a prefix of a longer name.
+        let path = std::path::absolute(dir).unwrap().display().to_string();
+        String::from_utf8(bytes.to_vec())
+            .unwrap()
+            .replace(&format!("{path} "), "FOLDER ")
+            .replace(&format!("{path}/"), "FOLDER/")
+    };
+    for name in &names {
+        let (x, y) = (
+            std::fs::read(a.join(name)).unwrap(),
+            std::fs::read(b.join(name)).unwrap(),
+        );
+        match name.to_str().unwrap() {
+            "timing.csv" => {}
+            "manifest.json" => {
+                let strip = |bytes: &[u8]| {
+                    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+                    let o = v.as_object_mut().unwrap();
+                    o.remove("command").unwrap();
+                    o.remove("finished").unwrap();
+                    v
+                };
+                assert_eq!(strip(&x), strip(&y), "manifest.json differs\n{context}");
+            }
+            "failures.csv" => {
+                let (x, y) = (folder(&x, a), folder(&y, b));
+                assert!(x.lines().count() > 1, "no run broke the check:\n{x}");
+                assert_eq!(x, y, "failures.csv differs\n{context}");
+            }
+            "report.html" => {
+                let strip = |text: String| -> String {
+                    text.lines()
+                        .filter(|l| !l.starts_with("<p class=\"muted\">faultline "))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                };
+                let (x, y) = (strip(folder(&x, a)), strip(folder(&y, b)));
+                if let Some((l, r)) = x.lines().zip(y.lines()).find(|(l, r)| l != r) {
+                    panic!("report.html differs:\n  {l}\n  {r}\n{context}");
+                }
+                assert!(x == y, "report.html differs in length\n{context}");
+            }
+            other => assert!(x == y, "{other} differs\n{context}"),
+        }
+    }
+}
