@@ -380,3 +380,45 @@ fn check_strategies_and_the_run_summary_print_json() {
     let timing = Table::read(&dir.path().join("j/timing.csv"));
     assert_eq!(timing.values("runs")[0], "6");
 }
+
+/// `--set` adds a sweep axis: a quoted segment is one key, dots included, as in TOML.
+#[test]
+fn set_adds_a_sweep_axis_by_its_quoted_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/mttf-sweep.toml");
+    let config = config.to_str().unwrap();
+    let out = run_cli(
+        dir.path(),
+        &[
+            "check",
+            config,
+            "--json",
+            "--set",
+            r#"sweep."cluster.servers"=[4, 8]"#,
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        plan["sweep"],
+        serde_json::json!(["faults.crash.mttf.mean", "cluster.servers"])
+    );
+    assert_eq!(plan["cells"].as_array().unwrap().len(), 6);
+    // A misspelt key inside the axis is refused like one in the file.
+    let out = run_cli(
+        dir.path(),
+        &["check", config, "--set", r#"sweep."cluster.servrs"=[4, 8]"#],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("(did you mean `servers`?)"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(
+        dir.path(),
+        &["check", config, "--set", r#"sweep."cluster=[4]"#],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not closed"), "{}", stderr(&out));
+}

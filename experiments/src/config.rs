@@ -729,7 +729,9 @@ fn check_override_is_read(
             axis.key
         )));
     }
-    if is_read(&key, keys_read) {
+    // A sweep axis set from the command line is checked like one in the file: its key
+    // must be read in some cell.
+    if is_read(&key, keys_read) || key == "sweep" || key.starts_with("sweep.") {
         return Ok(());
     }
     Err(at(format!(

@@ -209,30 +209,77 @@ fn strip_lines(v: &mut Value) {
     }
 }
 
-/// One segment of a dotted path: a key, optionally indexing an array of tables
-/// (`scripted[0]`).
+/// The segments of a dotted path: keys, each optionally indexing an array of tables
+/// (`scripted[0]`). A segment in double quotes is one key whatever it holds, dots
+/// included, as in TOML: `sweep."cluster.servers"`.
 fn split_path(path: &str) -> Result<Vec<(String, Option<usize>)>, String> {
     if path.trim().is_empty() {
         return Err("the key is empty".into());
     }
-    path.split('.')
-        .map(|seg| {
-            let seg = seg.trim();
+    let mut segments = Vec::new();
+    let mut rest = path;
+    loop {
+        let trimmed = rest.trim_start();
+        let (name, after) = if let Some(quoted) = trimmed.strip_prefix('"') {
+            let close = quoted
+                .find('"')
+                .ok_or_else(|| format!("`{path}` has a quote that is not closed"))?;
+            (quoted[..close].to_string(), &quoted[close + 1..])
+        } else {
+            let end = trimmed.find('.').unwrap_or(trimmed.len());
+            let seg = trimmed[..end].trim();
             if seg.is_empty() {
                 return Err(format!("`{path}` has an empty segment"));
             }
+            if seg.contains('"') {
+                return Err(format!(
+                    "`{seg}` holds a quote; quote a whole segment, like sweep.\"cluster.servers\""
+                ));
+            }
             match seg.split_once('[') {
-                Some((name, rest)) => {
-                    let index = rest
+                Some((name, index)) => {
+                    let index = index
                         .strip_suffix(']')
                         .and_then(|i| i.parse::<usize>().ok())
                         .ok_or_else(|| format!("`{seg}` is not `name[index]`"))?;
-                    Ok((name.to_string(), Some(index)))
+                    segments.push((name.trim().to_string(), Some(index)));
                 }
-                None => Ok((seg.to_string(), None)),
+                None => segments.push((seg.to_string(), None)),
             }
-        })
-        .collect()
+            match trimmed[end..].strip_prefix('.') {
+                Some(next) => {
+                    rest = next;
+                    continue;
+                }
+                None => return Ok(segments),
+            }
+        };
+        if name.is_empty() {
+            return Err(format!("`{path}` has an empty segment"));
+        }
+        // After a quoted key: an index, then a dot or the end.
+        let after = after.trim_start();
+        let (index, after) = match after.strip_prefix('[') {
+            Some(inner) => {
+                let close = inner
+                    .find(']')
+                    .ok_or_else(|| format!("`{path}`: an index is not closed"))?;
+                let index = inner[..close]
+                    .parse::<usize>()
+                    .map_err(|_| format!("`{path}`: `[{}]` is not an index", &inner[..close]))?;
+                (Some(index), inner[close + 1..].trim_start())
+            }
+            None => (None, after),
+        };
+        segments.push((name, index));
+        if after.is_empty() {
+            return Ok(segments);
+        }
+        match after.strip_prefix('.') {
+            Some(next) => rest = next,
+            None => return Err(format!("`{path}`: expected a dot after the quoted key")),
+        }
+    }
 }
 
 /// A dotted path in one spelling: segments trimmed, indices as `name[i]`. Sweep axes and
@@ -241,9 +288,17 @@ pub fn normalize_path(path: &str) -> Result<String, String> {
     let segments = split_path(path)?;
     let parts: Vec<String> = segments
         .into_iter()
-        .map(|(name, index)| match index {
-            Some(i) => format!("{name}[{i}]"),
-            None => name,
+        .map(|(name, index)| {
+            // A key holding a dot is written quoted, so that the spelling reads back.
+            let name = if name.contains('.') {
+                format!("\"{name}\"")
+            } else {
+                name
+            };
+            match index {
+                Some(i) => format!("{name}[{i}]"),
+                None => name,
+            }
         })
         .collect();
     Ok(parts.join("."))
@@ -406,6 +461,48 @@ mod tests {
         );
         assert!(normalize_path("a..b").is_err());
         assert!(normalize_path("a[x].b").is_err());
+    }
+
+    #[test]
+    fn quoted_segments_are_one_key_each() {
+        assert_eq!(
+            split_path(r#"sweep."cluster.servers""#).unwrap(),
+            [
+                ("sweep".to_string(), None),
+                ("cluster.servers".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            split_path(r#"faults."scripted"[1].at"#).unwrap(),
+            [
+                ("faults".to_string(), None),
+                ("scripted".to_string(), Some(1)),
+                ("at".to_string(), None)
+            ]
+        );
+        assert_eq!(
+            normalize_path(r#" sweep . "faults.crash.mttf.mean" "#).unwrap(),
+            r#"sweep."faults.crash.mttf.mean""#
+        );
+        assert_eq!(normalize_path("a.b[2].c").unwrap(), "a.b[2].c");
+        assert!(
+            split_path(r#"sweep."open"#)
+                .unwrap_err()
+                .contains("not closed")
+        );
+        assert!(split_path(r#"a"b.c"#).unwrap_err().contains("quote"));
+        assert!(split_path(r#""a"b"#).unwrap_err().contains("dot after"));
+        let mut root = Table::new();
+        set_path(
+            &mut root,
+            r#"sweep."cluster.servers""#,
+            Value::new(ValueKind::Int(4), None),
+        )
+        .unwrap();
+        let ValueKind::Table(sweep) = &root["sweep"].kind else {
+            panic!("a table")
+        };
+        assert!(sweep.contains_key("cluster.servers"));
     }
 
     #[test]
