@@ -216,7 +216,7 @@ pub fn significant(dir: &Path) -> Result<(String, Vec<Significant>), String> {
                     continue;
                 };
                 if let (Some(mean), Some((lo, hi))) = (d.mean, d.ci)
-                    && (lo > 0.0 || hi < 0.0)
+                    && crate::plot::data::excludes_zero(d.ci)
                 {
                     out.push(Significant {
                         cell: cell.index,

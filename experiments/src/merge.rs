@@ -12,7 +12,7 @@ use crate::cli::{CliError, MergeArgs};
 use crate::config::{Experiment, Overrides};
 use crate::journal::{FINISHED_FILE, Journal, JournalError, read_finished};
 use crate::manifest::{CONFIG_FILE, MANIFEST_FILE};
-use crate::run::{Outputs, Timing, finish_folder, print_report, report_json};
+use crate::run::{Outputs, Timing, finish_folder, journal_error, print_report, report_json};
 use crate::shard::{ShardSpec, assignment};
 use hdrhistogram::Histogram;
 use std::path::{Path, PathBuf};
@@ -244,7 +244,6 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
             crate::load::describe_io(&e)
         ))
     })?;
-    let journal_error = |e: JournalError| CliError::Input(e.to_string());
     let mut journal = Journal::create(out, &exp).map_err(journal_error)?;
     crate::output::remove_stale_temps(out, &crate::run::OUTPUT_FILES)
         .map_err(|e| crate::cli::output_error(out, e))?;

@@ -12,6 +12,7 @@ use crate::output::write_atomic;
 use crate::plot::PLOTS_DIR;
 use crate::plot::axis::{grouped, short_number};
 use crate::plot::data::{DataError, Summary};
+use crate::run::plural;
 use clap::Args;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -277,13 +278,9 @@ fn page(dir: &Path, summary: &Summary) -> Result<String, CliError> {
         h,
         "{runs}{} cell{} × {} strateg{} ({}), compared with the first, <b>{}</b>, replication by replication.",
         summary.cells.len(),
-        if summary.cells.len() == 1 { "" } else { "s" },
+        plural(summary.cells.len(), "", "s"),
         summary.strategies.len(),
-        if summary.strategies.len() == 1 {
-            "y"
-        } else {
-            "ies"
-        },
+        plural(summary.strategies.len(), "y", "ies"),
         escape(&summary.strategies.join(", ")),
         escape(&baseline)
     );
@@ -373,7 +370,7 @@ fn page(dir: &Path, summary: &Summary) -> Result<String, CliError> {
                 if let Some(d) = summary.diff(c.index, s, m)
                     && let Some(mean) = d.mean
                 {
-                    let significant = d.ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
+                    let significant = crate::plot::data::excludes_zero(d.ci);
                     let class = if significant { "diff sig" } else { "diff" };
                     let _ = write!(h, "<br><span class=\"{class}\">Δ {}", signed(mean));
                     if let Some((lo, hi)) = d.ci {
@@ -503,7 +500,7 @@ fn failures(h: &mut String, dir: &Path) -> Result<(), CliError> {
     let _ = writeln!(
         h,
         "<p>{total} failed check{} (a run fails once per check it breaks){}. Each replays alone, event for event, from this folder:</p>",
-        if total == 1 { "" } else { "s" },
+        plural(total, "", "s"),
         if total > rows.len() {
             format!(
                 "; the first {} are listed, failures.csv holds them all",

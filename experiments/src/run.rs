@@ -44,8 +44,35 @@ const AVAILABILITY_LINES: usize = 24;
 /// temporary files and the journal behind, as a killed process would.
 pub const INTERRUPT_AFTER_ENV: &str = "FAULTLINE_INTERRUPT_AFTER_RUNS";
 
-fn journal_error(e: JournalError) -> CliError {
+pub(crate) fn journal_error(e: JournalError) -> CliError {
     CliError::Input(e.to_string())
+}
+
+/// Appends a finished run to the journal: its metric cells and its latency histogram,
+/// reduced as latency_cdf.csv pools it; returns both for the outputs.
+pub(crate) fn journal_run(
+    exp: &Experiment,
+    journal: &mut Journal,
+    key: RunKey,
+    result: &sim_core::RunResult,
+) -> Result<(Vec<String>, hdrhistogram::Histogram<u64>), CliError> {
+    let cells = metric_cells(&result.report);
+    let latency = latency_cdf::reduce(&result.latency);
+    journal
+        .append(&exp.run_id(key), &cells, &latency)
+        .map_err(journal_error)?;
+    Ok((cells, latency))
+}
+
+/// Stops the runner once SIGINT or SIGTERM came: the sink's error after each run.
+pub(crate) fn stop_if_signalled() -> Result<(), CliError> {
+    match runner::stop_signal() {
+        Some(signal) => Err(CliError::Stopped {
+            signal,
+            message: String::new(),
+        }),
+        None => Ok(()),
+    }
 }
 
 pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
@@ -218,11 +245,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
                 &mut outputs,
             )?;
         }
-        let cells = metric_cells(&result.report);
-        let latency = latency_cdf::reduce(&result.latency);
-        journal
-            .append(&exp.run_id(key), &cells, &latency)
-            .map_err(journal_error)?;
+        let (cells, latency) = journal_run(&exp, &mut journal, key, &result)?;
         ran += 1;
         events += result.report.events;
         if interrupt_after == Some(ran) {
@@ -230,13 +253,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
         }
         outputs.add(key, cells, &latency)?;
         progress.inc();
-        match runner::stop_signal() {
-            Some(signal) => Err(CliError::Stopped {
-                signal,
-                message: String::new(),
-            }),
-            None => Ok(()),
-        }
+        stop_if_signalled()
     };
     let outcome = if grow {
         runner::run_list(&exp, &missing, threads, sink)
@@ -408,10 +425,7 @@ pub(crate) fn print_report(exp: &Experiment, out: &Path, report: &OutputReport, 
         .max()
         .unwrap_or(0);
     for row in report.availability.iter().take(AVAILABILITY_LINES) {
-        let mut label = format!("c{}", row.cell);
-        for (axis, value) in exp.sweep.iter().zip(&exp.cells[row.cell as usize].values) {
-            label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
-        }
+        let label = cell_label(exp, row.cell);
         let name = &exp.strategy_names[row.strategy as usize];
         let mean = row
             .stats
@@ -470,10 +484,7 @@ fn print_significant(exp: &Experiment, out: &Path) {
     let width = rows.iter().map(|r| r.strategy.len()).max().unwrap_or(0);
     let metric_width = rows.iter().map(|r| r.metric.len()).max().unwrap_or(0);
     for row in rows.iter().take(SIGNIFICANT_LINES) {
-        let mut label = format!("c{}", row.cell);
-        for (axis, value) in exp.sweep.iter().zip(&exp.cells[row.cell as usize].values) {
-            label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
-        }
+        let label = cell_label(exp, row.cell);
         println!(
             "    {label}  {:<width$}  {:<metric_width$}  {:+.6} [{:.6}, {:.6}]",
             row.strategy, row.metric, row.mean, row.ci.0, row.ci.1
@@ -546,7 +557,16 @@ pub(crate) fn report_json(
     })
 }
 
-fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
+/// A cell as the summary names it: `c1 faults.crash.mttf.mean=10m`.
+fn cell_label(exp: &Experiment, cell: u32) -> String {
+    let mut label = format!("c{cell}");
+    for (axis, value) in exp.sweep.iter().zip(&exp.cells[cell as usize].values) {
+        label.push_str(&format!(" {}={}", axis.key, value.to_cell_text()));
+    }
+    label
+}
+
+pub(crate) fn plural(n: usize, one: &'static str, many: &'static str) -> &'static str {
     if n == 1 { one } else { many }
 }
 

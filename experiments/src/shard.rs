@@ -14,11 +14,9 @@
 use crate::cli::{CliError, RunArgs, output_error};
 use crate::config::Experiment;
 use crate::journal::{JOURNAL_FILE, Journal};
-use crate::latency_cdf;
 use crate::progress::Progress;
-use crate::run::Timing;
+use crate::run::{Timing, journal_error, journal_run, stop_if_signalled};
 use crate::runner::{self, RunnerError};
-use crate::runs_csv::metric_cells;
 use sim_core::spec::{ArrivalSpec, Scenario};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -128,7 +126,6 @@ pub fn run_shard(
     line_every: Duration,
     interrupt_after: Option<u64>,
 ) -> Result<u8, CliError> {
-    let journal_error = |e: crate::journal::JournalError| CliError::Input(e.to_string());
     let existed = Journal::exists_in(out);
     let mut journal = Journal::create(out, exp).map_err(journal_error)?;
     if existed {
@@ -146,24 +143,14 @@ pub fn run_shard(
     let (mut events, mut ran) = (0u64, 0u64);
     runner::catch_stop_signals();
     let outcome = runner::run_list(exp, &runs, threads, |key, result| {
-        let cells = metric_cells(&result.report);
-        let latency = latency_cdf::reduce(&result.latency);
-        journal
-            .append(&exp.run_id(key), &cells, &latency)
-            .map_err(journal_error)?;
+        journal_run(exp, &mut journal, key, &result)?;
         ran += 1;
         events += result.report.events;
         if interrupt_after == Some(ran) {
             std::process::exit(130);
         }
         progress.inc();
-        match runner::stop_signal() {
-            Some(signal) => Err(CliError::Stopped {
-                signal,
-                message: String::new(),
-            }),
-            None => Ok(()),
-        }
+        stop_if_signalled()
     });
     runner::release_stop_signals();
     progress.finish();

@@ -114,6 +114,11 @@ impl Csv {
     }
 }
 
+/// Whether an interval excludes 0: a difference significant at its level.
+pub fn excludes_zero(ci: Option<(f64, f64)>) -> bool {
+    ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0)
+}
+
 /// A metric's statistics for one (cell, strategy).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Stat {
@@ -141,6 +146,9 @@ pub struct Summary {
     pub experiment: Option<String>,
     /// Each (cell, strategy name)'s detector as config text, from experiment.csv.
     pub detectors: BTreeMap<(u32, String), String>,
+    /// Each sweep key's values by their short labels (see [`super::category_labels`]),
+    /// worked out once for the figures' ticks, panel titles and rows.
+    value_labels: Vec<BTreeMap<String, String>>,
     stats: BTreeMap<(u32, usize, String), Stat>,
     /// Each (cell, strategy, metric)'s paired difference to the first strategy (none on
     /// the first strategy's own rows, nor in a folder whose summary.csv predates them).
@@ -266,19 +274,42 @@ impl Summary {
             ));
         }
         let (experiment, detectors) = read_experiment(dir)?;
+        let cells: Vec<CellInfo> = cells.into_values().collect();
+        let value_labels = (0..sweep_keys.len())
+            .map(|k| {
+                let mut values: Vec<String> = Vec::new();
+                for c in &cells {
+                    if !values.contains(&c.values[k]) {
+                        values.push(c.values[k].clone());
+                    }
+                }
+                let labels = super::category_labels(&values);
+                values.into_iter().zip(labels).collect()
+            })
+            .collect();
         Ok(Summary {
             sweep_keys,
-            cells: cells.into_values().collect(),
+            cells,
             strategies,
             experiment,
             detectors,
             stats,
             diffs,
+            value_labels,
         })
     }
 
     pub fn stat(&self, cell: u32, strategy: usize, metric: &str) -> Option<&Stat> {
         self.stats.get(&(cell, strategy, metric.to_string()))
+    }
+
+    /// Sweep key `k`'s value `value` as a short label: an inline table by what tells it
+    /// apart from the key's other values, anything else as it is.
+    pub fn value_label<'s>(&'s self, k: usize, value: &'s str) -> &'s str {
+        self.value_labels
+            .get(k)
+            .and_then(|labels| labels.get(value))
+            .map_or(value, String::as_str)
     }
 
     /// The paired difference of `strategy` to the first strategy in `cell` for `metric`.

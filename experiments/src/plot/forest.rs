@@ -26,7 +26,7 @@ pub struct ForestRow {
 impl ForestRow {
     /// Whether the interval excludes 0.
     pub fn significant(&self) -> bool {
-        self.ci.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0)
+        super::data::excludes_zero(self.ci)
     }
 }
 

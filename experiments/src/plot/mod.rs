@@ -82,9 +82,9 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let summary = Summary::read(dir).map_err(data_error)?;
     let cdf = LatencyCdf::read(dir).map_err(data_error)?;
     let timeline = TimelineData::read(dir).map_err(data_error)?;
+    let headline = crate::headline::of_folder(dir, |m| has_nonzero(&summary, m));
     // Each run's value beside its mean where replications are few.
     let runs = if max_runs_per_point(&summary) <= MAX_STRIP_RUNS {
-        let headline = crate::headline::of_folder(dir, |m| has_nonzero(&summary, m));
         let mut columns: Vec<&str> = STRIP_COLUMNS.to_vec();
         for m in &headline {
             if !columns.contains(&m.as_str()) {
@@ -104,7 +104,6 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
     let mut figures: Vec<(String, Draw)> = Vec::new();
     let mut draw = |file: String, figure: Draw<'static>| figures.push((file, figure));
 
-    let headline = crate::headline::of_folder(dir, |m| has_nonzero(&summary, m));
     let extra: Vec<Metric> = headline
         .iter()
         .filter(|m| !METRICS.iter().any(|s| s.column == m.as_str()))
@@ -139,7 +138,7 @@ pub fn draw_folder(dir: &Path) -> Result<PlotReport, CliError> {
             Box::new(move |d, f| render(d, f, &figure)),
         );
     }
-    for (metric, figure) in forests(dir, &summary, &name) {
+    for (metric, figure) in forests(&summary, &headline, &name) {
         draw(
             format!("diff_{}", file_safe(&metric)),
             Box::new(move |d, f| render(d, f, &figure)),
@@ -193,41 +192,28 @@ pub fn has_nonzero(summary: &Summary, metric: &str) -> bool {
 /// A cell's sweep values as a short label ("2m, 0.1"), empty without a sweep.
 pub fn cell_label(summary: &Summary, cell: &data::CellInfo) -> String {
     (0..cell.values.len())
-        .map(|k| short_value(summary, k, &cell.values[k]))
+        .map(|k| summary.value_label(k, &cell.values[k]))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-/// Sweep key `k`'s value `value` as a short label: an inline table by what tells it apart
-/// from the key's other values (see [`category_labels`]), anything else as it is.
-pub fn short_value(summary: &Summary, k: usize, value: &str) -> String {
-    let mut values: Vec<String> = Vec::new();
-    for c in &summary.cells {
-        if !values.contains(&c.values[k]) {
-            values.push(c.values[k].clone());
-        }
-    }
-    let labels = category_labels(&values);
-    values
-        .iter()
-        .position(|v| v == value)
-        .map_or_else(|| value.to_string(), |i| labels[i].clone())
-}
-
 /// The forest plot of each headline metric with paired differences: a row per cell and
 /// strategy other than the first (the baseline), at most [`forest::MAX_ROWS`].
-fn forests(dir: &Path, summary: &Summary, name: &str) -> Vec<(String, forest::ForestFigure)> {
+fn forests(
+    summary: &Summary,
+    headline: &[String],
+    name: &str,
+) -> Vec<(String, forest::ForestFigure)> {
     if summary.strategies.len() < 2 {
         return Vec::new();
     }
     let baseline = &summary.strategies[0];
-    let metrics = crate::headline::of_folder(dir, |m| has_nonzero(summary, m));
     let mut out = Vec::new();
-    for metric in metrics {
+    for metric in headline {
         let mut rows = Vec::new();
         for cell in &summary.cells {
             for s in 1..summary.strategies.len() {
-                let Some(diff) = summary.diff(cell.index, s, &metric) else {
+                let Some(diff) = summary.diff(cell.index, s, metric) else {
                     continue;
                 };
                 let Some(mean) = diff.mean else { continue };
@@ -261,15 +247,8 @@ fn forests(dir: &Path, summary: &Summary, name: &str) -> Vec<(String, forest::Fo
             ));
         }
         let x =
-            forest::ForestFigure::axis(&format!("{} − {baseline}", metric_label(&metric)), &rows);
-        let legend = (1..summary.strategies.len())
-            .map(|s| canvas::LegendEntry {
-                label: summary.strategies[s].clone(),
-                color: color(s),
-                marker: Some(s),
-                block: false,
-            })
-            .collect();
+            forest::ForestFigure::axis(&format!("{} − {baseline}", metric_label(metric)), &rows);
+        let legend = strategy_legend(summary, 1, true);
         let cells = if summary.sweep_keys.is_empty() {
             String::new()
         } else {
@@ -290,6 +269,30 @@ fn forests(dir: &Path, summary: &Summary, name: &str) -> Vec<(String, forest::Fo
         ));
     }
     out
+}
+
+/// A legend line per strategy from index `from` on, in its colour, with its marker or
+/// none.
+fn strategy_legend(summary: &Summary, from: usize, markers: bool) -> Vec<canvas::LegendEntry> {
+    summary
+        .strategies
+        .iter()
+        .enumerate()
+        .skip(from)
+        .map(|(s, label)| canvas::LegendEntry {
+            label: label.clone(),
+            color: color(s),
+            marker: markers.then_some(s),
+            block: false,
+        })
+        .collect()
+}
+
+/// A cell's sweep values without that of key `k`: the combination of the other keys'.
+fn without_key(values: &[String], k: usize) -> Vec<String> {
+    let mut rest = values.to_vec();
+    rest.remove(k);
+    rest
 }
 
 /// A runs.csv column named with its unit for an axis.
@@ -848,8 +851,7 @@ fn against_key(
         if !values.contains(&c.values[k]) {
             values.push(c.values[k].clone());
         }
-        let mut other = c.values.clone();
-        other.remove(k);
+        let other = without_key(&c.values, k);
         if !others.contains(&other) {
             others.push(other);
         }
@@ -872,11 +874,7 @@ fn against_key(
                     let mut points: Vec<RawPoint> = summary
                         .cells
                         .iter()
-                        .filter(|c| {
-                            let mut rest = c.values.clone();
-                            rest.remove(k);
-                            rest == *other
-                        })
+                        .filter(|c| without_key(&c.values, k) == *other)
                         .filter_map(|c| {
                             let st = summary.stat(c.index, s, &metric.column)?;
                             let at = values.iter().position(|v| *v == c.values[k])?;
@@ -905,11 +903,7 @@ fn against_key(
     let drawn: Vec<u32> = summary
         .cells
         .iter()
-        .filter(|c| {
-            let mut rest = c.values.clone();
-            rest.remove(k);
-            others.contains(&rest)
-        })
+        .filter(|c| others.contains(&without_key(&c.values, k)))
         .map(|c| c.index)
         .collect();
     let extra = strip_values(runs, metric, summary, &drawn);
@@ -926,11 +920,7 @@ fn against_key(
                 strip: summary
                     .cells
                     .iter()
-                    .filter(|c| {
-                        let mut rest = c.values.clone();
-                        rest.remove(k);
-                        rest == other
-                    })
+                    .filter(|c| without_key(&c.values, k) == other)
                     .filter_map(|c| {
                         let at = values.iter().position(|v| *v == c.values[k])?;
                         Some(strip(runs, metric, &y, c.index, s, positions[at]))
@@ -961,17 +951,7 @@ fn against_key(
             others.len()
         ));
     }
-    let legend = summary
-        .strategies
-        .iter()
-        .enumerate()
-        .map(|(s, label)| canvas::LegendEntry {
-            label: label.clone(),
-            color: color(s),
-            marker: Some(s),
-            block: false,
-        })
-        .collect();
+    let legend = strategy_legend(summary, 0, true);
     LinesOrPanels::Panels(panels::PanelsFigure {
         title,
         subtitle,
@@ -983,7 +963,7 @@ fn against_key(
                     .iter()
                     .zip(other)
                     .map(|((i, key), v)| {
-                        format!("{}={}", short_key(key), short_value(summary, *i, v))
+                        format!("{}={}", short_key(key), summary.value_label(*i, v))
                     })
                     .collect();
                 LinesFigure {
@@ -1096,17 +1076,7 @@ fn latency_cdf(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Option<LinesO
         figure.legend = true;
         return Some(LinesOrPanels::One(figure));
     }
-    let legend = summary
-        .strategies
-        .iter()
-        .enumerate()
-        .map(|(s, label)| canvas::LegendEntry {
-            label: label.clone(),
-            color: color(s),
-            marker: None,
-            block: false,
-        })
-        .collect();
+    let legend = strategy_legend(summary, 0, false);
     let mut notes = Vec::new();
     if n > panels::MAX_PANELS {
         notes.push(format!(
@@ -1132,7 +1102,7 @@ fn latency_cdf(summary: &Summary, cdf: &LatencyCdf, name: &str) -> Option<LinesO
                     .iter()
                     .zip(&cell.values)
                     .enumerate()
-                    .map(|(i, (k, v))| format!("{}={}", short_key(k), short_value(summary, i, v)))
+                    .map(|(i, (k, v))| format!("{}={}", short_key(k), summary.value_label(i, v)))
                     .collect();
                 panel(curves, format!("c{}: {}", cell.index, values.join(", ")))
             })
