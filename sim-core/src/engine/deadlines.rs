@@ -6,7 +6,7 @@
 //! multiply-xorshift of the key: the map is only looked up, never iterated, and its keys
 //! are small integers), so the order of expiries is a function of the operations alone.
 
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
 use priority_queue::PriorityQueue;
 use std::cmp::Reverse;
 use std::hash::{BuildHasherDefault, Hasher};

@@ -17,20 +17,22 @@
 //! the client's own stream) and carries its client's clock stamp, the same on every
 //! attempt.
 
-use crate::dist::Dist;
-use crate::events::{Event, Msg, Node, ReqId, Status};
-use crate::metrics::Outcome;
+pub mod placement;
+
+use crate::config::scenario::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
+use crate::engine::dist::Dist;
+use crate::engine::queue::EventId;
+use crate::engine::rng::{Purpose, RngFactory, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
+use crate::model::events::{Event, Msg, Node, ReqId, Status};
 use crate::model::state::ClientClock;
-use crate::queue::EventId;
 use crate::report::Counter;
-use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{ArrivalSpec, ClusterSpec, Popularity, WorkloadSpec};
+use crate::report::metrics::Outcome;
 use crate::strategy::{
     CircuitBreaker, ClusterView, MAX_HEDGED_ATTEMPTS, RetryBudget, RetryLimits, RetryPolicy,
     RouteInput, Router, StrategySet,
 };
-use crate::time::{SimDuration, SimTime};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, Zipf};
 use std::collections::VecDeque;

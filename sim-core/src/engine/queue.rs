@@ -28,7 +28,7 @@
 //! every push and pop. `priority-queue` is used where its keyed update fits, for per-server
 //! suspicion deadlines pushed back on every heartbeat (see `deadlines.rs`).
 
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
 
 /// Identifies a scheduled event so that it can be cancelled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
