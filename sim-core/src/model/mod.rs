@@ -172,36 +172,12 @@ impl<'t> Simulation<'t> {
     }
 
     /// Runs to the end. Returns the result and the first error met writing the trace.
-    ///
-    /// When every client and server is plain (see `Clients::are_plain` and
-    /// `Servers::are_plain`), the loop runs handlers compiled without the paths of
-    /// retries, breakers, budgets, writes and shedding, which would do nothing in such a
-    /// run: the same events at the same times, with less work for each request.
-    pub fn run(self) -> (RunResult, Option<std::io::Error>) {
-        if self.is_plain() {
-            self.run_loop::<true>()
-        } else {
-            self.run_loop::<false>()
-        }
-    }
-
-    /// Whether [`run`](Self::run) takes the plain handlers.
-    pub fn is_plain(&self) -> bool {
-        self.clients.are_plain() && self.servers.are_plain()
-    }
-
-    /// Runs with the handlers of every path, even in a plain run (to check that the plain
-    /// handlers change nothing).
-    pub fn run_general(self) -> (RunResult, Option<std::io::Error>) {
-        self.run_loop::<false>()
-    }
-
-    fn run_loop<const PLAIN: bool>(mut self) -> (RunResult, Option<std::io::Error>) {
+    pub fn run(mut self) -> (RunResult, Option<std::io::Error>) {
         while let Some((time, scheduled)) = self.queue.pop() {
             self.now = time;
             self.events += 1;
             self.trace.record(time, &scheduled);
-            self.dispatch::<PLAIN>(scheduled.event);
+            self.dispatch(scheduled.event);
             // Key placement follows the shared view, or client 0's with detection in the
             // clients.
             self.view.set_viewer(0);
@@ -223,7 +199,7 @@ impl<'t> Simulation<'t> {
     }
 
     #[inline(always)]
-    fn dispatch<const PLAIN: bool>(&mut self, event: Event) {
+    fn dispatch(&mut self, event: Event) {
         let mut ctx = Ctx {
             now: self.now,
             queue: &mut self.queue,
@@ -233,7 +209,7 @@ impl<'t> Simulation<'t> {
         };
         let view = &mut self.view;
         match event {
-            Event::Arrival { client } => self.clients.on_arrival::<PLAIN>(client, &mut ctx, view),
+            Event::Arrival { client } => self.clients.on_arrival(client, &mut ctx, view),
             Event::ThinkDone { client } => self.clients.on_think_done(client, &mut ctx, view),
             Event::Deliver { from, to, msg } => {
                 if msg.is_replication() {
@@ -244,9 +220,7 @@ impl<'t> Simulation<'t> {
                     return;
                 }
                 match (to, msg) {
-                    (Node::Server(s), _) => {
-                        self.servers.on_message::<PLAIN>(s, from, msg, &mut ctx)
-                    }
+                    (Node::Server(s), _) => self.servers.on_message(s, from, msg, &mut ctx),
                     (Node::Client(c), Msg::Heartbeat { .. } | Msg::ProbeAck { .. }) => {
                         if let Some(w) = self.watchers.get_mut(c as usize)
                             && self.detector_placement == DetectorPlacement::Clients
@@ -254,7 +228,7 @@ impl<'t> Simulation<'t> {
                             w.on_message(msg, &mut ctx, view);
                         }
                     }
-                    (Node::Client(_), _) => self.clients.on_message::<PLAIN>(msg, &mut ctx, view),
+                    (Node::Client(_), _) => self.clients.on_message(msg, &mut ctx, view),
                     (Node::Monitor, _) => {
                         if let DetectorPlacement::Monitor { .. } = self.detector_placement {
                             self.watchers[0].on_message(msg, &mut ctx, view);
@@ -262,9 +236,9 @@ impl<'t> Simulation<'t> {
                     }
                 }
             }
-            Event::ServiceDone { server, worker } => self
-                .servers
-                .on_service_done::<PLAIN>(server, worker, &mut ctx),
+            Event::ServiceDone { server, worker } => {
+                self.servers.on_service_done(server, worker, &mut ctx)
+            }
             Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
             Event::Deadline { client } => self.clients.on_deadline(client, &mut ctx, view),
             Event::RetryDue { req, .. } => self.clients.on_retry_due(req, &mut ctx, view),
