@@ -21,6 +21,7 @@
 //! counts.
 
 use crate::engine::time::SimTime;
+use crate::model::events::FaultEvent;
 use crate::model::events::{Event, Node, Scheduled};
 use std::io::{self, Write};
 
@@ -196,7 +197,10 @@ impl<'w> Trace<'w> {
     /// Writes an event's line, at the node or group it belongs to.
     #[cold]
     fn event_line(&mut self, time: SimTime, event: &Event) {
-        if let Event::FaultStart { fault } | Event::FaultEnd { fault } = *event {
+        if let Event::Fault(
+            e @ (FaultEvent::FaultStart { fault } | FaultEvent::FaultEnd { fault }),
+        ) = *event
+        {
             let faults = std::mem::take(&mut self.faults);
             if let Some(l) = faults.get(fault as usize) {
                 let owner = if l.servers.is_empty() {
@@ -204,8 +208,8 @@ impl<'w> Trace<'w> {
                 } else {
                     Owner::Servers(&l.servers)
                 };
-                let what = match event {
-                    Event::FaultStart { .. } => "fault-start",
+                let what = match e {
+                    FaultEvent::FaultStart { .. } => "fault-start",
                     _ => "fault-end",
                 };
                 let column = owner.column();

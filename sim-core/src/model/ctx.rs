@@ -25,16 +25,16 @@ impl Ctx<'_, '_> {
 
     /// Schedules `event` at `at` (never in the past).
     #[inline(always)]
-    pub fn at(&mut self, at: SimTime, event: Event) -> EventId {
+    pub fn at(&mut self, at: SimTime, event: impl Into<Event>) -> EventId {
         debug_assert!(at >= self.now, "scheduling into the past");
-        self.queue.schedule(at, Scheduled::new(event))
+        self.queue.schedule(at, Scheduled::new(event.into()))
     }
 
     /// Schedules `event` after `delay`.
     #[inline(always)]
-    pub fn after(&mut self, delay: SimDuration, event: Event) -> EventId {
+    pub fn after(&mut self, delay: SimDuration, event: impl Into<Event>) -> EventId {
         self.queue
-            .schedule(self.now.saturating_add(delay), Scheduled::new(event))
+            .schedule(self.now.saturating_add(delay), Scheduled::new(event.into()))
     }
 
     #[inline(always)]

@@ -8,6 +8,11 @@
 //! packing of its fields folds to a few multiplies, where the event loop would have to
 //! branch on the kind once more for every event.
 
+pub use crate::model::client::events::ClientEvent;
+pub use crate::model::detect::events::DetectEvent;
+pub use crate::model::faults::events::FaultEvent;
+pub use crate::model::server::events::ServerEvent;
+
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::TraceHasher;
 use std::fmt;
@@ -25,7 +30,7 @@ pub enum Node {
 }
 
 impl Node {
-    fn code(self) -> u64 {
+    pub(crate) fn code(self) -> u64 {
         match self {
             Node::Client(c) => u64::from(c),
             Node::Server(s) => (1 << 32) | u64::from(s),
@@ -140,162 +145,48 @@ impl Scheduled {
     }
 }
 
-/// Everything that can happen in a run.
+/// Everything that can happen in a run: each component's own events, grouped with their
+/// digest, trace text and handler in the component's `events.rs`, and the two that belong
+/// to no component.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Event {
-    /// An open-loop client issues its next request.
-    Arrival {
-        client: u32,
-    },
-    /// A closed-loop client finished thinking and issues a request.
-    ThinkDone {
-        client: u32,
-    },
+    Client(ClientEvent),
+    Server(ServerEvent),
+    Detect(DetectEvent),
+    Fault(FaultEvent),
     /// A message reaches its destination (unless a partition cut the link meanwhile).
     Deliver {
         from: Node,
         to: Node,
         msg: Msg,
     },
-    /// A worker of a server finishes its request (cancelled if the server crashes first).
-    ServiceDone {
-        server: u32,
-        worker: u32,
-    },
-    /// A server's heartbeat timer.
-    HeartbeatTick {
-        server: u32,
-    },
-    /// A client's earliest pending request deadline (see `Clients::on_deadline`).
-    Deadline {
-        client: u32,
-    },
-    /// A client's backoff before the next attempt of a request ends. `client`, the
-    /// request's, is for the trace: the digest leaves it out, as the request fixes it.
-    RetryDue {
-        client: u32,
-        req: ReqId,
-    },
-    /// The monitor's earliest suspicion deadline may have passed.
-    MonitorCheck,
-    /// The monitor's verdict on a server reaches the clients.
-    ViewUpdate {
-        server: u32,
-        suspected: bool,
-    },
-    /// Random crash and recovery of a server.
-    Crash {
-        server: u32,
-    },
-    Recover {
-        server: u32,
-    },
-    /// A scripted fault begins or ends.
-    FaultStart {
-        fault: u32,
-    },
-    FaultEnd {
-        fault: u32,
-    },
     /// No more requests are issued after this instant.
     ArrivalsEnd,
-    /// A client's own failure detector: its earliest suspicion deadline may have passed.
-    ClientCheck {
-        client: u32,
-    },
-    /// An active failure detector (one that probes) asked its node to wake it.
-    DetectorTick {
-        node: Node,
-    },
-    /// A change of primary the monitor decided for key range `range` is due.
-    Promote {
-        range: u32,
-    },
-    /// The monitor's choice of primary for key range `range` reaches the clients.
-    PrimaryUpdate {
-        range: u32,
-        primary: Option<u32>,
-    },
-    /// An attempt of a request got no answer within the retry policy's attempt timeout
-    /// (`client` as in [`Event::RetryDue`]).
-    AttemptTimeout {
-        client: u32,
-        req: ReqId,
-        attempt: u16,
-    },
-    /// A hedging delay ended with the request still unanswered: the next attempt goes out
-    /// (`client` as in [`Event::RetryDue`]).
-    HedgeDue {
-        client: u32,
-        req: ReqId,
-    },
-    /// A client's circuit breaker for a server ends its open period and turns half-open.
-    BreakerHalfOpen {
-        client: u32,
-        server: u32,
-    },
-    /// A server begins a checkpoint.
-    CheckpointStart {
-        server: u32,
-    },
-    /// A server's checkpoint is complete and durable.
-    CheckpointDone {
-        server: u32,
-    },
-    /// A recovering server has restored its state and serves again.
-    RestoreDone {
-        server: u32,
-    },
-    /// A server begins a backup.
-    BackupStart {
-        server: u32,
-    },
-    /// A server's backup has shipped.
-    BackupDone {
-        server: u32,
-    },
-    /// A server's oldest asynchronous copies are due to leave.
-    ReplicationDue {
-        server: u32,
-    },
-    /// A server's batch job is complete.
-    JobDone {
-        server: u32,
-    },
+}
+
+/// A kind tag in the low byte and a 32-bit field above it: one word, injective.
+#[inline(always)]
+pub(crate) fn tag(kind: u8, field: u32) -> u64 {
+    u64::from(kind) | (u64::from(field) << 8)
+}
+
+/// A kind tag, a 16-bit field and a 32-bit field.
+#[inline(always)]
+pub(crate) fn tag2(kind: u8, small: u16, field: u32) -> u64 {
+    u64::from(kind) | (u64::from(small) << 8) | (u64::from(field) << 24)
 }
 
 impl Event {
     /// The node that handles the event; `None` for an event of several nodes (see
     /// [`Event::group`]).
     pub fn node(&self) -> Option<Node> {
-        match *self {
-            Event::Arrival { client }
-            | Event::ThinkDone { client }
-            | Event::Deadline { client }
-            | Event::RetryDue { client, .. }
-            | Event::AttemptTimeout { client, .. }
-            | Event::HedgeDue { client, .. }
-            | Event::BreakerHalfOpen { client, .. } => Some(Node::Client(client)),
-            Event::Deliver { to, .. } => Some(to),
-            Event::ServiceDone { server, .. }
-            | Event::HeartbeatTick { server }
-            | Event::Crash { server }
-            | Event::Recover { server }
-            | Event::CheckpointStart { server }
-            | Event::CheckpointDone { server }
-            | Event::RestoreDone { server }
-            | Event::BackupStart { server }
-            | Event::BackupDone { server }
-            | Event::ReplicationDue { server }
-            | Event::JobDone { server } => Some(Node::Server(server)),
-            Event::MonitorCheck | Event::Promote { .. } => Some(Node::Monitor),
-            Event::ClientCheck { client } => Some(Node::Client(client)),
-            Event::DetectorTick { node } => Some(node),
-            Event::ViewUpdate { .. }
-            | Event::FaultStart { .. }
-            | Event::FaultEnd { .. }
-            | Event::ArrivalsEnd
-            | Event::PrimaryUpdate { .. } => None,
+        match self {
+            Event::Client(e) => Some(Node::Client(e.client())),
+            Event::Server(e) => Some(Node::Server(e.server())),
+            Event::Detect(e) => e.node(),
+            Event::Fault(e) => e.node(),
+            Event::Deliver { to, .. } => Some(*to),
+            Event::ArrivalsEnd => None,
         }
     }
 
@@ -304,10 +195,11 @@ impl Event {
     /// scripted fault, whose trace line names its own targets (see [`crate::engine::trace`]).
     pub fn group(&self) -> Option<&'static str> {
         match self {
-            Event::ViewUpdate { .. } | Event::ArrivalsEnd | Event::PrimaryUpdate { .. } => {
-                Some("clients")
+            Event::Detect(DetectEvent::ViewUpdate { .. } | DetectEvent::PrimaryUpdate { .. })
+            | Event::ArrivalsEnd => Some("clients"),
+            Event::Fault(FaultEvent::FaultStart { .. } | FaultEvent::FaultEnd { .. }) => {
+                Some("faults")
             }
-            Event::FaultStart { .. } | Event::FaultEnd { .. } => Some("faults"),
             _ => None,
         }
     }
@@ -325,17 +217,11 @@ impl Event {
 
     #[inline(always)]
     fn digest_into(&self, h: &mut TraceHasher) {
-        /// A kind tag in the low byte and a 32-bit field above it: one word, injective.
-        fn tag(kind: u8, field: u32) -> u64 {
-            u64::from(kind) | (u64::from(field) << 8)
-        }
-        /// A kind tag, a 16-bit field and a 32-bit field.
-        fn tag2(kind: u8, small: u16, field: u32) -> u64 {
-            u64::from(kind) | (u64::from(small) << 8) | (u64::from(field) << 24)
-        }
         match *self {
-            Event::Arrival { client } => h.words(&[tag(1, client)]),
-            Event::ThinkDone { client } => h.words(&[tag(2, client)]),
+            Event::Client(e) => e.digest_into(h),
+            Event::Server(e) => e.digest_into(h),
+            Event::Detect(e) => e.digest_into(h),
+            Event::Fault(e) => e.digest_into(h),
             Event::Deliver { from, to, msg } => {
                 let route = [3 | (from.code() << 8), to.code()];
                 match msg {
@@ -414,39 +300,7 @@ impl Event {
                     ]),
                 }
             }
-            Event::ServiceDone { server, worker } => h.words(&[tag(4, server), u64::from(worker)]),
-            Event::HeartbeatTick { server } => h.words(&[tag(5, server)]),
-            Event::Deadline { client } => h.words(&[tag(6, client)]),
-            Event::RetryDue { req, .. } => h.words(&[7, req.0]),
-            Event::MonitorCheck => h.words(&[8]),
-            Event::ViewUpdate { server, suspected } => {
-                h.words(&[tag(9, server) | (u64::from(suspected) << 40)])
-            }
-            Event::Crash { server } => h.words(&[tag(10, server)]),
-            Event::Recover { server } => h.words(&[tag(11, server)]),
-            Event::FaultStart { fault } => h.words(&[tag(12, fault)]),
-            Event::FaultEnd { fault } => h.words(&[tag(13, fault)]),
             Event::ArrivalsEnd => h.words(&[14]),
-            Event::ClientCheck { client } => h.words(&[tag(20, client)]),
-            Event::DetectorTick { node } => h.words(&[21, node.code()]),
-            Event::Promote { range } => h.words(&[tag(22, range)]),
-            Event::PrimaryUpdate { range, primary } => {
-                h.words(&[tag(23, range), primary.map_or(u64::MAX, u64::from)])
-            }
-            // Retry-family events number from 31, apart from other families' additions.
-            Event::AttemptTimeout { req, attempt, .. } => h.words(&[tag2(31, attempt, 0), req.0]),
-            Event::HedgeDue { req, .. } => h.words(&[32, req.0]),
-            Event::BreakerHalfOpen { client, server } => {
-                h.words(&[tag(33, client), u64::from(server)])
-            }
-            // State events number from 41, apart from other families' additions.
-            Event::CheckpointStart { server } => h.words(&[tag(41, server)]),
-            Event::CheckpointDone { server } => h.words(&[tag(42, server)]),
-            Event::RestoreDone { server } => h.words(&[tag(43, server)]),
-            Event::BackupStart { server } => h.words(&[tag(44, server)]),
-            Event::BackupDone { server } => h.words(&[tag(45, server)]),
-            Event::ReplicationDue { server } => h.words(&[tag(46, server)]),
-            Event::JobDone { server } => h.words(&[tag(47, server)]),
         }
     }
 }
@@ -503,8 +357,10 @@ impl fmt::Display for Event {
             (None, None) => write!(f, "- ")?,
         }
         match *self {
-            Event::Arrival { .. } => write!(f, "arrival"),
-            Event::ThinkDone { .. } => write!(f, "think-done"),
+            Event::Client(e) => write!(f, "{e}"),
+            Event::Server(e) => write!(f, "{e}"),
+            Event::Detect(e) => write!(f, "{e}"),
+            Event::Fault(e) => write!(f, "{e}"),
             Event::Deliver { from, msg, .. } => match msg {
                 Msg::Request {
                     req,
@@ -582,44 +438,7 @@ impl fmt::Display for Event {
                     )
                 }
             },
-            Event::ServiceDone { worker, .. } => write!(f, "service-done worker={worker}"),
-            Event::HeartbeatTick { .. } => write!(f, "heartbeat-tick"),
-            Event::Deadline { .. } => write!(f, "deadline"),
-            Event::RetryDue { req, .. } => write!(f, "retry-due req={}", req.0),
-            Event::MonitorCheck => write!(f, "check"),
-            Event::ViewUpdate { server, suspected } => {
-                write!(
-                    f,
-                    "view-update server={server} {}",
-                    if suspected { "suspected" } else { "trusted" }
-                )
-            }
-            Event::Crash { .. } => write!(f, "crash"),
-            Event::Recover { .. } => write!(f, "recover"),
-            Event::FaultStart { fault } => write!(f, "fault-start fault={fault}"),
-            Event::FaultEnd { fault } => write!(f, "fault-end fault={fault}"),
             Event::ArrivalsEnd => write!(f, "arrivals-end"),
-            Event::ClientCheck { .. } => write!(f, "check"),
-            Event::DetectorTick { .. } => write!(f, "detector-tick"),
-            Event::Promote { range } => write!(f, "promote range={range}"),
-            Event::PrimaryUpdate { range, primary } => match primary {
-                Some(p) => write!(f, "primary-update range={range} primary=server-{p}"),
-                None => write!(f, "primary-update range={range} primary=none"),
-            },
-            Event::AttemptTimeout { req, attempt, .. } => {
-                write!(f, "attempt-timeout req={} attempt={attempt}", req.0)
-            }
-            Event::HedgeDue { req, .. } => write!(f, "hedge-due req={}", req.0),
-            Event::BreakerHalfOpen { server, .. } => {
-                write!(f, "breaker-half-open server={server}")
-            }
-            Event::CheckpointStart { .. } => write!(f, "checkpoint-start"),
-            Event::CheckpointDone { .. } => write!(f, "checkpoint-done"),
-            Event::RestoreDone { .. } => write!(f, "restore-done"),
-            Event::BackupStart { .. } => write!(f, "backup-start"),
-            Event::BackupDone { .. } => write!(f, "backup-done"),
-            Event::ReplicationDue { .. } => write!(f, "replication-due"),
-            Event::JobDone { .. } => write!(f, "job-done"),
         }
     }
 }
@@ -659,17 +478,17 @@ mod tests {
             },
         };
         let events = [
-            Event::Arrival { client: 0 },
-            Event::Arrival { client: 1 },
-            Event::ThinkDone { client: 0 },
-            Event::ServiceDone {
+            Event::from(ClientEvent::Arrival { client: 0 }),
+            Event::from(ClientEvent::Arrival { client: 1 }),
+            Event::from(ClientEvent::ThinkDone { client: 0 }),
+            Event::from(ServerEvent::ServiceDone {
                 server: 0,
                 worker: 1,
-            },
-            Event::ServiceDone {
+            }),
+            Event::from(ServerEvent::ServiceDone {
                 server: 1,
                 worker: 0,
-            },
+            }),
             request(1, 10),
             request(2, 10),
             request(1, 11),
@@ -756,77 +575,85 @@ mod tests {
             })
             .collect();
         events.extend([
-            Event::Arrival { client },
-            Event::ThinkDone { client },
-            Event::ServiceDone { server, worker: 0 },
-            Event::HeartbeatTick { server },
-            Event::Deadline { client },
-            Event::RetryDue { client, req },
-            Event::MonitorCheck,
-            Event::ViewUpdate {
+            Event::from(ClientEvent::Arrival { client }),
+            Event::from(ClientEvent::ThinkDone { client }),
+            Event::from(ServerEvent::ServiceDone { server, worker: 0 }),
+            Event::from(ServerEvent::HeartbeatTick { server }),
+            Event::from(ClientEvent::Deadline { client }),
+            Event::from(ClientEvent::RetryDue { client, req }),
+            Event::from(DetectEvent::MonitorCheck),
+            Event::from(DetectEvent::ViewUpdate {
                 server,
                 suspected: true,
-            },
-            Event::Crash { server },
-            Event::Recover { server },
-            Event::FaultStart { fault: 0 },
-            Event::FaultEnd { fault: 0 },
+            }),
+            Event::from(FaultEvent::Crash { server }),
+            Event::from(FaultEvent::Recover { server }),
+            Event::from(FaultEvent::FaultStart { fault: 0 }),
+            Event::from(FaultEvent::FaultEnd { fault: 0 }),
             Event::ArrivalsEnd,
-            Event::ClientCheck { client },
-            Event::DetectorTick {
+            Event::from(DetectEvent::ClientCheck { client }),
+            Event::from(DetectEvent::DetectorTick {
                 node: Node::Monitor,
-            },
-            Event::Promote { range: 0 },
-            Event::PrimaryUpdate {
+            }),
+            Event::from(DetectEvent::Promote { range: 0 }),
+            Event::from(DetectEvent::PrimaryUpdate {
                 range: 0,
                 primary: None,
-            },
-            Event::AttemptTimeout {
+            }),
+            Event::from(ClientEvent::AttemptTimeout {
                 client,
                 req,
                 attempt: 1,
-            },
-            Event::HedgeDue { client, req },
-            Event::BreakerHalfOpen { client, server },
-            Event::CheckpointStart { server },
-            Event::CheckpointDone { server },
-            Event::RestoreDone { server },
-            Event::BackupStart { server },
-            Event::BackupDone { server },
-            Event::ReplicationDue { server },
-            Event::JobDone { server },
+            }),
+            Event::from(ClientEvent::HedgeDue { client, req }),
+            Event::from(ClientEvent::BreakerHalfOpen { client, server }),
+            Event::from(ServerEvent::CheckpointStart { server }),
+            Event::from(ServerEvent::CheckpointDone { server }),
+            Event::from(ServerEvent::RestoreDone { server }),
+            Event::from(ServerEvent::BackupStart { server }),
+            Event::from(ServerEvent::BackupDone { server }),
+            Event::from(ServerEvent::ReplicationDue { server }),
+            Event::from(ServerEvent::JobDone { server }),
         ]);
         // Adding an event kind breaks this match until the samples above cover it.
         for e in &events {
             match e {
-                Event::Arrival { .. }
-                | Event::ThinkDone { .. }
+                Event::Client(
+                    ClientEvent::Arrival { .. }
+                    | ClientEvent::ThinkDone { .. }
+                    | ClientEvent::Deadline { .. }
+                    | ClientEvent::RetryDue { .. }
+                    | ClientEvent::AttemptTimeout { .. }
+                    | ClientEvent::HedgeDue { .. }
+                    | ClientEvent::BreakerHalfOpen { .. },
+                )
+                | Event::Server(
+                    ServerEvent::ServiceDone { .. }
+                    | ServerEvent::HeartbeatTick { .. }
+                    | ServerEvent::CheckpointStart { .. }
+                    | ServerEvent::CheckpointDone { .. }
+                    | ServerEvent::RestoreDone { .. }
+                    | ServerEvent::BackupStart { .. }
+                    | ServerEvent::BackupDone { .. }
+                    | ServerEvent::ReplicationDue { .. }
+                    | ServerEvent::JobDone { .. },
+                )
+                | Event::Detect(
+                    DetectEvent::MonitorCheck
+                    | DetectEvent::ClientCheck { .. }
+                    | DetectEvent::DetectorTick { .. }
+                    | DetectEvent::ViewUpdate { .. }
+                    | DetectEvent::Promote { .. }
+                    | DetectEvent::PrimaryUpdate { .. },
+                )
+                | Event::Fault(
+                    FaultEvent::Crash { .. }
+                    | FaultEvent::Recover { .. }
+                    | FaultEvent::FaultStart { .. }
+                    | FaultEvent::FaultEnd { .. },
+                )
                 | Event::Deliver { .. }
-                | Event::ServiceDone { .. }
-                | Event::HeartbeatTick { .. }
-                | Event::Deadline { .. }
-                | Event::RetryDue { .. }
-                | Event::MonitorCheck
-                | Event::ViewUpdate { .. }
-                | Event::Crash { .. }
-                | Event::Recover { .. }
-                | Event::FaultStart { .. }
-                | Event::FaultEnd { .. }
-                | Event::ArrivalsEnd
-                | Event::ClientCheck { .. }
-                | Event::DetectorTick { .. }
-                | Event::Promote { .. }
-                | Event::PrimaryUpdate { .. }
-                | Event::AttemptTimeout { .. }
-                | Event::HedgeDue { .. }
-                | Event::BreakerHalfOpen { .. }
-                | Event::CheckpointStart { .. }
-                | Event::CheckpointDone { .. }
-                | Event::RestoreDone { .. }
-                | Event::BackupStart { .. }
-                | Event::BackupDone { .. }
-                | Event::ReplicationDue { .. }
-                | Event::JobDone { .. } => {}
+                | Event::ArrivalsEnd => {}
             }
         }
         let mut shown: Vec<String> = events.iter().map(kind).collect();
@@ -849,19 +676,25 @@ mod tests {
         };
         for client in [0, 7] {
             let req = ReqId(42);
-            assert_eq!(Event::RetryDue { client, req }.digest(), digest(&[7, 42]));
-            assert_eq!(Event::HedgeDue { client, req }.digest(), digest(&[32, 42]));
-            let timeout = Event::AttemptTimeout {
+            assert_eq!(
+                Event::from(ClientEvent::RetryDue { client, req }).digest(),
+                digest(&[7, 42])
+            );
+            assert_eq!(
+                Event::from(ClientEvent::HedgeDue { client, req }).digest(),
+                digest(&[32, 42])
+            );
+            let timeout = Event::from(ClientEvent::AttemptTimeout {
                 client,
                 req,
                 attempt: 2,
-            };
+            });
             assert_eq!(timeout.digest(), digest(&[31 | (2 << 8), 42]));
         }
-        let retry = Event::RetryDue {
+        let retry = Event::from(ClientEvent::RetryDue {
             client: 3,
             req: ReqId(5),
-        };
+        });
         assert_eq!(retry.to_string(), "client-3 retry-due req=5");
         assert_eq!(Event::ArrivalsEnd.to_string(), "clients arrivals-end");
     }

@@ -25,6 +25,7 @@ use crate::engine::queue::EventQueue;
 use crate::engine::rng::{Purpose, RngFactory};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::trace::Trace;
+use crate::model::events::FaultEvent;
 use crate::model::events::{Event, Msg, Node, Scheduled};
 use crate::report::metrics::Metrics;
 use crate::report::{Counter, Measured, RunReport, RunResult};
@@ -36,7 +37,7 @@ use detect::Watcher;
 use detect::failover::Failover;
 use faults::Faults;
 use network::Network;
-use server::{DownCause, HeartbeatReceivers, Servers};
+use server::{HeartbeatReceivers, Servers};
 use state::State;
 
 pub struct Simulation<'t> {
@@ -158,13 +159,13 @@ impl<'t> Simulation<'t> {
         }
         for s in 0..self.view.servers() {
             if let Some(ttf) = self.faults.time_to_failure(s) {
-                ctx.after(ttf, Event::Crash { server: s });
+                ctx.after(ttf, FaultEvent::Crash { server: s });
             }
         }
         for (i, fault) in self.faults.scripted().iter().enumerate() {
             ctx.at(
                 SimTime::ZERO + fault.at,
-                Event::FaultStart { fault: i as u32 },
+                FaultEvent::FaultStart { fault: i as u32 },
             );
         }
         self.clients.start(&mut ctx);
@@ -209,8 +210,14 @@ impl<'t> Simulation<'t> {
         };
         let view = &mut self.view;
         match event {
-            Event::Arrival { client } => self.clients.on_arrival(client, &mut ctx, view),
-            Event::ThinkDone { client } => self.clients.on_think_done(client, &mut ctx, view),
+            Event::Client(e) => self.clients.handle(e, &mut ctx, view),
+            Event::Server(e) => self.servers.handle(e, &mut ctx),
+            Event::Detect(e) => detect::events::handle(&mut self.watchers, e, &mut ctx, view),
+            Event::Fault(e) => {
+                if let Some((fault, active)) = self.faults.handle(e, &mut self.servers, &mut ctx) {
+                    self.apply_fault(fault, active);
+                }
+            }
             Event::Deliver { from, to, msg } => {
                 if msg.is_replication() {
                     self.servers.state().delivered();
@@ -236,73 +243,10 @@ impl<'t> Simulation<'t> {
                     }
                 }
             }
-            Event::ServiceDone { server, worker } => {
-                self.servers.on_service_done(server, worker, &mut ctx)
-            }
-            Event::HeartbeatTick { server } => self.servers.on_heartbeat_tick(server, &mut ctx),
-            Event::Deadline { client } => self.clients.on_deadline(client, &mut ctx, view),
-            Event::RetryDue { req, .. } => self.clients.on_retry_due(req, &mut ctx, view),
-            Event::AttemptTimeout { req, attempt, .. } => self
-                .clients
-                .on_attempt_timeout(req, attempt, &mut ctx, view),
-            Event::HedgeDue { req, .. } => self.clients.on_hedge_due(req, &mut ctx, view),
-            Event::BreakerHalfOpen { client, server } => {
-                self.clients.on_breaker_half_open(client, server)
-            }
-            Event::MonitorCheck => self.watchers[0].on_check(&mut ctx, view),
-            Event::ClientCheck { client } => {
-                self.watchers[client as usize].on_check(&mut ctx, view)
-            }
-            Event::DetectorTick { node } => {
-                let w = match node {
-                    Node::Client(c) => c as usize,
-                    _ => 0,
-                };
-                self.watchers[w].on_tick(&mut ctx);
-            }
-            Event::ViewUpdate { server, suspected } => {
-                view.set_suspected_by(0, server, suspected);
-                let now = ctx.now();
-                ctx.metrics().view_suspicion(server, suspected, now);
-            }
-            Event::Promote { range } => self.watchers[0].on_promote(range, &mut ctx, view),
-            Event::PrimaryUpdate { range, primary } => {
-                view.set_primary(range, primary);
-                let now = ctx.now();
-                ctx.metrics().primary_changed(range, primary, now);
-            }
-            Event::Crash { server } => {
-                self.servers.crash(server, DownCause::Random, &mut ctx);
-                if let Some(ttr) = self.faults.time_to_repair(server) {
-                    ctx.after(ttr, Event::Recover { server });
-                }
-            }
-            Event::Recover { server } => {
-                self.servers.recover(server, DownCause::Random, &mut ctx);
-                if let Some(ttf) = self.faults.time_to_failure(server) {
-                    ctx.after(ttf, Event::Crash { server });
-                }
-            }
-            Event::FaultStart { fault } => {
-                if let Some(length) = self.faults.fault(fault).length {
-                    ctx.after(length, Event::FaultEnd { fault });
-                }
-                self.apply_fault(fault, true);
-            }
-            Event::FaultEnd { fault } => self.apply_fault(fault, false),
             Event::ArrivalsEnd => {
                 self.arrivals_ended = true;
                 self.clients.close_arrivals();
             }
-            Event::CheckpointStart { server } => self.servers.on_checkpoint_start(server, &mut ctx),
-            Event::CheckpointDone { server } => self.servers.on_checkpoint_done(server, &mut ctx),
-            Event::RestoreDone { server } => self.servers.on_restore_done(server, &mut ctx),
-            Event::BackupStart { server } => self.servers.state().backup_start(server, &mut ctx),
-            Event::BackupDone { server } => self.servers.state().backup_done(server, &mut ctx),
-            Event::ReplicationDue { server } => {
-                self.servers.state().replication_due(server, &mut ctx)
-            }
-            Event::JobDone { server } => self.servers.state().job_done(server, &mut ctx),
         }
     }
 

@@ -7,7 +7,8 @@ use super::table::{InFlight, Request, Tried};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
 use crate::model::ctx::Ctx;
-use crate::model::events::{Event, ReqId};
+use crate::model::events::ClientEvent;
+use crate::model::events::ReqId;
 use crate::strategy::ClusterView;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
@@ -41,7 +42,8 @@ impl Clients {
         let at = ctx
             .now()
             .saturating_add(SimDuration::from_secs_f64(gap * mean_gap));
-        client.next_arrival = (at < self.end).then(|| ctx.at(at, Event::Arrival { client: c }));
+        client.next_arrival =
+            (at < self.end).then(|| ctx.at(at, ClientEvent::Arrival { client: c }));
     }
 
     /// Draws a closed-loop client's think time and schedules its next request, after at
@@ -57,7 +59,7 @@ impl Clients {
         }
         let wait = wait.max(at_least);
         if ctx.now().saturating_add(wait) < self.end {
-            ctx.after(wait, Event::ThinkDone { client: c });
+            ctx.after(wait, ClientEvent::ThinkDone { client: c });
         }
     }
 
@@ -117,7 +119,7 @@ impl Clients {
         client.deadlines.push_back((deadline, id));
         if !client.deadline_armed {
             client.deadline_armed = true;
-            ctx.at(deadline, Event::Deadline { client: c });
+            ctx.at(deadline, ClientEvent::Deadline { client: c });
         }
         let counted = ctx.metrics().in_window(now);
         self.table.insert(

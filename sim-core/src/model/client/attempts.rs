@@ -8,7 +8,8 @@ use super::routing::Pick;
 use super::table::Attempt;
 use crate::engine::queue::EventId;
 use crate::model::ctx::Ctx;
-use crate::model::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::events::ClientEvent;
+use crate::model::events::{Msg, Node, ReqId, Status};
 use crate::report::Counter;
 use crate::report::metrics::Outcome;
 use crate::strategy::ClusterView;
@@ -99,7 +100,7 @@ impl Clients {
             attempt_deadline = now.saturating_add(t);
             timer = ctx.after(
                 t,
-                Event::AttemptTimeout {
+                ClientEvent::AttemptTimeout {
                     client: req.client,
                     req: id,
                     attempt: number,
@@ -147,7 +148,7 @@ impl Clients {
         {
             req.timer = Some(ctx.after(
                 d,
-                Event::HedgeDue {
+                ClientEvent::HedgeDue {
                     client: req.client,
                     req: id,
                 },
@@ -228,7 +229,7 @@ impl Clients {
             return;
         };
         if let Some(open_for) = breaker.on_result(server, ok, now) {
-            ctx.after(open_for, Event::BreakerHalfOpen { client: c, server });
+            ctx.after(open_for, ClientEvent::BreakerHalfOpen { client: c, server });
             ctx.metrics().count(Counter::BreakerOpens, now);
         }
     }
@@ -283,7 +284,7 @@ impl Clients {
                 }
                 req.timer = Some(ctx.after(
                     delay,
-                    Event::RetryDue {
+                    ClientEvent::RetryDue {
                         client: req.client,
                         req: id,
                     },
@@ -371,7 +372,7 @@ impl Clients {
                 self.clients[c as usize].deadlines.pop_front();
             } else {
                 self.clients[c as usize].deadline_armed = true;
-                ctx.at(at, Event::Deadline { client: c });
+                ctx.at(at, ClientEvent::Deadline { client: c });
                 return;
             }
         }

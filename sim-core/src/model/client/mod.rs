@@ -19,6 +19,7 @@
 
 mod arrivals;
 mod attempts;
+pub mod events;
 mod keys;
 mod outcome;
 pub mod placement;

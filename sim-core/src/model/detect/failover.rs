@@ -11,7 +11,7 @@
 
 use crate::engine::time::SimDuration;
 use crate::model::ctx::Ctx;
-use crate::model::events::Event;
+use crate::model::events::DetectEvent;
 use crate::strategy::{ClusterView, Failback, FailoverPlan};
 
 pub struct Failover {
@@ -69,7 +69,7 @@ impl Failover {
                 self.pending[range] = true;
                 ctx.after(
                     self.plan.promotion_delay,
-                    Event::Promote {
+                    DetectEvent::Promote {
                         range: range as u32,
                     },
                 );
@@ -116,7 +116,7 @@ impl Failover {
         } else {
             ctx.after(
                 self.propagation,
-                Event::PrimaryUpdate {
+                DetectEvent::PrimaryUpdate {
                     range,
                     primary: Some(next),
                 },

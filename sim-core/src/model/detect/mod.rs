@@ -16,6 +16,7 @@
 //! just re-arms itself at the new earliest one. An active detector's ticks are armed the
 //! same way.
 
+pub mod events;
 pub mod failover;
 
 use crate::engine::deadlines::Deadlines;
@@ -23,7 +24,8 @@ use crate::engine::queue::EventId;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
 use crate::model::detect::failover::Failover;
-use crate::model::events::{Event, Msg, Node};
+use crate::model::events::DetectEvent;
+use crate::model::events::{Msg, Node};
 use crate::strategy::{ClusterView, Detector, Probe};
 
 /// The instant a server becomes suspected when its detector's deadline passes without a
@@ -111,10 +113,10 @@ impl Watcher {
         self.arm_tick(ctx);
     }
 
-    fn check_event(&self) -> Event {
+    fn check_event(&self) -> DetectEvent {
         match self.node {
-            Node::Client(client) => Event::ClientCheck { client },
-            _ => Event::MonitorCheck,
+            Node::Client(client) => DetectEvent::ClientCheck { client },
+            _ => DetectEvent::MonitorCheck,
         }
     }
 
@@ -139,7 +141,7 @@ impl Watcher {
             return;
         };
         let next = next.max(ctx.now());
-        let event = Event::DetectorTick { node: self.node };
+        let event = DetectEvent::DetectorTick { node: self.node };
         match self.tick {
             Some((at, _)) if at <= next => {}
             Some((_, id)) => {
@@ -244,7 +246,10 @@ impl Watcher {
                     let now = ctx.now();
                     ctx.metrics().view_suspicion(server, suspected, now);
                 } else {
-                    ctx.after(self.propagation, Event::ViewUpdate { server, suspected });
+                    ctx.after(
+                        self.propagation,
+                        DetectEvent::ViewUpdate { server, suspected },
+                    );
                 }
                 if let Some(f) = self.failover.as_mut() {
                     f.on_verdict(server, suspected, &self.suspected, ctx);

@@ -14,6 +14,8 @@
 //! ends. Link faults act on the links between their servers and the nodes `peer` names,
 //! as rules of the network (see [`crate::model::network`]).
 
+pub mod events;
+
 use crate::config::scenario::{CrashSpec, FaultSpec, Peer, ScriptedFault, Target};
 use crate::config::{ConfigError, Section};
 use crate::engine::rng::{Purpose, RngFactory, SimRng};

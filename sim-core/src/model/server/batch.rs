@@ -6,7 +6,7 @@
 use crate::engine::queue::EventId;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::events::Event;
+use crate::model::events::ServerEvent;
 
 pub struct BatchJob {
     length: SimDuration,
@@ -73,7 +73,7 @@ impl BatchJob {
             } else {
                 left.mul_f64(1.0 / speed)
             };
-            self.done = Some(ctx.after(wait, Event::JobDone { server }));
+            self.done = Some(ctx.after(wait, ServerEvent::JobDone { server }));
         }
     }
 

@@ -24,13 +24,15 @@
 
 pub mod batch;
 pub mod cache;
+pub mod events;
 
 use crate::config::scenario::ClusterSpec;
 use crate::engine::queue::EventId;
 use crate::engine::rng::{Purpose, RngFactory};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::events::ServerEvent;
+use crate::model::events::{Msg, Node, ReqId, Status};
 use crate::model::server::cache::KeyCache;
 use crate::model::state::{Served, State};
 use crate::report::Counter;
@@ -179,7 +181,7 @@ impl Servers {
             };
             server.heartbeat = Some(ctx.after(
                 SimDuration(phase),
-                Event::HeartbeatTick { server: s as u32 },
+                ServerEvent::HeartbeatTick { server: s as u32 },
             ));
         }
     }
@@ -358,7 +360,7 @@ impl Servers {
         } else {
             demand.mul_f64(factor)
         };
-        let done = ctx.after(service, Event::ServiceDone { server, worker });
+        let done = ctx.after(service, ServerEvent::ServiceDone { server, worker });
         s.workers[worker as usize] = Some(Worker {
             job,
             done,
@@ -447,7 +449,10 @@ impl Servers {
                 }
             }
         }
-        s.heartbeat = Some(ctx.after(self.heartbeat_interval, Event::HeartbeatTick { server }));
+        s.heartbeat = Some(ctx.after(
+            self.heartbeat_interval,
+            ServerEvent::HeartbeatTick { server },
+        ));
     }
 
     /// Takes a server down for `cause`. Returns whether it went from up to down.
@@ -513,13 +518,13 @@ impl Servers {
             && state.restores()
         {
             let restore = state.begin_restore(server, now);
-            s.restoring = Some(ctx.after(restore, Event::RestoreDone { server }));
+            s.restoring = Some(ctx.after(restore, ServerEvent::RestoreDone { server }));
             return true;
         }
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
         if !self.heartbeat_interval.is_zero() {
-            s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+            s.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
         }
         true
     }
@@ -530,7 +535,7 @@ impl Servers {
         let serving: Vec<bool> = self.servers.iter().map(Server::serving).collect();
         if let Some(more) = self.state().restore_step(server, &serving, ctx) {
             self.servers[server as usize].restoring =
-                Some(ctx.after(more, Event::RestoreDone { server }));
+                Some(ctx.after(more, ServerEvent::RestoreDone { server }));
             return;
         }
         let s = &mut self.servers[server as usize];
@@ -538,7 +543,7 @@ impl Servers {
         let now = ctx.now();
         ctx.metrics().server_recovered(server, now);
         if !self.heartbeat_interval.is_zero() {
-            s.heartbeat = Some(ctx.after(SimDuration::ZERO, Event::HeartbeatTick { server }));
+            s.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
         }
     }
 
@@ -575,7 +580,7 @@ impl Servers {
             if let Some(w) = w {
                 w.done = ctx.after(
                     w.left,
-                    Event::ServiceDone {
+                    ServerEvent::ServiceDone {
                         server,
                         worker: i as u32,
                     },

@@ -6,7 +6,7 @@
 use crate::engine::queue::EventId;
 use crate::engine::time::SimTime;
 use crate::model::ctx::Ctx;
-use crate::model::events::Event;
+use crate::model::events::ServerEvent;
 use crate::strategy::durability::{CheckpointPolicy, CheckpointSettings, FailureHistory};
 
 pub struct Checkpointer {
@@ -49,14 +49,14 @@ impl Checkpointer {
     pub fn schedule(&mut self, server: u32, ctx: &mut Ctx) {
         let history = self.history(ctx.now());
         if let Some(interval) = self.policy.next_interval(&history) {
-            self.due = Some(ctx.after(interval, Event::CheckpointStart { server }));
+            self.due = Some(ctx.after(interval, ServerEvent::CheckpointStart { server }));
         }
     }
 
     /// The scheduled checkpoint begins.
     pub fn start(&mut self, server: u32, ctx: &mut Ctx) {
         self.due = None;
-        let done = ctx.after(self.settings.cost, Event::CheckpointDone { server });
+        let done = ctx.after(self.settings.cost, ServerEvent::CheckpointDone { server });
         self.running = Some((ctx.now(), done));
     }
 

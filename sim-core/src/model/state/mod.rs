@@ -26,7 +26,8 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{Purpose, RngFactory, SimRng};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::events::ServerEvent;
+use crate::model::events::{Msg, Node, ReqId, Status};
 use crate::model::server::batch::BatchJob;
 use crate::model::state::checkpoint::Checkpointer;
 use crate::model::state::ledger::Ledger;
@@ -173,7 +174,7 @@ impl State {
             st.checkpoint.schedule(server, ctx);
         }
         if let Some(i) = interval {
-            st.backup_next = Some(ctx.after(i, Event::BackupStart { server }));
+            st.backup_next = Some(ctx.after(i, ServerEvent::BackupStart { server }));
         }
     }
 
@@ -435,8 +436,8 @@ impl State {
         let now = ctx.now();
         let st = &mut self.servers[server as usize];
         st.store.begin_backup(now);
-        st.backup_running = Some(ctx.after(transfer, Event::BackupDone { server }));
-        st.backup_next = Some(ctx.after(interval, Event::BackupStart { server }));
+        st.backup_running = Some(ctx.after(transfer, ServerEvent::BackupDone { server }));
+        st.backup_next = Some(ctx.after(interval, ServerEvent::BackupStart { server }));
     }
 
     pub fn backup_done(&mut self, server: u32, ctx: &mut Ctx) {

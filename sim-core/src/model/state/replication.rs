@@ -17,7 +17,8 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{SimRng, splitmix64};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::events::{Event, Msg, Node, ReqId};
+use crate::model::events::ServerEvent;
+use crate::model::events::{Msg, Node, ReqId};
 use crate::model::state::keymap::KeyMap;
 use crate::strategy::durability::{ReplicationMode, ReplicationSpec};
 use crate::strategy::{ClusterView, FailoverPlan, KeyPlacement, RouteInput, Router, StrategySet};
@@ -226,7 +227,7 @@ impl Replication {
                 queue.push_back(Outgoing { due, write: w });
                 if queue.len() == 1 {
                     self.timers[server as usize] =
-                        Some(ctx.at(due, Event::ReplicationDue { server }));
+                        Some(ctx.at(due, ServerEvent::ReplicationDue { server }));
                 }
                 true
             }
@@ -276,7 +277,8 @@ impl Replication {
         while let Some(o) = self.outbox[server as usize].front() {
             if o.due > now {
                 let due = o.due;
-                self.timers[server as usize] = Some(ctx.at(due, Event::ReplicationDue { server }));
+                self.timers[server as usize] =
+                    Some(ctx.at(due, ServerEvent::ReplicationDue { server }));
                 return;
             }
             let w = o.write;
