@@ -789,7 +789,7 @@ fn check_conditional_keys_are_read(
         for (i, name) in strategy_names.iter().enumerate() {
             let replicated = cells
                 .iter()
-                .any(|c| c.strategies[i].durability.replication.factor > 1);
+                .any(|c| c.strategies[i].durability.replication.factor() > 1);
             let key = format!("strategies.{name}.replication");
             if !replicated {
                 continue;

@@ -116,9 +116,9 @@ families! {
     RetryBudget => Arc<dyn RetryBudgetSpec>,
     CircuitBreaker => Arc<dyn CircuitBreakerSpec>,
     Checkpoint => Arc<dyn CheckpointSpec>,
-    Replication => ReplicationSpec,
-    Ordering => OrderingSpec,
-    Backup => BackupSpec,
+    Replication => Arc<dyn ReplicationSpec>,
+    Ordering => Arc<dyn OrderingSpec>,
+    Backup => Arc<dyn BackupSpec>,
 }
 
 /// A strategy kind: its parameter table (in groups, shared groups once each) and its
@@ -299,13 +299,12 @@ pub fn check_fit(
         };
         return Err(at);
     }
-    let replication = &set.durability.replication;
-    if replication.factor > servers {
+    let factor = set.durability.replication.factor();
+    if factor > servers {
         // A factor above the servers would be clamped to them: refused like primary/backup
         // replicas, so that two factors never give the same run under different names.
         let why = format!(
-            "expected at most cluster.servers ({servers}) copies of each key, got {}",
-            replication.factor
+            "expected at most cluster.servers ({servers}) copies of each key, got {factor}"
         );
         return Err(match sec.table(Family::Replication.key())? {
             Some(r) if r.contains("factor") => r.error("factor", why),
@@ -323,7 +322,7 @@ pub fn check_fit(
 mod tests {
     use super::*;
     use sim_core::config::Source;
-    use sim_core::strategy::durability::FailureHistory;
+    use sim_core::strategy::durability::{AckRule, ClockKind, FailureHistory, WriteOrder};
     use sim_core::strategy::{ClusterView, KeyPlacement};
 
     /// Every kind of `family` built with its defaults.
@@ -366,6 +365,96 @@ mod tests {
             let history = FailureHistory::default();
             let interval = spec.build().next_interval(&history);
             assert_eq!(spec.checkpoints(), interval.is_some(), "{name}");
+        }
+    }
+
+    /// The family table `entries` (the kind first) built.
+    fn built<T: Built>(entries: &[(&str, sim_core::config::Value)]) -> T {
+        let t: Table = entries
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect();
+        let src = Source::inline();
+        build(&Section::new(&t, T::FAMILY.key(), None, &src)).unwrap()
+    }
+
+    /// The settings a durability spec states, which the model reads once per run, are
+    /// the ones its canonical description (from its parameter table) names.
+    #[test]
+    fn durability_settings_are_what_the_descriptions_say() {
+        use sim_core::config::{Value, ValueKind, i, s};
+        let mut replication = defaults::<Arc<dyn ReplicationSpec>>();
+        replication.push((
+            "sync",
+            built(&[
+                ("kind", s("sync")),
+                ("factor", i(5)),
+                ("acks", i(2)),
+                ("catch_up", Value::new(ValueKind::Bool(false), None)),
+            ]),
+        ));
+        replication.push((
+            "async",
+            built(&[("kind", s("async")), ("factor", i(2)), ("delay", s("1s"))]),
+        ));
+        for (name, spec) in &replication {
+            let (factor, catch_up) = (spec.factor(), spec.catch_up());
+            let stated = match spec.ack_rule() {
+                _ if factor == 1 => {
+                    assert!(!catch_up, "{name}: one copy has nothing to catch up from");
+                    "{ kind = \"none\" }".to_string()
+                }
+                AckRule::Sync { acks } => format!(
+                    "{{ kind = \"sync\", factor = {factor}, acks = {acks}, catch_up = {catch_up} }}"
+                ),
+                AckRule::Async { delay } => format!(
+                    "{{ kind = \"async\", factor = {factor}, delay = \"{delay}\", catch_up = {catch_up} }}"
+                ),
+            };
+            assert_eq!(stated, spec.describe(), "{name}");
+        }
+        let mut ordering = defaults::<Arc<dyn OrderingSpec>>();
+        ordering.push((
+            "lww",
+            built(&[
+                ("kind", s("lww")),
+                ("clock", s("physical")),
+                ("skew", s("5ms")),
+            ]),
+        ));
+        for (name, spec) in &ordering {
+            let stated = match (spec.write_order(), spec.clock()) {
+                (WriteOrder::Arrival, ClockKind::Lamport) => "{ kind = \"arrival\" }".to_string(),
+                (WriteOrder::Arrival, ClockKind::Physical { .. }) => {
+                    panic!("{name}: arrival order stamps with a clock it ignores")
+                }
+                (WriteOrder::Lww, ClockKind::Lamport) => {
+                    "{ kind = \"lww\", clock = \"lamport\" }".to_string()
+                }
+                (WriteOrder::Lww, ClockKind::Physical { skew }) => {
+                    format!("{{ kind = \"lww\", clock = \"physical\", skew = \"{skew}\" }}")
+                }
+            };
+            assert_eq!(stated, spec.describe(), "{name}");
+        }
+        let mut backup = defaults::<Arc<dyn BackupSpec>>();
+        backup.push((
+            "periodic",
+            built(&[
+                ("kind", s("periodic")),
+                ("interval", s("10m")),
+                ("transfer", s("0s")),
+            ]),
+        ));
+        for (name, spec) in &backup {
+            let stated = match spec.schedule() {
+                None => "{ kind = \"none\" }".to_string(),
+                Some(b) => format!(
+                    "{{ kind = \"periodic\", interval = \"{}\", transfer = \"{}\" }}",
+                    b.interval, b.transfer
+                ),
+            };
+            assert_eq!(stated, spec.describe(), "{name}");
         }
     }
 }

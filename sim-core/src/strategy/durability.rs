@@ -3,8 +3,10 @@
 //!
 //! A checkpoint policy may learn from the failures its server has seen, so it is a pair of
 //! traits like the other families: a shared [`CheckpointSpec`] and the per-server
-//! [`CheckpointPolicy`] it builds. Replication, ordering and backups are plain decisions
-//! read once from config. None of them sees the clock or the event queue.
+//! [`CheckpointPolicy`] it builds. Replication, ordering and backups are a spec each,
+//! whose settings the model reads once when a run starts (an [`AckRule`], a
+//! [`WriteOrder`] and a [`ClockKind`], a [`BackupSchedule`]). None of them sees the clock
+//! or the event queue. The kinds live in the `strategies` crate, one file each.
 
 use crate::engine::time::SimDuration;
 use std::fmt;
@@ -64,44 +66,24 @@ pub struct FailureHistory {
     pub exposed: SimDuration,
 }
 
-/// Copies of each key and when a write is acknowledged.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReplicationSpec {
-    /// Servers holding each key: the first `factor` of the key's preference order.
-    pub factor: u32,
-    pub mode: ReplicationMode,
+/// Builds a strategy's replication: how many servers hold each key and when a write is
+/// acknowledged. The model reads it once, when a run starts.
+pub trait ReplicationSpec: Send + Sync + fmt::Debug {
+    /// Servers holding each key: the first `factor` of the key's preference order; 1
+    /// keeps one copy and sends none.
+    fn factor(&self) -> u32;
+    /// When a write is acknowledged, and when its copies leave.
+    fn ack_rule(&self) -> AckRule;
     /// Whether a recovered replica copies the keys it missed from the other replicas
     /// before it serves again.
-    pub catch_up: bool,
+    fn catch_up(&self) -> bool;
+    /// The spec as config text.
+    fn describe(&self) -> String;
 }
 
-impl ReplicationSpec {
-    /// One copy per key.
-    pub const NONE: ReplicationSpec = ReplicationSpec {
-        factor: 1,
-        mode: ReplicationMode::Async {
-            delay: SimDuration::ZERO,
-        },
-        catch_up: false,
-    };
-
-    pub fn describe(&self) -> String {
-        match self.mode {
-            _ if self.factor == 1 => "{ kind = \"none\" }".to_string(),
-            ReplicationMode::Sync { acks } => format!(
-                "{{ kind = \"sync\", factor = {}, acks = {acks}, catch_up = {} }}",
-                self.factor, self.catch_up
-            ),
-            ReplicationMode::Async { delay } => format!(
-                "{{ kind = \"async\", factor = {}, delay = \"{delay}\", catch_up = {} }}",
-                self.factor, self.catch_up
-            ),
-        }
-    }
-}
-
+/// When a replicated write is acknowledged.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ReplicationMode {
+pub enum AckRule {
     /// The write is acknowledged once `acks` servers applied it (the receiving server
     /// counts as one).
     Sync { acks: u32 },
@@ -110,42 +92,31 @@ pub enum ReplicationMode {
     Async { delay: SimDuration },
 }
 
-/// How replicas order writes, and the clock that stamps them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum OrderingSpec {
+/// Builds a strategy's write ordering: how replicas decide between writes of a key, and
+/// the clock clients stamp them with.
+pub trait OrderingSpec: Send + Sync + fmt::Debug {
+    /// How a replica decides whether a write replaces the key's value.
+    fn write_order(&self) -> WriteOrder;
+    /// The clock clients stamp writes with (arrival order keeps a Lamport clock it does
+    /// not use).
+    fn clock(&self) -> ClockKind;
+    /// The spec as config text.
+    fn describe(&self) -> String;
+}
+
+/// How a replica decides whether a write replaces the key's value.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WriteOrder {
     /// Every write that arrives overwrites the key: the last to arrive wins.
     Arrival,
     /// Last writer wins by timestamp (ties by write number): a write older than the
     /// key's value is ignored.
-    Lww { clock: ClockSpec },
-}
-
-impl OrderingSpec {
-    pub fn describe(&self) -> String {
-        match self {
-            OrderingSpec::Arrival => "{ kind = \"arrival\" }".to_string(),
-            OrderingSpec::Lww {
-                clock: ClockSpec::Lamport,
-            } => "{ kind = \"lww\", clock = \"lamport\" }".to_string(),
-            OrderingSpec::Lww {
-                clock: ClockSpec::Physical { skew },
-            } => format!("{{ kind = \"lww\", clock = \"physical\", skew = \"{skew}\" }}"),
-        }
-    }
-
-    /// The clock clients stamp writes with (arrival order keeps a Lamport clock it
-    /// does not use).
-    pub fn clock(&self) -> ClockSpec {
-        match self {
-            OrderingSpec::Arrival => ClockSpec::Lamport,
-            OrderingSpec::Lww { clock } => *clock,
-        }
-    }
+    Lww,
 }
 
 /// The clock a client stamps its writes with.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub enum ClockSpec {
+pub enum ClockKind {
     /// A Lamport clock: ticks on each write, and jumps past any clock a server reports.
     Lamport,
     /// The simulated time plus the client's constant offset, drawn uniformly from
@@ -153,87 +124,30 @@ pub enum ClockSpec {
     Physical { skew: SimDuration },
 }
 
-/// Periodic copies of each server's keys to storage that outlives the server's disk.
-#[derive(Clone, Debug, PartialEq)]
-pub struct BackupSpec {
-    /// Time between backup starts; `None` takes no backups.
-    pub interval: Option<SimDuration>,
+/// Builds a strategy's backups: periodic copies of each server's keys to storage that
+/// outlives the server's disk.
+pub trait BackupSpec: Send + Sync + fmt::Debug {
+    /// When backups are taken and how long they take to ship; `None` takes none.
+    fn schedule(&self) -> Option<BackupSchedule>;
+    /// The spec as config text.
+    fn describe(&self) -> String;
+}
+
+/// When a server backs up, and what a backup costs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BackupSchedule {
+    /// Time between backup starts.
+    pub interval: SimDuration,
     /// How long a backup takes to ship (it holds the keys as they were when it began),
     /// and how long fetching it back adds to a restore.
     pub transfer: SimDuration,
-}
-
-impl BackupSpec {
-    pub const NONE: BackupSpec = BackupSpec {
-        interval: None,
-        transfer: SimDuration::ZERO,
-    };
-
-    pub fn describe(&self) -> String {
-        match self.interval {
-            None => "{ kind = \"none\" }".to_string(),
-            Some(i) => format!(
-                "{{ kind = \"periodic\", interval = \"{i}\", transfer = \"{}\" }}",
-                self.transfer
-            ),
-        }
-    }
 }
 
 /// A strategy's choices in the durability families.
 #[derive(Clone, Debug)]
 pub struct DurabilitySet {
     pub checkpoint: Arc<dyn CheckpointSpec>,
-    pub replication: ReplicationSpec,
-    pub ordering: OrderingSpec,
-    pub backup: BackupSpec,
-}
-
-/// The checkpoint policy that never checkpoints, with or without a log.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
-pub struct NoCheckpoint {
-    pub log: bool,
-}
-
-impl CheckpointSpec for NoCheckpoint {
-    fn settings(&self) -> CheckpointSettings {
-        CheckpointSettings {
-            cost: SimDuration::ZERO,
-            during: During::Pause,
-            log: self.log,
-        }
-    }
-
-    fn build(&self) -> Box<dyn CheckpointPolicy> {
-        Box::new(*self)
-    }
-
-    fn checkpoints(&self) -> bool {
-        false
-    }
-
-    fn describe(&self) -> String {
-        if self.log {
-            "{ kind = \"none\", log = true }".to_string()
-        } else {
-            "{ kind = \"none\" }".to_string()
-        }
-    }
-}
-
-impl CheckpointPolicy for NoCheckpoint {
-    fn next_interval(&mut self, _history: &FailureHistory) -> Option<SimDuration> {
-        None
-    }
-}
-
-impl Default for DurabilitySet {
-    fn default() -> Self {
-        DurabilitySet {
-            checkpoint: Arc::new(NoCheckpoint::default()),
-            replication: ReplicationSpec::NONE,
-            ordering: OrderingSpec::Arrival,
-            backup: BackupSpec::NONE,
-        }
-    }
+    pub replication: Arc<dyn ReplicationSpec>,
+    pub ordering: Arc<dyn OrderingSpec>,
+    pub backup: Arc<dyn BackupSpec>,
 }

@@ -7,7 +7,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
 use sim_core::config::ConfigError;
-use sim_core::strategy::durability::BackupSpec;
+use sim_core::strategy::durability::{BackupSchedule, BackupSpec};
+use std::sync::Arc;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(3600);
 pub const DEFAULT_TRANSFER: SimDuration = SimDuration::from_secs(60);
@@ -27,7 +28,14 @@ pub const KIND: Kind = Kind {
     build: Builder::Backup(build),
 };
 
-fn build(p: &mut Params) -> Result<BackupSpec, ConfigError> {
+/// Backs up every `interval`, each backup taking `transfer` to ship.
+#[derive(Clone, Debug)]
+pub struct Periodic {
+    pub schedule: BackupSchedule,
+    pub description: String,
+}
+
+fn build(p: &mut Params) -> Result<Arc<dyn BackupSpec>, ConfigError> {
     let interval = p.duration("interval");
     let transfer = p.duration("transfer");
     if p.given("transfer") {
@@ -37,8 +45,18 @@ fn build(p: &mut Params) -> Result<BackupSpec, ConfigError> {
             &format!("a duration shorter than the interval ({interval})"),
         )?;
     }
-    Ok(BackupSpec {
-        interval: Some(interval),
-        transfer,
-    })
+    Ok(Arc::new(Periodic {
+        schedule: BackupSchedule { interval, transfer },
+        description: p.describe(),
+    }))
+}
+
+impl BackupSpec for Periodic {
+    fn schedule(&self) -> Option<BackupSchedule> {
+        Some(self.schedule)
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
 }

@@ -4,9 +4,10 @@
 use crate::checkpoint::LOG;
 use crate::params::{Params, Show};
 use crate::registry::{Builder, Family, Kind};
+use sim_core::SimDuration;
 use sim_core::config::ConfigError;
 use sim_core::strategy::durability::{
-    CheckpointPolicy, CheckpointSettings, CheckpointSpec, NoCheckpoint,
+    CheckpointPolicy, CheckpointSettings, CheckpointSpec, During, FailureHistory,
 };
 use std::sync::Arc;
 
@@ -21,24 +22,28 @@ pub const KIND: Kind = Kind {
 /// Never checkpoints, with or without a log.
 #[derive(Debug)]
 struct Never {
-    inner: NoCheckpoint,
+    log: bool,
     description: String,
 }
 
 fn build(p: &mut Params) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
     Ok(Arc::new(Never {
-        inner: NoCheckpoint { log: p.bool("log") },
+        log: p.bool("log"),
         description: p.describe(),
     }))
 }
 
 impl CheckpointSpec for Never {
     fn settings(&self) -> CheckpointSettings {
-        self.inner.settings()
+        CheckpointSettings {
+            cost: SimDuration::ZERO,
+            during: During::Pause,
+            log: self.log,
+        }
     }
 
     fn build(&self) -> Box<dyn CheckpointPolicy> {
-        self.inner.build()
+        Box::new(NeverPolicy)
     }
 
     fn describe(&self) -> String {
@@ -46,6 +51,15 @@ impl CheckpointSpec for Never {
     }
 
     fn checkpoints(&self) -> bool {
-        self.inner.checkpoints()
+        false
+    }
+}
+
+/// The policy of [`Never`]: no interval, ever.
+struct NeverPolicy;
+
+impl CheckpointPolicy for NeverPolicy {
+    fn next_interval(&mut self, _history: &FailureHistory) -> Option<SimDuration> {
+        None
     }
 }

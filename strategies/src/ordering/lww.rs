@@ -10,7 +10,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
 use sim_core::config::ConfigError;
-use sim_core::strategy::durability::{ClockSpec, OrderingSpec};
+use sim_core::strategy::durability::{ClockKind, OrderingSpec, WriteOrder};
+use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Ordering,
@@ -37,12 +38,36 @@ pub const KIND: Kind = Kind {
     build: Builder::Ordering(build),
 };
 
-fn build(p: &mut Params) -> Result<OrderingSpec, ConfigError> {
+/// Last writer wins by timestamp, stamped by `clock`.
+#[derive(Clone, Debug)]
+pub struct Lww {
+    pub clock: ClockKind,
+    pub description: String,
+}
+
+fn build(p: &mut Params) -> Result<Arc<dyn OrderingSpec>, ConfigError> {
     let clock = match p.choice("clock") {
-        "physical" => ClockSpec::Physical {
+        "physical" => ClockKind::Physical {
             skew: p.duration("skew"),
         },
-        _ => ClockSpec::Lamport,
+        _ => ClockKind::Lamport,
     };
-    Ok(OrderingSpec::Lww { clock })
+    Ok(Arc::new(Lww {
+        clock,
+        description: p.describe(),
+    }))
+}
+
+impl OrderingSpec for Lww {
+    fn write_order(&self) -> WriteOrder {
+        WriteOrder::Lww
+    }
+
+    fn clock(&self) -> ClockKind {
+        self.clock
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
 }

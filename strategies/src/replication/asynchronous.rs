@@ -4,10 +4,11 @@
 
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
-use crate::replication::{CATCH_UP, FACTOR, factor_and_catch_up};
+use crate::replication::{CATCH_UP, FACTOR, Replicated};
 use sim_core::SimDuration;
 use sim_core::config::ConfigError;
-use sim_core::strategy::durability::{ReplicationMode, ReplicationSpec};
+use sim_core::strategy::durability::{AckRule, ReplicationSpec};
+use std::sync::Arc;
 
 pub const DEFAULT_DELAY: SimDuration = SimDuration::from_millis(10);
 
@@ -27,13 +28,9 @@ pub const KIND: Kind = Kind {
     build: Builder::Replication(build),
 };
 
-fn build(p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
-    let (factor, catch_up) = factor_and_catch_up(p);
-    Ok(ReplicationSpec {
-        factor,
-        mode: ReplicationMode::Async {
-            delay: p.duration("delay"),
-        },
-        catch_up,
-    })
+fn build(p: &mut Params) -> Result<Arc<dyn ReplicationSpec>, ConfigError> {
+    let acks = AckRule::Async {
+        delay: p.duration("delay"),
+    };
+    Ok(Arc::new(Replicated::new(p, acks)))
 }

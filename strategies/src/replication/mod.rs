@@ -8,6 +8,7 @@ pub mod none;
 pub mod sync;
 
 use crate::params::{Param, Params};
+use sim_core::strategy::durability::{AckRule, ReplicationSpec};
 
 pub const DEFAULT_FACTOR: u32 = 3;
 
@@ -24,7 +25,42 @@ pub const CATCH_UP: Param = Param::bool(
     "a recovered replica copies what it missed from the others before serving",
 );
 
-/// `factor` and `catch_up`, read.
-pub fn factor_and_catch_up(p: &Params) -> (u32, bool) {
-    (p.int32("factor"), p.bool("catch_up"))
+/// Replication to `factor` servers by an ack rule, as the kinds "sync" and "async" build
+/// it from their tables.
+#[derive(Clone, Debug)]
+pub struct Replicated {
+    pub factor: u32,
+    pub acks: AckRule,
+    pub catch_up: bool,
+    pub description: String,
+}
+
+impl Replicated {
+    /// `factor` and `catch_up` read from the table, with the kind's ack rule.
+    pub fn new(p: &Params, acks: AckRule) -> Self {
+        Replicated {
+            factor: p.int32("factor"),
+            acks,
+            catch_up: p.bool("catch_up"),
+            description: p.describe(),
+        }
+    }
+}
+
+impl ReplicationSpec for Replicated {
+    fn factor(&self) -> u32 {
+        self.factor
+    }
+
+    fn ack_rule(&self) -> AckRule {
+        self.acks
+    }
+
+    fn catch_up(&self) -> bool {
+        self.catch_up
+    }
+
+    fn describe(&self) -> String {
+        self.description.clone()
+    }
 }

@@ -2,8 +2,10 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
+use sim_core::SimDuration;
 use sim_core::config::ConfigError;
-use sim_core::strategy::durability::ReplicationSpec;
+use sim_core::strategy::durability::{AckRule, ReplicationSpec};
+use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Replication,
@@ -13,6 +15,30 @@ pub const KIND: Kind = Kind {
     build: Builder::Replication(build),
 };
 
-fn build(_p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
-    Ok(ReplicationSpec::NONE)
+/// One copy of each key, acknowledged when applied; nothing to catch up from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unreplicated;
+
+fn build(_p: &mut Params) -> Result<Arc<dyn ReplicationSpec>, ConfigError> {
+    Ok(Arc::new(Unreplicated))
+}
+
+impl ReplicationSpec for Unreplicated {
+    fn factor(&self) -> u32 {
+        1
+    }
+
+    fn ack_rule(&self) -> AckRule {
+        AckRule::Async {
+            delay: SimDuration::ZERO,
+        }
+    }
+
+    fn catch_up(&self) -> bool {
+        false
+    }
+
+    fn describe(&self) -> String {
+        crate::params::bare(KIND.name)
+    }
 }

@@ -5,9 +5,10 @@
 
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
-use crate::replication::{CATCH_UP, DEFAULT_FACTOR, FACTOR, factor_and_catch_up};
+use crate::replication::{CATCH_UP, DEFAULT_FACTOR, FACTOR, Replicated};
 use sim_core::config::ConfigError;
-use sim_core::strategy::durability::{ReplicationMode, ReplicationSpec};
+use sim_core::strategy::durability::{AckRule, ReplicationSpec};
+use std::sync::Arc;
 
 pub const KIND: Kind = Kind {
     family: Family::Replication,
@@ -27,19 +28,15 @@ pub const KIND: Kind = Kind {
     build: Builder::Replication(build),
 };
 
-fn build(p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
-    let (factor, catch_up) = factor_and_catch_up(p);
+fn build(p: &mut Params) -> Result<Arc<dyn ReplicationSpec>, ConfigError> {
+    let factor = p.int32("factor");
     let acks = p.int32("acks");
     p.check(
         "acks",
         (1..=factor).contains(&acks),
         &format!("a number of copies from 1 to the factor ({factor})"),
     )?;
-    Ok(ReplicationSpec {
-        factor,
-        mode: ReplicationMode::Sync { acks },
-        catch_up,
-    })
+    Ok(Arc::new(Replicated::new(p, AckRule::Sync { acks })))
 }
 
 #[cfg(test)]
@@ -51,14 +48,15 @@ mod tests {
     fn acks_default_to_the_factor_and_cannot_exceed_it() {
         let src = Source::inline();
         let t: Table = [("factor".to_string(), i(5))].into();
-        let spec = crate::registry::build_kind::<ReplicationSpec>(
+        let spec = crate::registry::build_kind::<Arc<dyn ReplicationSpec>>(
             &KIND,
             &Section::new(&t, "replication", None, &src),
         )
         .unwrap();
-        assert_eq!(spec.mode, ReplicationMode::Sync { acks: 5 });
+        assert_eq!(spec.ack_rule(), AckRule::Sync { acks: 5 });
+        assert_eq!(spec.factor(), 5);
         let t: Table = [("factor".to_string(), i(3)), ("acks".to_string(), i(4))].into();
-        let e = crate::registry::build_kind::<ReplicationSpec>(
+        let e = crate::registry::build_kind::<Arc<dyn ReplicationSpec>>(
             &KIND,
             &Section::new(&t, "replication", None, &src),
         )

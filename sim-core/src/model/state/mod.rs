@@ -32,10 +32,10 @@ use crate::model::server::batch::BatchJob;
 use crate::model::state::checkpoint::Checkpointer;
 use crate::model::state::ledger::Ledger;
 use crate::model::state::replication::{ReplicaSets, Replication, Written};
-use crate::model::state::store::{RestorePlan, Rule, Store, Val};
+use crate::model::state::store::{RestorePlan, Store, Val};
 use crate::report::metrics::Metrics;
 use crate::strategy::StrategySet;
-use crate::strategy::durability::{BackupSpec, ClockSpec, During, OrderingSpec};
+use crate::strategy::durability::{BackupSchedule, ClockKind, During, WriteOrder};
 use rand::RngExt;
 
 /// What a server served, as the state sees it.
@@ -70,9 +70,10 @@ pub struct State {
     servers: Vec<ServerState>,
     ledger: Ledger,
     replication: Replication,
-    rule: Rule,
+    rule: WriteOrder,
     costs: StateSpec,
-    backup: BackupSpec,
+    /// The strategy's backups, if it takes any.
+    backup: Option<BackupSchedule>,
     /// Whether requests write (keys are then tracked), and whether recovery has anything
     /// to restore at all.
     tracks_keys: bool,
@@ -102,6 +103,8 @@ impl State {
                 rng: rngs.stream(Purpose::State, s),
             })
             .collect();
+        let factor = d.replication.factor();
+        let backup = d.backup.schedule();
         let keys = scenario.workload.keys.count;
         let tracks_keys = scenario.workload.writes > 0.0;
         // Without writes there is nothing to replicate: no router is built for it.
@@ -110,7 +113,7 @@ impl State {
                 strategy,
                 n,
                 keys,
-                d.replication.factor,
+                factor,
                 rngs.stream(Purpose::State, u32::MAX),
             )
         } else {
@@ -120,26 +123,29 @@ impl State {
         State {
             servers,
             ledger: Ledger::default(),
-            replication: Replication::new(&d.replication, sets, n, scenario.workload.timeout),
-            rule: match d.ordering {
-                OrderingSpec::Arrival => Rule::Arrival,
-                OrderingSpec::Lww { .. } => Rule::Lww,
-            },
+            replication: Replication::new(
+                factor,
+                d.replication.ack_rule(),
+                sets,
+                n,
+                scenario.workload.timeout,
+            ),
+            rule: d.ordering.write_order(),
             costs: scenario.cluster.state.clone().unwrap_or(StateSpec {
                 restore: SimDuration::ZERO,
                 restore_per_key: SimDuration::ZERO,
                 replay_per_write: SimDuration::ZERO,
                 disk_loss: 0.0,
             }),
-            backup: d.backup.clone(),
+            backup,
             tracks_keys,
             restores: tracks_keys
                 || batch.is_some()
                 || checkpoints
                 || settings.log
-                || d.backup.interval.is_some()
+                || backup.is_some()
                 || scenario.cluster.state.is_some(),
-            catch_up: tracks_keys && d.replication.factor > 1 && d.replication.catch_up,
+            catch_up: tracks_keys && factor > 1 && d.replication.catch_up(),
             scratch: Vec::new(),
         }
     }
@@ -164,7 +170,7 @@ impl State {
 
     /// The server works again (at the start, or after a restore).
     fn resume(&mut self, server: u32, ctx: &mut Ctx) {
-        let interval = self.backup.interval;
+        let interval = self.backup.map(|b| b.interval);
         let st = &mut self.servers[server as usize];
         let job_running = st.job.as_ref().is_some_and(|j| !j.is_finished());
         if let Some(job) = &mut st.job {
@@ -325,7 +331,7 @@ impl State {
             + SimDuration(c.restore_per_key.0.saturating_mul(plan.keys))
             + SimDuration(c.replay_per_write.0.saturating_mul(plan.replay));
         if plan.from_backup {
-            time += self.backup.transfer;
+            time += self.backup.map_or(SimDuration::ZERO, |b| b.transfer);
         }
         time
     }
@@ -430,7 +436,7 @@ impl State {
     }
 
     pub fn backup_start(&mut self, server: u32, ctx: &mut Ctx) {
-        let (Some(interval), transfer) = (self.backup.interval, self.backup.transfer) else {
+        let Some(BackupSchedule { interval, transfer }) = self.backup else {
             return;
         };
         let now = ctx.now();
@@ -500,10 +506,10 @@ const PHYSICAL_BASE: i64 = 1 << 62;
 
 impl ClientClock {
     /// A client's clock; a physical one draws its offset from the client's own stream.
-    pub fn new(spec: ClockSpec, client: u32, rngs: &RngFactory) -> Self {
-        match spec {
-            ClockSpec::Lamport => ClientClock::Lamport(0),
-            ClockSpec::Physical { skew } => {
+    pub fn new(kind: ClockKind, client: u32, rngs: &RngFactory) -> Self {
+        match kind {
+            ClockKind::Lamport => ClientClock::Lamport(0),
+            ClockKind::Physical { skew } => {
                 let skew = skew.0.min(i64::MAX as u64 / 4) as i64;
                 let offset = if skew == 0 {
                     0

@@ -20,7 +20,7 @@ use crate::model::ctx::Ctx;
 use crate::model::events::ServerEvent;
 use crate::model::events::{Msg, Node, ReqId};
 use crate::model::state::keymap::KeyMap;
-use crate::strategy::durability::{ReplicationMode, ReplicationSpec};
+use crate::strategy::durability::AckRule;
 use crate::strategy::{ClusterView, FailoverPlan, KeyPlacement, RouteInput, Router, StrategySet};
 use std::collections::VecDeque;
 
@@ -147,7 +147,7 @@ struct Outgoing {
 
 pub struct Replication {
     factor: u32,
-    mode: ReplicationMode,
+    acks: AckRule,
     sets: ReplicaSets,
     scratch: Vec<u32>,
     /// Per server: synchronous writes waiting for acks, oldest first.
@@ -163,15 +163,16 @@ pub struct Replication {
 
 impl Replication {
     pub fn new(
-        spec: &ReplicationSpec,
+        factor: u32,
+        acks: AckRule,
         sets: ReplicaSets,
         servers: u32,
         timeout: SimDuration,
     ) -> Self {
         let n = servers as usize;
         Replication {
-            factor: spec.factor,
-            mode: spec.mode,
+            factor,
+            acks,
             sets,
             scratch: Vec::new(),
             pending: (0..n).map(|_| VecDeque::new()).collect(),
@@ -216,12 +217,12 @@ impl Replication {
             return true;
         }
         let now = ctx.now();
-        match self.mode {
-            ReplicationMode::Async { delay } if delay.is_zero() => {
+        match self.acks {
+            AckRule::Async { delay } if delay.is_zero() => {
                 self.send_copies(server, w, false, ctx);
                 true
             }
-            ReplicationMode::Async { delay } => {
+            AckRule::Async { delay } => {
                 let due = now.saturating_add(delay);
                 let queue = &mut self.outbox[server as usize];
                 queue.push_back(Outgoing { due, write: w });
@@ -231,7 +232,7 @@ impl Replication {
                 }
                 true
             }
-            ReplicationMode::Sync { acks } => {
+            AckRule::Sync { acks } => {
                 let sent = self.send_copies(server, w, true, ctx);
                 let needed = acks.saturating_sub(1).min(sent);
                 if needed == 0 {

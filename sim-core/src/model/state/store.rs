@@ -8,6 +8,7 @@
 
 use crate::engine::time::SimTime;
 use crate::model::state::keymap::KeyMap;
+use crate::strategy::durability::WriteOrder;
 
 /// A value of a key: the write that produced it. Ordered by timestamp, then by write
 /// number, which is the last-writer-wins order.
@@ -16,15 +17,6 @@ pub struct Val {
     pub ts: u64,
     /// The number of the request that wrote it, in creation order.
     pub version: u64,
-}
-
-/// How a server decides whether a write replaces the key's value.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Rule {
-    /// Every write replaces the value.
-    Arrival,
-    /// A write replaces the value only if it is later in [`Val`] order.
-    Lww,
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -82,12 +74,18 @@ impl Store {
     /// Applies a write by `rule` and, with `log`, appends it to the log. Returns the value
     /// it replaced (`Some(None)` for a key held for the first time), or `None` when the
     /// rule kept the current value.
-    pub fn apply(&mut self, key: u32, val: Val, rule: Rule, log: bool) -> Option<Option<Val>> {
+    pub fn apply(
+        &mut self,
+        key: u32,
+        val: Val,
+        rule: WriteOrder,
+        log: bool,
+    ) -> Option<Option<Val>> {
         let record = self.keys.entry(key);
         let old = record.live;
         let takes = match rule {
-            Rule::Arrival => old != Some(val),
-            Rule::Lww => old.is_none_or(|o| val > o),
+            WriteOrder::Arrival => old != Some(val),
+            WriteOrder::Lww => old.is_none_or(|o| val > o),
         };
         if !takes {
             return None;
@@ -213,16 +211,20 @@ mod tests {
     #[test]
     fn last_writer_wins_ignores_older_stamps_and_arrival_order_does_not() {
         let mut s = Store::default();
-        assert_eq!(s.apply(1, v(5, 0), Rule::Lww, false), Some(None));
-        assert_eq!(s.apply(1, v(3, 1), Rule::Lww, false), None, "older stamp");
+        assert_eq!(s.apply(1, v(5, 0), WriteOrder::Lww, false), Some(None));
         assert_eq!(
-            s.apply(1, v(5, 0), Rule::Lww, false),
+            s.apply(1, v(3, 1), WriteOrder::Lww, false),
+            None,
+            "older stamp"
+        );
+        assert_eq!(
+            s.apply(1, v(5, 0), WriteOrder::Lww, false),
             None,
             "the same write"
         );
         assert_eq!(s.get(1), Some(v(5, 0)));
         assert_eq!(
-            s.apply(1, v(3, 1), Rule::Arrival, false),
+            s.apply(1, v(3, 1), WriteOrder::Arrival, false),
             Some(Some(v(5, 0)))
         );
         assert_eq!(s.get(1), Some(v(3, 1)));
@@ -232,7 +234,7 @@ mod tests {
     fn memory_is_one_record_per_key_whatever_the_writes() {
         let mut s = Store::default();
         for w in 0..100_000u64 {
-            s.apply((w % 10) as u32, v(w, w), Rule::Arrival, true);
+            s.apply((w % 10) as u32, v(w, w), WriteOrder::Arrival, true);
             if w % 1000 == 0 {
                 s.begin_checkpoint(SimTime(w));
                 s.commit_checkpoint();
@@ -244,11 +246,11 @@ mod tests {
     #[test]
     fn a_crash_goes_back_to_the_last_completed_checkpoint() {
         let mut s = Store::default();
-        s.apply(1, v(1, 1), Rule::Arrival, false);
+        s.apply(1, v(1, 1), WriteOrder::Arrival, false);
         s.begin_checkpoint(SimTime(10));
-        s.apply(2, v(2, 2), Rule::Arrival, false); // after the capture: not in it
+        s.apply(2, v(2, 2), WriteOrder::Arrival, false); // after the capture: not in it
         s.commit_checkpoint();
-        s.apply(1, v(3, 3), Rule::Arrival, false);
+        s.apply(1, v(3, 3), WriteOrder::Arrival, false);
         s.begin_checkpoint(SimTime(20)); // never completes
         let mut changes = Vec::new();
         let plan = s.crash(false, false, |k, o, n| changes.push((k, o, n)));
@@ -270,11 +272,11 @@ mod tests {
     #[test]
     fn a_log_keeps_every_write_and_counts_the_replay() {
         let mut s = Store::default();
-        s.apply(1, v(1, 1), Rule::Arrival, true);
+        s.apply(1, v(1, 1), WriteOrder::Arrival, true);
         s.begin_checkpoint(SimTime(10));
-        s.apply(2, v(2, 2), Rule::Arrival, true);
+        s.apply(2, v(2, 2), WriteOrder::Arrival, true);
         s.commit_checkpoint();
-        s.apply(3, v(3, 3), Rule::Arrival, true);
+        s.apply(3, v(3, 3), WriteOrder::Arrival, true);
         let plan = s.crash(true, false, |_, _, _| panic!("nothing is lost"));
         assert_eq!(plan.replay, 2, "the writes after the capture");
         assert_eq!(plan.keys, 1);
@@ -284,10 +286,10 @@ mod tests {
     #[test]
     fn a_lost_disk_leaves_only_the_backup() {
         let mut s = Store::default();
-        s.apply(1, v(1, 1), Rule::Arrival, true);
+        s.apply(1, v(1, 1), WriteOrder::Arrival, true);
         s.begin_backup(SimTime(5));
         s.commit_backup();
-        s.apply(2, v(2, 2), Rule::Arrival, true);
+        s.apply(2, v(2, 2), WriteOrder::Arrival, true);
         s.begin_checkpoint(SimTime(10));
         s.commit_checkpoint();
         let plan = s.crash(true, true, |_, _, _| {});
@@ -296,10 +298,10 @@ mod tests {
         assert_eq!((s.get(1), s.get(2)), (Some(v(1, 1)), None));
         // Without a disk loss the newer of checkpoint and backup wins.
         let mut t = Store::default();
-        t.apply(1, v(1, 1), Rule::Arrival, false);
+        t.apply(1, v(1, 1), WriteOrder::Arrival, false);
         t.begin_checkpoint(SimTime(5));
         t.commit_checkpoint();
-        t.apply(1, v(2, 2), Rule::Arrival, false);
+        t.apply(1, v(2, 2), WriteOrder::Arrival, false);
         t.begin_backup(SimTime(8));
         t.commit_backup();
         assert!(t.crash(false, false, |_, _, _| {}).from_backup);
