@@ -306,12 +306,16 @@ impl<'t> Simulation<'t> {
                 ctx.metrics().primary_changed(range, primary, now);
             }
             Event::Crash { server } => {
+                let now = ctx.now();
+                ctx.metrics().random_outage(server, true, now);
                 self.servers.crash(server, DownCause::Random, &mut ctx);
                 if let Some(ttr) = self.faults.time_to_repair(server) {
                     ctx.after(ttr, Event::Recover { server });
                 }
             }
             Event::Recover { server } => {
+                let now = ctx.now();
+                ctx.metrics().random_outage(server, false, now);
                 self.servers.recover(server, DownCause::Random, &mut ctx);
                 if let Some(ttf) = self.faults.time_to_failure(server) {
                     ctx.after(ttf, Event::Crash { server });
