@@ -217,6 +217,15 @@ fn a_planted_failure_shrinks_to_its_two_overlapping_crashes() {
     let runs = Table::read(&dir.path().join("res/runs.csv"));
     let row = runs.rows_where("run_id", RUN)[0];
     let seed: u64 = runs.cell(row, "seed").parse().unwrap();
+    // The run's own config, before anything is written out, is the run: its hash.
+    assert!(
+        out.starts_with(&format!(
+            "run {RUN} of {} (seed {seed}, trace hash {}) breaks max_acked_writes_lost;",
+            dir.path().join("res").display(),
+            runs.cell(row, "trace_hash")
+        )),
+        "{out}"
+    );
     let experiment = minimal["experiment"].as_table().unwrap();
     assert_eq!(experiment["run_seed"].as_integer().unwrap() as u64, seed);
     assert_eq!(experiment["replications"].as_integer(), Some(1));

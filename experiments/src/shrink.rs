@@ -608,10 +608,11 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
         }
     };
     println!(
-        "run {} of {} (seed {}) breaks {}; first broken: {first_broken}",
+        "run {} of {} (seed {}, trace hash {:016x}) breaks {}; first broken: {first_broken}",
         run.run_id,
         dir.display(),
         run.seed,
+        recorded.report.trace_hash,
         broken.iter().cloned().collect::<Vec<_>>().join(", "),
     );
 
