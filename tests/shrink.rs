@@ -360,6 +360,10 @@ fn bad_input_is_refused_with_exit_code_2_and_nothing_written() {
             "--out mine.toml: exists and is not a minimal config faultline shrink wrote",
         ),
         (
+            &["shrink", "res", "--run", RUN, "--out", "nowhere/m.toml"],
+            "--out nowhere/m.toml: nowhere is not a folder; expected a file in an existing folder",
+        ),
+        (
             &["shrink", "res", "--run", RUN, "--check", "max_latency_p99"],
             "--check max_latency_p99: the run does not break it; the run breaks max_acked_writes_lost",
         ),

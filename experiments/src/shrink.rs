@@ -532,8 +532,20 @@ fn scripted_entries(root: &Table) -> Vec<Table> {
     }
 }
 
-/// Whether `out` may be written: it does not exist, or this command wrote it.
+/// Whether `out` may be written: its folder exists, and it does not, or this command
+/// wrote it.
 fn check_out(out: &Path) -> Result<(), CliError> {
+    let folder = match out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        return Err(CliError::Input(format!(
+            "--out {}: {} is not a folder; expected a file in an existing folder",
+            out.display(),
+            folder.display()
+        )));
+    }
     let Ok(meta) = std::fs::symlink_metadata(out) else {
         return Ok(());
     };
