@@ -869,7 +869,24 @@ fn minimal_text(
         },
         exp.run_id(exp.run_key(0)),
     );
+    // Each strategy a section of its own, one family a line, as a config is written.
+    let strategies = tree.remove("strategies");
     out.push_str(&tree_text(&tree));
+    if let Some(Value {
+        kind: ValueKind::Table(strategies),
+        ..
+    }) = strategies
+    {
+        for (name, strategy) in &strategies {
+            match &strategy.kind {
+                ValueKind::Table(families) => {
+                    out.push_str(&format!("\n[strategies.{name}]\n"));
+                    table_lines(&mut out, families);
+                }
+                _ => unreachable!("a built experiment's strategies are tables"),
+            }
+        }
+    }
     for fault in &c.faults {
         out.push_str("\n[[faults.scripted]]\n");
         table_lines(&mut out, fault);
