@@ -47,6 +47,7 @@ mod retry_waves;
 mod routing_config;
 mod routing_load_aware;
 mod shard_merge;
+mod shrink;
 mod slurm;
 mod state_config;
 mod state_recovery;

@@ -33,6 +33,9 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Validate a config without running it.
     Check(CheckArgs),
+    /// Shrink a failing run of a results folder to the smallest config that still fails
+    /// the same way, written as a plain config with one run.
+    Shrink(crate::shrink::ShrinkArgs),
     /// Join the shard folders of `run --shard K/N` into the results folder of the whole run.
     Merge(MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array running the shards of a config
@@ -292,6 +295,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
         Command::Check(args) => cmd_check(args),
+        Command::Shrink(args) => crate::shrink::cmd_shrink(args),
         Command::Merge(args) => crate::merge::cmd_merge(args),
         Command::Slurm(args) => crate::slurm::cmd_slurm(args),
         Command::Plot(args) => crate::plot::cmd_plot(args),

@@ -41,7 +41,14 @@ pub const MAX_CELLS: u64 = 100_000;
 /// is taken for a typo rather than run for days.
 pub const MAX_REPLICATIONS: u32 = 1_000_000;
 
-const EXPERIMENT_KEYS: [&str; 5] = ["name", "seed", "replications", "duration", "warmup"];
+const EXPERIMENT_KEYS: [&str; 6] = [
+    "name",
+    "seed",
+    "run_seed",
+    "replications",
+    "duration",
+    "warmup",
+];
 
 /// Command-line changes to a config, kept so that replay commands can repeat them.
 #[derive(Clone, Debug, Default)]
@@ -115,6 +122,10 @@ pub struct CellSpec {
 pub struct Experiment {
     pub name: String,
     pub seed: u64,
+    /// `experiment.run_seed`: the seed of a config's one run, used as it is instead of one
+    /// derived from the master seed (what `faultline shrink` writes, so that the run of a
+    /// minimal config is the failing run's seed).
+    pub run_seed: Option<u64>,
     pub replications: u32,
     pub source: Source,
     pub config_path: String,
@@ -172,6 +183,19 @@ impl Experiment {
             return Err(experiment.error("name", "expected a non-empty name usable as a folder name (no slashes, not starting with a dot)"));
         }
         check_name_is_a_folder_name(&name).map_err(|why| experiment.error("name", why))?;
+        // A string of digits holds the seeds beyond a TOML integer (2^63 and up): a
+        // results folder's config.toml writes them so.
+        let seed_at = |key: &str| {
+            match experiment.get(key).map(|v| &v.kind) {
+            Some(ValueKind::Str(digits)) => digits.parse::<u64>().map(Some).map_err(|_| {
+                experiment.error(
+                    key,
+                    format!("expected an integer from 0 to 2^64 - 1 (or a string of its digits), got {digits:?}"),
+                )
+            }),
+            _ => experiment.opt::<u64>(key),
+        }
+        };
         // A `--seed` takes the whole u64 range, which a TOML integer cannot hold, so it
         // replaces the file's seed here rather than in the document.
         let seed = match overrides.seed {
@@ -179,18 +203,15 @@ impl Experiment {
                 experiment.get("seed");
                 seed
             }
-            // A string of digits holds the seeds beyond a TOML integer (2^63 and up):
-            // a results folder's config.toml writes them so.
-            None => match experiment.get("seed").map(|v| &v.kind) {
-                Some(ValueKind::Str(digits)) => digits.parse::<u64>().map_err(|_| {
-                    experiment.error(
-                        "seed",
-                        format!("expected an integer from 0 to 2^64 - 1 (or a string of its digits), got {digits:?}"),
-                    )
-                })?,
-                _ => experiment.or::<u64>("seed", 1)?,
-            },
+            None => seed_at("seed")?.unwrap_or(1),
         };
+        let run_seed = seed_at("run_seed")?;
+        if run_seed.is_some() && overrides.seed.is_some() {
+            return Err(experiment.error(
+                "run_seed",
+                "fixes the seed of the config's one run, so --seed would change nothing; leave out one of them",
+            ));
+        }
         let replications = experiment.checked(
             "replications",
             Some(1u32),
@@ -254,8 +275,19 @@ impl Experiment {
             &sweep,
             &source,
         )?;
+        if run_seed.is_some() && cells.len() * strategy_names.len() * replications as usize != 1 {
+            return Err(experiment.error(
+                "run_seed",
+                format!(
+                    "fixes the seed of a config's one run, and this one has {} cells x {} strategies x {replications} replications; expected one cell (no [sweep]), one strategy and `replications = 1`, or `seed` instead",
+                    cells.len(),
+                    strategy_names.len()
+                ),
+            ));
+        }
         let fingerprint = fingerprint(&doc.root, seed, &files, &source)?;
         Ok(Experiment {
+            run_seed,
             tree: doc.root,
             name,
             seed,
@@ -301,8 +333,12 @@ impl Experiment {
         )
     }
 
-    /// The seed of a run: from the master seed, the cell and the replication.
+    /// The seed of a run: from the master seed, the cell and the replication, unless
+    /// `experiment.run_seed` fixes the one run's seed.
     pub fn run_seed(&self, key: RunKey) -> u64 {
+        if let Some(seed) = self.run_seed {
+            return seed;
+        }
         derive_seed(
             self.seed,
             &[u64::from(key.cell), u64::from(key.replication)],

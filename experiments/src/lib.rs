@@ -22,6 +22,7 @@ pub mod run;
 pub mod runner;
 pub mod runs_csv;
 pub mod shard;
+pub mod shrink;
 pub mod slurm;
 pub mod summary;
 pub mod timeline;

@@ -101,12 +101,9 @@ fn toml_key(key: &str) -> String {
 pub fn tree_text(tree: &Table) -> String {
     let mut out = String::new();
     let order = keys_in_file_order(tree);
-    let line = |out: &mut String, key: &str, value: &Value| {
-        out.push_str(&format!("{} = {}\n", toml_key(key), to_toml(value)));
-    };
     for key in &order {
         if !matches!(tree[key].kind, ValueKind::Table(_)) {
-            line(&mut out, key, &tree[key]);
+            key_line(&mut out, key, &tree[key]);
         }
     }
     for key in &order {
@@ -115,12 +112,22 @@ pub fn tree_text(tree: &Table) -> String {
                 out.push('\n');
             }
             out.push_str(&format!("[{}]\n", toml_key(key)));
-            for inner in keys_in_file_order(table) {
-                line(&mut out, &inner, &table[&inner]);
-            }
+            table_lines(&mut out, table);
         }
     }
     out
+}
+
+fn key_line(out: &mut String, key: &str, value: &Value) {
+    out.push_str(&format!("{} = {}\n", toml_key(key), to_toml(value)));
+}
+
+/// Appends each key of `table` on its own line, in the order the config wrote them,
+/// values inline: the body of a `[section]` or `[[array]]` entry.
+pub fn table_lines(out: &mut String, table: &Table) {
+    for key in keys_in_file_order(table) {
+        key_line(out, &key, &table[&key]);
+    }
 }
 
 /// The text of config.toml for an experiment.

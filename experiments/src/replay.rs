@@ -14,10 +14,13 @@
 //! `--from` must not come after `--until`, and a `--window` must leave at most
 //! [`MAX_TIMELINE_WINDOWS`] windows over the run.
 
+use crate::checks::Violation;
 use crate::cli::{CliError, ReplayArgs, load, output_error};
+use crate::config::{Experiment, RunKey};
 use crate::output::AtomicFile;
 use crate::runner;
 use crate::runs_csv::{metric_cells, metric_values, numeric_columns};
+use sim_core::RunReport;
 use sim_core::config::scenario::Scenario;
 use sim_core::engine::trace::TraceFilter;
 use sim_core::model::events::TRACE_EVENT_KINDS;
@@ -25,6 +28,7 @@ use sim_core::report::format_real;
 use sim_core::{SimDuration, SimTime};
 use std::collections::BTreeSet;
 use std::io::{self, Write};
+use std::path::Path;
 
 fn parse_time_flag(flag: &str, text: &Option<String>) -> Result<Option<SimTime>, CliError> {
     match text {
@@ -129,21 +133,32 @@ fn timeline_window(text: Option<&str>, scenario: &Scenario) -> Result<SimDuratio
     Ok(window)
 }
 
+/// The run `id` of `exp`, read from `config`, or an error naming the ids it has.
+pub fn find_run(exp: &Experiment, id: &str, config: &Path) -> Result<RunKey, CliError> {
+    exp.find_run(id).ok_or_else(|| {
+        CliError::Input(format!(
+            "--run {id}: no such run in {}; run ids look like c<cell>-<strategy>-r<replication>, here cells 0 to {}, strategies {}, replications 0 to {}",
+            config.display(),
+            exp.cells.len() - 1,
+            exp.strategy_names.join(", "),
+            exp.replications - 1
+        ))
+    })
+}
+
+/// The checks of `exp` that a run with this report broke, in the order `[checks]` lists
+/// them.
+pub fn violations_of(exp: &Experiment, report: &RunReport) -> Vec<Violation> {
+    let values = metric_values(&metric_cells(report), &numeric_columns());
+    exp.checks.violations(&values)
+}
+
 pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
     // `faultline replay DIR --run ID` replays from a results folder's config.toml.
     args.config.config = crate::manifest::config_of(&args.config.config)?;
     let exp = load(&args.config)?;
     crate::manifest::check_folder(&args.config.config, &exp)?;
-    let key = exp.find_run(&args.run).ok_or_else(|| {
-        CliError::Input(format!(
-            "--run {}: no such run in {}; run ids look like c<cell>-<strategy>-r<replication>, here cells 0 to {}, strategies {}, replications 0 to {}",
-            args.run,
-            args.config.config.display(),
-            exp.cells.len() - 1,
-            exp.strategy_names.join(", "),
-            exp.replications - 1
-        ))
-    })?;
+    let key = find_run(&exp, &args.run, &args.config.config)?;
     let cell = exp.cell(key);
     let filter = TraceFilter {
         nodes: args.nodes.clone(),
@@ -244,8 +259,7 @@ pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
             figure.display()
         );
     }
-    let values = metric_values(&metric_cells(r), &numeric_columns());
-    let violations = exp.checks.violations(&values);
+    let violations = violations_of(&exp, r);
     for v in &violations {
         println!(
             "check failed: {}: {} against {}",

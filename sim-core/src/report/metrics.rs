@@ -450,6 +450,18 @@ impl Metrics {
         self.refresh_ranges_of(server, now);
     }
 
+    /// The random crash process took `server` down (`down`) or repaired it: only the
+    /// timeline sees it.
+    pub fn random_outage(&mut self, server: u32, down: bool, now: SimTime) {
+        if let Some(t) = self.timeline.as_deref_mut() {
+            if down {
+                t.random_crash(server, now);
+            } else {
+                t.random_repair(server, now);
+            }
+        }
+    }
+
     /// Ground truth: the server recovered.
     pub fn server_recovered(&mut self, server: u32, now: SimTime) {
         if let Some(t) = self.timeline.as_deref_mut() {

@@ -2,6 +2,9 @@
 //! outcome, with the mean and p99 latency of the successes) and every span in which a
 //! server was down or suspected, for plotting a run around its faults.
 //!
+//! It also keeps each random crash of the `faults.crash` process as it happened (server,
+//! crash, repair), which `faultline shrink` writes out as scripted crashes.
+//!
 //! Recording is off in ordinary runs (the metrics hold no timeline and each hook is one
 //! untaken branch) and never changes what a run does. Memory grows with simulated time
 //! (one row per window, one span per state change), never with the number of requests.
@@ -50,6 +53,16 @@ pub struct ServerSpan {
     pub until: SimTime,
 }
 
+/// One outage of a server's random crash process (`faults.crash`): from its crash to its
+/// repair, `None` when the run ended first. Restoring state after the repair is not part
+/// of it: a scripted crash of the same span restores the same way.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RandomOutage {
+    pub server: u32,
+    pub from: SimTime,
+    pub until: Option<SimTime>,
+}
+
 /// The recorder. Requests must end in time order, as the event loop delivers them.
 #[derive(Clone, Debug)]
 pub struct Timeline {
@@ -64,6 +77,7 @@ pub struct Timeline {
     suspected_since: Vec<Option<SimTime>>,
     suspecting: Vec<u32>,
     spans: Vec<ServerSpan>,
+    random_outages: Vec<RandomOutage>,
     end: Option<SimTime>,
 }
 
@@ -79,6 +93,7 @@ impl Timeline {
             suspected_since: vec![None; servers as usize],
             suspecting: vec![0; servers as usize],
             spans: Vec::new(),
+            random_outages: Vec::new(),
             end: None,
         }
     }
@@ -175,6 +190,32 @@ impl Timeline {
         if *n == 0 {
             self.close(SpanKind::Suspected, server, now);
         }
+    }
+
+    /// The random crash process took `server` down.
+    pub fn random_crash(&mut self, server: u32, now: SimTime) {
+        self.random_outages.push(RandomOutage {
+            server,
+            from: now,
+            until: None,
+        });
+    }
+
+    /// The random crash process repaired `server`: ends its open random outage.
+    pub fn random_repair(&mut self, server: u32, now: SimTime) {
+        if let Some(o) = self
+            .random_outages
+            .iter_mut()
+            .rev()
+            .find(|o| o.server == server && o.until.is_none())
+        {
+            o.until = Some(now);
+        }
+    }
+
+    /// The random crash process's outages, in the order they began.
+    pub fn random_outages(&self) -> &[RandomOutage] {
+        &self.random_outages
     }
 
     /// Ends the recording at `end`: closes the last window and every open span.

@@ -84,6 +84,8 @@ impl Faults {
     ) -> Option<(u32, bool)> {
         match event {
             FaultEvent::Crash { server } => {
+                let now = ctx.now();
+                ctx.metrics().random_outage(server, true, now);
                 servers.crash(server, DownCause::Random, ctx);
                 if let Some(ttr) = self.time_to_repair(server) {
                     ctx.after(ttr, FaultEvent::Recover { server });
@@ -91,6 +93,8 @@ impl Faults {
                 None
             }
             FaultEvent::Recover { server } => {
+                let now = ctx.now();
+                ctx.metrics().random_outage(server, false, now);
                 servers.recover(server, DownCause::Random, ctx);
                 if let Some(ttf) = self.time_to_failure(server) {
                     ctx.after(ttf, FaultEvent::Crash { server });
