@@ -10,6 +10,7 @@ pub mod deadlines;
 pub mod dist;
 pub mod durability;
 pub mod events;
+pub mod liveness;
 pub mod math;
 pub mod metrics;
 pub mod model;
