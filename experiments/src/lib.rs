@@ -24,6 +24,7 @@ pub mod runs_csv;
 pub mod shard;
 pub mod slurm;
 pub mod summary;
+pub mod swarm;
 pub mod timeline;
 pub mod validate;
 

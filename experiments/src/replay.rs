@@ -144,7 +144,9 @@ pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
             exp.replications - 1
         ))
     })?;
-    let cell = exp.cell(key);
+    // With `[swarm]` the run runs in the config its seed draws.
+    let (run_exp, _) = exp.run_experiment(key)?;
+    let cell = run_exp.cell(key);
     let filter = TraceFilter {
         nodes: args.nodes.clone(),
         from: parse_time_flag("from", &args.from)?,
@@ -169,7 +171,7 @@ pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
         Some(_) => Some(timeline_window(args.window.as_deref(), &cell.scenario)?),
         None => None,
     };
-    let strategy = exp.strategy(key);
+    let strategy = run_exp.strategy(key);
     let seed = exp.run_seed(key);
     let mut trace_summary = None;
     let result = match &args.trace {
