@@ -31,6 +31,9 @@ pub enum Command {
     Run(RunArgs),
     /// Re-run one run alone, print its summary and trace hash, optionally write its trace.
     Replay(ReplayArgs),
+    /// Run many seeds, each with the faults its [swarm] draws, and report the runs that
+    /// break a check or invariant, by failure signature, with their replay commands.
+    Hunt(crate::hunt::HuntArgs),
     /// Validate a config without running it.
     Check(CheckArgs),
     /// Join the shard folders of `run --shard K/N` into the results folder of the whole run.
@@ -291,6 +294,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
+        Command::Hunt(args) => crate::hunt::cmd_hunt(args),
         Command::Check(args) => cmd_check(args),
         Command::Merge(args) => crate::merge::cmd_merge(args),
         Command::Slurm(args) => crate::slurm::cmd_slurm(args),
