@@ -591,7 +591,7 @@ mod tests {
         let (b, drawn_b) = draw(&d, 7).unwrap();
         assert_eq!(a.root, b.root);
         assert_eq!(drawn_a, drawn_b);
-        assert!(a.root.get("swarm").is_none());
+        assert!(!a.root.contains_key("swarm"));
         let differ = (0..20).any(|seed| draw(&d, seed).unwrap().1 != drawn_a);
         assert!(differ);
         let scripted = get_path(&a.root, "faults.scripted").unwrap();
