@@ -379,19 +379,10 @@ fn print_hunt(
         out.join(HUNT_FILE).display()
     );
     if budget_spent {
-        let mut words = vec!["faultline".to_string()];
-        words.extend(
-            std::env::args()
-                .skip(1)
-                .map(|a| crate::config::shell_quote(&a)),
-        );
-        if !words.iter().any(|w| w == "--resume") {
-            words.push("--resume".to_string());
-        }
         println!(
             "  time budget spent: {} runs not run; continue with:\n    {}",
             total - report.runs,
-            words.join(" ")
+            crate::run::resume_command()
         );
     }
     if report.signatures.is_empty() {

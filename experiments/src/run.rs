@@ -372,14 +372,8 @@ pub(crate) fn finish_folder(
     Ok((report, plots))
 }
 
-/// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
-/// that continues it: this one's arguments with `--resume`.
-pub(crate) fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
-    let name = match signal {
-        libc::SIGINT => "SIGINT",
-        libc::SIGTERM => "SIGTERM",
-        _ => "a signal",
-    };
+/// The command that continues this one: its arguments with `--resume`, shell-quoted.
+pub(crate) fn resume_command() -> String {
     let mut words = vec!["faultline".to_string()];
     words.extend(
         std::env::args()
@@ -389,12 +383,23 @@ pub(crate) fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliErro
     if !words.iter().any(|w| w == "--resume") {
         words.push("--resume".to_string());
     }
+    words.join(" ")
+}
+
+/// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
+/// that continues it: this one's arguments with `--resume`.
+pub(crate) fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
+    let name = match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    };
     CliError::Stopped {
         signal,
         message: format!(
             "stopped by {name}: {kept} of {total} runs are kept in {}; continue with:\n  {}",
             Journal::path_in(out).display(),
-            words.join(" ")
+            resume_command()
         ),
     }
 }
