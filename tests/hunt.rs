@@ -81,6 +81,11 @@ fn hunt(dir: &std::path::Path, config: &str, out: &str, extra: &[&str]) -> std::
 fn a_planted_failure_is_found_and_breaks_the_invariant_only_where_its_cause_was_drawn() {
     let dir = tempfile::tempdir().unwrap();
     fs::write(dir.path().join("planted.toml"), PLANTED).unwrap();
+    let plan = stdout(&run_cli(dir.path(), &["check", "planted.toml"]));
+    assert!(
+        plan.contains("swarm, drawn per seed: crash (p 0.5, 1 to 2 faults), partition (p 0.5, 1 to 2 faults), loss (p 0.5, 1 fault), slow (p 0.5, 1 fault)"),
+        "{plan}"
+    );
     let out = hunt(dir.path(), "planted.toml", "h", &["--progress", "none"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let table = Table::read(&dir.path().join("h/hunt.csv"));

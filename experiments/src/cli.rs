@@ -541,6 +541,13 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
         let checks: Vec<String> = exp.checks.list.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(out, "checks: {}", checks.join(", "));
     }
+    if let Some(swarm) = &exp.swarm {
+        let _ = writeln!(
+            out,
+            "swarm, drawn per seed: {}",
+            swarm.describe().join(", ")
+        );
+    }
     let _ = writeln!(
         out,
         "runs: {} cell{} x {} strateg{} x {} replication{} = {} runs, ids c<cell>-<strategy>-r<replication> (first {}), output to {}",

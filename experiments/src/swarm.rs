@@ -318,6 +318,27 @@ impl Swarm {
         Ok(Some(Swarm { families }))
     }
 
+    /// The families as the plan lists them: `partition (p 0.5, 1 to 3 faults)`.
+    pub fn describe(&self) -> Vec<String> {
+        self.families
+            .iter()
+            .map(|f| {
+                let mut parts = vec![format!("p {}", sim_core::report::format_real(f.p))];
+                if f.process.is_some() {
+                    parts.push("a crash process".into());
+                }
+                if let Some(Range::Int(lo, hi)) = f.count {
+                    parts.push(if lo == hi {
+                        format!("{lo} fault{}", if lo == 1 { "" } else { "s" })
+                    } else {
+                        format!("{lo} to {hi} faults")
+                    });
+                }
+                format!("{} ({})", f.kind, parts.join(", "))
+            })
+            .collect()
+    }
+
     /// Every column a draw may fill, in order: per family `KIND.on`, the process's
     /// `crash.mttf` and `crash.mttr`, `KIND.count`, then each possible fault's keys
     /// (`KIND[i].KEY`).
