@@ -26,6 +26,7 @@ mod flaky_link;
 mod fuzz_inputs;
 mod hashing_churn;
 mod hedging;
+mod hunt;
 mod load_shedding;
 mod memory_flat;
 mod notebooks;

@@ -6,9 +6,16 @@
 //! (`max_latency_p99 = "250ms"`). Checks compare the values as runs.csv shows them. An
 //! empty cell (a latency when nothing succeeded) breaks every `min_` check and no `max_`
 //! check: nothing shows the minimum was reached, and nothing exceeded the maximum.
+//!
+//! `[invariants]` states properties every run must keep, by name: safety (no acknowledged
+//! write lost, replicas converge, stale reads bounded) and liveness (`recovers`: after the
+//! last scripted fault ends, availability comes back within a given time). Each is a
+//! threshold on a runs.csv column too, so [`Checks::violations`] yields broken invariants
+//! and broken checks alike, an invariant under its own name.
 
 use crate::load::keys_in_file_order;
-use sim_core::config::{ConfigError, Section, suggestion};
+use sim_core::config::{ConfigError, Section, ValueKind, suggestion};
+use sim_core::report::liveness::LivenessProbe;
 use sim_core::report::{COLUMNS, Column, Unit, format_real};
 use sim_core::{RunReport, SimDuration};
 
@@ -33,6 +40,9 @@ pub struct Check {
     pub bound: Bound,
     /// In the column's unit (milliseconds for `_ms` columns).
     pub threshold: f64,
+    /// Whether an empty cell breaks it: a `min_` check's, as nothing shows the minimum
+    /// was reached.
+    pub empty_breaks: bool,
 }
 
 /// A check a run broke.
@@ -44,11 +54,40 @@ pub struct Violation {
     pub threshold: f64,
 }
 
-/// Every threshold of a config, in the order the file lists them.
+/// Every threshold of a config, in the order the file lists them: `[checks]`, then
+/// `[invariants]`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Checks {
     pub list: Vec<Check>,
+    /// What the `recovers` invariant watches for, which the runs measure.
+    pub liveness: Option<LivenessProbe>,
 }
+
+/// The safety invariants of `[invariants]`: name, column, and what the value means.
+/// `true` states the invariant (the column must stay 0), `false` leaves it out.
+const SAFETY_INVARIANTS: [(&str, &str, &str); 2] = [
+    (
+        "no_lost_acked_writes",
+        "acked_writes_lost",
+        "no acknowledged write is ever lost",
+    ),
+    (
+        "replicas_converge",
+        "divergent_keys",
+        "every written key's replicas hold one value once the run has settled",
+    ),
+];
+
+/// Every key `[invariants]` accepts.
+pub const INVARIANT_KEYS: [&str; 4] = [
+    "no_lost_acked_writes",
+    "replicas_converge",
+    "bounded_stale_reads",
+    "recovers",
+];
+
+/// The keys of `[invariants] recovers`.
+const RECOVERS_KEYS: [&str; 3] = ["within", "window", "availability"];
 
 /// The key of a millisecond column as a duration: its name without `_ms`.
 fn duration_key(column: &Column) -> Option<&'static str> {
@@ -75,9 +114,73 @@ pub fn check_names() -> Vec<String> {
 impl Checks {
     /// Reads the `[checks]` table of a config root, if any.
     pub fn read(root: &Section) -> Result<Checks, ConfigError> {
-        let Some(sec) = root.table("checks")? else {
-            return Ok(Checks::default());
+        let mut checks = match root.table("checks")? {
+            Some(sec) => Checks::read_thresholds(&sec)?,
+            None => Checks::default(),
         };
+        if let Some(sec) = root.table("invariants")? {
+            checks.read_invariants(&sec)?;
+        }
+        Ok(checks)
+    }
+
+    /// Reads `[invariants]`, after the checks.
+    fn read_invariants(&mut self, sec: &Section) -> Result<(), ConfigError> {
+        let column_of = |metric: &str| {
+            COLUMNS
+                .iter()
+                .position(|c| c.name == metric)
+                .expect("an invariant's column is declared")
+        };
+        let mut invariant =
+            |key: &str, metric: &'static str, threshold: f64, empty_breaks: bool| {
+                self.list.push(Check {
+                    key: key.to_string(),
+                    metric,
+                    column: column_of(metric),
+                    bound: Bound::Max,
+                    threshold,
+                    empty_breaks,
+                });
+            };
+        for key in keys_in_file_order(sec.raw()) {
+            if let Some((name, metric, _)) = SAFETY_INVARIANTS.iter().find(|(n, ..)| *n == key) {
+                if sec.req::<bool>(name)? {
+                    invariant(name, metric, 0.0, false);
+                }
+            } else if key == "bounded_stale_reads" {
+                let bound = sec.probability(&key, None)?;
+                invariant("bounded_stale_reads", "stale_read_fraction", bound, false);
+            } else if key == "recovers" {
+                let Some(r) = sec.table("recovers")? else {
+                    unreachable!("the key is present");
+                };
+                let within: SimDuration = r.req("within")?;
+                let window = r.positive_duration("window", Some(SimDuration::from_secs(1)))?;
+                let availability = r.probability("availability", None)?;
+                r.finish_known(&RECOVERS_KEYS)?;
+                invariant("recovers", "recovery_time_s", within.as_secs_f64(), false);
+                self.liveness = Some(LivenessProbe {
+                    window,
+                    availability,
+                });
+            } else {
+                let hint = suggestion(&key, INVARIANT_KEYS.iter().copied());
+                let boolean = matches!(sec.raw()[&key].kind, ValueKind::Bool(_));
+                return Err(sec.error(
+                    &key,
+                    format!(
+                        "unknown invariant{hint}; [invariants] takes no_lost_acked_writes = true, replicas_converge = true, bounded_stale_reads = <fraction> and recovers = {{ within, window, availability }}{}",
+                        if boolean { "" } else { " (a threshold on another column goes in [checks])" }
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the thresholds of `[checks]`.
+    fn read_thresholds(sec: &Section) -> Result<Checks, ConfigError> {
         let columns = RunReport::column_names();
         let column_of = |metric: &str| {
             COLUMNS
@@ -173,25 +276,28 @@ impl Checks {
                 column,
                 bound,
                 threshold,
+                empty_breaks: bound == Bound::Min,
             });
         }
-        Ok(Checks { list })
+        Ok(Checks {
+            list,
+            liveness: None,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    /// The checks a run broke, given its metric values (see
-    /// [`metric_values`](crate::runs_csv::metric_values)).
+    /// The checks and invariants a run broke, in the order of [`list`](Self::list),
+    /// given its metric values (see [`metric_values`](crate::runs_csv::metric_values)).
     pub fn violations(&self, values: &[Option<f64>]) -> Vec<Violation> {
         self.list
             .iter()
             .filter_map(|c| {
                 let value = values[c.column];
                 let broken = match (c.bound, value) {
-                    (Bound::Min, None) => true,
-                    (Bound::Max, None) => false,
+                    (_, None) => c.empty_breaks,
                     (Bound::Min, Some(v)) => v < c.threshold,
                     (Bound::Max, Some(v)) => v > c.threshold,
                 };
@@ -203,6 +309,14 @@ impl Checks {
             })
             .collect()
     }
+}
+
+/// A failure's signature: the sorted set of the checks and invariants it broke, joined by
+/// `+` (`no_lost_acked_writes+recovers`); empty for a run that broke none.
+pub fn signature(violations: &[Violation]) -> String {
+    let names: std::collections::BTreeSet<&str> =
+        violations.iter().map(|v| v.check.as_str()).collect();
+    names.into_iter().collect::<Vec<_>>().join("+")
 }
 
 impl std::fmt::Display for Check {
@@ -318,6 +432,47 @@ mod tests {
             e.to_string()
                 .starts_with("c.toml:3: `checks.min_latency_p50_ms`: a second min_ check"),
             "{e}"
+        );
+    }
+
+    #[test]
+    fn invariants_are_checks_under_their_own_names() {
+        let checks = read(
+            "[checks]\nmin_availability = 0.9\n[invariants]\nno_lost_acked_writes = true\nreplicas_converge = false\nbounded_stale_reads = 0.01\nrecovers = { within = \"10s\", availability = 0.95 }\n",
+        )
+        .unwrap();
+        let keys: Vec<&str> = checks.list.iter().map(|c| c.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "min_availability",
+                "no_lost_acked_writes",
+                "bounded_stale_reads",
+                "recovers"
+            ]
+        );
+        assert_eq!(
+            checks.liveness,
+            Some(LivenessProbe {
+                window: SimDuration::from_secs(1),
+                availability: 0.95
+            })
+        );
+        let run = values(&[
+            ("availability", Some(0.95)),
+            ("acked_writes_lost", Some(3.0)),
+            ("stale_read_fraction", None),
+            ("recovery_time_s", Some(12.5)),
+        ]);
+        let broken = checks.violations(&run);
+        assert_eq!(signature(&broken), "no_lost_acked_writes+recovers");
+        assert_eq!(broken[1].value, Some(12.5));
+        assert_eq!(broken[1].threshold, 10.0);
+        // Nothing measured breaks no invariant: no reads served, no fault that ended.
+        assert!(
+            checks
+                .violations(&values(&[("availability", Some(1.0))]))
+                .is_empty()
         );
     }
 

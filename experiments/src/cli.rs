@@ -31,6 +31,9 @@ pub enum Command {
     Run(RunArgs),
     /// Re-run one run alone, print its summary and trace hash, optionally write its trace.
     Replay(ReplayArgs),
+    /// Run many seeds, each with the faults its [swarm] draws, and report the runs that
+    /// break a check or invariant, by failure signature, with their replay commands.
+    Hunt(crate::hunt::HuntArgs),
     /// Validate a config without running it.
     Check(CheckArgs),
     /// Shrink a failing run of a results folder to the smallest config that still fails
@@ -294,6 +297,7 @@ pub fn execute(cli: Cli) -> Result<u8, CliError> {
     match cli.command {
         Command::Run(args) => crate::run::cmd_run(args),
         Command::Replay(args) => crate::replay::cmd_replay(args),
+        Command::Hunt(args) => crate::hunt::cmd_hunt(args),
         Command::Check(args) => cmd_check(args),
         Command::Shrink(args) => crate::shrink::cmd_shrink(args),
         Command::Merge(args) => crate::merge::cmd_merge(args),
@@ -540,6 +544,13 @@ pub fn plan(exp: &Experiment, config: &Path) -> String {
     } else {
         let checks: Vec<String> = exp.checks.list.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(out, "checks: {}", checks.join(", "));
+    }
+    if let Some(swarm) = &exp.swarm {
+        let _ = writeln!(
+            out,
+            "swarm, drawn per seed: {}",
+            swarm.describe().join(", ")
+        );
     }
     let _ = writeln!(
         out,

@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Top-level tables a config may hold.
-pub const ROOT_KEYS: [&str; 9] = [
+pub const ROOT_KEYS: [&str; 11] = [
     "experiment",
     "cluster",
     "workload",
@@ -30,6 +30,8 @@ pub const ROOT_KEYS: [&str; 9] = [
     "sweep",
     "checks",
     "report",
+    "swarm",
+    "invariants",
 ];
 
 /// The most sweep cells one experiment may hold: each cell keeps its built scenario and
@@ -141,6 +143,8 @@ pub struct Experiment {
     /// [`seed`](Self::seed)), before the sweep: what a results folder's config.toml is
     /// written from.
     pub tree: Table,
+    /// `[swarm]`: the faults each run seed draws, if the config has it.
+    pub swarm: Option<crate::swarm::Swarm>,
 }
 
 /// Identifies one run.
@@ -230,6 +234,7 @@ impl Experiment {
         root.get("workload");
         root.get("network");
         root.get("faults");
+        root.get(crate::swarm::SWARM_KEY);
         root.finish_known(&ROOT_KEYS)?;
 
         let mut keys_read = recording.keys_read();
@@ -248,7 +253,9 @@ impl Experiment {
             }
             let cell_source = source.recording();
             let cell_root = Section::new(&table, "", None, &cell_source);
-            let scenario = Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
+            let mut scenario =
+                Scenario::read(&cell_root).map_err(|e| in_cell(e, &sweep, &values))?;
+            scenario.liveness = checks.liveness;
             let strategies = build_strategies(&cell_root, &strategy_names, &scenario)
                 .map_err(|e| in_cell(e, &sweep, &values))?;
             let cell_keys = cell_source.keys_read();
@@ -286,8 +293,28 @@ impl Experiment {
             ));
         }
         let fingerprint = fingerprint(&doc.root, seed, &files, &source)?;
+        let swarm = crate::swarm::Swarm::read(&root, &cells[0].scenario)?;
+        if let Some(swarm) = &swarm {
+            // Every draw lies between the ranges' ends: both must make a valid config.
+            for (end, effective) in ["lower", "upper"].iter().zip(swarm.extremes(&doc)?) {
+                let overrides = Overrides {
+                    seed: Some(seed),
+                    ..Overrides::default()
+                };
+                Experiment::from_document(effective, config_path.clone(), overrides).map_err(
+                    |mut e| {
+                        e.message = format!(
+                            "{} (in the config [swarm] draws with every family on and every range at its {end} end)",
+                            e.message
+                        );
+                        e
+                    },
+                )?;
+            }
+        }
         Ok(Experiment {
             run_seed,
+            swarm,
             tree: doc.root,
             name,
             seed,
@@ -356,6 +383,32 @@ impl Experiment {
             replication: rep.parse().ok()?,
         };
         (key.cell < self.cells.len() as u32 && key.replication < self.replications).then_some(key)
+    }
+
+    /// The experiment that run `key` runs in: this one, or with `[swarm]` the effective
+    /// experiment its seed draws (see [`crate::swarm::draw`]), with the parameters drawn.
+    pub fn run_experiment(
+        &self,
+        key: RunKey,
+    ) -> Result<(std::borrow::Cow<'_, Experiment>, Vec<crate::swarm::Drawn>), ConfigError> {
+        if self.swarm.is_none() {
+            return Ok((std::borrow::Cow::Borrowed(self), Vec::new()));
+        }
+        let (doc, drawn) = crate::swarm::draw(&self.document(), self.run_seed(key))?;
+        let overrides = Overrides {
+            seed: Some(self.seed),
+            ..Overrides::default()
+        };
+        let exp = Experiment::from_document(doc, self.config_path.clone(), overrides)?;
+        Ok((std::borrow::Cow::Owned(exp), drawn))
+    }
+
+    /// The config tree after the overrides, as a document.
+    pub fn document(&self) -> Document {
+        Document {
+            root: self.tree.clone(),
+            source: self.source.clone(),
+        }
     }
 
     pub fn cell(&self, key: RunKey) -> &CellSpec {
@@ -530,16 +583,16 @@ fn read_sweep(root: &Section) -> Result<Vec<SweepAxis>, ConfigError> {
             ));
         }
         let head = key.split(['.', '[']).next().unwrap_or_default().trim();
-        let whole_experiment = head == "sweep" || head == "checks" || head == "report";
+        let whole_experiment =
+            matches!(head, "sweep" | "checks" | "report" | "swarm" | "invariants");
         if !ROOT_KEYS.contains(&head) || whole_experiment {
             let hint = if whole_experiment {
-                " (`sweep`, `checks` and `report` hold for the whole experiment and cannot be swept)"
+                " (`sweep`, `checks`, `report`, `swarm` and `invariants` hold for the whole experiment and cannot be swept)"
                     .to_string()
             } else {
-                let tables = ROOT_KEYS
-                    .iter()
-                    .copied()
-                    .filter(|t| !matches!(*t, "sweep" | "checks" | "report"));
+                let tables = ROOT_KEYS.iter().copied().filter(|t| {
+                    !matches!(*t, "sweep" | "checks" | "report" | "swarm" | "invariants")
+                });
                 suggestion(head, tables)
             };
             return Err(axis_error(

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod fault_kinds;
 pub mod headline;
+pub mod hunt;
 pub mod journal;
 pub mod latency_cdf;
 pub mod load;
@@ -25,6 +26,7 @@ pub mod shard;
 pub mod shrink;
 pub mod slurm;
 pub mod summary;
+pub mod swarm;
 pub mod timeline;
 pub mod validate;
 

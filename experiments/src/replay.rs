@@ -159,7 +159,9 @@ pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
     let exp = load(&args.config)?;
     crate::manifest::check_folder(&args.config.config, &exp)?;
     let key = find_run(&exp, &args.run, &args.config.config)?;
-    let cell = exp.cell(key);
+    // With `[swarm]` the run runs in the config its seed draws.
+    let (run_exp, _) = exp.run_experiment(key)?;
+    let cell = run_exp.cell(key);
     let filter = TraceFilter {
         nodes: args.nodes.clone(),
         from: parse_time_flag("from", &args.from)?,
@@ -184,7 +186,7 @@ pub fn cmd_replay(mut args: ReplayArgs) -> Result<u8, CliError> {
         Some(_) => Some(timeline_window(args.window.as_deref(), &cell.scenario)?),
         None => None,
     };
-    let strategy = exp.strategy(key);
+    let strategy = run_exp.strategy(key);
     let seed = exp.run_seed(key);
     let mut trace_summary = None;
     let result = match &args.trace {

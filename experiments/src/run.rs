@@ -160,50 +160,9 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     // Without a finished run to grow, every run is simulated as by a plain run.
     let grow = reuse.is_some();
     let mut outputs = Outputs::create(&out, &exp)?;
-    let (mut journal, resumed) = if args.resume {
-        match Journal::resume(&out, &exp, |key, cells, latency| {
-            outputs.add(key, cells, &latency)
-        }) {
-            Ok(Some(r)) => {
-                if r.cut_header {
-                    eprintln!(
-                        "note: {} holds no run (its header was cut short, as by a full disk): running every run",
-                        Journal::path_in(&out).display()
-                    );
-                }
-                if r.dropped_bytes > 0 {
-                    eprintln!(
-                        "note: dropped the last {} bytes of {}: a run cut short by the interruption, run again now",
-                        r.dropped_bytes,
-                        Journal::path_in(&out).display()
-                    );
-                }
-                (r.journal, r.runs)
-            }
-            Ok(None) => {
-                eprintln!(
-                    "note: nothing to resume in {} (no {}): running every run",
-                    out.display(),
-                    crate::journal::JOURNAL_FILE
-                );
-                (Journal::create(&out, &exp).map_err(journal_error)?, 0)
-            }
-            Err(ResumeError::Journal(e)) => return Err(journal_error(e)),
-            Err(ResumeError::Replay(e)) => return Err(e),
-        }
-    } else {
-        // Told only once the journal is ours: a run refused for a busy folder discards
-        // nothing.
-        let existed = Journal::exists_in(&out);
-        let journal = Journal::create(&out, &exp).map_err(journal_error)?;
-        if existed {
-            eprintln!(
-                "note: starting over; the journal of an interrupted run in {} is discarded (--resume continues it)",
-                out.display()
-            );
-        }
-        (journal, 0)
-    };
+    let (mut journal, resumed) = open_journal(&out, &exp, args.resume, |key, cells, latency| {
+        outputs.add(key, cells, &latency)
+    })?;
     remove_stale_temps(&out, &OUTPUT_FILES).map_err(|e| output_error(&out, e))?;
     // The folder's manifest and record of runs describe it only until now.
     crate::campaign::remove_finished(&out)?;
@@ -312,6 +271,60 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
     Ok(if report.failed_runs > 0 { 1 } else { 0 })
 }
 
+/// Opens the journal of a run into `out`: with `resume`, the journal of an interrupted
+/// attempt, handing each run it holds to `add` in run order (a new one when there is
+/// none); otherwise a new one. Returns it with the number of runs read back.
+pub(crate) fn open_journal(
+    out: &Path,
+    exp: &Experiment,
+    resume: bool,
+    add: impl FnMut(RunKey, Vec<String>, Histogram<u64>) -> Result<(), CliError>,
+) -> Result<(Journal, u64), CliError> {
+    let opened = if resume {
+        match Journal::resume(out, exp, add) {
+            Ok(Some(r)) => {
+                if r.cut_header {
+                    eprintln!(
+                        "note: {} holds no run (its header was cut short, as by a full disk): running every run",
+                        Journal::path_in(out).display()
+                    );
+                }
+                if r.dropped_bytes > 0 {
+                    eprintln!(
+                        "note: dropped the last {} bytes of {}: a run cut short by the interruption, run again now",
+                        r.dropped_bytes,
+                        Journal::path_in(out).display()
+                    );
+                }
+                (r.journal, r.runs)
+            }
+            Ok(None) => {
+                eprintln!(
+                    "note: nothing to resume in {} (no {}): running every run",
+                    out.display(),
+                    crate::journal::JOURNAL_FILE
+                );
+                (Journal::create(out, exp).map_err(journal_error)?, 0)
+            }
+            Err(ResumeError::Journal(e)) => return Err(journal_error(e)),
+            Err(ResumeError::Replay(e)) => return Err(e),
+        }
+    } else {
+        // Told only once the journal is ours: a run refused for a busy folder discards
+        // nothing.
+        let existed = Journal::exists_in(out);
+        let journal = Journal::create(out, exp).map_err(journal_error)?;
+        if existed {
+            eprintln!(
+                "note: starting over; the journal of an interrupted run in {} is discarded (--resume continues it)",
+                out.display()
+            );
+        }
+        (journal, 0)
+    };
+    Ok(opened)
+}
+
 /// Writes the rest of a results folder once every run is in `outputs` and `journal`:
 /// commits the tables, writes config.toml (`config_text`, else the experiment's own),
 /// timing.csv, the timeline and the figures (unless `no_plots`), keeps the journal as
@@ -359,14 +372,8 @@ pub(crate) fn finish_folder(
     Ok((report, plots))
 }
 
-/// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
-/// that continues it: this one's arguments with `--resume`.
-fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
-    let name = match signal {
-        libc::SIGINT => "SIGINT",
-        libc::SIGTERM => "SIGTERM",
-        _ => "a signal",
-    };
+/// The command that continues this one: its arguments with `--resume`, shell-quoted.
+pub(crate) fn resume_command() -> String {
     let mut words = vec!["faultline".to_string()];
     words.extend(
         std::env::args()
@@ -376,12 +383,23 @@ fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
     if !words.iter().any(|w| w == "--resume") {
         words.push("--resume".to_string());
     }
+    words.join(" ")
+}
+
+/// The report of a run stopped by `signal` after `kept` of `total` runs, with the command
+/// that continues it: this one's arguments with `--resume`.
+pub(crate) fn stopped(signal: i32, kept: u64, total: u64, out: &Path) -> CliError {
+    let name = match signal {
+        libc::SIGINT => "SIGINT",
+        libc::SIGTERM => "SIGTERM",
+        _ => "a signal",
+    };
     CliError::Stopped {
         signal,
         message: format!(
             "stopped by {name}: {kept} of {total} runs are kept in {}; continue with:\n  {}",
             Journal::path_in(out).display(),
-            words.join(" ")
+            resume_command()
         ),
     }
 }

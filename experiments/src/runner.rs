@@ -207,10 +207,19 @@ pub fn run_keys<E>(
     Ok(())
 }
 
-/// Runs one run alone.
+/// Runs one run alone (with `[swarm]`, in the effective config its seed draws).
 pub fn run_one(exp: &Experiment, key: RunKey) -> RunResult {
-    let cell = exp.cell(key);
-    simulate(&cell.scenario, exp.strategy(key), exp.run_seed(key))
+    let (run_exp, _) = exp.run_experiment(key).unwrap_or_else(|e| {
+        panic!(
+            "the config [swarm] drew for run {} is refused: {e}",
+            exp.run_id(key)
+        )
+    });
+    simulate(
+        &run_exp.cell(key).scenario,
+        run_exp.strategy(key),
+        exp.run_seed(key),
+    )
 }
 
 /// The signals that stop a run cleanly: Ctrl-C and `kill`'s default.

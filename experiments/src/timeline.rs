@@ -47,8 +47,16 @@ pub fn default_window(duration: SimDuration) -> SimDuration {
 
 /// Replays run `key` of `exp` with its timeline recorded in windows of `window`.
 pub fn record(exp: &Experiment, key: RunKey, window: SimDuration) -> RunResult {
-    let cell = exp.cell(key);
-    sim_core::simulate_timeline(&cell.scenario, exp.strategy(key), exp.run_seed(key), window)
+    let (run_exp, _) = exp
+        .run_experiment(key)
+        .expect("the config [swarm] drew for the run built when it ran");
+    let cell = run_exp.cell(key);
+    sim_core::simulate_timeline(
+        &cell.scenario,
+        run_exp.strategy(key),
+        exp.run_seed(key),
+        window,
+    )
 }
 
 fn seconds(t: SimTime) -> String {

@@ -22,6 +22,8 @@ pub struct Scenario {
     pub workload: WorkloadSpec,
     pub network: NetworkSpec,
     pub faults: FaultSpec,
+    /// What the liveness measure `recovery_time_s` watches for; `None` leaves it empty.
+    pub liveness: Option<crate::report::liveness::LivenessProbe>,
 }
 
 #[derive(Clone, Debug)]
@@ -298,6 +300,7 @@ impl Scenario {
             workload,
             network,
             faults,
+            liveness: None,
         })
     }
 }

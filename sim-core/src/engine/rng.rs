@@ -48,6 +48,8 @@ pub enum Purpose {
     Writes = 13,
     /// Each client's clock offset (one stream per client).
     Clock = 14,
+    /// The faults `[swarm]` draws for a run (one stream per fault family).
+    Swarm = 15,
 }
 
 /// Makes the streams of one run.

@@ -70,6 +70,9 @@ impl<'t> Simulation<'t> {
         let end = SimTime::ZERO + scenario.duration;
         let detector_placement = strategy.detector.placement();
         let mut metrics = Metrics::new(servers, scenario.warmup, scenario.duration);
+        if let Some(probe) = scenario.liveness {
+            metrics.watch_recovery(probe, &scenario.faults);
+        }
         let (view, watchers, receivers) = match detector_placement {
             DetectorPlacement::Monitor { propagation } => {
                 let failover = strategy

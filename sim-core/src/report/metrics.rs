@@ -16,9 +16,11 @@
 //! [`Metrics::count`] and its siblings, which apply the counter's declared window
 //! [`Rule`]: model code never adds to a counter itself.
 
+use crate::config::scenario::FaultSpec;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::state::metrics::StateMetrics;
 use crate::report::Counter;
+use crate::report::liveness::{LivenessProbe, RecoveryWatch, last_fault_end};
 use crate::report::timeline::Timeline;
 use crate::strategy::FailoverPlan;
 use hdrhistogram::Histogram;
@@ -159,6 +161,8 @@ pub struct Metrics {
     timeline: Option<Box<Timeline>>,
     /// Sums of server-state measures: checkpoint, restore and job time.
     pub(crate) state: StateMetrics,
+    /// The liveness measure's watch, when the scenario asks for it.
+    recovery: Option<RecoveryWatch>,
 }
 
 impl Metrics {
@@ -192,7 +196,22 @@ impl Metrics {
             retry_bucket_count: 0,
             timeline: None,
             state: StateMetrics::default(),
+            recovery: None,
         }
+    }
+
+    /// Watches for the cluster's recovery after the last scripted fault of `faults` (see
+    /// [`crate::report::liveness`]). Call it before the run starts.
+    pub fn watch_recovery(&mut self, probe: LivenessProbe, faults: &FaultSpec) {
+        if let Some(end) = last_fault_end(faults) {
+            let from = end.max(self.window_start);
+            self.recovery = Some(RecoveryWatch::new(probe, from, self.window_end));
+        }
+    }
+
+    /// The liveness measure: see [`RecoveryWatch::recovery_time`].
+    pub fn recovery_time(&self) -> Option<SimDuration> {
+        self.recovery.clone()?.recovery_time()
     }
 
     /// Starts recording a timeline in windows of `window` (see [`crate::report::timeline`]).
@@ -207,9 +226,13 @@ impl Metrics {
         Some(timeline)
     }
 
-    /// Any request, counted or not, ended at `now`: only the timeline sees it.
+    /// Any request, counted or not, ended at `now`: only the timeline and the liveness
+    /// watch see it.
     #[inline]
     pub fn request_ended(&mut self, now: SimTime, outcome: Outcome, latency: SimDuration) {
+        if let Some(w) = self.recovery.as_mut() {
+            w.request_ended(now, outcome == Outcome::Ok);
+        }
         if let Some(t) = self.timeline.as_deref_mut() {
             t.request_ended(now, outcome, latency);
         }

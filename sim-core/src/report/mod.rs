@@ -12,6 +12,7 @@
 //! significant digits and then printed in their shortest exact form, missing values (a
 //! latency when nothing succeeded) as empty cells, the trace hash as 16 hex digits.
 
+pub mod liveness;
 pub mod metrics;
 pub mod timeline;
 
@@ -369,6 +370,9 @@ measures! {
     Real job_waste_mean_s: Option<f64>, S,
         "mean waste (completion time minus length) of the finished jobs"
         = |m| secs(m.metrics.job_waste_mean());
+    Real recovery_time_s: Option<f64>, S,
+        "time from the end of the last scripted fault (or of the warm-up) to the end of the first `[invariants] recovers` window whose ending requests reach its availability; without one before `duration`, the time to `duration`; empty without `recovers`, or when a fault lasts past `duration`"
+        = |m| secs(m.metrics.recovery_time());
 }
 
 /// A cell of runs.csv.

@@ -1,0 +1,350 @@
+//! `faultline hunt` and `[swarm]`: a failure planted among random faults, whose minimal
+//! cause is known by construction, is found within a stated number of seeds and only
+//! where its cause was drawn; hunt.csv is byte-identical at 1 and 2 threads; a failure's
+//! replay command reproduces its trace hash; a hunt stopped by its time budget resumes
+//! into the same files; bad `[swarm]` and `[invariants]` keys exit with code 2 naming the
+//! key; the liveness invariant catches a retry storm that outlives its trigger and not
+//! the variant with a retry budget.
+
+use crate::common::{Table, Variant, repo_root, run_cli, run_shell, stderr, stdout};
+use std::fs;
+
+/// Two servers hold every key twice (synchronous replication, last writer wins), so an
+/// acknowledged write is lost exactly when both servers are down at once: the planted
+/// cause. The crash family draws one or two crashes of one server each, starting within
+/// one second of each other and lasting two: two crashes always overlap, and hit both
+/// servers with probability 1/2. Partitions, lossy links and slow servers are drawn
+/// around them and lose no acknowledged write.
+const PLANTED: &str = r#"
+[experiment]
+name = "planted"
+seed = 11
+replications = 60
+duration = "12s"
+warmup = "1s"
+
+[cluster]
+servers = 2
+workers = 2
+service = { dist = "exponential", mean = "1ms" }
+
+[workload]
+arrivals = { kind = "poisson", rate = 200.0 }
+keys = { count = 200 }
+writes = 0.3
+timeout = "500ms"
+
+[network]
+delay = { dist = "uniform", min = "200us", max = "1ms" }
+
+[strategies.sync]
+routing = { kind = "consistent-hash" }
+replication = { kind = "sync", factor = 2 }
+ordering = { kind = "lww" }
+
+[swarm.crash]
+p = 0.5
+count = [1, 2]
+at = ["5s", "6s"]
+for = "2s"
+
+[swarm.partition]
+p = 0.5
+count = [1, 2]
+at = ["2s", "9s"]
+for = ["200ms", "2s"]
+
+[swarm.loss]
+p = 0.5
+at = ["2s", "9s"]
+for = ["500ms", "3s"]
+probability = [0.0, 0.3]
+servers = [1, 2]
+
+[swarm.slow]
+p = 0.5
+at = ["2s", "9s"]
+for = ["500ms", "3s"]
+factor = [2.0, 20.0]
+
+[invariants]
+no_lost_acked_writes = true
+"#;
+
+fn hunt(dir: &std::path::Path, config: &str, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["hunt", config, "--out", out];
+    args.extend_from_slice(extra);
+    run_cli(dir, &args)
+}
+
+#[test]
+fn a_planted_failure_is_found_and_breaks_the_invariant_only_where_its_cause_was_drawn() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("planted.toml"), PLANTED).unwrap();
+    let plan = stdout(&run_cli(dir.path(), &["check", "planted.toml"]));
+    assert!(
+        plan.contains("swarm, drawn per seed: crash (p 0.5, 1 to 2 faults), partition (p 0.5, 1 to 2 faults), loss (p 0.5, 1 fault), slow (p 0.5, 1 fault)"),
+        "{plan}"
+    );
+    let out = hunt(dir.path(), "planted.toml", "h", &["--progress", "none"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = Table::read(&dir.path().join("h/hunt.csv"));
+    assert_eq!(table.rows.len(), 60);
+    // A seed plants the cause with probability 1/2 (crashes on) x 1/2 (two of them) x 1/2
+    // (on different servers) = 1/8: 60 seeds miss it with probability (7/8)^60 = 3.3e-4.
+    let mut planted = 0;
+    for row in &table.rows {
+        let cell = |c: &str| table.cell(row, c);
+        let both_down = cell("swarm.crash.on") == "1"
+            && cell("swarm.crash.count") == "2"
+            && cell("swarm.crash[0].servers") != cell("swarm.crash[1].servers");
+        planted += usize::from(both_down);
+        let broken = cell("no_lost_acked_writes") == "fail";
+        assert_eq!(
+            broken,
+            both_down,
+            "{}: the invariant breaks exactly when both replicas are down at once",
+            cell("run_id")
+        );
+        assert_eq!(
+            cell("signature"),
+            if broken { "no_lost_acked_writes" } else { "" }
+        );
+    }
+    assert!(
+        planted >= 1,
+        "the 60 seeds planted the cause {planted} times"
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!(
+            "60 of 60 runs (60 seeds x 1 strategy x 1 cell), {planted} broke"
+        )),
+        "{text}"
+    );
+    // The random faults around the planted ones were drawn too.
+    for family in ["partition", "loss", "slow"] {
+        let on = table.values(&format!("swarm.{family}.on"));
+        assert!(
+            on.iter().any(|v| v == "1") && on.iter().any(|v| v == "0"),
+            "{family}"
+        );
+    }
+}
+
+#[test]
+fn hunt_csv_is_byte_identical_at_1_and_2_threads_and_the_replay_reproduces_the_trace_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("planted.toml"), PLANTED).unwrap();
+    let seeds = ["--seeds", "24", "--progress", "none"];
+    let one = hunt(
+        dir.path(),
+        "planted.toml",
+        "one",
+        &[&seeds[..], &["--threads", "1"]].concat(),
+    );
+    let two = hunt(
+        dir.path(),
+        "planted.toml",
+        "two",
+        &[&seeds[..], &["--threads", "2"]].concat(),
+    );
+    assert_eq!(one.status.code(), Some(1), "{}", stderr(&one));
+    assert_eq!(two.status.code(), Some(1), "{}", stderr(&two));
+    let read = |p: &str| fs::read_to_string(dir.path().join(p)).unwrap();
+    assert_eq!(read("one/hunt.csv"), read("two/hunt.csv"));
+    assert_eq!(
+        read("one/hunt_failures.csv").replace("/one/", "/two/"),
+        read("two/hunt_failures.csv")
+    );
+    let failures = Table::read(&dir.path().join("one/hunt_failures.csv"));
+    assert!(!failures.rows.is_empty());
+    for row in &failures.rows {
+        let replay = failures.cell(row, "replay");
+        let id = failures.cell(row, "first_run_id");
+        // Pasted from another directory: the config file is named by its absolute path.
+        let elsewhere = tempfile::tempdir().unwrap();
+        let out = run_shell(elsewhere.path(), replay);
+        assert_eq!(out.status.code(), Some(1), "{replay}: {}", stderr(&out));
+        let text = stdout(&out);
+        assert!(
+            text.contains(&format!("trace_hash {}", failures.cell(row, "trace_hash"))),
+            "{replay}: {text}"
+        );
+        assert!(
+            text.contains("check failed: no_lost_acked_writes"),
+            "{text}"
+        );
+        // The hunt's folder replays the same run from its config.toml, drawing again.
+        let folder = dir.path().join("one");
+        let out = run_cli(
+            dir.path(),
+            &["replay", folder.to_str().unwrap(), "--run", id],
+        );
+        assert!(stdout(&out).contains(failures.cell(row, "trace_hash")));
+    }
+}
+
+#[test]
+fn a_hunt_stopped_by_its_time_budget_keeps_a_prefix_that_resume_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("planted.toml"), PLANTED).unwrap();
+    let args = ["--seeds", "16", "--progress", "none", "--threads", "2"];
+    let whole = hunt(dir.path(), "planted.toml", "whole", &args);
+    assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
+    // A budget of 1 ns is spent once the first run is in: that run is kept.
+    let cut = hunt(
+        dir.path(),
+        "planted.toml",
+        "cut",
+        &[&args[..], &["--time-budget", "1ns"]].concat(),
+    );
+    let text = stdout(&cut);
+    assert!(text.contains("hunt planted: 1 of 16 runs"), "{text}");
+    assert!(
+        text.contains("time budget spent: 15 runs not run; continue with:"),
+        "{text}"
+    );
+    let prefix = Table::read(&dir.path().join("cut/hunt.csv"));
+    assert_eq!(prefix.rows.len(), 1);
+    let resumed = hunt(
+        dir.path(),
+        "planted.toml",
+        "cut",
+        &[&args[..], &["--resume"]].concat(),
+    );
+    assert_eq!(resumed.status.code(), Some(1), "{}", stderr(&resumed));
+    let read = |p: &str| fs::read_to_string(dir.path().join(p)).unwrap();
+    assert_eq!(read("cut/hunt.csv"), read("whole/hunt.csv"));
+    let bad = hunt(dir.path(), "planted.toml", "x", &["--time-budget", "soon"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("--time-budget: expected a wall-clock duration"));
+}
+
+#[test]
+fn bad_swarm_and_invariant_keys_exit_2_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    for (from, to, key) in [
+        (
+            "probability = [0.0, 0.3]",
+            "probability = [0.3, 0.0]",
+            "`swarm.loss.probability`",
+        ),
+        (
+            "[swarm.slow]",
+            "[swarm.slwo]",
+            "`swarm.slwo`: unknown fault family (did you mean `slow`?)",
+        ),
+        (
+            "factor = [2.0, 20.0]",
+            "factr = [2.0, 20.0]",
+            "`swarm.slow.factr`: unknown key",
+        ),
+        (
+            "p = 0.5\ncount = [1, 2]\nat = [\"5s\"",
+            "p = 1.5\ncount = [1, 2]\nat = [\"5s\"",
+            "`swarm.crash.p`",
+        ),
+        (
+            "no_lost_acked_writes = true",
+            "no_lost_writes = true",
+            "`invariants.no_lost_writes`: unknown invariant",
+        ),
+        (
+            "no_lost_acked_writes = true",
+            "recovers = { within = \"1s\", availability = 0.9, windw = \"1s\" }",
+            "`invariants.recovers.windw`: unknown key",
+        ),
+    ] {
+        fs::write(dir.path().join("bad.toml"), PLANTED.variant(from, to)).unwrap();
+        let out = hunt(dir.path(), "bad.toml", "bad", &[]);
+        assert_eq!(out.status.code(), Some(2), "{to}: {}", stderr(&out));
+        assert!(stderr(&out).contains(key), "{to}: {}", stderr(&out));
+        assert!(!dir.path().join("bad").exists(), "{to}: nothing is written");
+    }
+    // Drawn values the config refuses, at a range's end, are refused before any run.
+    fs::write(
+        dir.path().join("bad.toml"),
+        PLANTED.variant("factor = [2.0, 20.0]", "factor = [0.0, 20.0]"),
+    )
+    .unwrap();
+    let out = hunt(dir.path(), "bad.toml", "bad", &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("every range at its lower end"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn liveness_catches_the_retry_storm_that_outlives_its_trigger_and_not_the_budgeted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/retry-storm.toml");
+    let out = run_cli(
+        dir.path(),
+        &[
+            "run",
+            config.to_str().unwrap(),
+            "--out",
+            "out",
+            "--replications",
+            "2",
+            "--no-plots",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let runs = Table::read(&dir.path().join("out/runs.csv"));
+    for row in &runs.rows {
+        let recovery: f64 = runs.cell(row, "recovery_time_s").parse().unwrap();
+        match runs.cell(row, "strategy") {
+            // Still collapsed when arrivals stop: 40 s - (10 s + 3 s) of spike.
+            "storm" => assert_eq!(recovery, 27.0),
+            _ => assert!(recovery <= 10.0, "{recovery}"),
+        }
+    }
+    let failures = Table::read(&dir.path().join("out/failures.csv"));
+    assert_eq!(failures.rows.len(), 4, "the storm's runs in both cells");
+    for row in &failures.rows {
+        assert_eq!(failures.cell(row, "strategy"), "storm");
+        assert_eq!(failures.cell(row, "check"), "recovers");
+        assert_eq!(failures.cell(row, "threshold"), "10");
+    }
+}
+
+#[test]
+fn the_async_replication_example_loses_acked_writes_only_in_seeds_that_drew_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = repo_root().join("experiments/configs/hunt-async-replication.toml");
+    let out = run_cli(
+        dir.path(),
+        &[
+            "hunt",
+            config.to_str().unwrap(),
+            "--out",
+            "h",
+            "--progress",
+            "none",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = Table::read(&dir.path().join("h/hunt.csv"));
+    let (mut async_lost, mut async_crashed) = (0, 0);
+    for row in &table.rows {
+        let failed = table.cell(row, "no_lost_acked_writes") == "fail";
+        let crashed = table.cell(row, "swarm.crash.on") == "1";
+        assert!(
+            !failed || crashed,
+            "{}: lost without a crash",
+            table.cell(row, "run_id")
+        );
+        if table.cell(row, "strategy") == "async" && crashed {
+            async_crashed += 1;
+            async_lost += usize::from(failed);
+        }
+    }
+    assert!(
+        async_crashed > 0 && async_lost > 0,
+        "{async_lost} of {async_crashed}"
+    );
+}
