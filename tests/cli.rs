@@ -149,7 +149,7 @@ fn seeds_take_the_whole_u64_range() {
         let runs = Table::read(&dir.path().join(&folder).join("runs.csv"));
         // Each run's seed derives from the master seed given, cell 0 and its replication.
         let expected: Vec<String> = (0..2)
-            .map(|r| sim_core::rng::derive_seed(seed, &[0, r]).to_string())
+            .map(|r| sim_core::engine::rng::derive_seed(seed, &[0, r]).to_string())
             .collect();
         assert_eq!(runs.values("seed"), expected, "--seed {seed}");
         tables.push(fs::read(dir.path().join(&folder).join("runs.csv")).unwrap());

@@ -4,7 +4,7 @@
 use crate::common;
 
 use sim_core::RunReport;
-use sim_core::math::{normal_cdf, normal_pdf};
+use sim_core::engine::math::{normal_cdf, normal_pdf};
 use strategies::detect::phi_accrual::phi;
 
 fn reports(text: &str) -> Vec<(String, RunReport)> {

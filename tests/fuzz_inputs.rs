@@ -17,8 +17,8 @@ use experiments::load::{parse_document, parse_override_value, set_path};
 use experiments::{Experiment, Overrides};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use sim_core::conf::{Section, Source, Table, Value, ValueKind};
-use sim_core::rng::{Purpose, RngFactory};
+use sim_core::config::{Section, Source, Table, Value, ValueKind};
+use sim_core::engine::rng::{Purpose, RngFactory};
 use sim_core::{Dist, SimDuration};
 
 /// The number of cases for a property: `base`, times FAULTLINE_FUZZ_CASES if set; the
@@ -354,7 +354,7 @@ fn param_value() -> impl Strategy<Value = Value> {
 /// A distribution table: a name (sometimes misspelt), its own parameters with values that
 /// are mostly plausible, and sometimes a parameter it does not take.
 fn dist_table() -> impl Strategy<Value = (String, Table)> {
-    let names: Vec<&str> = sim_core::dist::DIST_NAMES
+    let names: Vec<&str> = sim_core::engine::dist::DIST_NAMES
         .iter()
         .copied()
         .chain(["expo"])
@@ -439,7 +439,7 @@ fn check_reports(exp: &Experiment) {
 
 /// Whether a scenario costs at most a few thousand events: few arrivals and heartbeats.
 fn cheap(s: &sim_core::Scenario) -> bool {
-    use sim_core::spec::ArrivalSpec;
+    use sim_core::config::scenario::ArrivalSpec;
     let secs = s.duration.as_secs_f64();
     let span = (s.duration + s.workload.timeout).as_secs_f64();
     let spikes: f64 = s
@@ -736,7 +736,7 @@ proptest! {
 mod regressions {
     use super::*;
 
-    fn dist(text: &str) -> Result<Dist, sim_core::conf::ConfigError> {
+    fn dist(text: &str) -> Result<Dist, sim_core::config::ConfigError> {
         let doc = parse_document(&format!("d = {text}\n"), Source::new("fuzz.toml", ".")).unwrap();
         let sec = Section::new(&doc.root, "", None, &doc.source);
         Dist::req(&sec, "d")

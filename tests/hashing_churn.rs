@@ -10,7 +10,7 @@ use crate::common;
 use crate::common::mean_ci;
 use experiments::Experiment;
 use sim_core::RunReport;
-use sim_core::model::placement::EXACT_KEYS;
+use sim_core::model::client::placement::EXACT_KEYS;
 use sim_core::strategy::ClusterView;
 
 fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {

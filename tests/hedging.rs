@@ -17,7 +17,7 @@ use crate::common;
 
 use experiments::Experiment;
 use sim_core::RunReport;
-use sim_core::math::{normal_cdf, normal_quantile};
+use sim_core::engine::math::{normal_cdf, normal_quantile};
 
 const MEDIAN_MS: f64 = 10.0;
 const P99_MS: f64 = 100.0;

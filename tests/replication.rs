@@ -7,8 +7,8 @@ use crate::common;
 
 use crate::common::mean_ci;
 use sim_core::RunReport;
-use sim_core::model::replication::ReplicaSets;
-use sim_core::rng::{Purpose, RngFactory};
+use sim_core::engine::rng::{Purpose, RngFactory};
+use sim_core::model::state::replication::ReplicaSets;
 use sim_core::strategy::{ClusterView, RouteInput};
 use strategies::route::consistent_hash::Ring;
 

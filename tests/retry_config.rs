@@ -9,7 +9,7 @@ use crate::common::Variant;
 use experiments::load::parse_document;
 use experiments::{Experiment, Overrides};
 use sim_core::RunReport;
-use sim_core::conf::Source;
+use sim_core::config::Source;
 
 const SCENARIO: &str = r#"
 [experiment]

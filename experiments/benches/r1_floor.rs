@@ -11,9 +11,9 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
-use sim_core::metrics::new_latency_histogram;
-use sim_core::queue::{EventId, EventQueue};
-use sim_core::rng::{Purpose, RngFactory, SimRng};
+use sim_core::engine::queue::{EventId, EventQueue};
+use sim_core::engine::rng::{Purpose, RngFactory, SimRng};
+use sim_core::report::metrics::new_latency_histogram;
 use sim_core::{SimDuration, SimTime};
 use std::collections::VecDeque;
 use std::hint::black_box;

@@ -17,7 +17,7 @@ use crate::journal::{FINISHED_FILE, read_finished};
 use crate::load::set_path;
 use crate::manifest::{CONFIG_FILE, MANIFEST_FILE, absolute_value, flatten, resolved_tree};
 use hdrhistogram::Histogram;
-use sim_core::conf::ValueKind;
+use sim_core::config::ValueKind;
 use std::collections::BTreeMap;
 use std::path::Path;
 

@@ -8,7 +8,7 @@
 //! check: nothing shows the minimum was reached, and nothing exceeded the maximum.
 
 use crate::load::keys_in_file_order;
-use sim_core::conf::{ConfigError, Section, suggestion};
+use sim_core::config::{ConfigError, Section, suggestion};
 use sim_core::report::{COLUMNS, Column, Unit, format_real};
 use sim_core::{RunReport, SimDuration};
 
@@ -225,7 +225,7 @@ impl std::fmt::Display for Check {
 mod tests {
     use super::*;
     use crate::load::parse_document;
-    use sim_core::conf::Source;
+    use sim_core::config::Source;
 
     fn read(text: &str) -> Result<Checks, ConfigError> {
         let doc = parse_document(text, Source::new("c.toml", ".")).unwrap();

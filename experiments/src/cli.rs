@@ -8,7 +8,7 @@
 use crate::config::{Experiment, Overrides};
 use crate::load::describe_io;
 use clap::{Args, Parser, Subcommand};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

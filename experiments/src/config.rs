@@ -13,8 +13,8 @@ use crate::load::{
     Document, get_path, keys_in_file_order, normalize_path, parse_override_value, read_document,
     set_path,
 };
-use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind, suggestion};
-use sim_core::rng::derive_seed;
+use sim_core::config::{ConfigError, Section, Source, Table, Value, ValueKind, suggestion};
+use sim_core::engine::rng::derive_seed;
 use sim_core::{Scenario, SimDuration, StrategySet};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -9,7 +9,7 @@
 
 use crate::runs_csv::numeric_columns;
 use sim_core::RunReport;
-use sim_core::conf::{ConfigError, Section, Table, ValueKind, quoted_list, suggestion};
+use sim_core::config::{ConfigError, Section, Table, ValueKind, quoted_list, suggestion};
 use std::path::Path;
 
 /// The root key of the table.
@@ -159,7 +159,7 @@ pub fn differing_families(root: &Table) -> Vec<&'static str> {
 /// the results hold a value of a metric other than 0; a default without one is left out
 /// (a cache hit ratio where no server caches), a named one never.
 pub fn headline(root: &Table, has: impl Fn(&str) -> bool) -> Vec<String> {
-    let recording = sim_core::conf::Source::new("config.toml", ".").recording();
+    let recording = sim_core::config::Source::new("config.toml", ".").recording();
     let section = Section::new(root, "", None, &recording);
     if let Ok(Some(named)) = read(&section) {
         return named;
@@ -236,7 +236,7 @@ pub fn significant(dir: &Path) -> Result<(String, Vec<Significant>), String> {
 mod tests {
     use super::*;
     use crate::load::parse_document;
-    use sim_core::conf::Source;
+    use sim_core::config::Source;
 
     fn tree(text: &str) -> Table {
         parse_document(text, Source::new("t.toml", "."))

@@ -10,8 +10,8 @@
 use crate::config::{Experiment, RunKey};
 use crate::output::{AtomicCsv, commit_csv, create_csv};
 use hdrhistogram::Histogram;
-use sim_core::metrics::{HIST_MAX_NS, new_latency_histogram};
 use sim_core::report::format_real;
+use sim_core::report::metrics::{HIST_MAX_NS, new_latency_histogram};
 use std::io;
 use std::path::Path;
 

@@ -1,7 +1,7 @@
 //! Reading config files: TOML text to the engine's config tree with line numbers, and
 //! dotted-path overrides (`--set KEY=VALUE`, sweep cells) applied to that tree.
 
-use sim_core::conf::{ConfigError, Source, Table, Value, ValueKind};
+use sim_core::config::{ConfigError, Source, Table, Value, ValueKind};
 use std::path::Path;
 use toml::de::{DeTable, DeValue};
 
@@ -44,7 +44,7 @@ pub fn parse_document(text: &str, source: Source) -> Result<Document, ConfigErro
     Ok(Document { root, source })
 }
 
-pub use sim_core::conf::describe_io;
+pub use sim_core::config::describe_io;
 
 /// The text of a config file, or an error at the line of its first byte that is not
 /// UTF-8, naming that byte's column (counted in characters from 1) and its offset in the

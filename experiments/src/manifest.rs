@@ -12,7 +12,7 @@ use crate::cli::{CliError, output_error};
 use crate::config::{Experiment, Overrides, shell_quote};
 use crate::load::{keys_in_file_order, set_path};
 use crate::output::write_atomic;
-use sim_core::conf::{Source, Table, Value, ValueKind};
+use sim_core::config::{Source, Table, Value, ValueKind};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

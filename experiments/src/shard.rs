@@ -17,7 +17,7 @@ use crate::journal::{JOURNAL_FILE, Journal};
 use crate::progress::Progress;
 use crate::run::{Timing, journal_error, journal_run, stop_if_signalled};
 use crate::runner::{self, RunnerError};
-use sim_core::spec::{ArrivalSpec, Scenario};
+use sim_core::config::scenario::{ArrivalSpec, Scenario};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::path::Path;

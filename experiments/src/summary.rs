@@ -15,7 +15,7 @@ use crate::config::{Experiment, RunKey};
 use crate::output::{AtomicCsv, commit_csv, create_csv};
 use crate::runs_csv::numeric_columns;
 use sim_core::RunReport;
-use sim_core::math::student_t_quantile;
+use sim_core::engine::math::student_t_quantile;
 use sim_core::report::{COLUMNS, Unit, format_real};
 use std::io;
 use std::path::{Path, PathBuf};

@@ -6,9 +6,9 @@
 
 use crate::config::{Experiment, RunKey};
 use crate::output::{create_csv, finish_csv};
+use sim_core::config::scenario::Target;
 use sim_core::report::format_real;
-use sim_core::spec::Target;
-use sim_core::timeline::Timeline;
+use sim_core::report::timeline::Timeline;
 use sim_core::{RunResult, SimDuration, SimTime};
 use std::io;
 use std::path::Path;

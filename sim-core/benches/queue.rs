@@ -9,7 +9,7 @@
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use priority_queue::PriorityQueue;
 use sim_core::SimTime;
-use sim_core::queue::EventQueue;
+use sim_core::engine::queue::EventQueue;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;

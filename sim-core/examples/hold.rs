@@ -4,7 +4,7 @@
 //!     cargo run --release -p sim-core --example hold -- 10000 50000000
 
 use sim_core::SimTime;
-use sim_core::queue::EventQueue;
+use sim_core::engine::queue::EventQueue;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -5,27 +5,15 @@
 //! Determinism is the contract: a [`Scenario`], a [`StrategySet`] and a seed fix every
 //! event of a run, on any machine and any thread count.
 
-pub mod conf;
-pub mod deadlines;
-pub mod dist;
-pub mod durability;
-pub mod events;
-pub mod math;
-pub mod metrics;
+pub mod config;
+pub mod engine;
 pub mod model;
-pub mod queue;
 pub mod report;
-pub mod rng;
-pub mod spec;
-pub mod state_metrics;
 pub mod strategy;
-pub mod time;
-pub mod timeline;
-pub mod trace;
 
-pub use dist::Dist;
+pub use config::scenario::Scenario;
+pub use engine::dist::Dist;
+pub use engine::time::{SimDuration, SimTime};
 pub use model::{Simulation, simulate, simulate_timeline, simulate_traced};
 pub use report::{Cell, RunReport, RunResult};
-pub use spec::Scenario;
 pub use strategy::StrategySet;
-pub use time::{SimDuration, SimTime};

@@ -5,7 +5,7 @@
 //! `FAULTLINE_BLESS=1` to rewrite the record after an intended change.
 
 use crate::registry::build_strategy_set;
-use sim_core::conf::{Section, Source, Table, Value, ValueKind, f, i, s};
+use sim_core::config::{Section, Source, Table, Value, ValueKind, f, i, s};
 use std::fmt::Write;
 
 /// (family key, entries as `key = value` pairs separated by `;`).
@@ -379,7 +379,7 @@ fn descriptions_and_errors_match_the_record() {
 fn engine_valued_families_describe_as_their_tables_do() {
     use crate::params::Params;
     use crate::registry::{Built, Family, find_kind};
-    use sim_core::durability::{BackupSpec, OrderingSpec, ReplicationSpec};
+    use sim_core::strategy::durability::{BackupSpec, OrderingSpec, ReplicationSpec};
 
     fn same<T: Built>(sec: &Section, kind: &'static crate::Kind, describe: fn(&T) -> String) {
         let Ok(mut params) = Params::read(kind.name, kind.params, sec) else {

@@ -9,7 +9,7 @@
 //! the description of the resolved values in the spec it builds.
 
 use sim_core::SimDuration;
-use sim_core::conf::{ConfigError, FromValue, Section, Value, format_float};
+use sim_core::config::{ConfigError, FromValue, Section, Value, format_float};
 
 /// A parameter's value once read.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -2,8 +2,8 @@
 
 use crate::params::{Param, Params};
 use crate::{backup, checkpoint, detect, ordering, replication, retry, route};
-use sim_core::conf::{self, ConfigError, Section, Table, quoted_list, suggestion};
-use sim_core::durability::{
+use sim_core::config::{self, ConfigError, Section, Table, quoted_list, suggestion};
+use sim_core::strategy::durability::{
     BackupSpec, CheckpointSpec, DurabilitySet, OrderingSpec, ReplicationSpec,
 };
 use sim_core::strategy::{
@@ -236,7 +236,7 @@ pub fn build_kind<T: Built>(kind: &'static Kind, sec: &Section) -> Result<T, Con
 pub fn build_strategy_set(name: &str, sec: &Section) -> Result<StrategySet, ConfigError> {
     let defaults: Vec<Table> = Family::ALL
         .iter()
-        .map(|f| Table::from([("kind".to_string(), conf::s(f.default_kind()))]))
+        .map(|f| Table::from([("kind".to_string(), config::s(f.default_kind()))]))
         .collect();
     let family_section = |family: Family| -> Result<Section, ConfigError> {
         let i = Family::ALL
@@ -322,8 +322,8 @@ pub fn check_fit(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::Source;
-    use sim_core::durability::FailureHistory;
+    use sim_core::config::Source;
+    use sim_core::strategy::durability::FailureHistory;
     use sim_core::strategy::{ClusterView, KeyPlacement};
 
     /// Every kind of `family` built with its defaults.
@@ -332,7 +332,7 @@ mod tests {
             .iter()
             .filter(|k| k.family == T::FAMILY)
             .map(|k| {
-                let t = Table::from([("kind".to_string(), conf::s(k.name))]);
+                let t = Table::from([("kind".to_string(), config::s(k.name))]);
                 let src = Source::inline();
                 let built = build_kind(k, &Section::new(&t, T::FAMILY.key(), None, &src));
                 (k.name, built.unwrap())

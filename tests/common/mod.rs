@@ -4,7 +4,7 @@
 
 use experiments::load::parse_document;
 use experiments::{Experiment, Overrides};
-use sim_core::conf::Source;
+use sim_core::config::Source;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -24,7 +24,7 @@ pub fn traced_first_run(exp: &Experiment) -> (sim_core::RunReport, String) {
         exp.strategy(key),
         exp.run_seed(key),
         &mut sink,
-        sim_core::trace::TraceFilter::default(),
+        sim_core::engine::trace::TraceFilter::default(),
     )
     .unwrap();
     (result.report, String::from_utf8(sink).unwrap())

@@ -13,8 +13,8 @@
 //! 0.9 over the 4096 sampled keys.
 
 use super::{Check, Effort, Scenario, experiment, reports};
-use sim_core::conf::ConfigError;
-use sim_core::model::placement::EXACT_KEYS;
+use sim_core::config::ConfigError;
+use sim_core::model::client::placement::EXACT_KEYS;
 
 /// Keys of the experiment, every one of them measured (at most `EXACT_KEYS`).
 const KEYS: u32 = 10_000;

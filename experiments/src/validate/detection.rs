@@ -17,7 +17,7 @@
 //! at the recovery, arrives.
 
 use super::{Check, Effort, Scenario, experiment, reports};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "fixed-timeout detection delay",

@@ -9,7 +9,7 @@
 //! Student-t interval of the replications' mean response times.
 
 use super::{Check, Effort, Scenario, experiment, queue_config, reports, t_check};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "Erlang C",

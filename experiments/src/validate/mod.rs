@@ -23,7 +23,7 @@ use crate::config::Experiment;
 use crate::load::parse_document;
 use clap::Args;
 use sim_core::RunReport;
-use sim_core::conf::{ConfigError, Source};
+use sim_core::config::{ConfigError, Source};
 
 /// How long to measure: `Quick` (the default, and the test suite's sizes) finishes every
 /// scenario in seconds on two cores; `Full` runs about five times longer, for tighter
@@ -162,7 +162,7 @@ pub fn mean_ci(xs: &[f64], level: f64) -> (f64, f64, f64) {
     let mean = xs.iter().sum::<f64>() / n;
     let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
     let sd = var.sqrt();
-    let t = sim_core::math::student_t_quantile(0.5 + level / 2.0, n - 1.0);
+    let t = sim_core::engine::math::student_t_quantile(0.5 + level / 2.0, n - 1.0);
     (mean, sd, t * sd / n.sqrt())
 }
 

@@ -11,7 +11,7 @@
 //! fractions.
 
 use super::{Check, Effort, Scenario, experiment, queue_config, reports, t_check};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "M/M/1/K overload",

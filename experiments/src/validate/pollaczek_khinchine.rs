@@ -10,7 +10,7 @@
 
 use super::{Check, Effort, Scenario, experiment, queue_config, reports, t_check};
 use sim_core::Dist;
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "Pollaczek-Khinchine",

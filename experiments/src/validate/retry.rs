@@ -15,7 +15,7 @@
 //! times out, so no other outcome blurs the count.
 
 use super::{Check, Effort, Scenario, experiment, reports};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "retry success",

@@ -14,7 +14,7 @@
 //! within a few percent) plus the interval.
 
 use super::{Check, Effort, Scenario, experiment, mean_ci, reports, t_check};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "power of two choices",

@@ -16,7 +16,7 @@
 //! expectation (CLT; the standard error from the replications' own spread).
 
 use super::{Check, Effort, Scenario, experiment, mean_ci, reports};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 
 pub const SCENARIO: Scenario = Scenario {
     name: "Young/Daly checkpoints",

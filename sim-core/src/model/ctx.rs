@@ -2,12 +2,12 @@
 //! messages through the network, record metrics, and write what it decided to the trace.
 //! Handlers never see the queue itself.
 
-use crate::events::{Event, Msg, Node, Scheduled};
-use crate::metrics::Metrics;
+use crate::engine::queue::{EventId, EventQueue};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::Trace;
+use crate::model::events::{Event, Msg, Node, Scheduled};
 use crate::model::network::Network;
-use crate::queue::{EventId, EventQueue};
-use crate::time::{SimDuration, SimTime};
-use crate::trace::Trace;
+use crate::report::metrics::Metrics;
 
 pub struct Ctx<'a, 't> {
     pub(crate) now: SimTime,

@@ -11,39 +11,31 @@
 //! message has been delivered (the run has then settled). A batch run ends when its last
 //! job finishes, or at `duration`: its measures cover the jobs, not idle servers after.
 
-pub mod batch;
-pub mod cache;
-pub mod checkpoint;
 pub mod client;
 pub mod ctx;
-pub mod failover;
+pub mod detect;
+pub mod events;
 pub mod faults;
-pub mod keymap;
-pub mod ledger;
-pub mod monitor;
 pub mod network;
-pub mod placement;
-pub mod replication;
 pub mod server;
 pub mod state;
-pub mod store;
 
-use crate::events::{Event, Msg, Node, Scheduled};
-use crate::metrics::Metrics;
-use crate::queue::EventQueue;
+use crate::config::scenario::Scenario;
+use crate::engine::queue::EventQueue;
+use crate::engine::rng::{Purpose, RngFactory};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::Trace;
+use crate::model::events::{Event, Msg, Node, Scheduled};
+use crate::report::metrics::Metrics;
 use crate::report::{Counter, Measured, RunReport, RunResult};
-use crate::rng::{Purpose, RngFactory};
-use crate::spec::Scenario;
 use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
-use crate::time::{SimDuration, SimTime};
-use crate::trace::Trace;
 use client::Clients;
+use client::placement::Placement;
 use ctx::Ctx;
-use failover::Failover;
+use detect::Watcher;
+use detect::failover::Failover;
 use faults::Faults;
-use monitor::Watcher;
 use network::Network;
-use placement::Placement;
 use server::{DownCause, HeartbeatReceivers, Servers};
 use state::State;
 
@@ -408,7 +400,7 @@ pub fn simulate_traced(
     strategy: &StrategySet,
     seed: u64,
     sink: &mut dyn std::io::Write,
-    filter: crate::trace::TraceFilter,
+    filter: crate::engine::trace::TraceFilter,
 ) -> std::io::Result<RunResult> {
     let (result, error) =
         Simulation::new(scenario, strategy, seed, Trace::to_writer(sink, filter)).run();

@@ -19,14 +19,14 @@
 //! (a constant delay and zero loss draw nothing), so adding a lossy link does not shift
 //! the draws of any other node; a fault's own rule draws from its own stream.
 
-use crate::dist::Dist;
-use crate::events::{Event, Msg, Node, Scheduled};
-use crate::metrics::Metrics;
-use crate::queue::EventQueue;
+use crate::config::scenario::{NetworkSpec, Peer, Target};
+use crate::engine::dist::Dist;
+use crate::engine::queue::EventQueue;
+use crate::engine::rng::{Purpose, RngFactory, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::events::{Event, Msg, Node, Scheduled};
 use crate::report::Counter;
-use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{NetworkSpec, Peer, Target};
-use crate::time::{SimDuration, SimTime};
+use crate::report::metrics::Metrics;
 use rand::RngExt;
 
 /// What a link rule decides for one message.

@@ -2,8 +2,8 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::durability::BackupSpec;
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::BackupSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Backup,

@@ -6,8 +6,8 @@
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::durability::BackupSpec;
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::BackupSpec;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(3600);
 pub const DEFAULT_TRANSFER: SimDuration = SimDuration::from_secs(60);

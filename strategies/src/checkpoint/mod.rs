@@ -8,7 +8,7 @@ pub mod young_daly;
 
 use crate::params::{Param, Params};
 use sim_core::SimDuration;
-use sim_core::durability::{CheckpointSettings, During};
+use sim_core::strategy::durability::{CheckpointSettings, During};
 
 pub const DEFAULT_COST: SimDuration = SimDuration::from_secs(30);
 pub const DEFAULT_SLOWDOWN: f64 = 2.0;

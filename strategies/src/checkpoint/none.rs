@@ -4,8 +4,10 @@
 use crate::checkpoint::LOG;
 use crate::params::{Params, Show};
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, NoCheckpoint};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{
+    CheckpointPolicy, CheckpointSettings, CheckpointSpec, NoCheckpoint,
+};
 use std::sync::Arc;
 
 pub const KIND: Kind = Kind {

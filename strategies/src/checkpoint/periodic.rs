@@ -5,8 +5,10 @@ use crate::checkpoint::{self, SETTINGS};
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{
+    CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory,
+};
 use std::sync::Arc;
 
 pub const DEFAULT_INTERVAL: SimDuration = SimDuration::from_secs(600);
@@ -68,11 +70,11 @@ impl CheckpointPolicy for Periodic {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{Section, Source, Table, f, s};
-    use sim_core::durability::During;
+    use sim_core::config::{Section, Source, Table, f, s};
+    use sim_core::strategy::durability::During;
 
     fn spec(
-        entries: &[(&str, sim_core::conf::Value)],
+        entries: &[(&str, sim_core::config::Value)],
     ) -> Result<Arc<dyn CheckpointSpec>, ConfigError> {
         let t: Table = entries
             .iter()

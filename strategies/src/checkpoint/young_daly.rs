@@ -19,8 +19,10 @@ use crate::checkpoint::{self, SETTINGS};
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::durability::{CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{
+    CheckpointPolicy, CheckpointSettings, CheckpointSpec, FailureHistory,
+};
 use std::sync::Arc;
 
 pub const DEFAULT_INITIAL_MTBF: SimDuration = SimDuration::from_secs(3600);
@@ -128,7 +130,7 @@ impl CheckpointPolicy for YoungDaly {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::durability::During;
+    use sim_core::strategy::durability::During;
 
     fn policy(formula: Formula, initial: u64) -> YoungDaly {
         YoungDaly {

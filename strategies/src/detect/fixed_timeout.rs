@@ -8,8 +8,8 @@
 use crate::detect::placement;
 use crate::params::{Default, Param, Params, Show, Ty, Val};
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -117,15 +117,15 @@ impl Detector for FixedTimeout {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{Section, Source, Table, i, s};
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::config::{Section, Source, Table, i, s};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     fn rng() -> SimRng {
         RngFactory::new(1).stream(Purpose::Detector, 0)
     }
 
     fn spec(
-        entries: &[(&str, sim_core::conf::Value)],
+        entries: &[(&str, sim_core::config::Value)],
     ) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
         let t: Table = entries
             .iter()

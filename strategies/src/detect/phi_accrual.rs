@@ -17,8 +17,8 @@
 use crate::detect::placement;
 use crate::params::{Param, Params, Val};
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec};
 use sim_core::{SimDuration, SimTime};
 use std::collections::VecDeque;
@@ -262,11 +262,11 @@ impl Detector for PhiDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::Section;
-    use sim_core::conf::{Source, Table, f, s};
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::config::Section;
+    use sim_core::config::{Source, Table, f, s};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
-    fn spec(entries: &[(&str, sim_core::conf::Value)]) -> Arc<dyn DetectorSpec> {
+    fn spec(entries: &[(&str, sim_core::config::Value)]) -> Arc<dyn DetectorSpec> {
         let t: Table = entries
             .iter()
             .map(|(k, v)| (k.to_string(), v.clone()))
@@ -293,7 +293,7 @@ mod tests {
         // within 1.4e-4 of the normal CDF: the true normal tail beyond y(threshold) is
         // 10^-threshold to within that (0.0999, 0.0101, 0.00111).
         for threshold in [1.0, 2.0, 3.0] {
-            let tail = 1.0 - sim_core::math::normal_cdf(threshold_quantile(threshold));
+            let tail = 1.0 - sim_core::engine::math::normal_cdf(threshold_quantile(threshold));
             assert!(
                 (tail - 10f64.powf(-threshold)).abs() < 1.4e-4,
                 "threshold {threshold}: normal tail {tail}"
@@ -309,7 +309,7 @@ mod tests {
         // the deadline is the nanosecond before.
         let d = spec(&[
             ("threshold", f(8.0)),
-            ("max_sample_size", sim_core::conf::i(4)),
+            ("max_sample_size", sim_core::config::i(4)),
             ("acceptable_heartbeat_pause", s("50ms")),
         ]);
         let mut det = d.build(1, rng());
@@ -333,7 +333,7 @@ mod tests {
 
     #[test]
     fn a_pause_is_left_out_of_the_window() {
-        let d = spec(&[("max_sample_size", sim_core::conf::i(100))]);
+        let d = spec(&[("max_sample_size", sim_core::config::i(100))]);
         let mut det = d.build(1, rng());
         det.initial_deadline(0, SimTime::ZERO);
         let ms = |x: u64| SimTime(x * 1_000_000);

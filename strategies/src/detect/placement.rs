@@ -43,7 +43,7 @@ pub fn read(p: &Params) -> DetectorPlacement {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{ConfigError, Section, Source, Table, s};
+    use sim_core::config::{ConfigError, Section, Source, Table, s};
 
     fn read_table(entries: &[(&str, &str)]) -> Result<DetectorPlacement, ConfigError> {
         let t: Table = entries.iter().map(|(k, v)| (k.to_string(), s(v))).collect();

@@ -18,9 +18,9 @@ use crate::detect::placement;
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use rand::RngExt;
-use sim_core::conf::ConfigError;
-use sim_core::deadlines::Deadlines;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::deadlines::Deadlines;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{Detector, DetectorPlacement, DetectorSpec, Probe};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -261,12 +261,12 @@ impl Detector for SwimDetector {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::Section;
-    use sim_core::conf::{Source, Table, i, s};
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::config::Section;
+    use sim_core::config::{Source, Table, i, s};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     fn spec(
-        entries: &[(&str, sim_core::conf::Value)],
+        entries: &[(&str, sim_core::config::Value)],
     ) -> Result<Arc<dyn DetectorSpec>, ConfigError> {
         let t: Table = entries
             .iter()

@@ -4,8 +4,8 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::durability::OrderingSpec;
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::OrderingSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Ordering,

@@ -9,8 +9,8 @@
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::durability::{ClockSpec, OrderingSpec};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{ClockSpec, OrderingSpec};
 
 pub const KIND: Kind = Kind {
     family: Family::Ordering,

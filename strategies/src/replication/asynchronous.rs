@@ -6,8 +6,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::replication::{CATCH_UP, FACTOR, factor_and_catch_up};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::durability::{ReplicationMode, ReplicationSpec};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{ReplicationMode, ReplicationSpec};
 
 pub const DEFAULT_DELAY: SimDuration = SimDuration::from_millis(10);
 

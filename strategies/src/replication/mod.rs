@@ -1,6 +1,6 @@
 //! Replication: how many servers hold each key and when a write is acknowledged. A key's
 //! replicas are the first `factor` servers of its preference order under the strategy's
-//! router (see `sim_core::model::replication`). With `catch_up` (the default) a replica
+//! router (see `sim_core::model::state::replication`). With `catch_up` (the default) a replica
 //! that recovers copies the keys it missed from the others before it serves again.
 
 pub mod asynchronous;

@@ -2,8 +2,8 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::durability::ReplicationSpec;
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::ReplicationSpec;
 
 pub const KIND: Kind = Kind {
     family: Family::Replication,

@@ -6,8 +6,8 @@
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::replication::{CATCH_UP, DEFAULT_FACTOR, FACTOR, factor_and_catch_up};
-use sim_core::conf::ConfigError;
-use sim_core::durability::{ReplicationMode, ReplicationSpec};
+use sim_core::config::ConfigError;
+use sim_core::strategy::durability::{ReplicationMode, ReplicationSpec};
 
 pub const KIND: Kind = Kind {
     family: Family::Replication,
@@ -45,7 +45,7 @@ fn build(p: &mut Params) -> Result<ReplicationSpec, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{Section, Source, Table, i};
+    use sim_core::config::{Section, Source, Table, i};
 
     #[test]
     fn acks_default_to_the_factor_and_cannot_exceed_it() {

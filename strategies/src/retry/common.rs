@@ -62,7 +62,7 @@ pub fn limits(p: &Params) -> RetryLimits {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::conf::{ConfigError, Section, Source, Table, Value, i, s};
+    use sim_core::config::{ConfigError, Section, Source, Table, Value, i, s};
     use sim_core::{SimDuration, strategy::RetryLimits};
 
     fn read(

@@ -10,8 +10,8 @@ use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::jitter::{self, Jitter, uniform};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
@@ -122,8 +122,8 @@ impl RetryPolicy for Exponential {
 mod tests {
     use super::*;
     use crate::retry::testing::from_table;
-    use sim_core::conf::s;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::config::s;
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     fn policy(jitter: &str) -> Box<dyn RetryPolicy> {
         from_table::<Arc<dyn RetrySpec>>(

@@ -6,8 +6,8 @@ use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::jitter::{self, Jitter};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
@@ -77,8 +77,8 @@ impl RetryPolicy for Fixed {
 mod tests {
     use super::*;
     use crate::retry::testing::from_table;
-    use sim_core::conf::s;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::config::s;
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn waits_the_same_delay_before_every_retry() {

@@ -16,8 +16,8 @@ use crate::registry::{Builder, Family, Kind};
 use crate::retry::common;
 use crate::retry::quantile::P2Quantile;
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 
@@ -138,7 +138,7 @@ impl RetryPolicy for Hedge {
 mod tests {
     use super::*;
     use crate::retry::testing::from_table;
-    use sim_core::conf::{f, i, s};
+    use sim_core::config::{f, i, s};
 
     #[test]
     fn fixed_delay_hedges_at_that_delay_and_failures_hedge_at_once() {
@@ -148,7 +148,8 @@ mod tests {
         )
         .unwrap();
         let mut h = spec.build();
-        let mut rng = sim_core::rng::RngFactory::new(1).stream(sim_core::rng::Purpose::Retry, 0);
+        let mut rng = sim_core::engine::rng::RngFactory::new(1)
+            .stream(sim_core::engine::rng::Purpose::Retry, 0);
         assert_eq!(h.hedge_delay(), Some(SimDuration::from_millis(15)));
         assert_eq!(
             h.next_delay(1, SimDuration::ZERO, &mut rng),

@@ -6,7 +6,7 @@
 
 use rand::RngExt;
 use sim_core::SimDuration;
-use sim_core::rng::SimRng;
+use sim_core::engine::rng::SimRng;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Jitter {
@@ -76,7 +76,7 @@ pub fn uniform(lo: SimDuration, hi: SimDuration, rng: &mut SimRng) -> SimDuratio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn full_and_equal_jitter_cover_their_ranges_uniformly() {

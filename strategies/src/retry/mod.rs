@@ -17,7 +17,7 @@ pub mod window;
 
 #[cfg(test)]
 pub(crate) mod testing {
-    use sim_core::conf::{ConfigError, Section, Source, Table, Value, ValueKind};
+    use sim_core::config::{ConfigError, Section, Source, Table, Value, ValueKind};
 
     /// A boolean value without a line.
     pub fn b(x: bool) -> Value {

@@ -4,8 +4,8 @@
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{RetryLimits, RetryPolicy, RetrySpec};
 use std::sync::Arc;
 

@@ -104,7 +104,7 @@ impl P2Quantile {
 mod tests {
     use super::*;
     use rand::RngExt;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn tracks_the_p95_of_an_exponential_stream() {

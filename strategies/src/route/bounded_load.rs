@@ -16,8 +16,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::route::consistent_hash::{Ring, vnodes};
 use crate::route::hash;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
@@ -122,7 +122,7 @@ mod tests {
     use rand::RngExt;
     use rand_distr::{Distribution, Zipf};
     use sim_core::SimTime;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn capacity_is_exact_integer_ceiling() {

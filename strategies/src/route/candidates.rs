@@ -5,7 +5,7 @@
 //! another one is left, so that a retry fails over.
 
 use rand::RngExt;
-use sim_core::rng::SimRng;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::ClusterView;
 
 #[derive(Clone, Copy, Debug)]
@@ -116,7 +116,7 @@ pub fn cheapest<C: PartialOrd + Copy>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn the_previous_server_is_left_out_unless_alone() {

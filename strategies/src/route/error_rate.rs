@@ -20,8 +20,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::Candidates;
 use rand::RngExt;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -156,7 +156,7 @@ impl Router for ErrorRateRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     fn route_at(r: &mut dyn Router, view: &ClusterView, now: SimTime, rng: &mut SimRng) -> u32 {
         let input = RouteInput {

@@ -6,7 +6,7 @@
 //! run places a key on the same server. Each use has its own domain constant, so a key's
 //! ring position, its rendezvous weights and a server's Maglev permutation are unrelated.
 
-use sim_core::rng::splitmix64;
+use sim_core::engine::rng::splitmix64;
 
 /// Domains separating the uses of [`pair`].
 pub const KEY: u64 = 0x6b65_795f_6861_7368;

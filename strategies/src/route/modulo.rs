@@ -10,8 +10,8 @@
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use crate::route::hash;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 

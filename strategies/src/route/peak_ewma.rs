@@ -15,8 +15,8 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
 use crate::route::power_of_d::choices;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -145,7 +145,7 @@ impl Router for PeakEwmaRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     const MS: f64 = 1e6;
 

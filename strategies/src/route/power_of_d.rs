@@ -12,8 +12,8 @@
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::route::candidates::{Candidates, cheapest};
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
@@ -93,7 +93,7 @@ impl Router for PowerOfDRouter {
 mod tests {
     use super::*;
     use sim_core::SimTime;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn win_rates_follow_the_sampling() {

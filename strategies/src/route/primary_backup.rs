@@ -5,15 +5,15 @@
 //! primary is suspected and no backup has been promoted yet.
 //!
 //! It is a routing kind because it decides where each request goes; the promotions it
-//! needs run at the monitor (sim_core::model::failover), from the monitor's suspicions,
+//! needs run at the monitor (sim_core::model::detect::failover), from the monitor's suspicions,
 //! `promotion_delay` after the verdict that calls for them, with the fail-back policy
 //! `failback`. It therefore needs the detector at the monitor.
 
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimDuration;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{
     ClusterView, Failback, FailoverPlan, KeyPlacement, RouteInput, Router, RouterSpec,
 };
@@ -156,7 +156,7 @@ impl Router for PrimaryRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn ranges_sit_on_consecutive_servers_and_requests_follow_the_primary() {

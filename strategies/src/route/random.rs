@@ -5,8 +5,8 @@
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
 use rand::RngExt;
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
@@ -53,7 +53,7 @@ impl Router for Random {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn spreads_evenly_over_unsuspected_servers() {

@@ -3,8 +3,8 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
-use sim_core::rng::SimRng;
+use sim_core::config::ConfigError;
+use sim_core::engine::rng::SimRng;
 use sim_core::strategy::{ClusterView, KeyPlacement, RouteInput, Router, RouterSpec};
 use std::sync::Arc;
 
@@ -57,7 +57,7 @@ impl Router for RoundRobin {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sim_core::rng::{Purpose, RngFactory};
+    use sim_core::engine::rng::{Purpose, RngFactory};
 
     #[test]
     fn cycles_through_unsuspected_servers() {

@@ -1,9 +1,9 @@
 //! Shared code for the routers' tests: routing one attempt, and measuring which keys move
 //! when a server is removed.
 
-use sim_core::rng::{Purpose, RngFactory};
+use sim_core::engine::rng::{Purpose, RngFactory};
+use sim_core::engine::time::SimTime;
 use sim_core::strategy::{ClusterView, RouteInput, Router, RouterSpec};
-use sim_core::time::SimTime;
 
 /// The server `router` picks for `key` (a retry when `previous` is given).
 pub fn route_first(

@@ -2,7 +2,7 @@
 //! ends.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use std::sync::Arc;
 
 pub struct Crash;

@@ -2,9 +2,9 @@
 //! `extra` longer one way; overlapping delays add.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use crate::model::network::LinkEffect;
-use crate::time::SimDuration;
+use crate::engine::time::SimDuration;
 use std::sync::Arc;
 
 const KEYS: &[KeyDoc] = &[KeyDoc::required(

@@ -3,7 +3,7 @@
 //! starts too: a broken server that failure detectors do not see.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use std::sync::Arc;
 
 pub struct Error;

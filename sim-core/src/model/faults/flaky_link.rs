@@ -11,12 +11,12 @@
 //! so the fault schedules no events: it costs nothing between messages.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
-use crate::dist::Dist;
+use crate::config::{ConfigError, Section};
+use crate::engine::dist::Dist;
 use crate::model::network::{LinkEffect, LinkRule, Message, Verdict};
 use crate::report::format_real;
-use crate::rng::SimRng;
-use crate::time::SimTime;
+use crate::engine::rng::SimRng;
+use crate::engine::time::SimTime;
 use rand::RngExt;
 use rand_chacha::rand_core::SeedableRng;
 use std::sync::Arc;
@@ -191,9 +191,9 @@ impl LinkRule for FlakyRule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::Node;
-    use crate::rng::{Purpose, RngFactory};
-    use crate::time::SimDuration;
+    use crate::model::events::Node;
+    use crate::engine::rng::{Purpose, RngFactory};
+    use crate::engine::time::SimDuration;
 
     fn rule(probability: f64) -> FlakyRule {
         FlakyRule::new(

@@ -2,7 +2,7 @@
 //! multiplied by `factor`. Overlapping spikes multiply.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc, Scope};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use crate::report::format_real;
 use std::sync::Arc;
 

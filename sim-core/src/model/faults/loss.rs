@@ -3,7 +3,7 @@
 //! independent losses, drawn once per message from the sender's network stream.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use crate::model::network::LinkEffect;
 use crate::report::format_real;
 use std::sync::Arc;

@@ -14,15 +14,15 @@
 //! ends. Link faults act on the links between their servers and the nodes `peer` names,
 //! as rules of the network (see [`crate::model::network`]).
 
-use crate::conf::{ConfigError, Section};
+use crate::config::scenario::{CrashSpec, FaultSpec, Peer, ScriptedFault, Target};
+use crate::config::{ConfigError, Section};
+use crate::engine::rng::{Purpose, RngFactory, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::FaultLine;
 use crate::model::client::Clients;
 use crate::model::ctx::Ctx;
 use crate::model::network::LinkEffect;
 use crate::model::server::{DownCause, Servers};
-use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{CrashSpec, FaultSpec, Peer, ScriptedFault, Target};
-use crate::time::{SimDuration, SimTime};
-use crate::trace::FaultLine;
 use std::fmt;
 use std::sync::Arc;
 

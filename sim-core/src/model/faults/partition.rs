@@ -3,7 +3,7 @@
 //! messages in flight when it starts.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use crate::model::network::LinkEffect;
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! faults multiply.
 
 use super::{Fault, FaultCtx, FaultKind, KeyDoc};
-use crate::conf::{ConfigError, Section};
+use crate::config::{ConfigError, Section};
 use crate::report::format_real;
 use std::sync::Arc;
 

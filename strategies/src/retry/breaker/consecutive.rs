@@ -6,7 +6,7 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::retry::breaker::{self, BreakerSpec, TripRule};
 use sim_core::SimTime;
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use sim_core::strategy::CircuitBreakerSpec;
 use std::sync::Arc;
 

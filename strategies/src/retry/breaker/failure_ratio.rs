@@ -7,7 +7,7 @@ use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::retry::breaker::{self, BreakerSpec, TripRule};
 use crate::retry::window::SlicedWindow;
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use sim_core::strategy::CircuitBreakerSpec;
 use sim_core::{SimDuration, SimTime};
 use std::ops::Add;

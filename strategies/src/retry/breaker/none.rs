@@ -2,7 +2,7 @@
 
 use crate::params::Params;
 use crate::registry::{Builder, Family, Kind};
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use sim_core::strategy::{CircuitBreaker, CircuitBreakerSpec};
 use std::sync::Arc;
 

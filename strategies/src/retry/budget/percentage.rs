@@ -10,7 +10,7 @@
 use crate::params::{Param, Params};
 use crate::registry::{Builder, Family, Kind};
 use crate::retry::window::SlicedWindow;
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use sim_core::{SimDuration, SimTime};
 use std::sync::Arc;
@@ -130,7 +130,7 @@ impl RetryBudget for Percentage {
 mod tests {
     use super::*;
     use crate::retry::testing::from_table;
-    use sim_core::conf::{f, s};
+    use sim_core::config::{f, s};
 
     #[test]
     fn retries_are_a_percentage_of_requests_plus_the_reserve() {

@@ -9,7 +9,7 @@
 use crate::params::{Param, Params, Val};
 use crate::registry::{Builder, Family, Kind};
 use sim_core::SimTime;
-use sim_core::conf::ConfigError;
+use sim_core::config::ConfigError;
 use sim_core::strategy::{RetryBudget, RetryBudgetSpec};
 use std::sync::Arc;
 
@@ -116,7 +116,7 @@ impl RetryBudget for TokenBucket {
 mod tests {
     use super::*;
     use crate::retry::testing::from_table;
-    use sim_core::conf::f;
+    use sim_core::config::f;
 
     #[test]
     fn retries_stop_at_half_the_bucket_and_resume_above_it() {

@@ -9,10 +9,10 @@
 //! At most one promotion per range is pending; it decides from the monitor's verdicts at
 //! the instant it is due, so a burst of verdicts during the delay leads to one change.
 
-use crate::events::Event;
+use crate::engine::time::SimDuration;
 use crate::model::ctx::Ctx;
+use crate::model::events::Event;
 use crate::strategy::{ClusterView, Failback, FailoverPlan};
-use crate::time::SimDuration;
 
 pub struct Failover {
     plan: FailoverPlan,

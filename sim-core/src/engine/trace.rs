@@ -14,14 +14,14 @@
 //!
 //! The hash is a fingerprint for "did these two runs do exactly the same thing": each
 //! event's kind and fields, packed into a few 64-bit words, are folded into a digest when
-//! the event is scheduled (see [`crate::events`]); in processing order, each processed
+//! the event is scheduled (see [`crate::model::events`]); in processing order, each processed
 //! event's time and digest are folded into two lanes (time into one, digest into the
 //! other, so the two multiply chains run in parallel) with a multiply-rotate mixer, and a
 //! SplitMix64 finaliser combines the lanes. It is stable across platforms and thread
 //! counts.
 
-use crate::events::{Event, Node, Scheduled};
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
+use crate::model::events::{Event, Node, Scheduled};
 use std::io::{self, Write};
 
 /// Streaming 64-bit hash of a sequence of words.
@@ -76,7 +76,7 @@ impl TraceHasher {
 
     pub fn finish(&self) -> u64 {
         let mut s = self.lanes[0] ^ self.lanes[1].rotate_left(32).wrapping_mul(MIX);
-        crate::rng::splitmix64(&mut s)
+        crate::engine::rng::splitmix64(&mut s)
     }
 }
 

@@ -16,13 +16,15 @@
 //! just re-arms itself at the new earliest one. An active detector's ticks are armed the
 //! same way.
 
-use crate::deadlines::Deadlines;
-use crate::events::{Event, Msg, Node};
+pub mod failover;
+
+use crate::engine::deadlines::Deadlines;
+use crate::engine::queue::EventId;
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::failover::Failover;
-use crate::queue::EventId;
+use crate::model::detect::failover::Failover;
+use crate::model::events::{Event, Msg, Node};
 use crate::strategy::{ClusterView, Detector, Probe};
-use crate::time::{SimDuration, SimTime};
 
 /// The instant a server becomes suspected when its detector's deadline passes without a
 /// sign of life: 1 ns after it (see the tie rule above).

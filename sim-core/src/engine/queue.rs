@@ -31,7 +31,7 @@
 //! falls behind as the pending set grows; `priority-queue` pays for its hash-map index on
 //! every push and pop.
 
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
 
 /// Identifies a scheduled event so that it can be cancelled.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]

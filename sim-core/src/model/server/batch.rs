@@ -3,10 +3,10 @@
 //! A checkpoint saves the progress made when it began; a crash undoes everything since
 //! the last completed checkpoint, and that work is redone after the restore.
 
-use crate::events::Event;
+use crate::engine::queue::EventId;
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::queue::EventId;
-use crate::time::{SimDuration, SimTime};
+use crate::model::events::Event;
 
 pub struct BatchJob {
     length: SimDuration,

@@ -9,10 +9,10 @@
 //! earlier write with a later timestamp. A read is stale when it returns a value older
 //! than the newest write of its key acknowledged before it was served.
 
-use crate::metrics::Metrics;
-use crate::model::keymap::KeyMap;
-use crate::model::store::Val;
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
+use crate::model::state::keymap::KeyMap;
+use crate::model::state::store::Val;
+use crate::report::metrics::Metrics;
 
 #[derive(Clone, Debug, Default)]
 struct Truth {
@@ -104,8 +104,8 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::time::SimDuration;
     use crate::report::Counter;
-    use crate::time::SimDuration;
 
     /// Metrics whose window covers every instant these tests use.
     fn metrics() -> Metrics {

@@ -16,11 +16,11 @@
 //! [`Metrics::count`] and its siblings, which apply the counter's declared window
 //! [`Rule`]: model code never adds to a counter itself.
 
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::state::metrics::StateMetrics;
 use crate::report::Counter;
-use crate::state_metrics::StateMetrics;
+use crate::report::timeline::Timeline;
 use crate::strategy::FailoverPlan;
-use crate::time::{SimDuration, SimTime};
-use crate::timeline::Timeline;
 use hdrhistogram::Histogram;
 
 /// How a request ended.
@@ -195,7 +195,7 @@ impl Metrics {
         }
     }
 
-    /// Starts recording a timeline in windows of `window` (see [`crate::timeline`]).
+    /// Starts recording a timeline in windows of `window` (see [`crate::report::timeline`]).
     pub fn record_timeline(&mut self, window: SimDuration) {
         self.timeline = Some(Box::new(Timeline::new(self.servers.len() as u32, window)));
     }

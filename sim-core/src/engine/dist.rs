@@ -8,10 +8,10 @@
 //! duration string is shorthand for `constant`. Parameters are validated when built: a
 //! bad one is a [`ConfigError`] naming the key, never a panic at sampling time.
 
-use crate::conf::{ConfigError, Section, ValueKind, quoted_list, suggestion};
-use crate::math;
-use crate::rng::SimRng;
-use crate::time::SimDuration;
+use crate::config::{ConfigError, Section, ValueKind, quoted_list, suggestion};
+use crate::engine::math;
+use crate::engine::rng::SimRng;
+use crate::engine::time::SimDuration;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1, StandardNormal};
 use std::fmt;
@@ -143,7 +143,7 @@ impl Dist {
         mean.filter(|m| m.is_finite())
     }
 
-    /// The second moment E[X²] in seconds², where finite (Pollaczek-Khinchine needs it).
+    /// The second moment E\[X²\] in seconds², where finite (Pollaczek-Khinchine needs it).
     pub fn second_moment(&self) -> Option<f64> {
         let moment = match self {
             Dist::Constant { value } => Some(value * value),
@@ -412,7 +412,7 @@ fn load_empirical(
     unit_secs: Option<f64>,
 ) -> Result<Vec<f64>, String> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read it ({})", crate::conf::describe_io(&e)))?;
+        .map_err(|e| format!("cannot read it ({})", crate::config::describe_io(&e)))?;
     let mut lines = text
         .lines()
         .enumerate()
@@ -489,8 +489,8 @@ fn parse_sample(field: &str, unit_secs: Option<f64>) -> Result<f64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::{Source, Table, Value, s, table};
-    use crate::rng::{Purpose, RngFactory};
+    use crate::config::{Source, Table, Value, s, table};
+    use crate::engine::rng::{Purpose, RngFactory};
 
     fn build(entries: &[(&str, Value)]) -> Result<Dist, ConfigError> {
         let mut root = Table::new();
@@ -541,7 +541,7 @@ mod tests {
         let p = build(&[
             ("dist", s("pareto")),
             ("scale", s("1ms")),
-            ("shape", crate::conf::f(3.0)),
+            ("shape", crate::config::f(3.0)),
         ])
         .unwrap();
         // Variance of Pareto(xm, a) = xm² a / ((a-1)² (a-2)).
@@ -549,7 +549,7 @@ mod tests {
         let w = build(&[
             ("dist", s("weibull")),
             ("scale", s("10ms")),
-            ("shape", crate::conf::f(1.5)),
+            ("shape", crate::config::f(1.5)),
         ])
         .unwrap();
         let wsd = (w.second_moment().unwrap() - w.mean().unwrap().powi(2)).sqrt();

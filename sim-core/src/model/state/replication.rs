@@ -13,14 +13,14 @@
 //! (see [`state`](crate::model::state)). Memory holds only writes in flight: a synchronous write still
 //! short of acks is forgotten after the client's timeout.
 
-use crate::durability::{ReplicationMode, ReplicationSpec};
-use crate::events::{Event, Msg, Node, ReqId};
+use crate::engine::queue::EventId;
+use crate::engine::rng::{SimRng, splitmix64};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::keymap::KeyMap;
-use crate::queue::EventId;
-use crate::rng::{SimRng, splitmix64};
+use crate::model::events::{Event, Msg, Node, ReqId};
+use crate::model::state::keymap::KeyMap;
+use crate::strategy::durability::{ReplicationMode, ReplicationSpec};
 use crate::strategy::{ClusterView, FailoverPlan, KeyPlacement, RouteInput, Router, StrategySet};
-use crate::time::{SimDuration, SimTime};
 use std::collections::VecDeque;
 
 /// The replica sets of keys, each found once and kept.

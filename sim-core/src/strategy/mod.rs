@@ -1,5 +1,5 @@
 //! The strategy families the model calls: failure detection, routing, retries, retry
-//! budgets and circuit breakers (the durability families are in [`crate::durability`]).
+//! budgets and circuit breakers (the durability families are in [`crate::strategy::durability`]).
 //!
 //! Each family is a pair of traits: a `*Spec` built once from a config table (shared,
 //! immutable, `Send + Sync`) and the per-run state it builds (`Detector`, `Router`,
@@ -7,9 +7,11 @@
 //! never sees the clock or the event queue: it is called with the time and the view it
 //! needs and answers with a decision, so the same code runs under any driver.
 
-use crate::durability::DurabilitySet;
-use crate::rng::SimRng;
-use crate::time::{SimDuration, SimTime};
+pub mod durability;
+
+use crate::engine::rng::SimRng;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::strategy::durability::DurabilitySet;
 use std::fmt;
 use std::sync::Arc;
 

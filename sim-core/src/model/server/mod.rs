@@ -22,16 +22,19 @@
 //! service (they resume where they were when it ends) and holds the queue, a slowing one
 //! slows the requests started during it.
 
-use crate::durability::During;
-use crate::events::{Event, Msg, Node, ReqId, Status};
-use crate::model::cache::KeyCache;
+pub mod batch;
+pub mod cache;
+
+use crate::config::scenario::ClusterSpec;
+use crate::engine::queue::EventId;
+use crate::engine::rng::{Purpose, RngFactory};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
+use crate::model::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::server::cache::KeyCache;
 use crate::model::state::{Served, State};
-use crate::queue::EventId;
 use crate::report::Counter;
-use crate::rng::{Purpose, RngFactory};
-use crate::spec::ClusterSpec;
-use crate::time::{SimDuration, SimTime};
+use crate::strategy::durability::During;
 use rand::RngExt;
 use std::collections::VecDeque;
 

@@ -7,7 +7,9 @@
 //! where known and what was expected; unknown keys are errors with a "did you mean"
 //! suggestion, so a typo never silently falls back to a default.
 
-use crate::time::SimDuration;
+pub mod scenario;
+
+use crate::engine::time::SimDuration;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

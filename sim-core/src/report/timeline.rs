@@ -6,8 +6,8 @@
 //! untaken branch) and never changes what a run does. Memory grows with simulated time
 //! (one row per window, one span per state change), never with the number of requests.
 
-use crate::metrics::{HIST_MAX_NS, Outcome, new_latency_histogram};
-use crate::time::{SimDuration, SimTime};
+use crate::engine::time::{SimDuration, SimTime};
+use crate::report::metrics::{HIST_MAX_NS, Outcome, new_latency_histogram};
 use hdrhistogram::Histogram;
 
 /// The requests that ended inside one window `[start, start + window)`.

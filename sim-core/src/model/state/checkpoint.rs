@@ -3,11 +3,11 @@
 //! history its policy may learn from: its failures, and the time it was exposed to them
 //! (from the start of the run or each recovery to the next crash).
 
-use crate::durability::{CheckpointPolicy, CheckpointSettings, FailureHistory};
-use crate::events::Event;
+use crate::engine::queue::EventId;
+use crate::engine::time::SimTime;
 use crate::model::ctx::Ctx;
-use crate::queue::EventId;
-use crate::time::SimTime;
+use crate::model::events::Event;
+use crate::strategy::durability::{CheckpointPolicy, CheckpointSettings, FailureHistory};
 
 pub struct Checkpointer {
     policy: Box<dyn CheckpointPolicy>,

@@ -9,9 +9,9 @@
 //! checkpoint overhead is a fraction of the jobs' own time (a batch run has no warm-up
 //! and ends when its last job does).
 
-use crate::metrics::Metrics;
+use crate::engine::time::{SimDuration, SimTime};
 use crate::report::Counter;
-use crate::time::{SimDuration, SimTime};
+use crate::report::metrics::Metrics;
 
 /// The sums behind the state measures; their counters are [`Metrics`]' own.
 #[derive(Clone, Debug, Default)]

@@ -6,7 +6,7 @@
 //! [`CheckpointPolicy`] it builds. Replication, ordering and backups are plain decisions
 //! read once from config. None of them sees the clock or the event queue.
 
-use crate::time::SimDuration;
+use crate::engine::time::SimDuration;
 use std::fmt;
 use std::sync::Arc;
 

@@ -122,7 +122,7 @@ pub struct KeyHasher(u64);
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {
         let mut state = self.0;
-        crate::rng::splitmix64(&mut state)
+        crate::engine::rng::splitmix64(&mut state)
     }
 
     fn write(&mut self, bytes: &[u8]) {
@@ -139,7 +139,7 @@ impl Hasher for KeyHasher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{Purpose, RngFactory};
+    use crate::engine::rng::{Purpose, RngFactory};
     use rand::RngExt;
 
     #[test]

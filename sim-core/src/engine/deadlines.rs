@@ -15,7 +15,7 @@
 //! Costs: `set` O(1) when it is the latest deadline yet, O(log n) otherwise; `remove` and
 //! `get` O(1); `earliest` O(1); `pop_due` O(1) amortised for deadlines from the queue.
 
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 

@@ -6,8 +6,8 @@
 //! durable when it completes; a crash in between leaves the previous one in place.
 //! Taking one costs a pass over the server's keys.
 
-use crate::model::keymap::KeyMap;
-use crate::time::SimTime;
+use crate::engine::time::SimTime;
+use crate::model::state::keymap::KeyMap;
 
 /// A value of a key: the write that produced it. Ordered by timestamp, then by write
 /// number, which is the last-writer-wins order.

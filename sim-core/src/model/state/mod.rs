@@ -14,20 +14,27 @@
 //! changed, applying copies but serving no client meanwhile.
 //! Memory is one record per key per server, plus the writes in flight.
 
-use crate::durability::{BackupSpec, ClockSpec, During, OrderingSpec};
-use crate::events::{Event, Msg, Node, ReqId, Status};
-use crate::metrics::Metrics;
-use crate::model::batch::BatchJob;
-use crate::model::checkpoint::Checkpointer;
+pub mod checkpoint;
+pub mod keymap;
+pub mod ledger;
+pub mod metrics;
+pub mod replication;
+pub mod store;
+
+use crate::config::scenario::{Scenario, StateSpec};
+use crate::engine::queue::EventId;
+use crate::engine::rng::{Purpose, RngFactory, SimRng};
+use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::ledger::Ledger;
-use crate::model::replication::{ReplicaSets, Replication, Written};
-use crate::model::store::{RestorePlan, Rule, Store, Val};
-use crate::queue::EventId;
-use crate::rng::{Purpose, RngFactory, SimRng};
-use crate::spec::{Scenario, StateSpec};
+use crate::model::events::{Event, Msg, Node, ReqId, Status};
+use crate::model::server::batch::BatchJob;
+use crate::model::state::checkpoint::Checkpointer;
+use crate::model::state::ledger::Ledger;
+use crate::model::state::replication::{ReplicaSets, Replication, Written};
+use crate::model::state::store::{RestorePlan, Rule, Store, Val};
+use crate::report::metrics::Metrics;
 use crate::strategy::StrategySet;
-use crate::time::{SimDuration, SimTime};
+use crate::strategy::durability::{BackupSpec, ClockSpec, During, OrderingSpec};
 use rand::RngExt;
 
 /// What a server served, as the state sees it.

@@ -12,8 +12,11 @@
 //! significant digits and then printed in their shortest exact form, missing values (a
 //! latency when nothing succeeded) as empty cells, the trace hash as 16 hex digits.
 
-use crate::metrics::{Metrics, Rule};
-use crate::time::SimDuration;
+pub mod metrics;
+pub mod timeline;
+
+use crate::engine::time::SimDuration;
+use crate::report::metrics::{Metrics, Rule};
 use hdrhistogram::Histogram;
 
 /// The unit of a column's values, as the README's column table shows it.
@@ -439,7 +442,7 @@ pub struct RunResult {
     pub report: RunReport,
     pub latency: Histogram<u64>,
     /// The run's timeline, when it was recorded (see [`crate::simulate_timeline`]).
-    pub timeline: Option<Box<crate::timeline::Timeline>>,
+    pub timeline: Option<Box<crate::report::timeline::Timeline>>,
 }
 
 #[cfg(test)]

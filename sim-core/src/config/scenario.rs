@@ -5,10 +5,10 @@
 //! its state from it. Reading checks every value, so a model built from a `Scenario`
 //! never meets a parameter it cannot use.
 
-use crate::conf::{ConfigError, Section, ValueKind, quoted_list};
-use crate::dist::Dist;
+use crate::config::{ConfigError, Section, ValueKind, quoted_list};
+use crate::engine::dist::Dist;
+use crate::engine::time::SimDuration;
 use crate::model::faults::{self, Fault, Scope};
-use crate::time::SimDuration;
 use std::sync::Arc;
 
 /// Everything that defines a run except the strategies and the seed.
@@ -654,7 +654,7 @@ fn read_target(f: &Section, servers: u32) -> Result<Target, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::conf::{Source, Table, Value, f, i, s};
+    use crate::config::{Source, Table, Value, f, i, s};
 
     /// A valid value for every key a scripted fault may take (on a cluster of 2).
     fn value_of(key: &str) -> Value {

@@ -8,8 +8,8 @@
 //! packing of its fields folds to a few multiplies, where the event loop would have to
 //! branch on the kind once more for every event.
 
-use crate::time::{SimDuration, SimTime};
-use crate::trace::TraceHasher;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::trace::TraceHasher;
 use std::fmt;
 
 /// A request's number, unique within a run, in creation order.
@@ -301,7 +301,7 @@ impl Event {
 
     /// The trace name of the nodes an event of no single node concerns: `clients` for the
     /// end of arrivals and for what reaches the clients' shared view; `faults` for a
-    /// scripted fault, whose trace line names its own targets (see [`crate::trace`]).
+    /// scripted fault, whose trace line names its own targets (see [`crate::engine::trace`]).
     pub fn group(&self) -> Option<&'static str> {
         match self {
             Event::ViewUpdate { .. } | Event::ArrivalsEnd | Event::PrimaryUpdate { .. } => {
