@@ -17,6 +17,12 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
 sizes=${SIZES:-8 64 512 4096}
 repeat=${REPEAT:-3}
+for value in $sizes "$repeat"; do
+    if ! [[ $value =~ ^[1-9][0-9]{0,6}$ ]]; then
+        echo "scale.sh: SIZES and REPEAT take positive integers (at most 7 digits), not '$value'" >&2
+        exit 2
+    fi
+done
 if [ $# -eq 0 ]; then
     cargo build --release --bin faultline --quiet
     set -- target/release/faultline

@@ -158,10 +158,26 @@ impl EventHandler for Server {
     }
 }
 
+/// The argument at `position` parsed, or its default when absent; a bad one ends the
+/// program with exit code 2, naming it and what was expected.
+fn argument<T: std::str::FromStr>(position: usize, name: &str, expected: &str, default: T) -> T {
+    match std::env::args().nth(position) {
+        None => default,
+        Some(text) => text.parse().unwrap_or_else(|_| {
+            eprintln!("simcore_r1: {name} is {text:?}, expected {expected}");
+            eprintln!("usage: simcore_r1 [SIM_SECONDS] [SEED]");
+            std::process::exit(2)
+        }),
+    }
+}
+
 fn main() {
-    let mut args = std::env::args().skip(1);
-    let sim_seconds: f64 = args.next().map_or(600.0, |a| a.parse().expect("SIM_SECONDS"));
-    let seed: u64 = args.next().map_or(1, |a| a.parse().expect("SEED"));
+    let sim_seconds: f64 = argument(1, "SIM_SECONDS", "a number of simulated seconds", 600.0);
+    let seed: u64 = argument(2, "SEED", "an unsigned integer", 1);
+    if !(sim_seconds.is_finite() && sim_seconds >= 0.0) {
+        eprintln!("simcore_r1: SIM_SECONDS is {sim_seconds}, expected a finite number >= 0");
+        std::process::exit(2);
+    }
 
     let mut sim = Simulation::new(seed);
     let client_ctx = sim.create_context("client");
