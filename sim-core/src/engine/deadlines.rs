@@ -19,14 +19,11 @@ use crate::engine::time::SimTime;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-/// No deadline, in the per-key array.
-const UNSET: SimTime = SimTime(u64::MAX);
-
 /// Deadlines keyed by a `u32` (a server index); the earliest comes out first.
 #[derive(Clone, Debug, Default)]
 pub struct Deadlines {
-    /// Per key, its deadline, or `UNSET`.
-    current: Vec<SimTime>,
+    /// Per key, its deadline, if it has one (any time, the end of time included).
+    current: Vec<Option<SimTime>>,
     /// Entries in ascending (deadline, key) order.
     in_order: VecDeque<(SimTime, u32)>,
     /// Entries that came too early for `in_order`.
@@ -42,21 +39,20 @@ impl Deadlines {
 
     /// Whether an entry is a key's current deadline rather than one left behind.
     fn is_current(&self, (at, key): (SimTime, u32)) -> bool {
-        self.current[key as usize] == at
+        self.current[key as usize] == Some(at)
     }
 
     /// Sets (or moves) the deadline of `key`. O(1) when it is the latest yet.
     pub fn set(&mut self, key: u32, at: SimTime) {
-        assert!(at != UNSET, "a deadline at the end of time");
         let k = key as usize;
         if k >= self.current.len() {
-            self.current.resize(k + 1, UNSET);
+            self.current.resize(k + 1, None);
         }
-        let before = std::mem::replace(&mut self.current[k], at);
-        if before == at {
+        let before = self.current[k].replace(at);
+        if before == Some(at) {
             return;
         }
-        if before == UNSET {
+        if before.is_none() {
             self.live += 1;
         }
         let entry = (at, key);
@@ -70,9 +66,8 @@ impl Deadlines {
     /// Forgets `key`'s deadline. O(1).
     pub fn remove(&mut self, key: u32) {
         if let Some(at) = self.current.get_mut(key as usize)
-            && *at != UNSET
+            && at.take().is_some()
         {
-            *at = UNSET;
             self.live -= 1;
             self.tidy();
         }
@@ -107,8 +102,7 @@ impl Deadlines {
             .current
             .iter()
             .enumerate()
-            .filter(|&(_, &at)| at != UNSET)
-            .map(|(key, &at)| (at, key as u32))
+            .filter_map(|(key, &at)| Some((at?, key as u32)))
             .collect();
         entries.sort_unstable();
         self.in_order.clear();
@@ -138,10 +132,7 @@ impl Deadlines {
     }
 
     pub fn get(&self, key: u32) -> Option<SimTime> {
-        self.current
-            .get(key as usize)
-            .copied()
-            .filter(|&at| at != UNSET)
+        self.current.get(key as usize).copied().flatten()
     }
 
     pub fn len(&self) -> usize {
@@ -175,6 +166,12 @@ mod tests {
         assert_eq!(d.earliest(), Some((1, SimTime(500))));
         assert_eq!(d.get(1), Some(SimTime(500)));
         assert_eq!(d.len(), 1);
+        // A detector's deadline saturates at the end of time in runs of extreme length.
+        d.set(3, SimTime(u64::MAX));
+        assert_eq!(d.get(3), Some(SimTime(u64::MAX)));
+        assert_eq!(d.pop_due(SimTime(u64::MAX)), Some((1, SimTime(500))));
+        assert_eq!(d.pop_due(SimTime(u64::MAX)), Some((3, SimTime(u64::MAX))));
+        assert!(d.is_empty());
     }
 
     #[test]
