@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# R1 against its SimPy peer, in one sitting: completed requests per wall-clock second on
-# one thread, for both, and their ratio; and, in the same sitting, the hard-coded floor
+# R1 against its SimPy peer and its simcore 0.1 peer (experiments/bench/simcore_r1, a Rust
+# project of its own), in one sitting: completed requests per wall-clock second on one
+# thread, for each, and their ratios; and, in the same sitting, the hard-coded floor
 # under R1 (experiments/benches/r1_floor.rs) and the faultline binary as users run it,
 # built plainly (cargo build --release) and with profile-guided optimisation
 # (experiments/bench/build_pgo.sh). Run from anywhere; needs python3 and network access to
-# PyPI the first time (SimPy 4.1.2 goes into target/simpy-venv). About 8 minutes.
+# PyPI and crates.io the first time (SimPy 4.1.2 goes into target/simpy-venv, the simcore
+# peer into target/simcore-r1). About 9 minutes.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 cd "$root"
@@ -29,20 +31,30 @@ simpy_rate() {
     echo "$out" | sed -E 's/.*req_per_wall_s=([0-9]+).*/\1/'
 }
 best_simpy=$(best_of_3 simpy_rate)
+cargo build --release --quiet --manifest-path experiments/bench/simcore_r1/Cargo.toml \
+    --target-dir target/simcore-r1
+simcore_rate() {
+    local out
+    out=$(target/simcore-r1/release/simcore_r1 600 1)
+    echo "simcore: $out" >&2
+    echo "$out" | sed -E 's/.*req_per_wall_s=([0-9]+).*/\1/'
+}
+best_simcore=$(best_of_3 simcore_rate)
 benches=$(cargo bench -p experiments --bench r1 --bench r1_floor -- --noplot 2>&1)
 bench=$(echo "$benches" | grep -A2 "^r1/600s_one_thread" | grep "thrpt:" | head -1)
 floor=$(echo "$benches" | grep -A2 "^r1/floor_600s_one_thread" | grep "thrpt:" | head -1)
 echo "faultline: $bench"
 echo "floor:     $floor"
-python3 - "$best_simpy" "$(echo "$bench" | awk '{print $4, $5}')" "$(echo "$floor" | awk '{print $4, $5}')" <<'PY'
+python3 - "$best_simpy" "$best_simcore" "$(echo "$bench" | awk '{print $4, $5}')" "$(echo "$floor" | awk '{print $4, $5}')" <<'PY'
 import sys
 scale = {"elem/s": 1, "Kelem/s": 1e3, "Melem/s": 1e6, "Gelem/s": 1e9}
 def rate(text):
     value, unit = text.split()
     return float(value) * scale[unit]
-simpy = float(sys.argv[1])
-faultline, floor = rate(sys.argv[2]), rate(sys.argv[3])
+simpy, simcore = float(sys.argv[1]), float(sys.argv[2])
+faultline, floor = rate(sys.argv[3]), rate(sys.argv[4])
 print(f"R1 completed requests per wall second: faultline {faultline:,.0f}, SimPy {simpy:,.0f} (best of 3), ratio {faultline / simpy:.1f}")
+print(f"the simcore 0.1 peer: {simcore:,.0f} (best of 3); faultline {faultline / simcore:.2f} times it")
 print(f"the hard-coded floor on the same queue, streams and histogram: {floor:,.0f} ({floor / simpy:.1f} times SimPy); faultline runs at {faultline / floor:.0%} of it")
 PY
 
@@ -69,8 +81,10 @@ if ! cmp -s target/bench-cli/plain/runs.csv target/bench-cli/pgo/runs.csv; then
 fi
 python3 -c '
 import sys
-simpy, plain, pgo = (float(a) for a in sys.argv[1:])
-print(f"faultline run, plain release build: {plain:,.0f} ({plain / simpy:.1f} times SimPy)")
+simpy, simcore, plain, pgo = (float(a) for a in sys.argv[1:])
+print(f"faultline run, plain release build: {plain:,.0f} ({plain / simpy:.1f} times SimPy,"
+      f" {plain / simcore:.2f} times simcore)")
 print(f"faultline run, profile-guided build: {pgo:,.0f} ({pgo / simpy:.1f} times SimPy,"
+      f" {pgo / simcore:.2f} times simcore,"
       f" {pgo / plain:.2f} times the plain build); runs.csv identical")' \
-    "$best_simpy" "$plain_rate" "$pgo_rate"
+    "$best_simpy" "$best_simcore" "$plain_rate" "$pgo_rate"

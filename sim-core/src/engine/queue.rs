@@ -12,11 +12,15 @@
 //! keeps equal times FIFO without storing a sequence number in the key.
 //!
 //! Buckets hold 16-byte keys (time, slot, generation); payloads stay in a slab until they
-//! pop, so redistributing a bucket moves little memory. Cancelling bumps the slot's
-//! generation in a dense array and leaves the key behind; keys whose generation no longer
-//! matches are dropped when their bucket is next redistributed or reached (lazy deletion),
-//! and the buckets are compacted when dead keys outnumber live ones, so memory stays
-//! proportional to live events even when a model resets long timers over and over.
+//! pop, so redistributing a bucket moves little memory. Cancelling empties the slot's
+//! payload, bumps its generation in a dense array and leaves the key behind; keys whose
+//! generation no longer matches are dropped when their bucket is next redistributed or
+//! reached (lazy deletion), and the buckets are compacted when dead keys outnumber live
+//! ones, so memory stays proportional to live events even when a model resets long timers
+//! over and over. A slot is reused only once its key is gone, so a slot is never named by
+//! two keys: a pop tells a cancelled key by its empty payload, reading the one slot it
+//! needs anyway rather than the generation array as well (which a large model's pending
+//! set pushes out of cache).
 //!
 //! Costs: `schedule` O(1), `cancel` O(1), `pop` O(1) amortised (O(log of the time horizon)
 //! worst case per event), `len` O(1).
@@ -25,8 +29,7 @@
 //! --bench queue` runs the hold model (pop one, push one at a random later time) on all
 //! three; see BENCHMARKS.md for the figures. The binary heap is O(log n) per operation and
 //! falls behind as the pending set grows; `priority-queue` pays for its hash-map index on
-//! every push and pop. `priority-queue` is used where its keyed update fits, for per-server
-//! suspicion deadlines pushed back on every heartbeat (see `deadlines.rs`).
+//! every push and pop.
 
 use crate::engine::time::SimTime;
 
@@ -76,13 +79,14 @@ pub struct EventQueue<E: Copy> {
     scratch: Vec<Entry>,
     /// The reference key: the time of the last event popped (or the latest minimum found).
     last: u64,
-    /// Per slot, a generation counter: odd while the slot holds a pending event (the value
-    /// its entry and handle carry), bumped to even when that event pops or is cancelled.
-    /// Stale entries and handles are recognised by a mismatch; the array is dense, so the
-    /// check is a cache hit.
+    /// Per slot, a generation counter, bumped when the slot takes an event (the value its
+    /// entry and handle carry) and when that event is cancelled. A handle is live while
+    /// its generation matches and the payload is there; a key whose generation no longer
+    /// matches is a cancelled event's (slots are reused only once their key is gone).
     generations: Vec<u32>,
-    /// Per slot, the payload of its pending event.
+    /// Per slot, the payload of its pending event; `None` once it popped or was cancelled.
     payloads: Vec<Option<E>>,
+    /// Slots whose key is gone, ready for reuse.
     free: Vec<u32>,
     scheduled: u64,
     live: usize,
@@ -164,24 +168,17 @@ impl<E: Copy> EventQueue<E> {
         self.levels |= 1 << level;
     }
 
-    /// Releases a slot: its current event is gone (popped or cancelled).
-    #[inline]
-    fn release(&mut self, slot: u32) {
-        let s = slot as usize;
-        self.generations[s] = self.generations[s].wrapping_add(1);
-        self.free.push(slot);
-        self.live -= 1;
-    }
-
     /// Cancels a pending event. Returns false if it already popped or was cancelled. O(1)
-    /// (amortised, counting the occasional compaction).
+    /// (amortised, counting the occasional compaction). The slot stays taken until its key
+    /// is dropped.
     pub fn cancel(&mut self, id: EventId) -> bool {
         let s = id.slot as usize;
-        if self.generations.get(s) != Some(&id.generation) {
+        if self.generations.get(s) != Some(&id.generation) || self.payloads[s].is_none() {
             return false;
         }
         self.payloads[s] = None;
-        self.release(id.slot);
+        self.generations[s] = id.generation.wrapping_add(1);
+        self.live -= 1;
         let dead = self.entries - self.live;
         if dead > 1024 && dead > 2 * self.live {
             self.compact();
@@ -233,8 +230,15 @@ impl<E: Copy> EventQueue<E> {
             // Entries of cancelled events are dropped here rather than moved down: a
             // cancelled timer costs one move at most.
             let generations = &self.generations;
+            let free = &mut self.free;
             let before = moving.len();
-            moving.retain(|e| generations[e.slot as usize] == e.generation);
+            moving.retain(|e| {
+                let live = generations[e.slot as usize] == e.generation;
+                if !live {
+                    free.push(e.slot);
+                }
+                live
+            });
             self.entries -= before - moving.len();
             let Some(min) = moving.iter().map(|e| e.time).min() else {
                 self.scratch = moving;
@@ -266,13 +270,12 @@ impl<E: Copy> EventQueue<E> {
                 },
             };
             self.entries -= 1;
-            if self.generations[entry.slot as usize] != entry.generation {
+            // The key is gone, so its slot is free whether its event was cancelled or not.
+            self.free.push(entry.slot);
+            let Some(event) = self.payloads[entry.slot as usize].take() else {
                 continue;
-            }
-            let event = self.payloads[entry.slot as usize]
-                .take()
-                .expect("a live slot holds its payload");
-            self.release(entry.slot);
+            };
+            self.live -= 1;
             return Some((SimTime(entry.time), event));
         }
     }
@@ -327,16 +330,24 @@ impl<E: Copy> EventQueue<E> {
         self.entries = 0;
     }
 
-    /// Drops the entries of cancelled events, keeping the order of the rest.
+    /// Drops the entries of cancelled events, keeping the order of the rest, and frees
+    /// their slots.
     fn compact(&mut self) {
         let generations = &self.generations;
-        let live = |e: &Entry| generations[e.slot as usize] == e.generation;
+        let free = &mut self.free;
+        let mut live = |e: &Entry| {
+            let live = generations[e.slot as usize] == e.generation;
+            if !live {
+                free.push(e.slot);
+            }
+            live
+        };
         let head = self.head;
         self.front.drain(..head);
         self.head = 0;
-        self.front.retain(live);
+        self.front.retain(&mut live);
         for b in &mut self.buckets {
-            b.retain(live);
+            b.retain(&mut live);
         }
         self.entries = self.front.len() + self.buckets.iter().map(Vec::len).sum::<usize>();
         self.levels = 0;
