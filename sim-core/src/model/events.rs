@@ -21,6 +21,22 @@ use std::fmt;
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
 pub struct ReqId(pub u64);
 
+/// What every step of an attempt carries of its request, from the server's receipt to
+/// its answer and to the copies of a write: the server's job holds it, the state is told
+/// it was served, replication ships it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Body {
+    pub req: ReqId,
+    /// The client that sent the attempt, which the answer goes back to.
+    pub client: u32,
+    pub attempt: u16,
+    pub key: u32,
+    /// Whether the request writes its key (else it reads it).
+    pub write: bool,
+    /// The client's clock: a write's timestamp, or what a read carries of causality.
+    pub ts: u64,
+}
+
 /// An addressable participant.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Node {

@@ -31,10 +31,11 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{Purpose, RngFactory};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
+use crate::model::events::Body;
 use crate::model::events::ServerEvent;
-use crate::model::events::{Msg, Node, ReqId, Status};
+use crate::model::events::{Msg, Node, Status};
 use crate::model::server::cache::KeyCache;
-use crate::model::state::{Served, State};
+use crate::model::state::State;
 use crate::report::Counter;
 use crate::strategy::durability::During;
 use rand::RngExt;
@@ -43,15 +44,10 @@ use std::collections::VecDeque;
 /// An attempt a server holds.
 #[derive(Clone, Copy, Debug)]
 pub struct Job {
-    pub req: ReqId,
-    pub client: u32,
-    pub attempt: u16,
-    pub key: u32,
+    pub body: Body,
     pub demand: SimDuration,
     /// When the client stops waiting for this attempt.
     pub deadline: SimTime,
-    pub write: bool,
-    pub ts: u64,
 }
 
 struct Worker {
@@ -229,14 +225,16 @@ impl Servers {
         let now = ctx.now();
         ctx.metrics().attempt_arrived(server, now);
         let job = Job {
-            req,
-            client,
-            attempt,
-            key,
+            body: Body {
+                req,
+                client,
+                attempt,
+                key,
+                write,
+                ts,
+            },
             demand,
             deadline,
-            write,
-            ts,
         };
         if s.erroring > 0 {
             let clock = self.clock(server, ts);
@@ -269,10 +267,10 @@ impl Servers {
     fn answer(server: u32, job: &Job, status: Status, clock: u64, ctx: &mut Ctx) {
         ctx.send(
             Node::Server(server),
-            Node::Client(job.client),
+            Node::Client(job.body.client),
             Msg::Response {
-                req: job.req,
-                attempt: job.attempt,
+                req: job.body.req,
+                attempt: job.body.attempt,
                 server,
                 status,
                 clock,
@@ -347,7 +345,7 @@ impl Servers {
     ) {
         let mut demand = job.demand;
         if let Some(cache) = &mut s.cache {
-            let hit = cache.access(job.key);
+            let hit = cache.access(job.body.key);
             if !hit {
                 demand += miss_penalty;
             }
@@ -374,16 +372,8 @@ impl Servers {
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
-        let served = Served {
-            req: job.req,
-            attempt: job.attempt,
-            client: job.client,
-            key: job.key,
-            write: job.write,
-            ts: job.ts,
-        };
         let answer = match &mut self.state {
-            Some(state) => state.served(server, served, ctx),
+            Some(state) => state.served(server, job.body, ctx),
             _ => Some(0),
         };
         if let Some(clock) = answer {

@@ -26,28 +26,18 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{Purpose, RngFactory, SimRng};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
+use crate::model::events::Body;
 use crate::model::events::ServerEvent;
-use crate::model::events::{Msg, Node, ReqId, Status};
+use crate::model::events::{Msg, Node, Status};
 use crate::model::server::batch::BatchJob;
 use crate::model::state::checkpoint::Checkpointer;
 use crate::model::state::ledger::Ledger;
-use crate::model::state::replication::{ReplicaSets, Replication, Written};
+use crate::model::state::replication::{ReplicaSets, Replication};
 use crate::model::state::store::{RestorePlan, Store, Val};
 use crate::report::metrics::Metrics;
 use crate::strategy::StrategySet;
 use crate::strategy::durability::{BackupSchedule, ClockKind, During, WriteOrder};
 use rand::RngExt;
-
-/// What a server served, as the state sees it.
-#[derive(Clone, Copy, Debug)]
-pub struct Served {
-    pub req: ReqId,
-    pub attempt: u16,
-    pub client: u32,
-    pub key: u32,
-    pub write: bool,
-    pub ts: u64,
-}
 
 struct ServerState {
     store: Store,
@@ -193,7 +183,7 @@ impl State {
 
     /// A request was served. Returns the clock to answer with now, or `None` when the
     /// answer waits for replicas (the state sends it).
-    pub fn served(&mut self, server: u32, job: Served, ctx: &mut Ctx) -> Option<u64> {
+    pub fn served(&mut self, server: u32, job: Body, ctx: &mut Ctx) -> Option<u64> {
         let clock = self.clock(server, job.ts);
         if !self.tracks_keys {
             return Some(clock);
@@ -210,14 +200,7 @@ impl State {
             version: job.req.0,
         };
         self.apply(server, job.key, val, ctx);
-        let written = Written {
-            req: job.req,
-            attempt: job.attempt,
-            client: job.client,
-            key: job.key,
-            ts: job.ts,
-        };
-        if self.replication.on_applied(server, written, ctx) {
+        if self.replication.on_applied(server, job, ctx) {
             self.ledger.acked(job.key, job.req.0, now, ctx.metrics());
             Some(clock)
         } else {

@@ -17,6 +17,7 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{SimRng, splitmix64};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
+use crate::model::events::Body;
 use crate::model::events::ServerEvent;
 use crate::model::events::{Msg, Node, ReqId};
 use crate::model::state::keymap::KeyMap;
@@ -123,18 +124,8 @@ impl ReplicaSets {
     }
 }
 
-/// A write a server applied for a client.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Written {
-    pub req: ReqId,
-    pub attempt: u16,
-    pub client: u32,
-    pub key: u32,
-    pub ts: u64,
-}
-
 struct Pending {
-    write: Written,
+    write: Body,
     since: SimTime,
     needed: u32,
     got: u32,
@@ -142,7 +133,7 @@ struct Pending {
 
 struct Outgoing {
     due: SimTime,
-    write: Written,
+    write: Body,
 }
 
 pub struct Replication {
@@ -188,7 +179,7 @@ impl Replication {
         self.sets.of(key, out);
     }
 
-    fn send_copies(&mut self, server: u32, w: Written, ack: bool, ctx: &mut Ctx) -> u32 {
+    fn send_copies(&mut self, server: u32, w: Body, ack: bool, ctx: &mut Ctx) -> u32 {
         self.sets.of(w.key, &mut self.scratch);
         let mut sent = 0;
         for &r in &self.scratch {
@@ -212,7 +203,7 @@ impl Replication {
 
     /// `server` applied `w` for its client: sends or queues the copies. Returns whether
     /// the write is to be acknowledged now.
-    pub fn on_applied(&mut self, server: u32, w: Written, ctx: &mut Ctx) -> bool {
+    pub fn on_applied(&mut self, server: u32, w: Body, ctx: &mut Ctx) -> bool {
         if self.factor <= 1 {
             return true;
         }
@@ -258,7 +249,7 @@ impl Replication {
 
     /// An ack of a copy reached `server`: returns the write to acknowledge when it now has
     /// all the acks it waited for.
-    pub fn on_ack(&mut self, server: u32, req: ReqId, attempt: u16) -> Option<Written> {
+    pub fn on_ack(&mut self, server: u32, req: ReqId, attempt: u16) -> Option<Body> {
         let queue = &mut self.pending[server as usize];
         let i = queue
             .iter()
