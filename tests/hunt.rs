@@ -348,3 +348,81 @@ fn the_async_replication_example_loses_acked_writes_only_in_seeds_that_drew_a_cr
         "{async_lost} of {async_crashed}"
     );
 }
+
+/// A duration as the minimal config writes it, in whole microseconds.
+fn micros(value: &toml::Value) -> i64 {
+    let text = value.as_str().unwrap();
+    let seconds = match text.strip_suffix("ms") {
+        Some(ms) => ms.parse::<f64>().unwrap() / 1e3,
+        None => text.strip_suffix('s').unwrap().parse().unwrap(),
+    };
+    (seconds * 1e6).round() as i64
+}
+
+#[test]
+fn a_hunted_failure_shrinks_to_exactly_its_planted_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("planted.toml"), PLANTED).unwrap();
+    let out = hunt(dir.path(), "planted.toml", "h", &["--progress", "none"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let table = Table::read(&dir.path().join("h/hunt.csv"));
+    let failing: Vec<_> = table
+        .rows
+        .iter()
+        .filter(|row| table.cell(row, "signature") == "no_lost_acked_writes")
+        .collect();
+    assert!(!failing.is_empty());
+    // Every failing run, whatever else its seed drew around the two crashes, shrinks to
+    // them: two crashes of the two servers, the second before the first ends, and
+    // nothing else.
+    for row in failing.iter().take(2) {
+        let id = table.cell(row, "run_id");
+        let drawn: usize = ["crash", "partition", "loss", "slow"]
+            .iter()
+            .filter(|f| table.cell(row, &format!("swarm.{f}.on")) == "1")
+            .map(|f| {
+                table
+                    .cell(row, &format!("swarm.{f}.count"))
+                    .parse::<usize>()
+                    .unwrap_or(1)
+            })
+            .sum();
+        let run = run_cli(
+            dir.path(),
+            &["shrink", "h", "--run", id, "--out", "min.toml"],
+        );
+        assert_eq!(run.status.code(), Some(0), "{id}: {}", stderr(&run));
+        let text = stdout(&run);
+        assert!(
+            text.contains(&format!("  faults {:>15} -> 2\n", drawn)),
+            "{id}: {drawn} faults drawn\n{text}"
+        );
+        assert_eq!(text.matches("): passes every check").count(), 2, "{text}");
+        let minimal: toml::Table = fs::read_to_string(dir.path().join("min.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let faults = minimal["faults"]["scripted"].as_array().unwrap();
+        assert_eq!(faults.len(), 2, "{minimal}");
+        let span = |f: &toml::Value| {
+            assert_eq!(f["kind"].as_str(), Some("crash"), "{minimal}");
+            let at = micros(&f["at"]);
+            let servers = f["servers"].as_array().unwrap();
+            assert_eq!(servers.len(), 1, "{minimal}");
+            (at, at + micros(&f["for"]), servers[0].as_integer().unwrap())
+        };
+        let (a, b) = (span(&faults[0]), span(&faults[1]));
+        assert_ne!(a.2, b.2, "both copies: {minimal}");
+        // The second crash starts before the first server is back (a recovered server
+        // does not fetch what it missed): the shrunk crash ends exactly where the other
+        // begins, at the latest.
+        let (first, second) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+        assert!(second.0 <= first.1, "overlapping: {minimal}");
+        // The printed replay reproduces the printed trace hash and the failure.
+        let hash = text.split("trace hash ").last().unwrap().get(..16).unwrap();
+        let words: Vec<&str> = text.lines().last().unwrap().split_whitespace().collect();
+        let again = run_cli(dir.path(), &words[1..]);
+        assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+        assert!(stdout(&again).contains(&format!("trace_hash {hash}")));
+    }
+}

@@ -93,6 +93,8 @@ pub fn run_config(dir: &Path, run_id: &str) -> Result<RunConfig, CliError> {
     crate::manifest::check_folder(&config, &exp)?;
     let key = find_run(&exp, run_id, &config)?;
     let seed = exp.run_seed(key);
+    // A hunted run's config is the one its seed draws from `[swarm]`.
+    let (exp, _) = exp.run_experiment(key)?;
     let mut root = resolved_tree(&exp);
     for (axis, value) in exp.sweep.iter().zip(&exp.cell(key).values) {
         set_path(&mut root, &axis.key, value.clone()).map_err(CliError::Internal)?;
