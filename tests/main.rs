@@ -32,6 +32,7 @@ mod memory_flat;
 mod notebooks;
 mod ordering;
 mod paired_difference;
+mod plain_path;
 mod plots;
 mod progress_bar;
 mod replay_trace;

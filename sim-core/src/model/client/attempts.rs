@@ -36,7 +36,7 @@ impl Clients {
     /// handled like any failed attempt, and may be followed at once by the next.
     pub(super) fn launch(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
         loop {
-            match self.send_attempt(id, ctx, view) {
+            match self.send_attempt::<false>(id, ctx, view) {
                 Sending::Sent | Sending::Nothing => return,
                 Sending::FailedFast => {
                     match self.after_failure(id, Outcome::Unavailable, ctx, view) {
@@ -54,7 +54,7 @@ impl Clients {
     /// finds none there). When only the open breakers keep the router from placing the attempt,
     /// it fails fast; when the router finds no acceptable server at all, the request
     /// fails as unavailable (unless other attempts are still awaited).
-    pub(super) fn send_attempt(
+    pub(super) fn send_attempt<const PLAIN: bool>(
         &mut self,
         id: ReqId,
         ctx: &mut Ctx,
@@ -75,12 +75,12 @@ impl Clients {
         let client = &mut clients[req.client as usize];
         let now = ctx.now();
         let deadline = req.created.saturating_add(*timeout);
-        let server = match Self::pick(client, req, view, hidden, now) {
+        let server = match Self::pick::<PLAIN>(client, req, view, hidden, now) {
             Pick::Server(server) => server,
             Pick::FailFast => return Self::fail_fast(req, ctx),
             Pick::Nowhere => {
                 if req.in_flight.is_empty() {
-                    self.finish(id, Outcome::Unavailable, ctx, view);
+                    self.finish::<false>(id, Outcome::Unavailable, ctx, view);
                 }
                 return Sending::Nothing;
             }
@@ -89,12 +89,13 @@ impl Clients {
         let number = req.attempts;
         let hedge = !req.in_flight.is_empty();
         view.outstanding[server as usize] += 1;
-        if let Some(breaker) = client.breaker.as_mut() {
+        if let Some(breaker) = client.breaker.as_mut().filter(|_| !PLAIN) {
             breaker.on_send(server);
         }
         let mut attempt_deadline = deadline;
         let mut timer = EventId::NONE;
-        if let Some(t) = client.limits.attempt_timeout
+        if !PLAIN
+            && let Some(t) = client.limits.attempt_timeout
             && now.saturating_add(t) < deadline
         {
             attempt_deadline = now.saturating_add(t);
@@ -116,15 +117,19 @@ impl Clients {
             },
             spill,
         );
-        req.tried.push(server);
-        if number > 1 {
-            ctx.metrics().retry_sent(now);
-            if hedge {
-                ctx.metrics().count_counted(Counter::Hedges, req.counted);
+        // A plain request makes one attempt: nothing reads the servers it tried, it counts
+        // no retry, draws no demand of its own, and no backoff or hedge follows.
+        if !PLAIN {
+            req.tried.push(server);
+            if number > 1 {
+                ctx.metrics().retry_sent(now);
+                if hedge {
+                    ctx.metrics().count_counted(Counter::Hedges, req.counted);
+                }
             }
         }
         let demand = match &mut client.attempt_service {
-            Some(rng) if number > 1 => service.sample(rng),
+            Some(rng) if !PLAIN && number > 1 => service.sample(rng),
             _ => req.demand,
         };
         let msg = Msg::Request {
@@ -137,6 +142,9 @@ impl Clients {
             ts: req.ts,
         };
         ctx.send(Node::Client(req.client), Node::Server(server), msg);
+        if PLAIN {
+            return Sending::Sent;
+        }
         // A backoff has ended by now, so a pending timer is the previous hedging delay:
         // the next hedge counts from this attempt.
         if let Some(t) = req.timer.take() {
@@ -157,7 +165,12 @@ impl Clients {
         Sending::Sent
     }
 
-    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
+    pub fn on_message<const PLAIN: bool>(
+        &mut self,
+        msg: Msg,
+        ctx: &mut Ctx,
+        view: &mut ClusterView,
+    ) {
         let Msg::Response {
             req: id,
             attempt,
@@ -171,7 +184,9 @@ impl Clients {
         let now = ctx.now();
         let awaited = self.table.get_mut(id).and_then(|req| {
             // Every answer carries the server's Lamport clock (0 while nothing writes).
-            self.clients[req.client as usize].clock.observe(clock);
+            if !PLAIN {
+                self.clients[req.client as usize].clock.observe(clock);
+            }
             Some((
                 req.in_flight.take(attempt, &mut self.spill)?,
                 req.client,
@@ -184,14 +199,16 @@ impl Clients {
             return;
         };
         let ok = status == Status::Ok;
-        ctx.cancel(a.timer);
-        self.attempt_ended(c, a, ok, ctx, view);
+        if !PLAIN {
+            ctx.cancel(a.timer);
+        }
+        self.attempt_ended::<PLAIN>(c, a, ok, ctx, view);
         let client = &mut self.clients[c as usize];
         client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
             Status::Ok => {
                 client.retry.on_success(now.since(created));
-                self.finish(id, Outcome::Ok, ctx, view);
+                self.finish::<PLAIN>(id, Outcome::Ok, ctx, view);
             }
             Status::Rejected => self.failed(id, Outcome::Rejected, ctx, view),
             Status::Error => self.failed(id, Outcome::Error, ctx, view),
@@ -199,8 +216,9 @@ impl Clients {
     }
 
     /// Bookkeeping of an attempt that ended with an answer (`ok` or not) or a timeout:
-    /// releases it from the view and tells the retry budget and the circuit breaker.
-    pub(super) fn attempt_ended(
+    /// releases it from the view and tells the retry budget and the circuit breaker (which
+    /// a plain client has not).
+    pub(super) fn attempt_ended<const PLAIN: bool>(
         &mut self,
         c: u32,
         a: Attempt,
@@ -209,6 +227,9 @@ impl Clients {
         view: &mut ClusterView,
     ) {
         view.outstanding[a.server as usize] -= 1;
+        if PLAIN {
+            return;
+        }
         let now = ctx.now();
         let client = &mut self.clients[c as usize];
         if let Some(budget) = &mut client.budget {
@@ -295,7 +316,7 @@ impl Clients {
                 .count_counted(Counter::BudgetDenied, req.counted);
         }
         if req.in_flight.is_empty() {
-            self.finish(id, outcome, ctx, view);
+            self.finish::<false>(id, outcome, ctx, view);
         }
         Next::Nothing
     }
@@ -350,7 +371,7 @@ impl Clients {
         ctx.metrics()
             .count_counted(Counter::AttemptTimeouts, counted);
         let now = ctx.now();
-        self.attempt_ended(c, a, false, ctx, view);
+        self.attempt_ended::<false>(c, a, false, ctx, view);
         self.clients[c as usize]
             .router
             .on_reply(now, a.server, now.since(a.sent), false);
@@ -398,7 +419,7 @@ impl Clients {
                 .on_reply(now, a.server, now.since(a.sent), false);
             Self::breaker_result(client, c, a.server, false, ctx);
         }
-        self.finish(id, Outcome::TimedOut, ctx, view);
+        self.finish::<false>(id, Outcome::TimedOut, ctx, view);
     }
 
     /// A circuit breaker's open period ended.

@@ -24,7 +24,7 @@ impl Clients {
     /// the servers this client's circuit breakers block and, under failover, without the
     /// servers the request already tried (unless that leaves no server, or the router
     /// finds none there). `hidden` is scratch space.
-    pub(super) fn pick(
+    pub(super) fn pick<const PLAIN: bool>(
         client: &mut Client,
         req: &Request,
         view: &mut ClusterView,
@@ -34,7 +34,7 @@ impl Clients {
         // Suspicions as this client sees them (its own, with detection in the clients).
         view.set_viewer(req.client);
         hidden.clear();
-        if let Some(breaker) = client.breaker.as_ref() {
+        if let Some(breaker) = client.breaker.as_ref().filter(|_| !PLAIN) {
             hidden.extend_from_slice(breaker.blocked());
         }
         let blocked = hidden.len();
@@ -52,7 +52,8 @@ impl Clients {
         // again without the tried servers, unless that leaves none or it then finds none
         // (a primary-backup router can only use the range's primary). Masking only when
         // needed keeps a router's cached placement (Maglev's table) for the common case.
-        if client.limits.failover
+        if !PLAIN
+            && client.limits.failover
             && let Some(pick) = routed
             && req.tried.as_slice().contains(&pick)
         {

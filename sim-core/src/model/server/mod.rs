@@ -192,7 +192,20 @@ impl Servers {
         s.queue.len() + s.workers.len() - s.idle.len()
     }
 
-    pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
+    /// Whether the servers are plain: they shed nothing and their state tracks no keys, so
+    /// that every answer carries the clock 0. Handlers called with `PLAIN` then skip the
+    /// state and the shedding.
+    pub fn are_plain(&self) -> bool {
+        !self.shed_expired && self.state.as_ref().is_none_or(|st| !st.tracks_keys())
+    }
+
+    pub fn on_message<const PLAIN: bool>(
+        &mut self,
+        server: u32,
+        from: Node,
+        msg: Msg,
+        ctx: &mut Ctx,
+    ) {
         if msg.is_replication() {
             let s = &self.servers[server as usize];
             let (up, serving) = (s.up(), s.serving());
@@ -237,12 +250,12 @@ impl Servers {
             deadline,
         };
         if s.erroring > 0 {
-            let clock = self.clock(server, ts);
+            let clock = self.clock::<PLAIN>(server, ts);
             Self::answer(server, &job, Status::Error, clock, ctx);
         } else if !s.paused
             && let Some(&worker) = s.idle.last()
         {
-            if self.shed_expired && Self::shed(&job, ctx) {
+            if !PLAIN && self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
             s.idle.pop();
@@ -250,16 +263,16 @@ impl Servers {
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            let clock = self.clock(server, ts);
+            let clock = self.clock::<PLAIN>(server, ts);
             Self::answer(server, &job, Status::Rejected, clock, ctx);
         }
     }
 
     /// The server's clock to answer an attempt stamped `ts` with, without serving it: 0
-    /// without state.
-    fn clock(&mut self, server: u32, ts: u64) -> u64 {
+    /// without state, and in a plain run, where no stamp is ever above 0.
+    fn clock<const PLAIN: bool>(&mut self, server: u32, ts: u64) -> u64 {
         match &mut self.state {
-            Some(st) => st.clock(server, ts),
+            Some(st) if !PLAIN => st.clock(server, ts),
             _ => 0,
         }
     }
@@ -367,20 +380,20 @@ impl Servers {
         });
     }
 
-    pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
+    pub fn on_service_done<const PLAIN: bool>(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
         let s = &mut self.servers[server as usize];
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
         let answer = match &mut self.state {
-            Some(state) => state.served(server, job.body, ctx),
+            Some(state) if !PLAIN => state.served(server, job.body, ctx),
             _ => Some(0),
         };
         if let Some(clock) = answer {
             Self::answer(server, &job, Status::Ok, clock, ctx);
         }
         while let Some(next) = s.queue.pop_front() {
-            if self.shed_expired && Self::shed(&next, ctx) {
+            if !PLAIN && self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
             Self::begin(s, server, worker, next, self.miss_penalty, ctx);
@@ -402,7 +415,7 @@ impl Servers {
         if s.erroring > 1 || !s.up() {
             return;
         }
-        let clock = self.clock(server, 0);
+        let clock = self.clock::<false>(server, 0);
         let s = &mut self.servers[server as usize];
         for job in std::mem::take(&mut s.queue) {
             Self::answer(server, &job, Status::Error, clock, ctx);

@@ -174,6 +174,11 @@ impl State {
         }
     }
 
+    /// Whether the servers hold keys (some requests write).
+    pub fn tracks_keys(&self) -> bool {
+        self.tracks_keys
+    }
+
     /// The server's Lamport clock, after it has seen `ts`.
     pub fn clock(&mut self, server: u32, ts: u64) -> u64 {
         let st = &mut self.servers[server as usize];
