@@ -7,6 +7,7 @@
 //! the variant with a retry budget.
 
 use crate::common::{Table, Variant, repo_root, run_cli, run_shell, stderr, stdout};
+use sim_core::SimDuration;
 use std::fs;
 
 /// Two servers hold every key twice (synchronous replication, last writer wins), so an
@@ -349,14 +350,9 @@ fn the_async_replication_example_loses_acked_writes_only_in_seeds_that_drew_a_cr
     );
 }
 
-/// A duration as the minimal config writes it, in whole microseconds.
-fn micros(value: &toml::Value) -> i64 {
-    let text = value.as_str().unwrap();
-    let seconds = match text.strip_suffix("ms") {
-        Some(ms) => ms.parse::<f64>().unwrap() / 1e3,
-        None => text.strip_suffix('s').unwrap().parse().unwrap(),
-    };
-    (seconds * 1e6).round() as i64
+/// A duration as the minimal config writes it.
+fn duration(value: &toml::Value) -> SimDuration {
+    SimDuration::parse(value.as_str().unwrap()).unwrap()
 }
 
 #[test]
@@ -406,10 +402,14 @@ fn a_hunted_failure_shrinks_to_exactly_its_planted_cause() {
         assert_eq!(faults.len(), 2, "{minimal}");
         let span = |f: &toml::Value| {
             assert_eq!(f["kind"].as_str(), Some("crash"), "{minimal}");
-            let at = micros(&f["at"]);
+            let at = duration(&f["at"]);
             let servers = f["servers"].as_array().unwrap();
             assert_eq!(servers.len(), 1, "{minimal}");
-            (at, at + micros(&f["for"]), servers[0].as_integer().unwrap())
+            (
+                at,
+                at + duration(&f["for"]),
+                servers[0].as_integer().unwrap(),
+            )
         };
         let (a, b) = (span(&faults[0]), span(&faults[1]));
         assert_ne!(a.2, b.2, "both copies: {minimal}");

@@ -175,13 +175,9 @@ fn scripted(minimal: &toml::Table) -> Vec<toml::Table> {
 }
 
 fn seconds(text: &toml::Value) -> f64 {
-    let text = text.as_str().unwrap();
-    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
-        (ms, 1e-3)
-    } else {
-        (text.strip_suffix('s').unwrap(), 1.0)
-    };
-    number.parse::<f64>().unwrap() * scale
+    sim_core::SimDuration::parse(text.as_str().unwrap())
+        .unwrap()
+        .as_secs_f64()
 }
 
 #[test]

@@ -48,12 +48,10 @@ impl Clients {
         }
     }
 
-    /// Routes and sends the next attempt of `id`. The router sees the view without the
-    /// servers this client's circuit breakers block and, under failover, without the
-    /// servers the request already tried (unless that leaves no server, or the router
-    /// finds none there). When only the open breakers keep the router from placing the attempt,
-    /// it fails fast; when the router finds no acceptable server at all, the request
-    /// fails as unavailable (unless other attempts are still awaited).
+    /// Sends the next attempt of `id` to the server [`Clients::pick`] chooses. When only
+    /// the open breakers keep the router from placing it, it fails fast; when the router
+    /// finds no acceptable server at all, the request fails as unavailable (unless other
+    /// attempts are still awaited).
     pub(super) fn send_attempt<const PLAIN: bool>(
         &mut self,
         id: ReqId,
