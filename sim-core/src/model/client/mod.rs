@@ -138,11 +138,7 @@ impl Clients {
             end,
             arrivals_open: true,
             clients,
-            table: RequestTable {
-                base: 0,
-                slots: VecDeque::new(),
-                live: 0,
-            },
+            table: RequestTable::default(),
             next_id: 0,
             service: cluster.service.clone(),
             keys: KeySampler::new(workload.keys.count, &workload.keys.popularity),

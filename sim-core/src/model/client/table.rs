@@ -201,37 +201,78 @@ pub(super) struct Request {
     pub(super) tried: Tried,
 }
 
+/// A request number's entry in the ring once its request has ended.
+const ENDED: u32 = u32::MAX;
+
 /// Requests in flight, indexed by request number. Requests end within `timeout` of their
 /// creation, so the window between the oldest live request and the newest is bounded
-/// and a ring buffer holds them without hashing.
+/// and a ring holds it without hashing; but a request sent to a crashed server lives
+/// until its deadline, so the window spans arrival rate times deadline while most of it
+/// has ended. The ring therefore holds only each number's 4-byte slot in a slab of the
+/// live records (or [`ENDED`]), and the slab reuses ended records' slots through a free
+/// list: the records take room for the most requests live at once, not for the window.
+#[derive(Default)]
 pub(super) struct RequestTable {
-    pub(super) base: u64,
-    pub(super) slots: VecDeque<Option<Request>>,
+    /// The request number of the ring's front.
+    base: u64,
+    /// The slot of each request number from `base` on, or [`ENDED`].
+    index: VecDeque<u32>,
+    records: Vec<Request>,
+    /// Slots of ended requests, reused last freed first (its record is the likeliest
+    /// still in cache).
+    free: Vec<u32>,
     pub(super) live: usize,
 }
 
 impl RequestTable {
     pub(super) fn insert(&mut self, id: ReqId, req: Request) {
-        debug_assert_eq!(id.0, self.base + self.slots.len() as u64);
-        self.slots.push_back(Some(req));
+        debug_assert_eq!(id.0, self.base + self.index.len() as u64);
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.records[slot as usize] = req;
+                slot
+            }
+            None => {
+                self.records.push(req);
+                u32::try_from(self.records.len() - 1)
+                    .ok()
+                    .filter(|&slot| slot != ENDED)
+                    .expect("fewer than 2^32 - 1 requests live at once")
+            }
+        };
+        self.index.push_back(slot);
         self.live += 1;
     }
 
     #[inline]
     pub(super) fn get_mut(&mut self, id: ReqId) -> Option<&mut Request> {
-        let index = id.0.checked_sub(self.base)?;
-        self.slots.get_mut(index as usize)?.as_mut()
+        let offset = id.0.checked_sub(self.base)?;
+        let slot = *self.index.get(offset as usize)?;
+        if slot == ENDED {
+            return None;
+        }
+        Some(&mut self.records[slot as usize])
     }
 
     /// Frees the slot of a live request (found by `get_mut` just before).
     pub(super) fn release(&mut self, id: ReqId) {
-        let index = (id.0 - self.base) as usize;
-        self.slots[index] = None;
+        let offset = (id.0 - self.base) as usize;
+        let slot = std::mem::replace(&mut self.index[offset], ENDED);
+        debug_assert_ne!(slot, ENDED, "request {} released twice", id.0);
+        self.free.push(slot);
         self.live -= 1;
-        while let Some(None) = self.slots.front() {
-            self.slots.pop_front();
+        while self.index.front() == Some(&ENDED) {
+            self.index.pop_front();
             self.base += 1;
         }
+    }
+
+    /// The bytes the table holds for its ring, records and free list.
+    #[cfg(test)]
+    pub(super) fn footprint(&self) -> usize {
+        self.index.capacity() * size_of::<u32>()
+            + self.records.capacity() * size_of::<Request>()
+            + self.free.capacity() * size_of::<u32>()
     }
 }
 
@@ -250,8 +291,63 @@ mod tests {
             "{first_attempt}"
         );
         assert_eq!(size_of::<Request>(), 128, "two cache lines");
-        // The table's empty slots cost no more than the request.
-        assert_eq!(size_of::<Option<Request>>(), size_of::<Request>());
+    }
+
+    fn request(key: u32) -> Request {
+        Request {
+            created: SimTime::ZERO,
+            client: 0,
+            key,
+            timer: None,
+            attempts: 0,
+            write: false,
+            counted: false,
+            in_flight: InFlight::EMPTY,
+            demand: SimDuration::ZERO,
+            ts: 0,
+            last_backoff: SimDuration::ZERO,
+            tried: Tried::EMPTY,
+        }
+    }
+
+    /// A steady stream of requests, each ending `answered` numbers after its creation
+    /// except every `stuck`-th, sent to a crashed server, which ends `deadline` numbers
+    /// after: the ring spans the deadline, the records only the requests live at once.
+    #[test]
+    pub(super) fn the_records_take_room_for_the_live_requests_not_the_window() {
+        let (answered, stuck, deadline, total) = (20u64, 50u64, 10_000u64, 100_000u64);
+        let mut table = RequestTable::default();
+        let mut peak = 0;
+        for n in 0..total + deadline {
+            if n < total {
+                table.insert(ReqId(n), request(n as u32));
+                peak = peak.max(table.live);
+            }
+            // Whichever request ends now: an answered one, or a stuck one at its deadline.
+            let ending = [n.checked_sub(answered), n.checked_sub(deadline)];
+            for (old, stuck_one) in ending.into_iter().zip([false, true]) {
+                let Some(old) = old.filter(|&old| old < total && (old % stuck == 0) == stuck_one)
+                else {
+                    continue;
+                };
+                let req = table.get_mut(ReqId(old)).expect("live until it ends");
+                assert_eq!(req.key, old as u32);
+                table.release(ReqId(old));
+                assert!(table.get_mut(ReqId(old)).is_none(), "ended");
+            }
+        }
+        assert_eq!(table.live, 0);
+        assert!(table.index.is_empty() && table.base == total);
+        // Live just after an insertion: at most the last `answered` + 1 numbers and the
+        // stuck ones among the last `deadline` + 1.
+        assert!((200..=222).contains(&peak), "{peak}");
+        assert_eq!(table.records.len(), peak, "a slot per request live at once");
+        // The ring spans a deadline's worth of numbers at 4 bytes each (its capacity up to
+        // twice that); a ring of records would take 128 bytes each (1.3 MB here).
+        let window = deadline as usize + 1;
+        let bound = 2 * window * size_of::<u32>() + 2 * peak * (size_of::<Request>() + 4);
+        assert!(table.footprint() <= bound, "{} {bound}", table.footprint());
+        assert!(table.footprint() * 10 < window * size_of::<Request>());
     }
 
     pub(super) fn attempt(number: u16) -> Attempt {
