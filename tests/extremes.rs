@@ -5,7 +5,7 @@
 
 use crate::common::{experiment, mean_ci};
 use experiments::validate::overload::{blocking_probability, measure};
-use sim_core::engine::trace::TraceFilter;
+use sim_core::model::trace::TraceFilter;
 use sim_core::{RunReport, SimDuration};
 
 fn run(config: &str) -> Vec<RunReport> {

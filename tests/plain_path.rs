@@ -8,7 +8,7 @@
 use crate::common::Variant;
 use crate::common::{experiment, repo_root};
 use sim_core::Simulation;
-use sim_core::engine::trace::Trace;
+use sim_core::model::trace::Trace;
 use std::fs;
 
 /// Runs every run of `text` both ways; returns how many runs were plain.

@@ -14,7 +14,7 @@ use crate::common;
 
 use crate::common::trace_time_ns;
 use experiments::Experiment;
-use sim_core::engine::trace::TraceFilter;
+use sim_core::model::trace::TraceFilter;
 use std::collections::BTreeMap;
 
 const CONFIG: &str = r#"

@@ -12,7 +12,7 @@ use crate::common;
 use crate::common::mean_ci;
 use experiments::Experiment;
 use sim_core::RunReport;
-use sim_core::engine::trace::TraceFilter;
+use sim_core::model::trace::TraceFilter;
 
 /// The reports of every run, grouped by strategy in config order.
 fn reports(exp: &Experiment) -> Vec<Vec<RunReport>> {

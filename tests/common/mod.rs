@@ -24,7 +24,7 @@ pub fn traced_first_run(exp: &Experiment) -> (sim_core::RunReport, String) {
         exp.strategy(key),
         exp.run_seed(key),
         &mut sink,
-        sim_core::engine::trace::TraceFilter::default(),
+        sim_core::model::trace::TraceFilter::default(),
     )
     .unwrap();
     (result.report, String::from_utf8(sink).unwrap())

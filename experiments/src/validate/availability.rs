@@ -17,7 +17,7 @@
 use super::{Check, Effort, Scenario, experiment, reports, t_check};
 use crate::config::Experiment;
 use sim_core::config::ConfigError;
-use sim_core::engine::trace::TraceFilter;
+use sim_core::model::trace::TraceFilter;
 use sim_core::{SimDuration, SimTime};
 use std::io::Write;
 

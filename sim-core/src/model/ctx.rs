@@ -4,9 +4,9 @@
 
 use crate::engine::queue::{EventId, EventQueue};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::engine::trace::Trace;
 use crate::model::events::{Event, Msg, Node, Scheduled};
 use crate::model::network::Network;
+use crate::model::trace::Trace;
 use crate::report::metrics::Metrics;
 
 pub struct Ctx<'a, 't> {

@@ -208,7 +208,7 @@ impl Event {
 
     /// The trace name of the nodes an event of no single node concerns: `clients` for the
     /// end of arrivals and for what reaches the clients' shared view; `faults` for a
-    /// scripted fault, whose trace line names its own targets (see [`crate::engine::trace`]).
+    /// scripted fault, whose trace line names its own targets (see [`crate::model::trace`]).
     pub fn group(&self) -> Option<&'static str> {
         match self {
             Event::Detect(DetectEvent::ViewUpdate { .. } | DetectEvent::PrimaryUpdate { .. })

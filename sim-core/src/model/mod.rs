@@ -19,14 +19,15 @@ pub mod faults;
 pub mod network;
 pub mod server;
 pub mod state;
+pub mod trace;
 
 use crate::config::scenario::Scenario;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::{Purpose, RngFactory};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::engine::trace::Trace;
 use crate::model::events::FaultEvent;
 use crate::model::events::{Event, Msg, Node, Scheduled};
+use crate::model::trace::Trace;
 use crate::report::metrics::Metrics;
 use crate::report::{Counter, Measured, RunReport, RunResult};
 use crate::strategy::{ClusterView, DetectorPlacement, StrategySet};
@@ -347,7 +348,7 @@ pub fn simulate_traced(
     strategy: &StrategySet,
     seed: u64,
     sink: &mut dyn std::io::Write,
-    filter: crate::engine::trace::TraceFilter,
+    filter: crate::model::trace::TraceFilter,
 ) -> std::io::Result<RunResult> {
     let (result, error) =
         Simulation::new(scenario, strategy, seed, Trace::to_writer(sink, filter)).run();

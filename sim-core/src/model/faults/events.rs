@@ -36,7 +36,7 @@ impl From<FaultEvent> for Event {
 
 impl FaultEvent {
     /// The node that handles it; `None` for a scripted fault, whose trace line names its
-    /// own targets (see [`crate::engine::trace`]).
+    /// own targets (see [`crate::model::trace`]).
     pub fn node(&self) -> Option<Node> {
         match *self {
             FaultEvent::Crash { server } | FaultEvent::Recover { server } => {

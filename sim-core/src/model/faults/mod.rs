@@ -20,11 +20,11 @@ use crate::config::scenario::{CrashSpec, FaultSpec, Peer, ScriptedFault, Target}
 use crate::config::{ConfigError, Section};
 use crate::engine::rng::{Purpose, RngFactory, SimRng};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::engine::trace::FaultLine;
 use crate::model::client::Clients;
 use crate::model::ctx::Ctx;
 use crate::model::network::LinkEffect;
 use crate::model::server::{DownCause, Servers};
+use crate::model::trace::FaultLine;
 use std::fmt;
 use std::sync::Arc;
 
