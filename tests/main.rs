@@ -32,7 +32,6 @@ mod memory_flat;
 mod notebooks;
 mod ordering;
 mod paired_difference;
-mod plain_path;
 mod plots;
 mod progress_bar;
 mod replay_trace;

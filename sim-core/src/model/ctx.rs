@@ -37,9 +37,12 @@ impl Ctx<'_, '_> {
             .schedule(self.now.saturating_add(delay), Scheduled::new(event.into()))
     }
 
+    /// Cancels the event `id` refers to; says whether it was still pending. Cancelling
+    /// [`EventId::NONE`] (an attempt without a timeout, say) does nothing, and costs a
+    /// comparison rather than a call into the queue.
     #[inline(always)]
     pub fn cancel(&mut self, id: EventId) -> bool {
-        self.queue.cancel(id)
+        id != EventId::NONE && self.queue.cancel(id)
     }
 
     /// Sends a message; the network decides its delay or its loss.

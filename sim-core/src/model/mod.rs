@@ -177,36 +177,12 @@ impl<'t> Simulation<'t> {
     }
 
     /// Runs to the end. Returns the result and the first error met writing the trace.
-    ///
-    /// When every client and server is plain (see `Clients::are_plain` and
-    /// `Servers::are_plain`), the loop runs handlers compiled without the paths of
-    /// retries, breakers, budgets, writes and shedding, which would do nothing in such a
-    /// run: the same events at the same times, with less work for each request.
-    pub fn run(self) -> (RunResult, Option<std::io::Error>) {
-        if self.is_plain() {
-            self.run_loop::<true>()
-        } else {
-            self.run_loop::<false>()
-        }
-    }
-
-    /// Whether [`run`](Self::run) takes the plain handlers.
-    pub fn is_plain(&self) -> bool {
-        self.clients.are_plain() && self.servers.are_plain()
-    }
-
-    /// Runs with the handlers of every path, even in a plain run (to check that the plain
-    /// handlers change nothing).
-    pub fn run_general(self) -> (RunResult, Option<std::io::Error>) {
-        self.run_loop::<false>()
-    }
-
-    fn run_loop<const PLAIN: bool>(mut self) -> (RunResult, Option<std::io::Error>) {
+    pub fn run(mut self) -> (RunResult, Option<std::io::Error>) {
         while let Some((time, scheduled)) = self.queue.pop() {
             self.now = time;
             self.events += 1;
             self.trace.record(time, &scheduled);
-            self.dispatch::<PLAIN>(scheduled.event);
+            self.dispatch(scheduled.event);
             // Key placement follows the shared view, or client 0's with detection in the
             // clients.
             self.view.set_viewer(0);
@@ -228,7 +204,7 @@ impl<'t> Simulation<'t> {
     }
 
     #[inline(always)]
-    fn dispatch<const PLAIN: bool>(&mut self, event: Event) {
+    fn dispatch(&mut self, event: Event) {
         let mut ctx = Ctx {
             now: self.now,
             queue: &mut self.queue,
@@ -238,8 +214,8 @@ impl<'t> Simulation<'t> {
         };
         let view = &mut self.view;
         match event {
-            Event::Client(e) => self.clients.handle::<PLAIN>(e, &mut ctx, view),
-            Event::Server(e) => self.servers.handle::<PLAIN>(e, &mut ctx),
+            Event::Client(e) => self.clients.handle(e, &mut ctx, view),
+            Event::Server(e) => self.servers.handle(e, &mut ctx),
             Event::Detect(e) => detect::events::handle(&mut self.watchers, e, &mut ctx, view),
             Event::Fault(e) => {
                 if let Some((fault, active)) = self.faults.handle(e, &mut self.servers, &mut ctx) {
@@ -255,9 +231,7 @@ impl<'t> Simulation<'t> {
                     return;
                 }
                 match (to, msg) {
-                    (Node::Server(s), _) => {
-                        self.servers.on_message::<PLAIN>(s, from, msg, &mut ctx)
-                    }
+                    (Node::Server(s), _) => self.servers.on_message(s, from, msg, &mut ctx),
                     (Node::Client(c), Msg::Heartbeat { .. } | Msg::ProbeAck { .. }) => {
                         if let Some(w) = self.watchers.get_mut(c as usize)
                             && self.detector_placement == DetectorPlacement::Clients
@@ -265,7 +239,7 @@ impl<'t> Simulation<'t> {
                             w.on_message(msg, &mut ctx, view);
                         }
                     }
-                    (Node::Client(_), _) => self.clients.on_message::<PLAIN>(msg, &mut ctx, view),
+                    (Node::Client(_), _) => self.clients.on_message(msg, &mut ctx, view),
                     (Node::Monitor, _) => {
                         if let DetectorPlacement::Monitor { .. } = self.detector_placement {
                             self.watchers[0].on_message(msg, &mut ctx, view);

@@ -85,46 +85,34 @@ impl Clients {
         }
     }
 
-    pub fn on_arrival<const PLAIN: bool>(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
+    pub fn on_arrival(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         self.clients[c as usize].next_arrival = None;
         if !self.arrivals_open {
             return;
         }
-        self.issue::<PLAIN>(c, ctx, view);
+        self.issue(c, ctx, view);
         self.schedule_arrival(c, ctx);
     }
 
     pub fn on_think_done(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         if self.arrivals_open {
-            self.issue::<false>(c, ctx, view);
+            self.issue(c, ctx, view);
         }
     }
 
-    pub(super) fn issue<const PLAIN: bool>(
-        &mut self,
-        c: u32,
-        ctx: &mut Ctx,
-        view: &mut ClusterView,
-    ) {
+    pub(super) fn issue(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         let id = ReqId(self.next_id);
         self.next_id += 1;
         let now = ctx.now();
         let client = &mut self.clients[c as usize];
         let key = self.keys.sample(&mut client.requests);
         let demand = self.service.sample(&mut client.requests);
-        // A plain client never writes, and a read's stamp is 0 until some write moved a
-        // clock.
-        let write = !PLAIN
-            && client
-                .ops
-                .as_mut()
-                .is_some_and(|ops| ops.random::<f64>() < self.writes);
-        let ts = if PLAIN {
-            0
-        } else {
-            client.clock.stamp(now, write)
-        };
-        if let Some(budget) = client.budget.as_mut().filter(|_| !PLAIN) {
+        let write = client
+            .ops
+            .as_mut()
+            .is_some_and(|ops| ops.random::<f64>() < self.writes);
+        let ts = client.clock.stamp(now, write);
+        if let Some(budget) = client.budget.as_mut() {
             budget.on_request(now);
         }
         let deadline = now.saturating_add(self.timeout);
@@ -151,10 +139,6 @@ impl Clients {
                 counted,
             },
         );
-        if PLAIN {
-            self.send_attempt::<true>(id, ctx, view);
-        } else {
-            self.launch(id, ctx, view);
-        }
+        self.launch(id, ctx, view);
     }
 }

@@ -12,7 +12,7 @@ use crate::model::events::ClientEvent;
 use crate::model::events::{Msg, Node, ReqId, Status};
 use crate::report::Counter;
 use crate::report::metrics::Outcome;
-use crate::strategy::ClusterView;
+use crate::strategy::{CircuitBreaker, ClusterView};
 
 /// What happens after an attempt failed.
 pub(super) enum Next {
@@ -34,16 +34,21 @@ pub(super) enum Sending {
 impl Clients {
     /// Sends the next attempt of `id`; an attempt failed fast by open circuit breakers is
     /// handled like any failed attempt, and may be followed at once by the next.
+    #[inline]
     pub(super) fn launch(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
-        loop {
-            match self.send_attempt::<false>(id, ctx, view) {
-                Sending::Sent | Sending::Nothing => return,
-                Sending::FailedFast => {
-                    match self.after_failure(id, Outcome::Unavailable, ctx, view) {
-                        Next::SendNow => continue,
-                        Next::Nothing => return,
-                    }
-                }
+        if let Sending::FailedFast = self.send_attempt(id, ctx, view) {
+            self.after_fast_fail(id, ctx, view);
+        }
+    }
+
+    /// What follows attempts of `id` failed fast, for as long as each next one fails fast
+    /// too (only with circuit breakers, so out of the way of the common path).
+    #[cold]
+    #[inline(never)]
+    fn after_fast_fail(&mut self, id: ReqId, ctx: &mut Ctx, view: &mut ClusterView) {
+        while let Next::SendNow = self.after_failure(id, Outcome::Unavailable, ctx, view) {
+            if !matches!(self.send_attempt(id, ctx, view), Sending::FailedFast) {
+                return;
             }
         }
     }
@@ -52,7 +57,8 @@ impl Clients {
     /// the open breakers keep the router from placing it, it fails fast; when the router
     /// finds no acceptable server at all, the request fails as unavailable (unless other
     /// attempts are still awaited).
-    pub(super) fn send_attempt<const PLAIN: bool>(
+    #[inline(always)]
+    pub(super) fn send_attempt(
         &mut self,
         id: ReqId,
         ctx: &mut Ctx,
@@ -73,12 +79,12 @@ impl Clients {
         let client = &mut clients[req.client as usize];
         let now = ctx.now();
         let deadline = req.created.saturating_add(*timeout);
-        let server = match Self::pick::<PLAIN>(client, req, view, hidden, now) {
+        let server = match Self::pick(client, req, view, hidden, now) {
             Pick::Server(server) => server,
             Pick::FailFast => return Self::fail_fast(req, ctx),
             Pick::Nowhere => {
                 if req.in_flight.is_empty() {
-                    self.finish::<false>(id, Outcome::Unavailable, ctx, view);
+                    self.finish(id, Outcome::Unavailable, ctx, view);
                 }
                 return Sending::Nothing;
             }
@@ -87,13 +93,12 @@ impl Clients {
         let number = req.attempts;
         let hedge = !req.in_flight.is_empty();
         view.outstanding[server as usize] += 1;
-        if let Some(breaker) = client.breaker.as_mut().filter(|_| !PLAIN) {
+        if let Some(breaker) = client.breaker.as_mut() {
             breaker.on_send(server);
         }
         let mut attempt_deadline = deadline;
         let mut timer = EventId::NONE;
-        if !PLAIN
-            && let Some(t) = client.limits.attempt_timeout
+        if let Some(t) = client.limits.attempt_timeout
             && now.saturating_add(t) < deadline
         {
             attempt_deadline = now.saturating_add(t);
@@ -115,19 +120,15 @@ impl Clients {
             },
             spill,
         );
-        // A plain request makes one attempt: nothing reads the servers it tried, it counts
-        // no retry, draws no demand of its own, and no backoff or hedge follows.
-        if !PLAIN {
-            req.tried.push(server);
-            if number > 1 {
-                ctx.metrics().retry_sent(now);
-                if hedge {
-                    ctx.metrics().count_counted(Counter::Hedges, req.counted);
-                }
+        req.tried.push(server);
+        if number > 1 {
+            ctx.metrics().retry_sent(now);
+            if hedge {
+                ctx.metrics().count_counted(Counter::Hedges, req.counted);
             }
         }
         let demand = match &mut client.attempt_service {
-            Some(rng) if !PLAIN && number > 1 => service.sample(rng),
+            Some(rng) if number > 1 => service.sample(rng),
             _ => req.demand,
         };
         let msg = Msg::Request {
@@ -140,9 +141,6 @@ impl Clients {
             ts: req.ts,
         };
         ctx.send(Node::Client(req.client), Node::Server(server), msg);
-        if PLAIN {
-            return Sending::Sent;
-        }
         // A backoff has ended by now, so a pending timer is the previous hedging delay:
         // the next hedge counts from this attempt.
         if let Some(t) = req.timer.take() {
@@ -163,12 +161,7 @@ impl Clients {
         Sending::Sent
     }
 
-    pub fn on_message<const PLAIN: bool>(
-        &mut self,
-        msg: Msg,
-        ctx: &mut Ctx,
-        view: &mut ClusterView,
-    ) {
+    pub fn on_message(&mut self, msg: Msg, ctx: &mut Ctx, view: &mut ClusterView) {
         let Msg::Response {
             req: id,
             attempt,
@@ -182,9 +175,7 @@ impl Clients {
         let now = ctx.now();
         let awaited = self.table.get_mut(id).and_then(|req| {
             // Every answer carries the server's Lamport clock (0 while nothing writes).
-            if !PLAIN {
-                self.clients[req.client as usize].clock.observe(clock);
-            }
+            self.clients[req.client as usize].clock.observe(clock);
             Some((
                 req.in_flight.take(attempt, &mut self.spill)?,
                 req.client,
@@ -197,16 +188,14 @@ impl Clients {
             return;
         };
         let ok = status == Status::Ok;
-        if !PLAIN {
-            ctx.cancel(a.timer);
-        }
-        self.attempt_ended::<PLAIN>(c, a, ok, ctx, view);
+        ctx.cancel(a.timer);
+        self.attempt_ended(c, a, ok, ctx, view);
         let client = &mut self.clients[c as usize];
         client.router.on_reply(now, server, now.since(a.sent), ok);
         match status {
             Status::Ok => {
                 client.retry.on_success(now.since(created));
-                self.finish::<PLAIN>(id, Outcome::Ok, ctx, view);
+                self.finish(id, Outcome::Ok, ctx, view);
             }
             Status::Rejected => self.failed(id, Outcome::Rejected, ctx, view),
             Status::Error => self.failed(id, Outcome::Error, ctx, view),
@@ -214,9 +203,8 @@ impl Clients {
     }
 
     /// Bookkeeping of an attempt that ended with an answer (`ok` or not) or a timeout:
-    /// releases it from the view and tells the retry budget and the circuit breaker (which
-    /// a plain client has not).
-    pub(super) fn attempt_ended<const PLAIN: bool>(
+    /// releases it from the view and tells the retry budget and the circuit breaker.
+    pub(super) fn attempt_ended(
         &mut self,
         c: u32,
         a: Attempt,
@@ -225,9 +213,6 @@ impl Clients {
         view: &mut ClusterView,
     ) {
         view.outstanding[a.server as usize] -= 1;
-        if PLAIN {
-            return;
-        }
         let now = ctx.now();
         let client = &mut self.clients[c as usize];
         if let Some(budget) = &mut client.budget {
@@ -236,6 +221,8 @@ impl Clients {
         Self::breaker_result(client, c, a.server, ok, ctx);
     }
 
+    /// Tells the client's circuit breaker, if it has one, how an attempt at `server` ended.
+    #[inline(always)]
     pub(super) fn breaker_result(
         client: &mut Client,
         c: u32,
@@ -243,10 +230,20 @@ impl Clients {
         ok: bool,
         ctx: &mut Ctx,
     ) {
+        if let Some(breaker) = client.breaker.as_deref_mut() {
+            Self::breaker_verdict(breaker, c, server, ok, ctx);
+        }
+    }
+
+    #[inline(never)]
+    fn breaker_verdict(
+        breaker: &mut dyn CircuitBreaker,
+        c: u32,
+        server: u32,
+        ok: bool,
+        ctx: &mut Ctx,
+    ) {
         let now = ctx.now();
-        let Some(breaker) = &mut client.breaker else {
-            return;
-        };
         if let Some(open_for) = breaker.on_result(server, ok, now) {
             ctx.after(open_for, ClientEvent::BreakerHalfOpen { client: c, server });
             ctx.metrics().count(Counter::BreakerOpens, now);
@@ -314,7 +311,7 @@ impl Clients {
                 .count_counted(Counter::BudgetDenied, req.counted);
         }
         if req.in_flight.is_empty() {
-            self.finish::<false>(id, outcome, ctx, view);
+            self.finish(id, outcome, ctx, view);
         }
         Next::Nothing
     }
@@ -369,7 +366,7 @@ impl Clients {
         ctx.metrics()
             .count_counted(Counter::AttemptTimeouts, counted);
         let now = ctx.now();
-        self.attempt_ended::<false>(c, a, false, ctx, view);
+        self.attempt_ended(c, a, false, ctx, view);
         self.clients[c as usize]
             .router
             .on_reply(now, a.server, now.since(a.sent), false);
@@ -417,7 +414,7 @@ impl Clients {
                 .on_reply(now, a.server, now.since(a.sent), false);
             Self::breaker_result(client, c, a.server, false, ctx);
         }
-        self.finish::<false>(id, Outcome::TimedOut, ctx, view);
+        self.finish(id, Outcome::TimedOut, ctx, view);
     }
 
     /// A circuit breaker's open period ended.

@@ -95,17 +95,11 @@ impl fmt::Display for ClientEvent {
 }
 
 impl Clients {
-    /// Hands one of the clients' events to its handler (see [`crate::model::Simulation::run`]
-    /// for `PLAIN`).
+    /// Hands one of the clients' events to its handler.
     #[inline(always)]
-    pub fn handle<const PLAIN: bool>(
-        &mut self,
-        event: ClientEvent,
-        ctx: &mut Ctx,
-        view: &mut ClusterView,
-    ) {
+    pub fn handle(&mut self, event: ClientEvent, ctx: &mut Ctx, view: &mut ClusterView) {
         match event {
-            ClientEvent::Arrival { client } => self.on_arrival::<PLAIN>(client, ctx, view),
+            ClientEvent::Arrival { client } => self.on_arrival(client, ctx, view),
             ClientEvent::ThinkDone { client } => self.on_think_done(client, ctx, view),
             ClientEvent::Deadline { client } => self.on_deadline(client, ctx, view),
             ClientEvent::RetryDue { req, .. } => self.on_retry_due(req, ctx, view),

@@ -165,17 +165,4 @@ impl Clients {
     pub fn live_requests(&self) -> usize {
         self.table.live
     }
-
-    /// Whether every client is plain: no retry, hedge, attempt timeout, failover, retry
-    /// budget or circuit breaker, no per-attempt service draw and no writes. Handlers
-    /// called with `PLAIN` then skip those paths, which would do nothing for such clients.
-    pub fn are_plain(&self) -> bool {
-        self.clients.iter().all(|c| {
-            c.limits == RetryLimits::SINGLE
-                && c.budget.is_none()
-                && c.breaker.is_none()
-                && c.attempt_service.is_none()
-                && c.ops.is_none()
-        })
-    }
 }

@@ -23,7 +23,8 @@ impl Clients {
     /// Ends a request: cancels its timers, abandons attempts still awaited (their answers
     /// will count as late), records its outcome and, for a closed-loop client, starts the
     /// next think time.
-    pub(super) fn finish<const PLAIN: bool>(
+    #[inline(always)]
+    pub(super) fn finish(
         &mut self,
         id: ReqId,
         outcome: Outcome,
@@ -35,16 +36,14 @@ impl Clients {
         let Some(req) = self.table.get_mut(id) else {
             return;
         };
-        if let Some(t) = req.timer.filter(|_| !PLAIN) {
+        if let Some(t) = req.timer {
             ctx.cancel(t);
         }
         let client = &mut self.clients[req.client as usize];
         for a in req.in_flight.attempts(&self.spill) {
-            if !PLAIN {
-                ctx.cancel(a.timer);
-            }
+            ctx.cancel(a.timer);
             view.outstanding[a.server as usize] -= 1;
-            if let Some(breaker) = client.breaker.as_mut().filter(|_| !PLAIN) {
+            if let Some(breaker) = client.breaker.as_mut() {
                 breaker.on_abandon(a.server);
             }
         }
@@ -63,7 +62,7 @@ impl Clients {
         let m = ctx.metrics();
         m.request_done(req.counted, outcome, latency, u32::from(req.attempts));
         m.request_outcome_for_key(req.counted, req.key, req.created, ok);
-        if !PLAIN && req.write {
+        if req.write {
             m.write_done(req.counted, ok);
         }
         let now = ctx.now();

@@ -24,7 +24,8 @@ impl Clients {
     /// the servers this client's circuit breakers block and, under failover, without the
     /// servers the request already tried (unless that leaves no server, or the router
     /// finds none there). `hidden` is scratch space.
-    pub(super) fn pick<const PLAIN: bool>(
+    #[inline(always)]
+    pub(super) fn pick(
         client: &mut Client,
         req: &Request,
         view: &mut ClusterView,
@@ -34,7 +35,7 @@ impl Clients {
         // Suspicions as this client sees them (its own, with detection in the clients).
         view.set_viewer(req.client);
         hidden.clear();
-        if let Some(breaker) = client.breaker.as_ref().filter(|_| !PLAIN) {
+        if let Some(breaker) = client.breaker.as_ref() {
             hidden.extend_from_slice(breaker.blocked());
         }
         let blocked = hidden.len();
@@ -52,8 +53,7 @@ impl Clients {
         // again without the tried servers, unless that leaves none or it then finds none
         // (a primary-backup router can only use the range's primary). Masking only when
         // needed keeps a router's cached placement (Maglev's table) for the common case.
-        if !PLAIN
-            && client.limits.failover
+        if client.limits.failover
             && let Some(pick) = routed
             && req.tried.as_slice().contains(&pick)
         {
@@ -78,7 +78,9 @@ impl Clients {
         }
     }
 
-    /// The router's choice for `input` with the `hidden` servers masked out of the view.
+    /// The router's choice for `input` with the `hidden` servers masked out of the view
+    /// (the view itself when none is hidden, the common case, without the masking call).
+    #[inline(always)]
     pub(super) fn route(
         client: &mut Client,
         input: &RouteInput,
@@ -86,6 +88,9 @@ impl Clients {
         hidden: &[u32],
     ) -> Option<u32> {
         let (router, rng) = (&mut client.router, &mut client.routing);
+        if hidden.is_empty() {
+            return router.route(input, view, rng);
+        }
         view.with_hidden(hidden, |v| router.route(input, v, rng))
     }
 

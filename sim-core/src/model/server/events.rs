@@ -93,10 +93,10 @@ impl fmt::Display for ServerEvent {
 impl Servers {
     /// Hands one of the servers' events to its handler.
     #[inline(always)]
-    pub fn handle<const PLAIN: bool>(&mut self, event: ServerEvent, ctx: &mut Ctx) {
+    pub fn handle(&mut self, event: ServerEvent, ctx: &mut Ctx) {
         match event {
             ServerEvent::ServiceDone { server, worker } => {
-                self.on_service_done::<PLAIN>(server, worker, ctx)
+                self.on_service_done(server, worker, ctx)
             }
             ServerEvent::HeartbeatTick { server } => self.on_heartbeat_tick(server, ctx),
             ServerEvent::CheckpointStart { server } => self.on_checkpoint_start(server, ctx),

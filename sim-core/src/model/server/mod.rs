@@ -111,6 +111,10 @@ pub struct Servers {
     miss_penalty: SimDuration,
     shed_expired: bool,
     state: Option<State>,
+    /// The state holds keys (see [`State::tracks_keys`]). Without, every clock is 0 and the
+    /// state is told nothing of an attempt served or answered: read once per attempt here
+    /// rather than a call into the state.
+    keyed: bool,
 }
 
 impl Servers {
@@ -142,6 +146,7 @@ impl Servers {
                 .map_or(SimDuration::ZERO, |c| c.miss_penalty),
             shed_expired: spec.shed_expired,
             state: None,
+            keyed: false,
         }
     }
 
@@ -153,6 +158,7 @@ impl Servers {
 
     /// Gives the servers state: keys, checkpoints, replicas, backups, batch jobs.
     pub fn with_state(mut self, state: State) -> Self {
+        self.keyed = state.tracks_keys();
         self.state = Some(state);
         self
     }
@@ -192,20 +198,7 @@ impl Servers {
         s.queue.len() + s.workers.len() - s.idle.len()
     }
 
-    /// Whether the servers are plain: they shed nothing and their state tracks no keys, so
-    /// that every answer carries the clock 0. Handlers called with `PLAIN` then skip the
-    /// state and the shedding.
-    pub fn are_plain(&self) -> bool {
-        !self.shed_expired && self.state.as_ref().is_none_or(|st| !st.tracks_keys())
-    }
-
-    pub fn on_message<const PLAIN: bool>(
-        &mut self,
-        server: u32,
-        from: Node,
-        msg: Msg,
-        ctx: &mut Ctx,
-    ) {
+    pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
         if msg.is_replication() {
             let s = &self.servers[server as usize];
             let (up, serving) = (s.up(), s.serving());
@@ -250,12 +243,12 @@ impl Servers {
             deadline,
         };
         if s.erroring > 0 {
-            let clock = self.clock::<PLAIN>(server, ts);
+            let clock = self.clock(server, ts);
             Self::answer(server, &job, Status::Error, clock, ctx);
         } else if !s.paused
             && let Some(&worker) = s.idle.last()
         {
-            if !PLAIN && self.shed_expired && Self::shed(&job, ctx) {
+            if self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
             s.idle.pop();
@@ -263,16 +256,16 @@ impl Servers {
         } else if s.queue.len() < self.queue_capacity {
             s.queue.push_back(job);
         } else {
-            let clock = self.clock::<PLAIN>(server, ts);
+            let clock = self.clock(server, ts);
             Self::answer(server, &job, Status::Rejected, clock, ctx);
         }
     }
 
     /// The server's clock to answer an attempt stamped `ts` with, without serving it: 0
-    /// without state, and in a plain run, where no stamp is ever above 0.
-    fn clock<const PLAIN: bool>(&mut self, server: u32, ts: u64) -> u64 {
+    /// without keyed state.
+    fn clock(&mut self, server: u32, ts: u64) -> u64 {
         match &mut self.state {
-            Some(st) if !PLAIN => st.clock(server, ts),
+            Some(st) if self.keyed => st.clock(server, ts),
             _ => 0,
         }
     }
@@ -380,20 +373,20 @@ impl Servers {
         });
     }
 
-    pub fn on_service_done<const PLAIN: bool>(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
+    pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
         let s = &mut self.servers[server as usize];
         let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
             return;
         };
         let answer = match &mut self.state {
-            Some(state) if !PLAIN => state.served(server, job.body, ctx),
+            Some(state) if self.keyed => state.served(server, job.body, ctx),
             _ => Some(0),
         };
         if let Some(clock) = answer {
             Self::answer(server, &job, Status::Ok, clock, ctx);
         }
         while let Some(next) = s.queue.pop_front() {
-            if !PLAIN && self.shed_expired && Self::shed(&next, ctx) {
+            if self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
             Self::begin(s, server, worker, next, self.miss_penalty, ctx);
@@ -415,7 +408,7 @@ impl Servers {
         if s.erroring > 1 || !s.up() {
             return;
         }
-        let clock = self.clock::<false>(server, 0);
+        let clock = self.clock(server, 0);
         let s = &mut self.servers[server as usize];
         for job in std::mem::take(&mut s.queue) {
             Self::answer(server, &job, Status::Error, clock, ctx);

@@ -174,7 +174,8 @@ impl State {
         }
     }
 
-    /// Whether the servers hold keys (some requests write).
+    /// Whether the servers hold keys (some requests write). Without, every request is a
+    /// read stamped 0, every server's clock stays 0 and a served request changes nothing.
     pub fn tracks_keys(&self) -> bool {
         self.tracks_keys
     }
