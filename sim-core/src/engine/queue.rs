@@ -12,15 +12,17 @@
 //! keeps equal times FIFO without storing a sequence number in the key.
 //!
 //! Buckets hold 16-byte keys (time, slot, generation); payloads stay in a slab until they
-//! pop, so redistributing a bucket moves little memory. Cancelling empties the slot's
-//! payload, bumps its generation in a dense array and leaves the key behind; keys whose
-//! generation no longer matches are dropped when their bucket is next redistributed or
-//! reached (lazy deletion), and the buckets are compacted when dead keys outnumber live
-//! ones, so memory stays proportional to live events even when a model resets long timers
-//! over and over. A slot is reused only once its key is gone, so a slot is never named by
-//! two keys: a pop tells a cancelled key by its empty payload, reading the one slot it
-//! needs anyway rather than the generation array as well (which a large model's pending
-//! set pushes out of cache).
+//! pop, so redistributing a bucket moves little memory. A slab slot is aligned to a cache
+//! line, so a payload of up to 64 bytes is read at its pop with a single line, whatever
+//! the slot's index. Cancelling empties the slot's payload, bumps its generation in a
+//! dense array and leaves the key behind; the key moves down with the others and is
+//! dropped when it reaches the front (lazy deletion), and the buckets are compacted when
+//! dead keys outnumber live ones, so memory stays proportional to live events even when a
+//! model resets long timers over and over. A slot is reused only once its key is gone, so
+//! a slot is never named by two keys: a pop tells a cancelled key by its empty payload,
+//! reading the one slot it needs anyway. Only cancels and compactions read the generation
+//! array (which a large model's pending set pushes out of cache); a freed slot keeps its
+//! generation in the free list, so scheduling into it writes the array without reading it.
 //!
 //! Costs: `schedule` O(1), `cancel` O(1), `pop` O(1) amortised (O(log of the time horizon)
 //! worst case per event), `len` O(1).
@@ -57,6 +59,12 @@ struct Entry {
     generation: u32,
 }
 
+/// A slab slot: the payload of one pending event, `None` once it popped or was cancelled.
+/// Aligned to a cache line so that a payload of up to 64 bytes never straddles two.
+#[repr(align(64))]
+#[derive(Clone, Copy)]
+struct Slot<E>(Option<E>);
+
 /// Times are compared with `last` digit by digit, six bits a digit: a pending key lives in
 /// the bucket of the highest digit where it differs from `last` (its level) and of its
 /// value in that digit. Keys equal to `last` live in the front.
@@ -83,11 +91,13 @@ pub struct EventQueue<E: Copy> {
     /// entry and handle carry) and when that event is cancelled. A handle is live while
     /// its generation matches and the payload is there; a key whose generation no longer
     /// matches is a cancelled event's (slots are reused only once their key is gone).
+    /// Read by cancels and by the removal of cancelled keys only.
     generations: Vec<u32>,
-    /// Per slot, the payload of its pending event; `None` once it popped or was cancelled.
-    payloads: Vec<Option<E>>,
-    /// Slots whose key is gone, ready for reuse.
-    free: Vec<u32>,
+    /// Per slot, the payload of its pending event.
+    payloads: Vec<Slot<E>>,
+    /// Slots whose key is gone, ready for reuse, each with the generation it carries, so
+    /// that scheduling into a freed slot writes its generation without reading it.
+    free: Vec<(u32, u32)>,
     scheduled: u64,
     live: usize,
     entries: usize,
@@ -130,18 +140,17 @@ impl<E: Copy> EventQueue<E> {
             "an event was scheduled before the current time"
         );
         self.scheduled += 1;
-        let slot = match self.free.pop() {
-            Some(slot) => slot,
+        let (slot, generation) = match self.free.pop() {
+            Some((slot, generation)) => (slot, generation.wrapping_add(1)),
             None => {
                 let slot =
                     u32::try_from(self.generations.len()).expect("fewer than 2^32 pending events");
                 self.generations.push(0);
-                self.payloads.push(None);
-                slot
+                self.payloads.push(Slot(None));
+                (slot, 1)
             }
         };
-        self.payloads[slot as usize] = Some(event);
-        let generation = self.generations[slot as usize].wrapping_add(1);
+        self.payloads[slot as usize] = Slot(Some(event));
         self.generations[slot as usize] = generation;
         self.put(Entry {
             time: at.0,
@@ -173,10 +182,10 @@ impl<E: Copy> EventQueue<E> {
     /// is dropped.
     pub fn cancel(&mut self, id: EventId) -> bool {
         let s = id.slot as usize;
-        if self.generations.get(s) != Some(&id.generation) || self.payloads[s].is_none() {
+        if self.generations.get(s) != Some(&id.generation) || self.payloads[s].0.is_none() {
             return false;
         }
-        self.payloads[s] = None;
+        self.payloads[s] = Slot(None);
         self.generations[s] = id.generation.wrapping_add(1);
         self.live -= 1;
         let dead = self.entries - self.live;
@@ -213,48 +222,36 @@ impl<E: Copy> EventQueue<E> {
     fn refill(&mut self) -> Option<Entry> {
         self.front.clear();
         self.head = 0;
-        loop {
-            let (level, digit) = self.lowest()?;
-            let index = level * FANOUT + digit;
-            self.digits[level] &= !(1 << digit);
-            if self.digits[level] == 0 {
-                self.levels &= !(1 << level);
-            }
-            if self.buckets[index].len() == 1 {
-                let e = self.buckets[index].pop().expect("one key");
-                self.last = e.time;
-                return Some(e);
-            }
-            let mut moving = std::mem::take(&mut self.scratch);
-            std::mem::swap(&mut moving, &mut self.buckets[index]);
-            // Entries of cancelled events are dropped here rather than moved down: a
-            // cancelled timer costs one move at most.
-            let generations = &self.generations;
-            let free = &mut self.free;
-            let before = moving.len();
-            moving.retain(|e| {
-                let live = generations[e.slot as usize] == e.generation;
-                if !live {
-                    free.push(e.slot);
-                }
-                live
-            });
-            self.entries -= before - moving.len();
-            let Some(min) = moving.iter().map(|e| e.time).min() else {
-                self.scratch = moving;
-                continue;
-            };
-            // Keys elsewhere agree with the new `last` down to their own level, so they
-            // stay where they are; these move to lower levels or the front, in order, so
-            // equal times stay FIFO.
-            self.last = min;
-            for &e in &moving {
-                self.put(e);
-            }
-            moving.clear();
-            self.scratch = moving;
-            return None;
+        let (level, digit) = self.lowest()?;
+        let index = level * FANOUT + digit;
+        self.digits[level] &= !(1 << digit);
+        if self.digits[level] == 0 {
+            self.levels &= !(1 << level);
         }
+        if self.buckets[index].len() == 1 {
+            let e = self.buckets[index].pop().expect("one key");
+            self.last = e.time;
+            return Some(e);
+        }
+        let mut moving = std::mem::take(&mut self.scratch);
+        std::mem::swap(&mut moving, &mut self.buckets[index]);
+        // Keys of cancelled events move down with the rest: telling them apart here would
+        // read one generation per key, a random read where the move is a sequential one.
+        let min = moving
+            .iter()
+            .map(|e| e.time)
+            .min()
+            .expect("a non-empty bucket");
+        // Keys elsewhere agree with the new `last` down to their own level, so they stay
+        // where they are; these move to lower levels or the front, in order, so equal
+        // times stay FIFO.
+        self.last = min;
+        for &e in &moving {
+            self.put(e);
+        }
+        moving.clear();
+        self.scratch = moving;
+        None
     }
 
     /// Removes and returns the earliest live event. O(1) amortised: a key moves down at
@@ -270,11 +267,14 @@ impl<E: Copy> EventQueue<E> {
                 },
             };
             self.entries -= 1;
-            // The key is gone, so its slot is free whether its event was cancelled or not.
-            self.free.push(entry.slot);
-            let Some(event) = self.payloads[entry.slot as usize].take() else {
+            // The key is gone, so its slot is free whether its event was cancelled or not;
+            // a cancel moved the slot's generation one past the key's.
+            let Some(event) = self.payloads[entry.slot as usize].0.take() else {
+                self.free
+                    .push((entry.slot, entry.generation.wrapping_add(1)));
                 continue;
             };
+            self.free.push((entry.slot, entry.generation));
             self.live -= 1;
             return Some((SimTime(entry.time), event));
         }
@@ -336,11 +336,11 @@ impl<E: Copy> EventQueue<E> {
         let generations = &self.generations;
         let free = &mut self.free;
         let mut live = |e: &Entry| {
-            let live = generations[e.slot as usize] == e.generation;
-            if !live {
-                free.push(e.slot);
+            let generation = generations[e.slot as usize];
+            if generation != e.generation {
+                free.push((e.slot, generation));
             }
-            live
+            generation == e.generation
         };
         let head = self.head;
         self.front.drain(..head);
@@ -418,6 +418,32 @@ mod tests {
         assert_ne!(old.generation, new.generation);
         assert!(!q.cancel(old));
         assert_eq!(q.pop(), Some((SimTime(6), 2)));
+    }
+
+    #[test]
+    fn a_slot_freed_by_a_cancelled_key_is_not_cancelled_by_its_stale_handle() {
+        let mut q = EventQueue::new();
+        let old = q.schedule(SimTime(5), 1);
+        assert!(q.cancel(old));
+        q.schedule(SimTime(6), 2);
+        // The pop passes the cancelled key at 5 and frees both slots.
+        assert_eq!(q.pop(), Some((SimTime(6), 2)));
+        let a = q.schedule(SimTime(7), 3);
+        let b = q.schedule(SimTime(8), 4);
+        let new = if a.slot == old.slot { a } else { b };
+        assert_eq!(new.slot, old.slot, "the cancelled event's slot is reused");
+        assert_ne!(new.generation, old.generation);
+        assert!(!q.cancel(old));
+        assert!(q.cancel(new));
+        assert_eq!(q.len(), 1);
+    }
+
+    #[test]
+    fn a_payload_of_up_to_64_bytes_sits_in_one_cache_line() {
+        // `Option<[u64; 7]>` is 64 bytes, like the model's `Option<Scheduled>`.
+        assert_eq!(std::mem::size_of::<Slot<[u64; 7]>>(), 64);
+        assert_eq!(std::mem::align_of::<Slot<[u64; 7]>>(), 64);
+        assert_eq!(std::mem::align_of::<Slot<u8>>(), 64);
     }
 
     #[test]
