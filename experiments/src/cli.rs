@@ -263,6 +263,17 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
     ))
 }
 
+/// Creates the output folder `dir` and its parents; an error names it.
+pub(crate) fn create_output_folder(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::Input(format!(
+            "{}: cannot create the output folder ({})",
+            dir.display(),
+            describe_io(&e)
+        ))
+    })
+}
+
 /// Parses arguments, runs the command and maps errors to exit codes.
 pub fn main() -> ExitCode {
     // A closed stdout (`faultline run ... | head`) ends the process quietly, as for any
