@@ -4,7 +4,7 @@
 //! count; bad input is refused with exit code 2 and nothing written; on a terminal one
 //! progress line follows the whole shrink, and piped there is none.
 
-use crate::common::{Table, faultline, run_cli, stderr, stdout};
+use crate::common::{Table, faultline, on_terminal, run_cli, stderr, stdout};
 use std::fs;
 use std::path::Path;
 
@@ -436,25 +436,13 @@ fn one_progress_line_follows_the_whole_shrink_on_a_terminal_and_none_when_piped(
         !piped.contains('\r') && !piped.contains('\u{1b}'),
         "{piped:?}"
     );
-    // util-linux `script` runs a command on a pseudo-terminal; without it there is no
-    // terminal to test on.
-    let has_script = std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_script {
-        println!("no util-linux `script` here: the terminal case is not exercised");
-        return;
-    }
     let command = format!(
         "'{}' shrink res --run {RUN} --out tty.toml",
         faultline().display()
     );
-    let out = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let Some(out) = on_terminal(dir.path(), &command) else {
+        return;
+    };
     assert!(out.status.success(), "{}", stderr(&out));
     let screen = stdout(&out);
     // `| shrink: PHASE; candidate runs: N, 0s elapsed`, each time the line is drawn.
