@@ -4,9 +4,10 @@
 //! replay command reproduces its trace hash; a hunt stopped by its time budget resumes
 //! into the same files; bad `[swarm]` and `[invariants]` keys exit with code 2 naming the
 //! key; the liveness invariant catches a retry storm that outlives its trigger and not
-//! the variant with a retry budget.
+//! the variant with a retry budget; three hunt shards merged give the unsharded hunt's
+//! files byte for byte, and a bad `--shard` is refused as `run` refuses it.
 
-use crate::common::{Table, Variant, repo_root, run_cli, run_shell, stderr, stdout};
+use crate::common::{Table, Variant, files, repo_root, run_cli, run_shell, stderr, stdout};
 use sim_core::SimDuration;
 use std::fs;
 
@@ -425,4 +426,151 @@ fn a_hunted_failure_shrinks_to_exactly_its_planted_cause() {
         assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
         assert!(stdout(&again).contains(&format!("trace_hash {hash}")));
     }
+}
+
+#[test]
+fn three_hunt_shards_merge_to_the_files_of_the_unsharded_hunt() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("planted.toml"), PLANTED).unwrap();
+    let seeds = ["--seeds", "24", "--progress", "none"];
+    // The whole hunt is written to `hunt` and moved aside, so that the merge writes to the
+    // same folder: hunt_failures.csv's replay commands name it.
+    let whole = hunt(d, "planted.toml", "hunt", &seeds);
+    assert_eq!(whole.status.code(), Some(1), "{}", stderr(&whole));
+    fs::rename(d.join("hunt"), d.join("whole")).unwrap();
+    let planted = std::path::absolute(d.join("planted.toml")).unwrap();
+    for k in 0..3 {
+        let spec = format!("{k}/3");
+        let out = hunt(
+            d,
+            "planted.toml",
+            &format!("s{k}"),
+            &[&seeds[..], &["--shard", &spec]].concat(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        // 24 runs of equal cost, dealt in turn: 8 each.
+        let text = stdout(&out);
+        assert!(
+            text.starts_with(&format!(
+                "hunt planted: shard {spec}, 8 of 24 runs written to s{k}"
+            )),
+            "{text}"
+        );
+        let manifest: serde_json::Value = serde_json::from_str(
+            &fs::read_to_string(d.join(format!("s{k}/manifest.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(manifest["shard"]["index"], k);
+        assert_eq!(manifest["hunt"]["config"], planted.display().to_string());
+        assert!(
+            !d.join(format!("s{k}/hunt.csv")).exists(),
+            "a shard writes no tables"
+        );
+    }
+    let merged = run_cli(d, &["merge", "--out", "hunt", "s2", "s0", "s1"]);
+    assert_eq!(merged.status.code(), Some(1), "{}", stderr(&merged));
+    let text = stdout(&merged);
+    assert!(
+        text.starts_with("merged 3 shards of planted from s2, s0, s1\n"),
+        "{text}"
+    );
+    assert!(text.contains("hunt planted: 24 of 24 runs"), "{text}");
+    let names = files(&d.join("whole"));
+    assert_eq!(names, files(&d.join("hunt")));
+    let failing = names.iter().filter(|n| n.starts_with("failures")).count();
+    assert!(
+        failing > 0,
+        "the 24 seeds found the planted failure: {names:?}"
+    );
+    for name in &names {
+        assert!(
+            fs::read(d.join("whole").join(name)).unwrap()
+                == fs::read(d.join("hunt").join(name)).unwrap(),
+            "{} differs",
+            name.display()
+        );
+    }
+    let failures = Table::read(&d.join("hunt/hunt_failures.csv"));
+    let runs: usize = failures
+        .values("runs")
+        .iter()
+        .map(|r| r.parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(runs, failing, "one config per failing run");
+}
+
+#[test]
+fn a_bad_hunt_shard_is_refused_as_run_refuses_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("planted.toml"), PLANTED).unwrap();
+    for spec in ["0/0", "3/2", "x"] {
+        let out = hunt(d, "planted.toml", "bad", &["--shard", spec]);
+        assert_eq!(out.status.code(), Some(2), "{spec}: {}", stderr(&out));
+        let run = run_cli(d, &["run", "planted.toml", "--out", "bad", "--shard", spec]);
+        assert_eq!(stderr(&out), stderr(&run), "{spec}");
+        assert!(
+            stderr(&out).starts_with("error: --shard: expected K/N"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    for (flag, extra) in [
+        ("--resume", &["--resume"][..]),
+        ("--time-budget", &["--time-budget", "1m"]),
+    ] {
+        let out = hunt(
+            d,
+            "planted.toml",
+            "bad",
+            &[&["--shard", "0/2"][..], extra].concat(),
+        );
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert_eq!(
+            stderr(&out),
+            format!(
+                "error: --shard: cannot be combined with {flag}: a shard is run whole (run it again after an interruption)\n"
+            )
+        );
+    }
+    assert!(!d.join("bad").exists(), "nothing is written");
+    // A shard of `run` is not a shard of the hunt, though it holds the same runs.
+    let quiet = ["--seeds", "4", "--progress", "none"];
+    for k in 0..2 {
+        let spec = format!("{k}/2");
+        hunt(
+            d,
+            "planted.toml",
+            &format!("h{k}"),
+            &[&quiet[..], &["--shard", &spec]].concat(),
+        );
+    }
+    run_cli(
+        d,
+        &[
+            "run",
+            "planted.toml",
+            "--replications",
+            "4",
+            "--shard",
+            "1/2",
+            "--out",
+            "r1",
+            "--progress",
+            "none",
+        ],
+    );
+    let out = run_cli(d, &["merge", "--out", "m", "h0", "r1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out)
+            .contains("r1: is a shard of faultline run, but h0 is a shard of faultline hunt"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run_cli(d, &["merge", "--out", "m", "--json", "h0", "h1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("--json: the shards are of faultline hunt"));
+    assert!(!d.join("m").exists(), "nothing is written");
 }

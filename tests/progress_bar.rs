@@ -5,7 +5,6 @@
 use crate::common;
 
 use crate::common::{faultline, repo_root, run_cli, stderr, stdout};
-use std::process::Command;
 
 #[test]
 fn a_piped_run_prints_no_progress() {
@@ -32,16 +31,6 @@ fn a_piped_run_prints_no_progress() {
 
 #[test]
 fn a_run_on_a_terminal_shows_its_progress() {
-    // util-linux `script` runs a command on a pseudo-terminal; without it there is no
-    // terminal to test on.
-    let has_script = Command::new("script")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !has_script {
-        println!("no util-linux `script` here: the terminal case is not exercised");
-        return;
-    }
     let dir = tempfile::tempdir().unwrap();
     let config = repo_root().join("experiments/configs/quickstart.toml");
     let command = format!(
@@ -49,11 +38,9 @@ fn a_run_on_a_terminal_shows_its_progress() {
         faultline().display(),
         config.display()
     );
-    let out = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
+    let Some(out) = common::on_terminal(dir.path(), &command) else {
+        return;
+    };
     assert!(out.status.success(), "{}", stderr(&out));
     let screen = stdout(&out);
     assert!(screen.contains("/10 runs"), "{screen:?}");

@@ -1,9 +1,10 @@
 //! `faultline shrink DIR --run ID`: a failure planted among harmless faults shrinks to
 //! exactly its cause, a config whose single run has the failing run's seed, verified
 //! one-minimal, that replays with the trace hash it prints, byte-identical at any thread
-//! count; bad input is refused with exit code 2 and nothing written.
+//! count; bad input is refused with exit code 2 and nothing written; on a terminal one
+//! progress line follows the whole shrink, and piped there is none.
 
-use crate::common::{Table, run_cli, stderr, stdout};
+use crate::common::{Table, faultline, on_terminal, run_cli, stderr, stdout};
 use std::fs;
 use std::path::Path;
 
@@ -413,5 +414,71 @@ fn run_seed_fixes_the_seed_of_a_single_run_only() {
         stderr(&out).contains("--seed would change nothing"),
         "{}",
         stderr(&out)
+    );
+}
+
+#[test]
+fn one_progress_line_follows_the_whole_shrink_on_a_terminal_and_none_when_piped() {
+    let dir = planted();
+    let out = run_cli(
+        dir.path(),
+        &["shrink", "res", "--run", RUN, "--out", "piped.toml"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "",
+        "piped, stderr holds only errors and notes"
+    );
+    let piped = stdout(&out);
+    let minimal = fs::read_to_string(dir.path().join("piped.toml")).unwrap();
+    assert!(
+        !piped.contains('\r') && !piped.contains('\u{1b}'),
+        "{piped:?}"
+    );
+    let command = format!(
+        "'{}' shrink res --run {RUN} --out tty.toml",
+        faultline().display()
+    );
+    let Some(out) = on_terminal(dir.path(), &command) else {
+        return;
+    };
+    assert!(out.status.success(), "{}", stderr(&out));
+    let screen = stdout(&out);
+    // `| shrink: PHASE; candidate runs: N, 0s elapsed`, each time the line is drawn.
+    let drawn: Vec<(String, u64)> = screen
+        .split(['\r', '\n'])
+        .filter_map(|l| {
+            let rest = &l[l.find("shrink: ")? + "shrink: ".len()..];
+            let (phase, rest) = rest.split_once("; candidate runs: ")?;
+            let (n, rest) = rest.split_once(", ")?;
+            assert!(rest.trim_end().ends_with("s elapsed"), "{l:?}");
+            Some((phase.to_string(), n.parse().unwrap()))
+        })
+        .collect();
+    let tried: u64 = screen
+        .split("shrunk in ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{screen:?}"));
+    assert_eq!(
+        drawn.first().map(|d| d.0.as_str()),
+        Some(&*format!("recording run {RUN}")),
+        "{screen:?}"
+    );
+    // One line for every phase: its count of candidate runs goes on from phase to phase,
+    // never starting over, up to the total the summary prints.
+    assert!(drawn.windows(2).all(|w| w[0].1 <= w[1].1), "{drawn:?}");
+    assert!(drawn.iter().all(|d| d.1 <= tried), "{tried}: {drawn:?}");
+    let phases: std::collections::BTreeSet<&str> = drawn.iter().map(|d| d.0.as_str()).collect();
+    assert!(
+        phases.contains("removing faults (ddmin, pass 1)") && phases.len() >= 3,
+        "{phases:?}"
+    );
+    // The line changes nothing the shrink writes.
+    assert_eq!(
+        fs::read_to_string(dir.path().join("tty.toml")).unwrap(),
+        minimal
     );
 }

@@ -39,7 +39,8 @@ pub enum Command {
     /// Shrink a failing run of a results folder to the smallest config that still fails
     /// the same way, written as a plain config with one run.
     Shrink(crate::shrink::ShrinkArgs),
-    /// Join the shard folders of `run --shard K/N` into the results folder of the whole run.
+    /// Join the shard folders of `run --shard K/N` into the results folder of the whole run,
+    /// or those of `hunt --shard K/N` into the hunt's folder.
     Merge(MergeArgs),
     /// Write (and with --submit, submit) a Slurm job array running the shards of a config
     /// and a merge job chained after it.
@@ -138,7 +139,8 @@ pub struct MergeArgs {
     /// The results folder to write.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
-    /// The shard folders, every shard of one `run --shard K/N` once, in any order.
+    /// The shard folders, every shard of one `run --shard K/N` (or `hunt --shard K/N`)
+    /// once, in any order.
     #[arg(value_name = "SHARD", required = true)]
     pub shards: Vec<PathBuf>,
     /// Skip the plots and the timeline of the run of lowest availability.
@@ -261,6 +263,17 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
         path.display(),
         describe_io(&e)
     ))
+}
+
+/// Creates the output folder `dir` and its parents; an error names it.
+pub(crate) fn create_output_folder(dir: &Path) -> Result<(), CliError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        CliError::Input(format!(
+            "{}: cannot create the output folder ({})",
+            dir.display(),
+            describe_io(&e)
+        ))
+    })
 }
 
 /// Parses arguments, runs the command and maps errors to exit codes.

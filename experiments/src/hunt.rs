@@ -8,13 +8,17 @@
 //! a spent `--time-budget`, `--resume` continues the prefix kept.
 
 use crate::checks::{Violation, signature};
-use crate::cli::{CliError, ConfigArgs, integer_flag, load, output_error, threads_flag};
+use crate::cli::{
+    CliError, ConfigArgs, create_output_folder, integer_flag, load, output_error, threads_flag,
+};
 use crate::config::{Experiment, RunKey};
+use crate::journal::Journal;
 use crate::output::{AtomicCsv, commit_csv, create_csv, remove_stale_temps, write_atomic};
 use crate::run::{journal_error, journal_run, open_journal, stop_if_signalled, stopped};
 use crate::runner::{self, RunnerError};
 use crate::runs_csv::{ID_COLUMNS, id_cells, metric_values, numeric_columns};
 use clap::Args;
+use hdrhistogram::Histogram;
 use sim_core::SimDuration;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,6 +57,10 @@ pub struct HuntArgs {
     /// `none` nothing.
     #[arg(long, value_enum, value_name = "MODE", default_value = "auto")]
     pub progress: crate::progress::ProgressMode,
+    /// Hunt only shard K of N (K from 0 to N-1): the runs `run --shard K/N` would run,
+    /// written to a shard folder that `faultline merge` joins into the hunt's files.
+    #[arg(long, value_name = "K/N", allow_hyphen_values = true)]
+    pub shard: Option<String>,
 }
 
 /// Why the runner stopped before the last run.
@@ -77,6 +85,8 @@ struct Signature {
 /// hunt.csv, the failing runs' configs and the signatures, being written.
 struct HuntOutputs<'e> {
     exp: &'e Experiment,
+    /// The config file hunted, as the failing runs' configs name it.
+    source: PathBuf,
     dir: PathBuf,
     csv: AtomicCsv,
     columns: Vec<String>,
@@ -95,7 +105,11 @@ fn metric_column(name: &str) -> usize {
 }
 
 impl<'e> HuntOutputs<'e> {
-    fn create(dir: &Path, exp: &'e Experiment) -> Result<HuntOutputs<'e>, CliError> {
+    fn create(
+        dir: &Path,
+        exp: &'e Experiment,
+        source: PathBuf,
+    ) -> Result<HuntOutputs<'e>, CliError> {
         let path = dir.join(HUNT_FILE);
         let columns = exp
             .swarm
@@ -112,6 +126,7 @@ impl<'e> HuntOutputs<'e> {
             .map_err(|e| output_error(&path, e.into()))?;
         Ok(HuntOutputs {
             exp,
+            source,
             dir: dir.to_path_buf(),
             csv,
             columns,
@@ -174,9 +189,7 @@ impl<'e> HuntOutputs<'e> {
         let text = format!(
             "# The config run {id} of experiment {} ran in: {} with its [swarm] drawn for seed {}.\n# Replay the run with\n# faultline replay <this file> --run {id}\n\n{}",
             self.exp.name,
-            std::path::absolute(&self.exp.config_path)
-                .unwrap_or_else(|_| PathBuf::from(&self.exp.config_path))
-                .display(),
+            self.source.display(),
             self.exp.run_seed(key),
             crate::manifest::tree_text(&crate::manifest::resolved_tree(run_exp))
         );
@@ -267,6 +280,21 @@ pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
             "--replications: a hunt's seeds are its replications; give --seeds N".into(),
         ));
     }
+    let shard = args
+        .shard
+        .as_deref()
+        .map(crate::shard::ShardSpec::parse)
+        .transpose()?;
+    if shard.is_some() && (args.resume || args.time_budget.is_some()) {
+        return Err(CliError::Input(format!(
+            "--shard: cannot be combined with {}: a shard is run whole (run it again after an interruption)",
+            if args.resume {
+                "--resume"
+            } else {
+                "--time-budget"
+            }
+        )));
+    }
     let mut config = args.config.clone();
     config.replications = args
         .seeds
@@ -290,25 +318,21 @@ pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("results").join(format!("{}-hunt", exp.name)));
-    std::fs::create_dir_all(out.join(CONFIGS_DIR)).map_err(|e| {
-        CliError::Input(format!(
-            "{}: cannot create the output folder ({})",
-            out.display(),
-            crate::load::describe_io(&e)
-        ))
-    })?;
-    let mut outputs = HuntOutputs::create(&out, &exp)?;
-    let (mut journal, resumed) = open_journal(&out, &exp, args.resume, |key, cells, _| {
-        outputs.add(key, &cells)
-    })?;
-    if resumed == 0 {
-        // The folder's journal is ours: the configs of an earlier hunt's failures go.
-        let configs = out.join(CONFIGS_DIR);
-        std::fs::remove_dir_all(&configs)
-            .and_then(|()| std::fs::create_dir_all(&configs))
-            .map_err(|e| output_error(&configs, e))?;
+    let source =
+        std::path::absolute(&exp.config_path).unwrap_or_else(|_| PathBuf::from(&exp.config_path));
+    if let Some(spec) = shard {
+        create_output_folder(&out)?;
+        let how = crate::shard::ShardRun {
+            progress: args.progress,
+            json: false,
+            threads,
+            line_every,
+            interrupt_after: None,
+            hunt_config: Some(source),
+        };
+        return crate::shard::run_shard(&exp, &out, spec, &how);
     }
-    remove_stale_temps(&out, &[HUNT_FILE, FAILURES_FILE]).map_err(|e| output_error(&out, e))?;
+    let (mut outputs, mut journal, resumed) = open_folder(&out, &exp, source, args.resume)?;
 
     let total = exp.total_runs();
     let progress = crate::progress::Progress::new(args.progress, total, resumed, line_every);
@@ -345,15 +369,96 @@ pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
             )));
         }
     };
+    let report = finish_folder(&exp, &out, outputs, journal, budget_spent, None)?;
+    print_hunt(&exp, &out, &report, budget_spent, started.elapsed());
+    Ok(exit_code(&report))
+}
+
+/// Makes the hunt's folder `out` ready and takes its journal: with `resume`, the runs of
+/// an interrupted hunt are read back into the outputs; otherwise (or with none to read)
+/// the configs of an earlier hunt's failures go. Returns the outputs begun, the journal
+/// and the number of runs read back.
+fn open_folder<'e>(
+    out: &Path,
+    exp: &'e Experiment,
+    source: PathBuf,
+    resume: bool,
+) -> Result<(HuntOutputs<'e>, Journal, u64), CliError> {
+    create_output_folder(out)?;
+    let configs = out.join(CONFIGS_DIR);
+    std::fs::create_dir_all(&configs).map_err(|e| output_error(&configs, e))?;
+    let mut outputs = HuntOutputs::create(out, exp, source)?;
+    let (journal, resumed) =
+        open_journal(out, exp, resume, |key, cells, _| outputs.add(key, &cells))?;
+    if resumed == 0 {
+        // The folder's journal is ours: the configs of an earlier hunt's failures go.
+        std::fs::remove_dir_all(&configs)
+            .and_then(|()| std::fs::create_dir_all(&configs))
+            .map_err(|e| output_error(&configs, e))?;
+    }
+    remove_stale_temps(out, &[HUNT_FILE, FAILURES_FILE]).map_err(|e| output_error(out, e))?;
+    Ok((outputs, journal, resumed))
+}
+
+/// Commits the hunt's tables and writes config.toml (`config_text`, else the
+/// experiment's own); the journal is kept as the folder's record of its runs, or, when
+/// the time budget was spent before the last run, left for `--resume`.
+fn finish_folder(
+    exp: &Experiment,
+    out: &Path,
+    outputs: HuntOutputs,
+    mut journal: Journal,
+    budget_spent: bool,
+    config_text: Option<&str>,
+) -> Result<HuntReport, CliError> {
     let report = outputs.commit()?;
-    crate::manifest::write_config(&out, &exp)?;
+    match config_text {
+        None => crate::manifest::write_config(out, exp)?,
+        Some(text) => crate::manifest::write_config_text(out, exp, text)?,
+    };
     if budget_spent {
         journal.sync().map_err(journal_error)?;
     } else {
         journal.keep().map_err(journal_error)?;
     }
-    print_hunt(&exp, &out, &report, budget_spent, started.elapsed());
-    Ok(if report.failed > 0 { 1 } else { 0 })
+    Ok(report)
+}
+
+/// 1 when some run broke a check or invariant, else 0.
+fn exit_code(report: &HuntReport) -> u8 {
+    if report.failed > 0 { 1 } else { 0 }
+}
+
+/// The runs of a hunt's shards, each with its metric cells and latency histogram, in
+/// run order.
+pub(crate) type MergedRuns = Vec<(Vec<String>, Histogram<u64>)>;
+
+/// Writes the hunt of `exp` into `out` from the runs of its shards (every run, in run
+/// order) as the unsharded hunt writes it: hunt.csv, hunt_failures.csv, failures/, the
+/// shards' config.toml (`config_text`) and runs.journal. `source` is the config file
+/// the shards hunted; `wall` their wall time added up. Prints `heading`, then the hunt's
+/// summary, and returns its exit code.
+pub(crate) fn write_merged(
+    exp: &Experiment,
+    out: &Path,
+    runs: MergedRuns,
+    config_text: &str,
+    source: PathBuf,
+    wall: Duration,
+    heading: &str,
+) -> Result<u8, CliError> {
+    let (mut outputs, mut journal, _) = open_folder(out, exp, source, false)?;
+    for (index, (cells, latency)) in runs.into_iter().enumerate() {
+        let key = exp.run_key(index as u64);
+        journal
+            .append(&exp.run_id(key), &cells, &latency)
+            .map_err(journal_error)?;
+        outputs.add(key, &cells)?;
+    }
+    let report = finish_folder(exp, out, outputs, journal, false, Some(config_text))?;
+    println!("{heading}");
+    print_hunt(exp, out, &report, false, wall);
+    Ok(exit_code(&report))
 }
 
 fn print_hunt(

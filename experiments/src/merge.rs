@@ -1,12 +1,14 @@
 //! `faultline merge --out DIR SHARD...`: joins the shard folders of `faultline run
 //! --shard K/N` into the results folder of the whole experiment, with the files an
-//! unsharded run writes.
+//! unsharded run writes, and those of `faultline hunt --shard K/N` into the hunt's
+//! folder, with the files an unsharded hunt writes.
 //!
-//! Every shard must be there once, of the same split and the same config (fingerprint,
-//! faultline version and commit), and hold exactly the runs its index is assigned; the
-//! runs then go through the same outputs as `faultline run`, in run order, so the tables
-//! and figures are those of the unsharded run byte for byte. config.toml is the shards'
-//! own, copied; timing.csv adds up the shards' figures.
+//! Every shard must be there once, of the same split, the same command and the same
+//! config (fingerprint, faultline version and commit), and hold exactly the runs its
+//! index is assigned; the runs then go through the same outputs as `faultline run` (or
+//! `hunt`), in run order, so the tables and figures are those of the unsharded run byte
+//! for byte. config.toml is the shards' own, copied; timing.csv adds up the shards'
+//! figures.
 
 use crate::cli::{CliError, MergeArgs};
 use crate::config::{Experiment, Overrides};
@@ -25,19 +27,28 @@ struct Shard {
     fingerprint: String,
     version: String,
     commit: String,
+    /// For a shard of `faultline hunt`, the config file it hunted.
+    hunt: Option<String>,
     manifest: serde_json::Value,
+}
+
+impl Shard {
+    /// The command that wrote the shard.
+    fn command(&self) -> &'static str {
+        if self.hunt.is_some() { "hunt" } else { "run" }
+    }
 }
 
 fn shard_of(dir: &Path) -> Result<Shard, CliError> {
     let refuse = |why: String| CliError::Input(format!("{}: {why}", dir.display()));
     if !dir.is_dir() {
         return Err(refuse(
-            "is not a folder; expected a shard folder written by faultline run --shard K/N".into(),
+            "is not a folder; expected a shard folder written by faultline run (or hunt) --shard K/N".into(),
         ));
     }
     let manifest = crate::manifest::read_manifest(dir)?.ok_or_else(|| {
         refuse(format!(
-            "holds no {MANIFEST_FILE}: the shard did not finish, or this is not a shard folder of faultline run --shard K/N"
+            "holds no {MANIFEST_FILE}: the shard did not finish, or this is not a shard folder of faultline run (or hunt) --shard K/N"
         ))
     })?;
     let shard = &manifest["shard"];
@@ -61,6 +72,7 @@ fn shard_of(dir: &Path) -> Result<Shard, CliError> {
         fingerprint: text("fingerprint"),
         version: text("faultline_version"),
         commit: text("git_commit"),
+        hunt: manifest["hunt"]["config"].as_str().map(str::to_string),
         manifest,
     })
 }
@@ -85,6 +97,15 @@ fn check_set(shards: &[Shard]) -> Result<(), CliError> {
                 s.spec,
                 first.dir.display(),
                 first.spec
+            )));
+        }
+        if s.command() != first.command() {
+            return Err(CliError::Input(format!(
+                "{}: is a shard of faultline {}, but {} is a shard of faultline {}: the shards are not of one run",
+                s.dir.display(),
+                s.command(),
+                first.dir.display(),
+                first.command()
             )));
         }
         if s.fingerprint != first.fingerprint {
@@ -139,7 +160,7 @@ fn check_set(shards: &[Shard]) -> Result<(), CliError> {
 pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
     if args.shards.is_empty() {
         return Err(CliError::Input(
-            "merge: expected the shard folders to merge, each written by faultline run --shard K/N"
+            "merge: expected the shard folders to merge, each written by faultline run (or hunt) --shard K/N"
                 .into(),
         ));
     }
@@ -149,6 +170,11 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
         .map(|d| shard_of(d))
         .collect::<Result<_, _>>()?;
     check_set(&shards)?;
+    if args.json && shards[0].hunt.is_some() {
+        return Err(CliError::Input(
+            "--json: the shards are of faultline hunt, whose summary is text only; merge them without --json".into(),
+        ));
+    }
     let out = &args.out;
     let same = |a: &Path, b: &Path| match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
         (Ok(a), Ok(b)) => a == b,
@@ -237,20 +263,42 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
         timing.events += t["events"].as_u64().unwrap_or(0);
     }
 
-    std::fs::create_dir_all(out).map_err(|e| {
-        CliError::Input(format!(
-            "{}: cannot create the output folder ({})",
-            out.display(),
-            crate::load::describe_io(&e)
-        ))
-    })?;
+    let runs = runs
+        .into_iter()
+        .map(|run| run.expect("every run was found in its shard"));
+    let merged_from = format!(
+        "merged {} shards of {} from {}",
+        shards.len(),
+        exp.name,
+        shards
+            .iter()
+            .map(|s| s.dir.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    // The hunted config as shard 0 names it: the same whatever order the shards come in.
+    let hunted = shards
+        .iter()
+        .find(|s| s.spec.index == 0)
+        .and_then(|s| s.hunt.clone());
+    if let Some(source) = hunted {
+        return crate::hunt::write_merged(
+            &exp,
+            out,
+            runs.collect(),
+            &config_text,
+            PathBuf::from(source),
+            std::time::Duration::from_secs_f64(timing.wall_seconds),
+            &merged_from,
+        );
+    }
+    crate::cli::create_output_folder(out)?;
     let mut journal = Journal::create(out, &exp).map_err(journal_error)?;
     crate::output::remove_stale_temps(out, &crate::run::OUTPUT_FILES)
         .map_err(|e| crate::cli::output_error(out, e))?;
     crate::campaign::remove_finished(out)?;
     let mut outputs = Outputs::create(out, &exp)?;
-    for (index, run) in runs.into_iter().enumerate() {
-        let (cells, latency) = run.expect("every run was found in its shard");
+    for (index, (cells, latency)) in runs.enumerate() {
         let key = exp.run_key(index as u64);
         journal
             .append(&exp.run_id(key), &cells, &latency)
@@ -272,16 +320,7 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
             report_json(&exp, out, &report, &timing, plots.as_ref())
         );
     } else {
-        println!(
-            "merged {} shards of {} from {}",
-            shards.len(),
-            exp.name,
-            shards
-                .iter()
-                .map(|s| s.dir.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+        println!("{merged_from}");
         print_report(&exp, out, &report, &timing);
         if let Some(plots) = plots {
             println!("  {}", plots.describe(out));

@@ -7,6 +7,10 @@
 //!   and CI logs;
 //! - `none`: nothing, even on a terminal.
 //!
+//! Work whose amount is not known in advance (`faultline shrink`) shows one
+//! [`Activity`] line instead, under the same rule: a spinner on a terminal, nothing when
+//! piped.
+//!
 //! Progress reads the wall clock; nothing of it reaches the simulation or the outputs.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -25,6 +29,9 @@ pub enum ProgressMode {
     /// Nothing.
     None,
 }
+
+/// How often a spinner turns while a step is under way.
+const SPIN_EVERY: Duration = Duration::from_millis(120);
 
 /// The time between two progress lines.
 pub const LINE_EVERY: Duration = Duration::from_secs(5);
@@ -208,6 +215,77 @@ impl Drop for Progress {
     }
 }
 
+/// One line of progress for work of unknown length, on stderr when it is a terminal:
+/// a spinner, the phase under way, the steps done so far in every phase together and the
+/// time elapsed (`| shrink: lowering the servers; candidate runs: 41, 3s elapsed`). It
+/// stays one line from start to end; a phase changes only its label.
+pub struct Activity {
+    bar: Option<ProgressBar>,
+}
+
+impl Activity {
+    /// An activity of `what` counting its steps as `unit`, drawn when stderr is a
+    /// terminal.
+    pub fn on_stderr(what: &str, unit: &str) -> Activity {
+        Activity::with_terminal(what, unit, std::io::stderr().is_terminal())
+    }
+
+    /// An activity drawn on stderr when `terminal`, else hidden.
+    pub fn with_terminal(what: &str, unit: &str, terminal: bool) -> Activity {
+        if !terminal {
+            return Activity { bar: None };
+        }
+        let template = format!("{{spinner}} {what}: {{msg}}; {unit}: {{pos}}, {{elapsed}} elapsed");
+        let style = ProgressStyle::with_template(&template)
+            .expect("the activity template is valid")
+            .tick_chars("|/-\\ ");
+        let bar =
+            ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_style(style);
+        bar.enable_steady_tick(SPIN_EVERY);
+        Activity { bar: Some(bar) }
+    }
+
+    pub fn is_shown(&self) -> bool {
+        self.bar.is_some()
+    }
+
+    /// The phase now under way.
+    pub fn phase(&self, label: impl Into<std::borrow::Cow<'static, str>>) {
+        if let Some(bar) = &self.bar {
+            bar.set_message(label);
+        }
+    }
+
+    /// `n` more steps are done.
+    pub fn inc(&self, n: u64) {
+        if let Some(bar) = &self.bar {
+            bar.inc(n);
+        }
+    }
+
+    /// Runs `print` (which writes results to stdout) with the line taken off the terminal
+    /// meanwhile, so that the two do not mix.
+    pub fn suspend<R>(&self, print: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(bar) => bar.suspend(print),
+            None => print(),
+        }
+    }
+
+    /// Removes the line from the terminal.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Drop for Activity {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +294,7 @@ mod tests {
     fn no_terminal_means_no_bar() {
         assert!(!Progress::with_terminal(10, 0, false).is_shown());
         assert!(!Progress::new(ProgressMode::None, 10, 0, LINE_EVERY).is_shown());
+        assert!(!Activity::with_terminal("shrink", "candidate runs", false).is_shown());
     }
 
     #[test]

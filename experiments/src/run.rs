@@ -12,7 +12,6 @@ use crate::cli::{CliError, RunArgs, load, output_error, threads_flag};
 use crate::config::{Experiment, RunKey};
 use crate::journal::{Journal, JournalError, ResumeError};
 use crate::latency_cdf::{self, LatencyCdfCsv};
-use crate::load::describe_io;
 use crate::output::{AtomicCsv, commit_csv, create_csv, remove_stale_temps};
 use crate::progress::Progress;
 use crate::runner::{self, RunnerError};
@@ -112,23 +111,17 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             if args.resume { "--resume" } else { "--grow" }
         )));
     }
-    std::fs::create_dir_all(&out).map_err(|e| {
-        CliError::Input(format!(
-            "{}: cannot create the output folder ({})",
-            out.display(),
-            describe_io(&e)
-        ))
-    })?;
+    crate::cli::create_output_folder(&out)?;
     if let Some(spec) = shard {
-        return crate::shard::run_shard(
-            &exp,
-            &out,
-            spec,
-            &args,
+        let how = crate::shard::ShardRun {
+            progress: args.progress,
+            json: args.json,
             threads,
             line_every,
             interrupt_after,
-        );
+            hunt_config: None,
+        };
+        return crate::shard::run_shard(&exp, &out, spec, &how);
     }
     // A journal of an interrupted attempt holds the runs --grow would reuse, and more.
     let grow = args.grow && !(args.resume && Journal::exists_in(&out));

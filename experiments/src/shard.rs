@@ -11,16 +11,16 @@
 //! `manifest.json` that names the shard (`"shard": {"index", "count", "runs"}`) and the
 //! config's fingerprint.
 
-use crate::cli::{CliError, RunArgs, output_error};
+use crate::cli::{CliError, output_error};
 use crate::config::Experiment;
 use crate::journal::{JOURNAL_FILE, Journal};
-use crate::progress::Progress;
+use crate::progress::{Progress, ProgressMode};
 use crate::run::{Timing, journal_error, journal_run, stop_if_signalled};
 use crate::runner::{self, RunnerError};
 use sim_core::config::scenario::{ArrivalSpec, Scenario};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The most shards an experiment may be split into.
@@ -116,16 +116,36 @@ pub fn indices(exp: &Experiment, spec: ShardSpec) -> Vec<u64> {
         .collect()
 }
 
+/// How a shard is run and reported.
+pub struct ShardRun {
+    pub progress: ProgressMode,
+    /// The summary on stdout as one JSON object.
+    pub json: bool,
+    pub threads: usize,
+    pub line_every: Duration,
+    /// Ends the process as a signal would after this many runs (tests only).
+    pub interrupt_after: Option<u64>,
+    /// For a shard of `faultline hunt`: the config file hunted (absolute), which
+    /// manifest.json names as `"hunt": {"config": ...}` so that merge writes the hunt's
+    /// files.
+    pub hunt_config: Option<PathBuf>,
+}
+
 /// Runs shard `spec` of `exp` into the folder `out` (already created).
 pub fn run_shard(
     exp: &Experiment,
     out: &Path,
     spec: ShardSpec,
-    args: &RunArgs,
-    threads: usize,
-    line_every: Duration,
-    interrupt_after: Option<u64>,
+    how: &ShardRun,
 ) -> Result<u8, CliError> {
+    let ShardRun {
+        progress,
+        json,
+        threads,
+        line_every,
+        interrupt_after,
+        ref hunt_config,
+    } = *how;
     let existed = Journal::exists_in(out);
     let mut journal = Journal::create(out, exp).map_err(journal_error)?;
     if existed {
@@ -138,7 +158,7 @@ pub fn run_shard(
     crate::output::remove_stale_temps(out, &["timing.csv"]).map_err(|e| output_error(out, e))?;
     let runs = indices(exp, spec);
     let total = runs.len() as u64;
-    let progress = Progress::new(args.progress, total, 0, line_every);
+    let progress = Progress::new(progress, total, 0, line_every);
     let started = Instant::now();
     let (mut events, mut ran) = (0u64, 0u64);
     runner::catch_stop_signals();
@@ -198,6 +218,9 @@ pub fn run_shard(
         "count": spec.count,
         "runs": total,
     });
+    if let Some(config) = hunt_config {
+        manifest["hunt"] = serde_json::json!({ "config": config.display().to_string() });
+    }
     manifest["timing"] = serde_json::json!({
         "wall_seconds": timing.wall_seconds,
         "threads": timing.threads,
@@ -208,7 +231,7 @@ pub fn run_shard(
     // The record of the runs is in place before the manifest that vouches for it.
     journal.keep().map_err(journal_error)?;
     crate::manifest::write_manifest_value(out, &manifest)?;
-    if args.json {
+    if json {
         println!(
             "{}",
             serde_json::json!({
@@ -224,7 +247,8 @@ pub fn run_shard(
         );
     } else {
         println!(
-            "{}: shard {spec}, {total} of {} runs written to {} (faultline merge joins the shards)",
+            "{}{}: shard {spec}, {total} of {} runs written to {} (faultline merge joins the shards)",
+            if hunt_config.is_some() { "hunt " } else { "" },
             exp.name,
             exp.total_runs(),
             out.display()

@@ -14,7 +14,8 @@
 //!
 //! Every step tries its candidates together on a thread pool and keeps the first in a
 //! fixed order that still fails, so the minimal config is the same byte for byte at any
-//! thread count.
+//! thread count. On a terminal one spinner line on stderr follows the whole shrink: the
+//! phase under way and the candidate runs tried so far.
 //!
 //! [`Checks::violations`]: crate::checks::Checks::violations
 
@@ -22,7 +23,7 @@ use crate::cli::{CliError, output_error};
 use crate::config::{Experiment, Overrides, RunKey, shell_quote};
 use crate::load::{Document, get_path, set_path};
 use crate::manifest::{resolved_tree, table_lines, tree_text};
-use crate::progress::{LINE_EVERY, Progress, ProgressMode};
+use crate::progress::Activity;
 use crate::replay::{find_run, violations_of};
 use rayon::prelude::*;
 use sim_core::SimDuration;
@@ -210,6 +211,8 @@ struct Shrinker {
     warmup: SimDuration,
     pool: rayon::ThreadPool,
     tried: u64,
+    /// The one progress line of the whole shrink.
+    progress: Activity,
 }
 
 impl Shrinker {
@@ -280,9 +283,8 @@ impl Shrinker {
         matches!(outcome, Outcome::Ran { broken, .. } if self.target.holds(broken))
     }
 
-    /// Runs every candidate on the pool, in order, with progress on a terminal.
+    /// Runs every candidate on the pool, in order, counting them on the progress line.
     fn try_all(&mut self, candidates: &[Candidate]) -> Vec<Outcome> {
-        let progress = Progress::new(ProgressMode::Auto, candidates.len() as u64, 0, LINE_EVERY);
         let chunk = self.pool.current_num_threads().max(1);
         let mut outcomes = Vec::with_capacity(candidates.len());
         for part in candidates.chunks(chunk) {
@@ -290,12 +292,9 @@ impl Shrinker {
             let done: Vec<Outcome> = self
                 .pool
                 .install(|| part.par_iter().map(|c| this.run(c)).collect());
-            for _ in part {
-                progress.inc();
-            }
+            self.progress.inc(part.len() as u64);
             outcomes.extend(done);
         }
-        progress.finish();
         self.tried += candidates.len() as u64;
         outcomes
     }
@@ -397,6 +396,7 @@ impl Shrinker {
         let floor_ms = last_start.max(self.warmup).0 / MS + 1;
         let now_ms = c.duration.0 / MS;
         if now_ms > floor_ms {
+            self.progress.phase("shortening the run");
             let base = c.clone();
             let ms = self.search(floor_ms, now_ms, &|v| Candidate {
                 duration: SimDuration(v * MS),
@@ -416,18 +416,21 @@ impl Shrinker {
             if now_ms <= 1 {
                 continue;
             }
+            self.progress.phase(format!("shortening fault {i}"));
             let base = c.clone();
             let ms = self.search(1, now_ms, &|v| with_length(&base, i, SimDuration(v * MS)));
             if ms < now_ms {
                 c = with_length(&c, i, SimDuration(ms * MS));
             }
         }
+        self.progress.phase("lowering the servers");
         let base = c.clone();
         c.servers = self.search(1, u64::from(c.servers), &|v| Candidate {
             servers: v as u32,
             ..base.clone()
         }) as u32;
         if let Some(n) = c.clients {
+            self.progress.phase("lowering the clients");
             let base = c.clone();
             c.clients = Some(self.search(1, u64::from(n), &|v| Candidate {
                 clients: Some(v as u32),
@@ -437,6 +440,7 @@ impl Shrinker {
         if let Some(rate) = c.rate
             && rate >= 2.0
         {
+            self.progress.phase("lowering the arrival rate");
             let base = c.clone();
             let whole = rate.floor() as u64;
             let v = self.search(1, whole, &|v| Candidate {
@@ -585,6 +589,8 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
             run.config.display()
         )));
     }
+    let progress = Activity::on_stderr("shrink", "candidate runs");
+    progress.phase(format!("recording run {}", run.run_id));
     let key = original.run_key(0);
     let recorded = crate::timeline::record(&original, key, original.cell(key).scenario.duration);
     let broken: BTreeSet<String> = violations_of(&original, &recorded.report)
@@ -624,14 +630,16 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
             )));
         }
     };
-    println!(
-        "run {} of {} (seed {}, trace hash {:016x}) breaks {}; first broken: {first_broken}",
-        run.run_id,
-        dir.display(),
-        run.seed,
-        recorded.report.trace_hash,
-        broken.iter().cloned().collect::<Vec<_>>().join(", "),
-    );
+    progress.suspend(|| {
+        println!(
+            "run {} of {} (seed {}, trace hash {:016x}) breaks {}; first broken: {first_broken}",
+            run.run_id,
+            dir.display(),
+            run.seed,
+            recorded.report.trace_hash,
+            broken.iter().cloned().collect::<Vec<_>>().join(", "),
+        )
+    });
 
     // The run's config without faults, and its faults as scripted entries: the random
     // crashes as the timeline recorded them, after the scripted faults (whose own random
@@ -681,9 +689,12 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
         warmup: scenario.warmup,
         pool,
         tried: 0,
+        progress,
     };
+    shrinker.progress.phase("materialising the random crashes");
     let materialised = shrinker.run(&initial);
     shrinker.tried += 1;
+    shrinker.progress.inc(1);
     if had_crash_process {
         let reproduced = shrinker.fails(&materialised);
         let got = match &materialised {
@@ -705,24 +716,34 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
                 shrinker.target.describe()
             )));
         }
-        println!(
-            "materialised: {} written out as scripted crashes beside {}; the run still fails the same way: {got}",
-            count(random.len(), "random crash", "random crashes"),
-            count(scripted.len(), "scripted fault", "scripted faults"),
-        );
+        shrinker.progress.suspend(|| {
+            println!(
+                "materialised: {} written out as scripted crashes beside {}; the run still fails the same way: {got}",
+                count(random.len(), "random crash", "random crashes"),
+                count(scripted.len(), "scripted fault", "scripted faults"),
+            )
+        });
     } else {
-        println!(
-            "materialised: no random faults, {}",
-            count(scripted.len(), "scripted fault", "scripted faults")
-        );
+        shrinker.progress.suspend(|| {
+            println!(
+                "materialised: no random faults, {}",
+                count(scripted.len(), "scripted fault", "scripted faults")
+            )
+        });
     }
 
     // Remove faults, shrink the numbers, and check one-minimality until it holds.
     let mut current = initial.clone();
     let mut minimal_checks: Option<Vec<(String, Outcome)>> = None;
-    for _ in 0..MAX_PASSES {
+    for pass in 1..=MAX_PASSES {
+        shrinker
+            .progress
+            .phase(format!("removing faults (ddmin, pass {pass})"));
         current = shrinker.ddmin(current);
         current = shrinker.shrink_numbers(current);
+        shrinker
+            .progress
+            .phase(format!("checking one-minimality (pass {pass})"));
         let removals: Vec<Candidate> = (0..current.faults.len())
             .map(|i| {
                 let mut c = current.clone();
@@ -745,6 +766,7 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
     }
 
     // Write the minimal config, read it back and run it from the file.
+    shrinker.progress.phase("verifying the minimal config");
     let exp = shrinker
         .experiment(&current)
         .map_err(|e| CliError::Internal(format!("the minimal config does not read: {e}")))?;
@@ -783,6 +805,7 @@ pub fn cmd_shrink(args: ShrinkArgs) -> Result<u8, CliError> {
         )
     };
     let (before, after) = (size(&initial), size(&current));
+    shrinker.progress.finish();
     println!(
         "shrunk in {} candidate runs on {threads} thread{}, {:.1} s:",
         shrinker.tried,

@@ -69,6 +69,26 @@ pub fn run_shell(dir: &Path, command: &str) -> Output {
         .expect("sh runs")
 }
 
+/// Runs a shell command line in `dir` on a pseudo-terminal (util-linux `script`) and
+/// returns its output, whose stdout is what the terminal showed; None, saying so, where
+/// there is no `script` and so no terminal to test on.
+pub fn on_terminal(dir: &Path, command: &str) -> Option<Output> {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        println!("no util-linux `script` here: the terminal case is not exercised");
+        return None;
+    }
+    let out = Command::new("script")
+        .args(["-qec", command, "/dev/null"])
+        .current_dir(dir)
+        .output()
+        .expect("script runs");
+    Some(out)
+}
+
 /// The text of a command's stderr.
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
