@@ -50,6 +50,7 @@ mod routing_config;
 mod routing_load_aware;
 mod shard_merge;
 mod shrink;
+mod single_primary;
 mod slurm;
 mod state_config;
 mod state_recovery;
