@@ -35,6 +35,7 @@ mod paired_difference;
 mod plain_path;
 mod plots;
 mod progress_bar;
+mod recovered_replica;
 mod replay_trace;
 mod replicated_availability;
 mod replication;
