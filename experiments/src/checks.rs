@@ -8,7 +8,8 @@
 //! check: nothing shows the minimum was reached, and nothing exceeded the maximum.
 //!
 //! `[invariants]` states properties every run must keep, by name: safety (no acknowledged
-//! write lost, replicas converge, stale reads bounded) and liveness (`recovers`: after the
+//! write lost, replicas converge, a single primary per range, stale reads bounded) and
+//! liveness (`recovers`: after the
 //! last scripted fault ends, availability comes back within a given time). Each is a
 //! threshold on a runs.csv column too, so [`Checks::violations`] yields broken invariants
 //! and broken checks alike, an invariant under its own name.
@@ -65,7 +66,7 @@ pub struct Checks {
 
 /// The safety invariants of `[invariants]`: name, column, and what the value means.
 /// `true` states the invariant (the column must stay 0), `false` leaves it out.
-const SAFETY_INVARIANTS: [(&str, &str, &str); 2] = [
+const SAFETY_INVARIANTS: [(&str, &str, &str); 3] = [
     (
         "no_lost_acked_writes",
         "acked_writes_lost",
@@ -76,12 +77,18 @@ const SAFETY_INVARIANTS: [(&str, &str, &str); 2] = [
         "divergent_keys",
         "every written key's replicas hold one value once the run has settled",
     ),
+    (
+        "single_primary",
+        "split_primary_writes",
+        "no range ever has two primaries: no write is coordinated by a server whose term as its primary ended",
+    ),
 ];
 
 /// Every key `[invariants]` accepts.
-pub const INVARIANT_KEYS: [&str; 4] = [
+pub const INVARIANT_KEYS: [&str; 5] = [
     "no_lost_acked_writes",
     "replicas_converge",
+    "single_primary",
     "bounded_stale_reads",
     "recovers",
 ];
@@ -170,7 +177,7 @@ impl Checks {
                 return Err(sec.error(
                     &key,
                     format!(
-                        "unknown invariant{hint}; [invariants] takes no_lost_acked_writes = true, replicas_converge = true, bounded_stale_reads = <fraction> and recovers = {{ within, window, availability }}{}",
+                        "unknown invariant{hint}; [invariants] takes no_lost_acked_writes = true, replicas_converge = true, single_primary = true, bounded_stale_reads = <fraction> and recovers = {{ within, window, availability }}{}",
                         if boolean { "" } else { " (a threshold on another column goes in [checks])" }
                     ),
                 ));
@@ -438,7 +445,7 @@ mod tests {
     #[test]
     fn invariants_are_checks_under_their_own_names() {
         let checks = read(
-            "[checks]\nmin_availability = 0.9\n[invariants]\nno_lost_acked_writes = true\nreplicas_converge = false\nbounded_stale_reads = 0.01\nrecovers = { within = \"10s\", availability = 0.95 }\n",
+            "[checks]\nmin_availability = 0.9\n[invariants]\nno_lost_acked_writes = true\nreplicas_converge = false\nsingle_primary = true\nbounded_stale_reads = 0.01\nrecovers = { within = \"10s\", availability = 0.95 }\n",
         )
         .unwrap();
         let keys: Vec<&str> = checks.list.iter().map(|c| c.key.as_str()).collect();
@@ -447,10 +454,12 @@ mod tests {
             [
                 "min_availability",
                 "no_lost_acked_writes",
+                "single_primary",
                 "bounded_stale_reads",
                 "recovers"
             ]
         );
+        assert_eq!(checks.list[2].metric, "split_primary_writes");
         assert_eq!(
             checks.liveness,
             Some(LivenessProbe {
@@ -468,7 +477,13 @@ mod tests {
         assert_eq!(signature(&broken), "no_lost_acked_writes+recovers");
         assert_eq!(broken[1].value, Some(12.5));
         assert_eq!(broken[1].threshold, 10.0);
-        // Nothing measured breaks no invariant: no reads served, no fault that ended.
+        let split = values(&[
+            ("availability", Some(1.0)),
+            ("split_primary_writes", Some(2.0)),
+        ]);
+        assert_eq!(signature(&checks.violations(&split)), "single_primary");
+        // Nothing measured breaks no invariant: no reads served, no fault that ended, no
+        // writes to coordinate.
         assert!(
             checks
                 .violations(&values(&[("availability", Some(1.0))]))

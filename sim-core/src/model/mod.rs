@@ -216,7 +216,13 @@ impl<'t> Simulation<'t> {
         match event {
             Event::Client(e) => self.clients.handle(e, &mut ctx, view),
             Event::Server(e) => self.servers.handle(e, &mut ctx),
-            Event::Detect(e) => detect::events::handle(&mut self.watchers, e, &mut ctx, view),
+            Event::Detect(e) => {
+                if let Some((range, primary)) =
+                    detect::events::handle(&mut self.watchers, e, &mut ctx, view)
+                {
+                    self.servers.state().appointed(range, primary);
+                }
+            }
             Event::Fault(e) => {
                 if let Some((fault, active)) = self.faults.handle(e, &mut self.servers, &mut ctx) {
                     self.apply_fault(fault, active);

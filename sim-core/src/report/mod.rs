@@ -373,6 +373,10 @@ measures! {
     Real recovery_time_s: Option<f64>, S,
         "time from the end of the last scripted fault (or of the warm-up) to the end of the first `[invariants] recovers` window whose ending requests reach its availability; without one before `duration`, the time to `duration`; empty without `recovers`, or when a fault lasts past `duration`"
         = |m| secs(m.metrics.recovery_time());
+    internal SplitPrimaryWrites by Time, "writes coordinated by a server whose term as primary had ended";
+    Real split_primary_writes: Option<u64>, Count,
+        "writes coordinated by a server whose term as primary of the write's range had ended: under `primary-backup` a server the monitor no longer appointed, otherwise one coming back to a key another server took over while neither crashed (see `single_primary` in [invariants](#invariants)); empty without writes"
+        = |m| m.metrics.split_primary_writes();
 }
 
 /// A cell of runs.csv.

@@ -84,9 +84,15 @@ impl fmt::Display for DetectEvent {
 
 /// Hands a detection event to the watcher it concerns (the monitor's is the first; with
 /// detection in the clients, client `c`'s is the `c`-th), or applies a verdict or a
-/// primary to the clients' shared view.
+/// primary to the clients' shared view. Returns the range and primary of an appointment
+/// the monitor made.
 #[inline(always)]
-pub fn handle(watchers: &mut [Watcher], event: DetectEvent, ctx: &mut Ctx, view: &mut ClusterView) {
+pub fn handle(
+    watchers: &mut [Watcher],
+    event: DetectEvent,
+    ctx: &mut Ctx,
+    view: &mut ClusterView,
+) -> Option<(u32, u32)> {
     match event {
         DetectEvent::MonitorCheck => watchers[0].on_check(ctx, view),
         DetectEvent::ClientCheck { client } => watchers[client as usize].on_check(ctx, view),
@@ -102,11 +108,16 @@ pub fn handle(watchers: &mut [Watcher], event: DetectEvent, ctx: &mut Ctx, view:
             let now = ctx.now();
             ctx.metrics().view_suspicion(server, suspected, now);
         }
-        DetectEvent::Promote { range } => watchers[0].on_promote(range, ctx, view),
+        DetectEvent::Promote { range } => {
+            return watchers[0]
+                .on_promote(range, ctx, view)
+                .map(|primary| (range, primary));
+        }
         DetectEvent::PrimaryUpdate { range, primary } => {
             view.set_primary(range, primary);
             let now = ctx.now();
             ctx.metrics().primary_changed(range, primary, now);
         }
     }
+    None
 }

@@ -91,21 +91,20 @@ impl Failover {
     }
 
     /// A promotion of `range` is due: applies the choice the verdicts now call for.
+    /// Returns the primary appointed, if the range has a new one.
     pub fn on_promote(
         &mut self,
         range: u32,
         suspected: &[bool],
         ctx: &mut Ctx,
         view: &mut ClusterView,
-    ) {
+    ) -> Option<u32> {
         let r = range as usize;
         self.pending[r] = false;
         let current = self.primary[r];
-        let Some(next) = self.choose(r, suspected) else {
-            return;
-        };
+        let next = self.choose(r, suspected)?;
         if next == current {
-            return;
+            return None;
         }
         let now = ctx.now();
         ctx.metrics().promotion(!suspected[current as usize], now);
@@ -122,5 +121,6 @@ impl Failover {
                 },
             );
         }
+        Some(next)
     }
 }

@@ -228,11 +228,11 @@ impl Watcher {
         self.arm_tick(ctx);
     }
 
-    /// A promotion the monitor scheduled for `range` is due.
-    pub fn on_promote(&mut self, range: u32, ctx: &mut Ctx, view: &mut ClusterView) {
-        if let Some(f) = self.failover.as_mut() {
-            f.on_promote(range, &self.suspected, ctx, view);
-        }
+    /// A promotion the monitor scheduled for `range` is due. Returns the primary
+    /// appointed, if the range has a new one.
+    pub fn on_promote(&mut self, range: u32, ctx: &mut Ctx, view: &mut ClusterView) -> Option<u32> {
+        let f = self.failover.as_mut()?;
+        f.on_promote(range, &self.suspected, ctx, view)
     }
 
     fn publish(&mut self, server: u32, suspected: bool, ctx: &mut Ctx, view: &mut ClusterView) {

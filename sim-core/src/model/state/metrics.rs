@@ -63,6 +63,19 @@ impl Metrics {
         }
     }
 
+    /// A server coordinated a write as primary of a range after its term there ended.
+    pub fn split_primary_write(&mut self, now: SimTime) {
+        self.count(Counter::SplitPrimaryWrites, now);
+    }
+
+    /// Writes coordinated by a server whose term as primary had ended; measured in runs
+    /// whose requests write (those that count divergent keys), empty in the others.
+    pub fn split_primary_writes(&self) -> Option<u64> {
+        self.state
+            .divergent_keys
+            .map(|_| self.counter(Counter::SplitPrimaryWrites))
+    }
+
     /// A server checkpointed during `[start, end)`; `completed` is false when a crash cut
     /// it short. A checkpoint counts by its end.
     pub fn checkpoint_span(&mut self, start: SimTime, end: SimTime, completed: bool) {

@@ -18,6 +18,7 @@ pub mod checkpoint;
 pub mod keymap;
 pub mod ledger;
 pub mod metrics;
+pub mod primaries;
 pub mod replication;
 pub mod store;
 
@@ -32,6 +33,7 @@ use crate::model::events::{Msg, Node, Status};
 use crate::model::server::batch::BatchJob;
 use crate::model::state::checkpoint::Checkpointer;
 use crate::model::state::ledger::Ledger;
+use crate::model::state::primaries::Primaries;
 use crate::model::state::replication::{ReplicaSets, Replication};
 use crate::model::state::store::{RestorePlan, Store, Val};
 use crate::report::metrics::Metrics;
@@ -60,6 +62,8 @@ pub struct State {
     servers: Vec<ServerState>,
     ledger: Ledger,
     replication: Replication,
+    /// Who coordinates writes as primary, when requests write.
+    primaries: Option<Primaries>,
     rule: WriteOrder,
     costs: StateSpec,
     /// The strategy's backups, if it takes any.
@@ -110,9 +114,12 @@ impl State {
             ReplicaSets::unkeyed(n, 1)
         };
         let checkpoints = d.checkpoint.checkpoints();
+        let primaries =
+            tracks_keys.then(|| Primaries::new(n, strategy.routing.failover_plan(n, keys)));
         State {
             servers,
             ledger: Ledger::default(),
+            primaries,
             replication: Replication::new(
                 factor,
                 d.replication.ack_rule(),
@@ -206,6 +213,11 @@ impl State {
             version: job.req.0,
         };
         self.apply(server, job.key, val, ctx);
+        if let Some(p) = &mut self.primaries
+            && p.coordinated(server, job.key)
+        {
+            ctx.metrics().split_primary_write(now);
+        }
         if self.replication.on_applied(server, job, ctx) {
             self.ledger.acked(job.key, job.req.0, now, ctx.metrics());
             Some(clock)
@@ -279,6 +291,9 @@ impl State {
     /// The server crashed (or crashed again while restoring): memory, the checkpoint in
     /// progress, queued copies and the batch job's unsaved work are lost.
     pub fn crash(&mut self, server: u32, ctx: &mut Ctx) {
+        if let Some(p) = &mut self.primaries {
+            p.crashed(server);
+        }
         if !self.restores {
             return;
         }
@@ -441,6 +456,13 @@ impl State {
         st.store.commit_backup();
         let now = ctx.now();
         ctx.metrics().backup_done(now);
+    }
+
+    /// The monitor appointed `primary` to primary/backup range `range`.
+    pub fn appointed(&mut self, range: u32, primary: u32) {
+        if let Some(p) = &mut self.primaries {
+            p.appointed(range, primary);
+        }
     }
 
     pub fn replication_due(&mut self, server: u32, ctx: &mut Ctx) {
