@@ -5,7 +5,8 @@
 //! into the same files; bad `[swarm]` and `[invariants]` keys exit with code 2 naming the
 //! key; the liveness invariant catches a retry storm that outlives its trigger and not
 //! the variant with a retry budget; three hunt shards merged give the unsharded hunt's
-//! files byte for byte, and a bad `--shard` is refused as `run` refuses it.
+//! files byte for byte, and a bad `--shard` is refused as `run` refuses it; a hunt does
+//! not write into a run's folder nor a run into a hunt's.
 
 use crate::common::{Table, Variant, files, repo_root, run_cli, run_shell, stderr, stdout};
 use sim_core::SimDuration;
@@ -573,4 +574,97 @@ fn a_bad_hunt_shard_is_refused_as_run_refuses_it_and_writes_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("--json: the shards are of faultline hunt"));
     assert!(!d.join("m").exists(), "nothing is written");
+}
+
+/// The bytes of every file under `dir`, by path.
+fn snapshot(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut all: Vec<_> = files(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+#[test]
+fn a_hunt_and_a_run_do_not_write_into_each_others_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    fs::write(d.join("planted.toml"), PLANTED).unwrap();
+    let quiet = ["--progress", "none"];
+    let run = |out: &str, extra: &[&str]| {
+        let args = [
+            &["run", "planted.toml", "--out", out, "--no-plots"][..],
+            &quiet,
+            extra,
+        ]
+        .concat();
+        run_cli(d, &args)
+    };
+    let seeds = [&["--seeds", "4"][..], &quiet].concat();
+    assert!(matches!(
+        run("r", &["--replications", "4"]).status.code(),
+        Some(0 | 1)
+    ));
+    assert!(matches!(
+        hunt(d, "planted.toml", "h", &seeds).status.code(),
+        Some(0 | 1)
+    ));
+    let shard = [&seeds[..], &["--shard", "0/2"]].concat();
+    assert_eq!(hunt(d, "planted.toml", "s", &shard).status.code(), Some(0));
+    let (r, h, sh) = (
+        snapshot(&d.join("r")),
+        snapshot(&d.join("h")),
+        snapshot(&d.join("s")),
+    );
+
+    for (out, extra, kind, marker) in [
+        ("r", &seeds, "faultline run", "runs.csv"),
+        ("r", &shard, "faultline run", "runs.csv"),
+        ("s", &seeds, "a finished run or shard", "manifest.json"),
+    ] {
+        let refused = hunt(d, "planted.toml", out, extra);
+        assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+        assert_eq!(
+            stderr(&refused),
+            format!(
+                "error: {out}: holds the outputs of {kind} ({marker}); a hunt writes a folder of its own: give another --out, or remove those files first\n"
+            )
+        );
+    }
+    let refused = run("h", &["--replications", "4"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert_eq!(
+        stderr(&refused),
+        format!(
+            "error: h: holds the outputs of faultline hunt (hunt.csv); a run writes a folder of its own: give another --out, or remove those files first\n"
+        )
+    );
+    assert_eq!(snapshot(&d.join("r")), r, "the run's folder is untouched");
+    assert_eq!(snapshot(&d.join("h")), h, "the hunt's folder is untouched");
+    assert_eq!(
+        snapshot(&d.join("s")),
+        sh,
+        "the shard's folder is untouched"
+    );
+
+    // The same command again replaces its own files: the same bytes.
+    assert!(matches!(
+        hunt(d, "planted.toml", "h", &seeds).status.code(),
+        Some(0 | 1)
+    ));
+    assert_eq!(snapshot(&d.join("h")), h);
+    assert_eq!(hunt(d, "planted.toml", "s", &shard).status.code(), Some(0));
+    let again = snapshot(&d.join("s"));
+    let names = |files: &[(std::path::PathBuf, Vec<u8>)]| -> Vec<_> {
+        files.iter().map(|(f, _)| f.clone()).collect()
+    };
+    assert_eq!(
+        names(&again),
+        names(&sh),
+        "a shard again writes the same files"
+    );
 }

@@ -265,8 +265,54 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
     ))
 }
 
-/// Creates the output folder `dir` and its parents; an error names it.
-pub(crate) fn create_output_folder(dir: &Path) -> Result<(), CliError> {
+/// What a command writes into its output folder, for [`create_output_folder`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum FolderKind {
+    /// `run`, `run --shard` and the merge of run shards.
+    Run,
+    /// `hunt --shard`.
+    HuntShard,
+    /// `hunt` and the merge of hunt shards.
+    Hunt,
+}
+
+/// Files whose presence says which command wrote a folder: a run's tables, a hunt's
+/// tables, and the manifest of a finished run or shard.
+const RUN_MARKERS: [&str; 2] = ["runs.csv", "summary.csv"];
+const HUNT_MARKERS: [&str; 2] = [crate::hunt::HUNT_FILE, crate::hunt::FAILURES_FILE];
+
+/// Creates the output folder `dir` and its parents; an error names it. A folder holding
+/// another command's outputs is refused rather than mixed with them (a hunt's tables
+/// beside a run's, or a run's manifest describing a hunt): a run does not write into a
+/// hunt's folder, a hunt not into a run's, and a whole hunt, which writes no manifest,
+/// not into a folder with one (a run's or a shard's). Writing again into a folder of
+/// the same kind replaces its files, as before.
+pub(crate) fn create_output_folder(dir: &Path, kind: FolderKind) -> Result<(), CliError> {
+    let holds = |name: &&&str| dir.join(name).symlink_metadata().is_ok();
+    let found = match kind {
+        FolderKind::Run => HUNT_MARKERS.iter().find(holds),
+        FolderKind::HuntShard => RUN_MARKERS.iter().find(holds),
+        FolderKind::Hunt => RUN_MARKERS
+            .iter()
+            .chain(&[crate::manifest::MANIFEST_FILE])
+            .find(holds),
+    };
+    if let Some(name) = found {
+        let theirs = match *name {
+            crate::manifest::MANIFEST_FILE => "a finished run or shard",
+            n if HUNT_MARKERS.contains(&n) => "faultline hunt",
+            _ => "faultline run",
+        };
+        let ours = match kind {
+            FolderKind::Run => "a run",
+            FolderKind::HuntShard | FolderKind::Hunt => "a hunt",
+        };
+        return Err(CliError::Input(format!(
+            "{}: holds the outputs of {theirs} ({name}); {ours} writes a folder of its own: \
+             give another --out, or remove those files first",
+            dir.display()
+        )));
+    }
     std::fs::create_dir_all(dir).map_err(|e| {
         CliError::Input(format!(
             "{}: cannot create the output folder ({})",

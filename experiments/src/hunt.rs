@@ -9,7 +9,8 @@
 
 use crate::checks::{Violation, signature};
 use crate::cli::{
-    CliError, ConfigArgs, create_output_folder, integer_flag, load, output_error, threads_flag,
+    CliError, ConfigArgs, FolderKind, create_output_folder, integer_flag, load, output_error,
+    threads_flag,
 };
 use crate::config::{Experiment, RunKey};
 use crate::journal::Journal;
@@ -321,7 +322,7 @@ pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
     let source =
         std::path::absolute(&exp.config_path).unwrap_or_else(|_| PathBuf::from(&exp.config_path));
     if let Some(spec) = shard {
-        create_output_folder(&out)?;
+        create_output_folder(&out, FolderKind::HuntShard)?;
         let how = crate::shard::ShardRun {
             progress: args.progress,
             json: false,
@@ -384,7 +385,7 @@ fn open_folder<'e>(
     source: PathBuf,
     resume: bool,
 ) -> Result<(HuntOutputs<'e>, Journal, u64), CliError> {
-    create_output_folder(out)?;
+    create_output_folder(out, FolderKind::Hunt)?;
     let configs = out.join(CONFIGS_DIR);
     std::fs::create_dir_all(&configs).map_err(|e| output_error(&configs, e))?;
     let mut outputs = HuntOutputs::create(out, exp, source)?;

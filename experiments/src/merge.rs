@@ -292,7 +292,7 @@ pub fn cmd_merge(args: MergeArgs) -> Result<u8, CliError> {
             &merged_from,
         );
     }
-    crate::cli::create_output_folder(out)?;
+    crate::cli::create_output_folder(out, crate::cli::FolderKind::Run)?;
     let mut journal = Journal::create(out, &exp).map_err(journal_error)?;
     crate::output::remove_stale_temps(out, &crate::run::OUTPUT_FILES)
         .map_err(|e| crate::cli::output_error(out, e))?;

@@ -111,7 +111,7 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             if args.resume { "--resume" } else { "--grow" }
         )));
     }
-    crate::cli::create_output_folder(&out)?;
+    crate::cli::create_output_folder(&out, crate::cli::FolderKind::Run)?;
     if let Some(spec) = shard {
         let how = crate::shard::ShardRun {
             progress: args.progress,
