@@ -3,7 +3,9 @@
 //! root when missing, and starts them): a sweep sharded three ways as a job array, merged
 //! by the job chained after it, gives the files of the unsharded run byte for byte
 //! (timing.csv aside; manifest.json but for the command line and the time it finished;
-//! failures.csv but for the folder its replay commands name). The daemons the test
+//! failures.csv but for the folder its replay commands name), and a hunt sharded the same
+//! way (`--hunt`) merges to the unsharded hunt's hunt.csv and hunt_failures.csv (but for
+//! the folder its replay commands name). The daemons the test
 //! started are stopped however it ends. Where Slurm cannot be installed or started, the
 //! test fails saying what is missing: it never passes without running.
 
@@ -126,6 +128,40 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
         .map(|rest| rest.split([' ', ',']).next().unwrap())
         .collect();
     assert_eq!(jobs.len(), 2, "{text}");
+    let hunt_submitted = Command::new(common::faultline())
+        .args([
+            "slurm", "c.toml", "--hunt", "--seeds", "4", "--shards", "3", "--out", "hunt",
+            "--time", "10",
+        ])
+        .arg("--submit")
+        .env("SLURM_CONF", &conf)
+        .current_dir(d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        hunt_submitted.status.code(),
+        Some(0),
+        "{}",
+        stderr(&hunt_submitted)
+    );
+    let hunt_text = stdout(&hunt_submitted);
+    assert!(
+        hunt_text.starts_with("on-slurm: 16 hunted runs in 3 shards"),
+        "{hunt_text}"
+    );
+    let hunt_jobs: Vec<&str> = hunt_text
+        .split("as job ")
+        .skip(1)
+        .map(|rest| rest.split([' ', ',']).next().unwrap())
+        .collect();
+    assert_eq!(hunt_jobs.len(), 2, "{hunt_text}");
+    let hunt_script = fs::read_to_string(d.join("hunt/slurm/shards.sbatch")).unwrap();
+    assert!(
+        hunt_script.contains(" hunt ")
+            && hunt_script.contains("--seeds 4")
+            && !hunt_script.contains("--replications"),
+        "{hunt_script}"
+    );
     let script_text = fs::read_to_string(d.join("campaign/slurm/shards.sbatch")).unwrap();
     assert!(
         script_text.contains("#SBATCH --array=0-2\n"),
@@ -143,6 +179,15 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
         "{}",
         stderr(&single)
     );
+    let single_hunt = run_cli(
+        d,
+        &["hunt", "c.toml", "--seeds", "4", "--out", "single-hunt"],
+    );
+    assert!(
+        matches!(single_hunt.status.code(), Some(0 | 1)),
+        "{}",
+        stderr(&single_hunt)
+    );
 
     let merge = jobs[1];
     let waited = Instant::now();
@@ -150,10 +195,26 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
         let queue = slurm_command(
             &conf,
             "squeue",
-            &["-h", "-j", &format!("{},{merge}", jobs[0])],
+            &[
+                "-h",
+                "-j",
+                &format!("{},{merge},{},{}", jobs[0], hunt_jobs[0], hunt_jobs[1]),
+            ],
         );
         if queue.trim().is_empty() {
             break;
+        }
+        // A merge whose shards failed waits for ever: say so at once, with the logs.
+        if queue.contains("DependencyNeverSatisfied") {
+            let mut text = String::new();
+            for job in ["campaign", "hunt"] {
+                for name in ["shard-0.log", "shard-1.log", "shard-2.log"] {
+                    let path = d.join(job).join("slurm").join(name);
+                    let log = fs::read_to_string(&path).unwrap_or_default();
+                    text.push_str(&format!("--- {}\n{log}\n", path.display()));
+                }
+            }
+            panic!("a shard failed, so its merge can never start:\n{queue}\n{text}");
         }
         assert!(
             waited.elapsed() < JOB_TIMEOUT,
@@ -201,5 +262,21 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
     common::assert_same_results(&a, &b, &["shards", "slurm"], &logs());
     let merged = fs::read_to_string(b.join("timing.csv")).unwrap();
     assert_eq!(merged.lines().nth(1).unwrap().split(',').nth(2), Some("12"));
+
+    // The hunt: the same hunt.csv, and the same failures but for the folder named.
+    let hunt_log = fs::read_to_string(d.join("hunt/slurm/merge.log")).unwrap_or_default();
+    let (single_hunt, merged_hunt) = (d.join("single-hunt"), d.join("hunt"));
+    assert_eq!(
+        fs::read(single_hunt.join("hunt.csv")).unwrap(),
+        fs::read(merged_hunt.join("hunt.csv")).unwrap_or_default(),
+        "{hunt_log}"
+    );
+    let failures = |dir: &Path| {
+        fs::read_to_string(dir.join("hunt_failures.csv"))
+            .unwrap_or_default()
+            .replace(&dir.display().to_string(), "DIR")
+    };
+    assert_eq!(failures(&single_hunt), failures(&merged_hunt), "{hunt_log}");
+    assert!(failures(&merged_hunt).lines().count() > 1, "{hunt_log}");
     drop(cluster);
 }

@@ -173,6 +173,14 @@ pub struct SlurmArgs {
     /// Submit both jobs with sbatch and print their ids.
     #[arg(long)]
     pub submit: bool,
+    /// The shards hunt (`faultline hunt --shard K/N`) rather than run, and the merge job
+    /// writes the hunt's folder.
+    #[arg(long)]
+    pub hunt: bool,
+    /// With --hunt: the run seeds per (cell, strategy), as `faultline hunt --seeds` (1 to
+    /// 1000000) [default: experiment.replications].
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub seeds: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -64,6 +64,35 @@ pub struct HuntArgs {
     pub shard: Option<String>,
 }
 
+/// A hunt takes its number of seeds as `--seeds`, not `--replications`.
+pub(crate) fn refuse_replications(args: &ConfigArgs) -> Result<(), CliError> {
+    if args.replications.is_some() {
+        return Err(CliError::Input(
+            "--replications: a hunt's seeds are its replications; give --seeds N".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Loads the config a hunt hunts with, `--seeds` (when given) as its replications; a
+/// config without `[checks]` or `[invariants]` has nothing to hunt for.
+pub(crate) fn load_hunted(args: &ConfigArgs, seeds: Option<&str>) -> Result<Experiment, CliError> {
+    refuse_replications(args)?;
+    let mut config = args.clone();
+    if let Some(text) = seeds {
+        let max = u64::from(crate::config::MAX_REPLICATIONS);
+        config.replications = Some(integer_flag("--seeds", text, 1, max)?.to_string());
+    }
+    let exp = load(&config)?;
+    if exp.checks.is_empty() {
+        return Err(CliError::Input(format!(
+            "{}: nothing to hunt for: the config has no [checks] and no [invariants]; a hunt reports the runs that break them",
+            args.config.display()
+        )));
+    }
+    Ok(exp)
+}
+
 /// Why the runner stopped before the last run.
 enum Stop {
     Budget,
@@ -276,11 +305,7 @@ fn time_budget(text: &str) -> Result<Duration, CliError> {
 }
 
 pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
-    if args.config.replications.is_some() {
-        return Err(CliError::Input(
-            "--replications: a hunt's seeds are its replications; give --seeds N".into(),
-        ));
-    }
+    refuse_replications(&args.config)?;
     let shard = args
         .shard
         .as_deref()
@@ -296,22 +321,7 @@ pub fn cmd_hunt(args: HuntArgs) -> Result<u8, CliError> {
             }
         )));
     }
-    let mut config = args.config.clone();
-    config.replications = args
-        .seeds
-        .as_deref()
-        .map(|text| {
-            let max = u64::from(crate::config::MAX_REPLICATIONS);
-            integer_flag("--seeds", text, 1, max).map(|n| n.to_string())
-        })
-        .transpose()?;
-    let exp = load(&config)?;
-    if exp.checks.is_empty() {
-        return Err(CliError::Input(format!(
-            "{}: nothing to hunt for: the config has no [checks] and no [invariants]; a hunt reports the runs that break them",
-            args.config.config.display()
-        )));
-    }
+    let exp = load_hunted(&args.config, args.seeds.as_deref())?;
     let threads = threads_flag(args.threads.as_deref())?;
     let budget = args.time_budget.as_deref().map(time_budget).transpose()?;
     let line_every = crate::progress::line_every().map_err(CliError::Input)?;

@@ -1,7 +1,7 @@
 //! `faultline slurm CONFIG --shards N --out DIR`: writes a Slurm job array that runs the
-//! N shards of an experiment (`faultline run CONFIG --shard $SLURM_ARRAY_TASK_ID/N`) and
-//! a merge job that joins them into DIR once every shard succeeded; with `--submit`,
-//! submits both with sbatch and prints their job ids.
+//! N shards of an experiment (`faultline run CONFIG --shard $SLURM_ARRAY_TASK_ID/N`, or
+//! with `--hunt` `faultline hunt`) and a merge job that joins them into DIR once every
+//! shard succeeded; with `--submit`, submits both with sbatch and prints their job ids.
 //!
 //! The scripts name the running faultline binary and the config by absolute path, so
 //! they run from any directory of a cluster whose nodes share the file system. Shards go
@@ -30,6 +30,8 @@ pub struct Plan {
     pub partition: Option<String>,
     pub time: Option<String>,
     pub cpus_per_task: Option<u32>,
+    /// The shards hunt rather than run.
+    pub hunt: bool,
 }
 
 fn quote(path: &Path) -> String {
@@ -60,12 +62,18 @@ impl Plan {
 
     /// The job-array script: task K runs shard K of N into DIR/shards/K.
     pub fn array_script(&self) -> String {
-        let mut run = vec![quote(&self.faultline), "run".into(), quote(&self.config)];
+        let command = if self.hunt { "hunt" } else { "run" };
+        let mut run = vec![quote(&self.faultline), command.into(), quote(&self.config)];
         run.extend(self.overrides.iter().map(|a| shell_quote(a)));
         format!(
-            "#!/bin/bash\n{}# The {} shards of experiment {}, written by faultline slurm; task K runs shard K.\nset -euo pipefail\nexec {} \\\n    --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" \\\n    --out {}\"/${{SLURM_ARRAY_TASK_ID}}\" \\\n    --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --progress lines\n",
+            "#!/bin/bash\n{}# The {} shards of {} {}, written by faultline slurm; task K runs shard K.\nset -euo pipefail\nexec {} \\\n    --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" \\\n    --out {}\"/${{SLURM_ARRAY_TASK_ID}}\" \\\n    --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --progress lines\n",
             self.directives(&format!("faultline-{}", self.name), "shard-%a.log", true),
             self.shards,
+            if self.hunt {
+                "the hunt of"
+            } else {
+                "experiment"
+            },
             self.name,
             run.join(" "),
             self.shards,
@@ -76,13 +84,18 @@ impl Plan {
     /// The merge job's script: joins DIR/shards/0 .. N-1 into DIR.
     pub fn merge_script(&self) -> String {
         format!(
-            "#!/bin/bash\n{}# Merges the {} shards of experiment {} into its results folder, written by faultline slurm.\nset -euo pipefail\nshards=()\nfor k in $(seq 0 {}); do shards+=({}\"/$k\"); done\nexec {} merge --out {} \"${{shards[@]}}\"\n",
+            "#!/bin/bash\n{}# Merges the {} shards of {} {} into its results folder, written by faultline slurm.\nset -euo pipefail\nshards=()\nfor k in $(seq 0 {}); do shards+=({}\"/$k\"); done\nexec {} merge --out {} \"${{shards[@]}}\"\n",
             self.directives(
                 &format!("faultline-{}-merge", self.name),
                 "merge.log",
                 false
             ),
             self.shards,
+            if self.hunt {
+                "the hunt of"
+            } else {
+                "experiment"
+            },
             self.name,
             self.shards - 1,
             quote(&self.out.join("shards")),
@@ -109,7 +122,16 @@ fn option_value(flag: &str, text: &str, allowed: &str, what: &str) -> Result<Str
 }
 
 pub fn cmd_slurm(args: SlurmArgs) -> Result<u8, CliError> {
-    let exp = load(&args.config)?;
+    if args.seeds.is_some() && !args.hunt {
+        return Err(CliError::Input(
+            "--seeds: only with --hunt; the runs of a run are --replications".into(),
+        ));
+    }
+    let exp = if args.hunt {
+        crate::hunt::load_hunted(&args.config, args.seeds.as_deref())?
+    } else {
+        load(&args.config)?
+    };
     let shards = integer_flag("--shards", &args.shards, 1, u64::from(MAX_SHARDS))? as u32;
     let partition = args
         .partition
@@ -150,7 +172,18 @@ pub fn cmd_slurm(args: SlurmArgs) -> Result<u8, CliError> {
         CliError::Internal(format!("cannot find the running faultline binary: {e}"))
     })?;
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-    let overrides = exp.overrides.to_args();
+    let overrides = if args.hunt {
+        // A hunt takes its seeds as --seeds, never --replications.
+        let mut own = exp.overrides.clone();
+        let seeds = own.replications.take();
+        let mut words = own.to_args();
+        if let Some(n) = seeds {
+            words.extend(["--seeds".to_string(), n.to_string()]);
+        }
+        words
+    } else {
+        exp.overrides.to_args()
+    };
     let plan = Plan {
         name: exp.name.clone(),
         faultline,
@@ -161,6 +194,7 @@ pub fn cmd_slurm(args: SlurmArgs) -> Result<u8, CliError> {
         partition,
         time,
         cpus_per_task,
+        hunt: args.hunt,
     };
     let dir = plan.out.join("slurm");
     std::fs::create_dir_all(&dir).map_err(|e| {
@@ -176,9 +210,10 @@ pub fn cmd_slurm(args: SlurmArgs) -> Result<u8, CliError> {
         write_atomic(path, text.as_bytes()).map_err(|e| output_error(path, e))?;
     }
     println!(
-        "{}: {} runs in {shards} shards; wrote {} (job array 0-{}) and {} (the merge into {})",
+        "{}: {} {} in {shards} shards; wrote {} (job array 0-{}) and {} (the merge into {})",
         exp.name,
         exp.total_runs(),
+        if args.hunt { "hunted runs" } else { "runs" },
         array.display(),
         shards - 1,
         merge.display(),
