@@ -720,4 +720,55 @@ mod tests {
         assert_eq!(std::mem::size_of::<Slot>(), 64);
         assert_eq!(std::mem::align_of::<Slot>(), 64);
     }
+
+    #[test]
+    fn idle_workers_are_taken_in_the_order_of_a_plain_stack() {
+        // The top in `Hot` and the rest in the flat array behave as one `Vec` used as a
+        // stack: pushes, pops and the sort after a crash give the same worker each time.
+        use crate::engine::rng::{Purpose, RngFactory};
+        let workers = 6u32;
+        let mut rng = RngFactory::new(3).stream(Purpose::Requests, 0);
+        let mut plain: Vec<u32> = (0..workers).rev().collect();
+        let mut busy: Vec<u32> = Vec::new();
+        let mut below: Vec<u32> = (1..workers).rev().chain([0]).collect();
+        let mut h = Hot {
+            queue: VecDeque::new(),
+            factor: 1.0,
+            scripted_down: 0,
+            erroring: 0,
+            idle: workers,
+            next_idle: 0,
+            random_down: false,
+            restoring: false,
+            paused: false,
+        };
+        for _ in 0..100_000 {
+            match rng.random_range(0..10) {
+                0 => {
+                    for w in busy.drain(..) {
+                        plain.push(w);
+                        h.push_idle(&mut below, w);
+                    }
+                    plain.sort_unstable_by(|a, b| b.cmp(a));
+                    h.sort_idle(&mut below);
+                }
+                1..=4 if !busy.is_empty() => {
+                    let w = busy.swap_remove(rng.random_range(0..busy.len()));
+                    plain.push(w);
+                    h.push_idle(&mut below, w);
+                }
+                _ if !plain.is_empty() => {
+                    let w = plain.pop().unwrap();
+                    assert_eq!(h.next_idle, w);
+                    h.pop_idle(&below);
+                    busy.push(w);
+                }
+                _ => {}
+            }
+            assert_eq!(h.idle as usize, plain.len());
+            if let Some(&top) = plain.last() {
+                assert_eq!(h.next_idle, top);
+            }
+        }
+    }
 }
