@@ -649,6 +649,12 @@ impl Metrics {
         }
     }
 
+    /// `n` attempts inside the window reached `server` while it was up, counted by the
+    /// server itself (see [`Servers::hand_over_attempts`](crate::model::server::Servers::hand_over_attempts)).
+    pub fn attempts_arrived(&mut self, server: u32, n: u64) {
+        self.attempts_per_server[server as usize] += n;
+    }
+
     /// A server looked a request's key up in its cache.
     #[inline]
     pub fn cache_lookup(&mut self, hit: bool, now: SimTime) {

@@ -37,6 +37,7 @@ use crate::model::events::{Msg, Node, Status};
 use crate::model::server::cache::KeyCache;
 use crate::model::state::State;
 use crate::report::Counter;
+use crate::report::metrics::Metrics;
 use crate::strategy::durability::During;
 use rand::RngExt;
 use std::collections::VecDeque;
@@ -78,6 +79,10 @@ struct Hot {
     /// `next_idle`; those below it are in the server's stretch of [`Servers::idle`].
     idle: u32,
     next_idle: u32,
+    /// Attempts that reached the server while it was up, inside the metrics' window, not
+    /// yet handed to the metrics (a count per server there would be one more line per
+    /// attempt).
+    attempts: u32,
     random_down: bool,
     /// A restore is in progress: the server is up but serves nothing.
     restoring: bool,
@@ -93,6 +98,17 @@ impl Hot {
     /// Up and restored.
     fn serving(&self) -> bool {
         self.up() && !self.restoring
+    }
+
+    /// Counts an attempt; returns the count to hand to the metrics at once when it is
+    /// full (in four billion attempts).
+    fn count_attempt(&mut self) -> Option<u64> {
+        let full = (self.attempts == u32::MAX).then(|| {
+            self.attempts = 0;
+            u64::from(u32::MAX)
+        });
+        self.attempts += 1;
+        full
     }
 
     /// Takes the idle worker on top (there is one).
@@ -196,6 +212,7 @@ impl Servers {
                     erroring: 0,
                     idle: workers as u32,
                     next_idle: 0,
+                    attempts: 0,
                     random_down: false,
                     restoring: false,
                     paused: false,
@@ -307,13 +324,16 @@ impl Servers {
         let Node::Client(client) = from else {
             return;
         };
-        let range = self.idle_range(server);
         let h = &mut self.hot[server as usize];
         if !h.serving() {
             return;
         }
         let now = ctx.now();
-        ctx.metrics().attempt_arrived(server, now);
+        if ctx.metrics().in_window(now)
+            && let Some(full) = h.count_attempt()
+        {
+            ctx.metrics().attempts_arrived(server, full);
+        }
         let job = Job {
             body: Body {
                 req,
@@ -334,8 +354,10 @@ impl Servers {
             if self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
-            h.pop_idle(&self.idle[range]);
-            self.begin(server, worker, job, ctx);
+            let base = server as usize * self.workers;
+            h.pop_idle(&self.idle[base..base + self.workers]);
+            let factor = h.factor;
+            self.begin(server, worker, factor, job, ctx);
         } else if h.queue.len() < self.queue_capacity {
             h.queue.push_back(job);
         } else {
@@ -424,8 +446,8 @@ impl Servers {
         }
     }
 
-    /// Starts `job` on an idle `worker` of `server`.
-    fn begin(&mut self, server: u32, worker: u32, job: Job, ctx: &mut Ctx) {
+    /// Starts `job` on an idle `worker` of `server`, whose service factor is `factor`.
+    fn begin(&mut self, server: u32, worker: u32, factor: f64, job: Job, ctx: &mut Ctx) {
         let mut demand = job.demand;
         if self.cached
             && let Some(cache) = &mut self.cold[server as usize].cache
@@ -437,7 +459,6 @@ impl Servers {
             let now = ctx.now();
             ctx.metrics().cache_lookup(hit, now);
         }
-        let factor = self.hot[server as usize].factor;
         let service = if factor == 1.0 {
             demand
         } else {
@@ -463,11 +484,13 @@ impl Servers {
         if let Some(clock) = answer {
             Self::answer(server, &job, Status::Ok, clock, ctx);
         }
-        while let Some(next) = self.hot[server as usize].queue.pop_front() {
+        let h = &mut self.hot[server as usize];
+        while let Some(next) = h.queue.pop_front() {
             if self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
-            self.begin(server, worker, next, ctx);
+            let factor = h.factor;
+            self.begin(server, worker, factor, next, ctx);
             return;
         }
         let range = self.idle_range(server);
@@ -694,7 +717,16 @@ impl Servers {
                 continue;
             }
             h.pop_idle(&self.idle[range.clone()]);
-            self.begin(server, worker, job, ctx);
+            let factor = h.factor;
+            self.begin(server, worker, factor, job, ctx);
+        }
+    }
+
+    /// Hands the attempts each server counted to the metrics, at the end of a run.
+    pub fn hand_over_attempts(&mut self, metrics: &mut Metrics) {
+        for (s, h) in self.hot.iter_mut().enumerate() {
+            metrics.attempts_arrived(s as u32, u64::from(h.attempts));
+            h.attempts = 0;
         }
     }
 
@@ -711,6 +743,22 @@ impl Servers {
 mod tests {
     use super::*;
 
+    /// A server's record as [`Servers::new`] makes it, with `workers` idle.
+    fn hot(workers: u32) -> Hot {
+        Hot {
+            queue: VecDeque::new(),
+            factor: 1.0,
+            scripted_down: 0,
+            erroring: 0,
+            idle: workers,
+            next_idle: 0,
+            attempts: 0,
+            random_down: false,
+            restoring: false,
+            paused: false,
+        }
+    }
+
     #[test]
     fn a_server_record_and_a_worker_are_one_cache_line_each() {
         // What every attempt reads of a server, and a worker in service, each on one line
@@ -719,6 +767,17 @@ mod tests {
         assert_eq!(std::mem::align_of::<Hot>(), 64);
         assert_eq!(std::mem::size_of::<Slot>(), 64);
         assert_eq!(std::mem::align_of::<Slot>(), 64);
+    }
+
+    #[test]
+    fn a_full_attempt_count_is_handed_over_and_none_is_lost() {
+        let mut h = hot(1);
+        h.attempts = u32::MAX - 1;
+        assert_eq!(h.count_attempt(), None);
+        assert_eq!(h.attempts, u32::MAX);
+        // The next attempt hands over the 2^32 - 1 counted and starts again at 1.
+        assert_eq!(h.count_attempt(), Some(u64::from(u32::MAX)));
+        assert_eq!(h.attempts, 1);
     }
 
     #[test]
@@ -731,17 +790,7 @@ mod tests {
         let mut plain: Vec<u32> = (0..workers).rev().collect();
         let mut busy: Vec<u32> = Vec::new();
         let mut below: Vec<u32> = (1..workers).rev().chain([0]).collect();
-        let mut h = Hot {
-            queue: VecDeque::new(),
-            factor: 1.0,
-            scripted_down: 0,
-            erroring: 0,
-            idle: workers,
-            next_idle: 0,
-            random_down: false,
-            restoring: false,
-            paused: false,
-        };
+        let mut h = hot(workers);
         for _ in 0..100_000 {
             match rng.random_range(0..10) {
                 0 => {
