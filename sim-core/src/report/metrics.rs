@@ -145,7 +145,8 @@ pub struct Metrics {
     /// suspicion of an up server or by the recovery of a server still suspected), counted
     /// when they end, or at [`Metrics::finish`] for those still open.
     mistake_sum_ns: u128,
-    /// Attempts that reached each server while it was up, inside the window.
+    /// Attempts that reached each server while it was up, inside the window. In a run the
+    /// servers count them and hand the counts over ([`Metrics::attempts_arrived`]).
     attempts_per_server: Vec<u64>,
     /// The sum of the fractions of keys remapped by the changes counted in
     /// [`Counter::RemapChanges`].
