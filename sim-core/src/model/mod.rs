@@ -285,6 +285,7 @@ impl<'t> Simulation<'t> {
     }
 
     fn finish(mut self) -> (RunResult, Option<std::io::Error>) {
+        self.servers.hand_over_attempts(&mut self.metrics);
         self.metrics.finish();
         self.servers.state().finish(&mut self.metrics);
         let report = RunReport::measure(&Measured {

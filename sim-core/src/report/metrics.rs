@@ -145,7 +145,8 @@ pub struct Metrics {
     /// suspicion of an up server or by the recovery of a server still suspected), counted
     /// when they end, or at [`Metrics::finish`] for those still open.
     mistake_sum_ns: u128,
-    /// Attempts that reached each server while it was up, inside the window.
+    /// Attempts that reached each server while it was up, inside the window. In a run the
+    /// servers count them and hand the counts over ([`Metrics::attempts_arrived`]).
     attempts_per_server: Vec<u64>,
     /// The sum of the fractions of keys remapped by the changes counted in
     /// [`Counter::RemapChanges`].
@@ -647,6 +648,12 @@ impl Metrics {
         if self.in_window(now) {
             self.attempts_per_server[server as usize] += 1;
         }
+    }
+
+    /// `n` attempts inside the window reached `server` while it was up, counted by the
+    /// server itself (see [`Servers::hand_over_attempts`](crate::model::server::Servers::hand_over_attempts)).
+    pub fn attempts_arrived(&mut self, server: u32, n: u64) {
+        self.attempts_per_server[server as usize] += n;
     }
 
     /// A server looked a request's key up in its cache.

@@ -37,6 +37,7 @@ use crate::model::events::{Msg, Node, Status};
 use crate::model::server::cache::KeyCache;
 use crate::model::state::State;
 use crate::report::Counter;
+use crate::report::metrics::Metrics;
 use crate::strategy::durability::During;
 use rand::RngExt;
 use std::collections::VecDeque;
@@ -50,42 +51,104 @@ pub struct Job {
     pub deadline: SimTime,
 }
 
+/// A worker busy with an attempt: one cache line.
 struct Worker {
     job: Job,
     done: EventId,
-    /// When service ends; while a checkpoint pauses the server, the service left.
-    until: SimTime,
-    left: SimDuration,
+    /// When service ends, in nanoseconds; while a checkpoint pauses the server, the service
+    /// left instead (one field for the two, so that the worker fits one cache line).
+    until_or_left: u64,
 }
 
-struct Server {
-    random_down: bool,
+/// A worker slot of the flat array of every server's workers, aligned to a cache line.
+#[repr(align(64))]
+struct Slot(Option<Worker>);
+
+/// What every attempt at a server reads, in one cache line: whether the server serves,
+/// the factor service is slowed by, its idle workers and its waiting queue.
+#[repr(C, align(64))]
+struct Hot {
+    queue: VecDeque<Job>,
+    /// `slow_factor * checkpoint_factor` of the server's [`Cold`] record, computed where
+    /// either changes.
+    factor: f64,
     scripted_down: u32,
     /// Active scripted `error` faults on the server.
     erroring: u32,
-    slow_factor: f64,
-    workers: Vec<Option<Worker>>,
-    idle: Vec<u32>,
-    queue: VecDeque<Job>,
-    heartbeat: Option<EventId>,
-    cache: Option<KeyCache>,
-    /// The end of the restore in progress: the server is up but serves nothing.
-    restoring: Option<EventId>,
+    /// Idle workers. The last to become idle, which the next attempt takes, is
+    /// `next_idle`; those below it are in the server's stretch of [`Servers::idle`].
+    idle: u32,
+    next_idle: u32,
+    /// Attempts that reached the server while it was up, inside the metrics' window, not
+    /// yet handed to the metrics (a count per server there would be one more line per
+    /// attempt).
+    attempts: u32,
+    random_down: bool,
+    /// A restore is in progress: the server is up but serves nothing.
+    restoring: bool,
     /// A pausing checkpoint is in progress.
     paused: bool,
-    /// Service slows by this factor while a slowing checkpoint is in progress.
-    checkpoint_factor: f64,
 }
 
-impl Server {
+impl Hot {
     fn up(&self) -> bool {
         !self.random_down && self.scripted_down == 0
     }
 
     /// Up and restored.
     fn serving(&self) -> bool {
-        self.up() && self.restoring.is_none()
+        self.up() && !self.restoring
     }
+
+    /// Counts an attempt; returns the count to hand to the metrics at once when it is
+    /// full (in four billion attempts).
+    fn count_attempt(&mut self) -> Option<u64> {
+        let full = (self.attempts == u32::MAX).then(|| {
+            self.attempts = 0;
+            u64::from(u32::MAX)
+        });
+        self.attempts += 1;
+        full
+    }
+
+    /// Takes the idle worker on top (there is one).
+    fn pop_idle(&mut self, below: &[u32]) {
+        self.idle -= 1;
+        if self.idle > 0 {
+            self.next_idle = below[self.idle as usize - 1];
+        }
+    }
+
+    /// Puts `worker` on top of the idle workers.
+    fn push_idle(&mut self, below: &mut [u32], worker: u32) {
+        if self.idle > 0 {
+            below[self.idle as usize - 1] = self.next_idle;
+        }
+        self.next_idle = worker;
+        self.idle += 1;
+    }
+
+    /// Orders the idle workers so that the lowest-numbered is taken first.
+    fn sort_idle(&mut self, below: &mut [u32]) {
+        let n = self.idle as usize;
+        if n == 0 {
+            return;
+        }
+        below[n - 1] = self.next_idle;
+        below[..n].sort_unstable_by(|a, b| b.cmp(a));
+        self.next_idle = below[n - 1];
+    }
+}
+
+/// What a server reads rarely: the factors behind [`Hot::factor`], its timers, its cache.
+struct Cold {
+    slow_factor: f64,
+    /// Service slows by this factor while a slowing checkpoint is in progress.
+    checkpoint_factor: f64,
+    heartbeat: Option<EventId>,
+    /// The end of the restore in progress.
+    restoring: Option<EventId>,
+    cache: Option<KeyCache>,
 }
 
 /// Why a server goes down or comes back.
@@ -104,7 +167,18 @@ pub enum HeartbeatReceivers {
 }
 
 pub struct Servers {
-    servers: Vec<Server>,
+    /// Each server's record that every attempt reads, and the rest of it.
+    hot: Vec<Hot>,
+    cold: Vec<Cold>,
+    /// Every server's workers, `workers` to a server: server `s`'s worker `i` is at
+    /// `s * workers + i`.
+    slots: Vec<Slot>,
+    /// Each server's idle workers below the top one ([`Hot::next_idle`]), bottom first, in
+    /// a stretch of `workers` entries at `s * workers`.
+    idle: Vec<u32>,
+    workers: usize,
+    /// Every server has a key cache.
+    cached: bool,
     queue_capacity: usize,
     heartbeat_interval: SimDuration,
     heartbeat_receivers: HeartbeatReceivers,
@@ -119,24 +193,44 @@ pub struct Servers {
 
 impl Servers {
     pub fn new(spec: &ClusterSpec, heartbeat_interval: SimDuration) -> Self {
+        let servers = spec.servers as usize;
         let workers = spec.workers as usize;
+        let mut idle = vec![0; servers * workers];
+        for stretch in idle.chunks_mut(workers.max(1)) {
+            // Worker 0 on top: the stack from the bottom is workers - 1, ..., 1 (and 0 in
+            // `next_idle`).
+            for (i, w) in stretch.iter_mut().enumerate() {
+                *w = (workers - 1 - i) as u32;
+            }
+        }
         Servers {
-            servers: (0..spec.servers)
-                .map(|_| Server {
-                    random_down: false,
+            hot: (0..servers)
+                .map(|_| Hot {
+                    queue: VecDeque::new(),
+                    factor: 1.0,
                     scripted_down: 0,
                     erroring: 0,
-                    slow_factor: 1.0,
-                    workers: (0..workers).map(|_| None).collect(),
-                    idle: (0..workers as u32).rev().collect(),
-                    queue: VecDeque::new(),
-                    heartbeat: None,
-                    cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
-                    restoring: None,
+                    idle: workers as u32,
+                    next_idle: 0,
+                    attempts: 0,
+                    random_down: false,
+                    restoring: false,
                     paused: false,
-                    checkpoint_factor: 1.0,
                 })
                 .collect(),
+            cold: (0..servers)
+                .map(|_| Cold {
+                    slow_factor: 1.0,
+                    checkpoint_factor: 1.0,
+                    heartbeat: None,
+                    restoring: None,
+                    cache: spec.cache.as_ref().map(|c| KeyCache::new(c.size)),
+                })
+                .collect(),
+            slots: (0..servers * workers).map(|_| Slot(None)).collect(),
+            idle,
+            workers,
+            cached: spec.cache.is_some(),
             queue_capacity: spec.queue_capacity as usize,
             heartbeat_interval,
             heartbeat_receivers: HeartbeatReceivers::Monitor,
@@ -174,7 +268,7 @@ impl Servers {
         if interval == 0 {
             return;
         }
-        for (s, server) in self.servers.iter_mut().enumerate() {
+        for (s, server) in self.cold.iter_mut().enumerate() {
             let mut rng = rngs.stream(Purpose::Heartbeats, s as u32);
             let phase = if interval > 0 {
                 rng.random_range(0..interval)
@@ -189,19 +283,25 @@ impl Servers {
     }
 
     pub fn is_up(&self, server: u32) -> bool {
-        self.servers[server as usize].up()
+        self.hot[server as usize].up()
     }
 
     /// Requests queued or in service at a server.
     pub fn load(&self, server: u32) -> usize {
-        let s = &self.servers[server as usize];
-        s.queue.len() + s.workers.len() - s.idle.len()
+        let h = &self.hot[server as usize];
+        h.queue.len() + self.workers - h.idle as usize
+    }
+
+    /// The stretch of [`Servers::idle`] that holds `server`'s idle workers below the top.
+    fn idle_range(&self, server: u32) -> std::ops::Range<usize> {
+        let base = server as usize * self.workers;
+        base..base + self.workers
     }
 
     pub fn on_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
         if msg.is_replication() {
-            let s = &self.servers[server as usize];
-            let (up, serving) = (s.up(), s.serving());
+            let h = &self.hot[server as usize];
+            let (up, serving) = (h.up(), h.serving());
             let serving = serving || (up && self.state().catching_up(server));
             self.state().on_message(server, from, msg, serving, ctx);
             return;
@@ -224,12 +324,16 @@ impl Servers {
         let Node::Client(client) = from else {
             return;
         };
-        let s = &mut self.servers[server as usize];
-        if !s.serving() {
+        let h = &mut self.hot[server as usize];
+        if !h.serving() {
             return;
         }
         let now = ctx.now();
-        ctx.metrics().attempt_arrived(server, now);
+        if ctx.metrics().in_window(now)
+            && let Some(full) = h.count_attempt()
+        {
+            ctx.metrics().attempts_arrived(server, full);
+        }
         let job = Job {
             body: Body {
                 req,
@@ -242,19 +346,20 @@ impl Servers {
             demand,
             deadline,
         };
-        if s.erroring > 0 {
+        if h.erroring > 0 {
             let clock = self.clock(server, ts);
             Self::answer(server, &job, Status::Error, clock, ctx);
-        } else if !s.paused
-            && let Some(&worker) = s.idle.last()
-        {
+        } else if !h.paused && h.idle > 0 {
+            let worker = h.next_idle;
             if self.shed_expired && Self::shed(&job, ctx) {
                 return;
             }
-            s.idle.pop();
-            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
-        } else if s.queue.len() < self.queue_capacity {
-            s.queue.push_back(job);
+            let base = server as usize * self.workers;
+            h.pop_idle(&self.idle[base..base + self.workers]);
+            let factor = h.factor;
+            self.begin(server, worker, factor, job, ctx);
+        } else if h.queue.len() < self.queue_capacity {
+            h.queue.push_back(job);
         } else {
             let clock = self.clock(server, ts);
             Self::answer(server, &job, Status::Rejected, clock, ctx);
@@ -297,7 +402,7 @@ impl Servers {
     /// A failure detector's message: answer a ping, relay an indirect probe, or forward
     /// a relayed ack to the prober. A down server does nothing.
     fn on_probe_message(&mut self, server: u32, from: Node, msg: Msg, ctx: &mut Ctx) {
-        if !self.servers[server as usize].up() {
+        if !self.hot[server as usize].up() {
             return;
         }
         let me = Node::Server(server);
@@ -341,41 +446,35 @@ impl Servers {
         }
     }
 
-    fn begin(
-        s: &mut Server,
-        server: u32,
-        worker: u32,
-        job: Job,
-        miss_penalty: SimDuration,
-        ctx: &mut Ctx,
-    ) {
+    /// Starts `job` on an idle `worker` of `server`, whose service factor is `factor`.
+    fn begin(&mut self, server: u32, worker: u32, factor: f64, job: Job, ctx: &mut Ctx) {
         let mut demand = job.demand;
-        if let Some(cache) = &mut s.cache {
+        if self.cached
+            && let Some(cache) = &mut self.cold[server as usize].cache
+        {
             let hit = cache.access(job.body.key);
             if !hit {
-                demand += miss_penalty;
+                demand += self.miss_penalty;
             }
             let now = ctx.now();
             ctx.metrics().cache_lookup(hit, now);
         }
-        let factor = s.slow_factor * s.checkpoint_factor;
         let service = if factor == 1.0 {
             demand
         } else {
             demand.mul_f64(factor)
         };
         let done = ctx.after(service, ServerEvent::ServiceDone { server, worker });
-        s.workers[worker as usize] = Some(Worker {
+        self.slots[server as usize * self.workers + worker as usize] = Slot(Some(Worker {
             job,
             done,
-            until: ctx.now().saturating_add(service),
-            left: SimDuration::ZERO,
-        });
+            until_or_left: ctx.now().saturating_add(service).0,
+        }));
     }
 
     pub fn on_service_done(&mut self, server: u32, worker: u32, ctx: &mut Ctx) {
-        let s = &mut self.servers[server as usize];
-        let Some(Worker { job, .. }) = s.workers[worker as usize].take() else {
+        let slot = server as usize * self.workers + worker as usize;
+        let Some(Worker { job, .. }) = self.slots[slot].0.take() else {
             return;
         };
         let answer = match &mut self.state {
@@ -385,48 +484,53 @@ impl Servers {
         if let Some(clock) = answer {
             Self::answer(server, &job, Status::Ok, clock, ctx);
         }
-        while let Some(next) = s.queue.pop_front() {
+        let h = &mut self.hot[server as usize];
+        while let Some(next) = h.queue.pop_front() {
             if self.shed_expired && Self::shed(&next, ctx) {
                 continue;
             }
-            Self::begin(s, server, worker, next, self.miss_penalty, ctx);
+            let factor = h.factor;
+            self.begin(server, worker, factor, next, ctx);
             return;
         }
-        s.idle.push(worker);
+        let range = self.idle_range(server);
+        self.hot[server as usize].push_idle(&mut self.idle[range], worker);
     }
 
     /// Starts (`active`) or ends one scripted `error` fault on `server`. When the first
     /// starts, an up server answers every attempt it holds with an error, queued ones
     /// first in queue order, then those in service by worker.
     pub fn set_erroring(&mut self, server: u32, active: bool, ctx: &mut Ctx) {
-        let s = &mut self.servers[server as usize];
+        let h = &mut self.hot[server as usize];
         if !active {
-            s.erroring = s.erroring.saturating_sub(1);
+            h.erroring = h.erroring.saturating_sub(1);
             return;
         }
-        s.erroring += 1;
-        if s.erroring > 1 || !s.up() {
+        h.erroring += 1;
+        if h.erroring > 1 || !h.up() {
             return;
         }
         let clock = self.clock(server, 0);
-        let s = &mut self.servers[server as usize];
-        for job in std::mem::take(&mut s.queue) {
+        let range = self.idle_range(server);
+        let h = &mut self.hot[server as usize];
+        for job in std::mem::take(&mut h.queue) {
             Self::answer(server, &job, Status::Error, clock, ctx);
         }
-        for (i, w) in s.workers.iter_mut().enumerate() {
-            if let Some(worker) = w.take() {
+        let below = &mut self.idle[range.clone()];
+        for (i, w) in self.slots[range].iter_mut().enumerate() {
+            if let Some(worker) = w.0.take() {
                 ctx.cancel(worker.done);
                 Self::answer(server, &worker.job, Status::Error, clock, ctx);
-                s.idle.push(i as u32);
+                h.push_idle(below, i as u32);
             }
         }
-        s.idle.sort_unstable_by(|a, b| b.cmp(a));
+        h.sort_idle(below);
     }
 
     pub fn on_heartbeat_tick(&mut self, server: u32, ctx: &mut Ctx) {
-        let s = &mut self.servers[server as usize];
-        s.heartbeat = None;
-        if !s.up() {
+        let c = &mut self.cold[server as usize];
+        c.heartbeat = None;
+        if !self.hot[server as usize].up() {
             return;
         }
         match self.heartbeat_receivers {
@@ -445,7 +549,7 @@ impl Servers {
                 }
             }
         }
-        s.heartbeat = Some(ctx.after(
+        c.heartbeat = Some(ctx.after(
             self.heartbeat_interval,
             ServerEvent::HeartbeatTick { server },
         ));
@@ -453,35 +557,40 @@ impl Servers {
 
     /// Takes a server down for `cause`. Returns whether it went from up to down.
     pub fn crash(&mut self, server: u32, cause: DownCause, ctx: &mut Ctx) -> bool {
-        let s = &mut self.servers[server as usize];
-        let was_up = s.up();
+        let range = self.idle_range(server);
+        let h = &mut self.hot[server as usize];
+        let c = &mut self.cold[server as usize];
+        let was_up = h.up();
         match cause {
-            DownCause::Random => s.random_down = true,
-            DownCause::Scripted => s.scripted_down += 1,
+            DownCause::Random => h.random_down = true,
+            DownCause::Scripted => h.scripted_down += 1,
         }
         if !was_up {
             return false;
         }
-        let restoring = s.restoring.take();
+        let restoring = c.restoring.take();
+        h.restoring = false;
         if let Some(id) = restoring {
             ctx.cancel(id);
         }
-        s.paused = false;
-        s.checkpoint_factor = 1.0;
-        let mut lost = s.queue.len() as u64;
-        s.queue.clear();
-        for (i, w) in s.workers.iter_mut().enumerate() {
-            if let Some(worker) = w.take() {
+        h.paused = false;
+        c.checkpoint_factor = 1.0;
+        h.factor = c.slow_factor * c.checkpoint_factor;
+        let mut lost = h.queue.len() as u64;
+        h.queue.clear();
+        let below = &mut self.idle[range.clone()];
+        for (i, w) in self.slots[range].iter_mut().enumerate() {
+            if let Some(worker) = w.0.take() {
                 ctx.cancel(worker.done);
                 lost += 1;
-                s.idle.push(i as u32);
+                h.push_idle(below, i as u32);
             }
         }
-        s.idle.sort_unstable_by(|a, b| b.cmp(a));
-        if let Some(cache) = &mut s.cache {
+        h.sort_idle(below);
+        if let Some(cache) = &mut c.cache {
             cache.clear();
         }
-        if let Some(hb) = s.heartbeat.take() {
+        if let Some(hb) = c.heartbeat.take() {
             ctx.cancel(hb);
         }
         let now = ctx.now();
@@ -498,29 +607,31 @@ impl Servers {
 
     /// Lifts one `cause` of a server being down. Returns whether it came back up.
     pub fn recover(&mut self, server: u32, cause: DownCause, ctx: &mut Ctx) -> bool {
-        let s = &mut self.servers[server as usize];
-        if s.up() {
+        let h = &mut self.hot[server as usize];
+        if h.up() {
             return false;
         }
         match cause {
-            DownCause::Random => s.random_down = false,
-            DownCause::Scripted => s.scripted_down = s.scripted_down.saturating_sub(1),
+            DownCause::Random => h.random_down = false,
+            DownCause::Scripted => h.scripted_down = h.scripted_down.saturating_sub(1),
         }
-        if !s.up() {
+        if !h.up() {
             return false;
         }
+        let c = &mut self.cold[server as usize];
         let now = ctx.now();
         if let Some(state) = &mut self.state
             && state.restores()
         {
             let restore = state.begin_restore(server, now);
-            s.restoring = Some(ctx.after(restore, ServerEvent::RestoreDone { server }));
+            c.restoring = Some(ctx.after(restore, ServerEvent::RestoreDone { server }));
+            h.restoring = true;
             return true;
         }
         ctx.metrics().server_recovered(server, now);
         // Announce the recovery at once; the tick handler schedules the next one.
         if !self.heartbeat_interval.is_zero() {
-            s.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
+            c.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
         }
         true
     }
@@ -528,18 +639,19 @@ impl Servers {
     /// A step of the server's restore is over: after catching up from the other replicas
     /// (if any) it serves again, and says so at once.
     pub fn on_restore_done(&mut self, server: u32, ctx: &mut Ctx) {
-        let serving: Vec<bool> = self.servers.iter().map(Server::serving).collect();
+        let serving: Vec<bool> = self.hot.iter().map(Hot::serving).collect();
         if let Some(more) = self.state().restore_step(server, &serving, ctx) {
-            self.servers[server as usize].restoring =
+            self.cold[server as usize].restoring =
                 Some(ctx.after(more, ServerEvent::RestoreDone { server }));
             return;
         }
-        let s = &mut self.servers[server as usize];
-        s.restoring = None;
+        let c = &mut self.cold[server as usize];
+        c.restoring = None;
+        self.hot[server as usize].restoring = false;
         let now = ctx.now();
         ctx.metrics().server_recovered(server, now);
         if !self.heartbeat_interval.is_zero() {
-            s.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
+            c.heartbeat = Some(ctx.after(SimDuration::ZERO, ServerEvent::HeartbeatTick { server }));
         }
     }
 
@@ -547,17 +659,21 @@ impl Servers {
     /// slows the requests started from now on.
     pub fn on_checkpoint_start(&mut self, server: u32, ctx: &mut Ctx) {
         let during = self.state().checkpoint_start(server, ctx);
-        let s = &mut self.servers[server as usize];
+        let range = self.idle_range(server);
         match during {
             During::Pause => {
-                s.paused = true;
+                self.hot[server as usize].paused = true;
                 let now = ctx.now();
-                for w in s.workers.iter_mut().flatten() {
+                for w in self.slots[range].iter_mut().filter_map(|w| w.0.as_mut()) {
                     ctx.cancel(w.done);
-                    w.left = w.until.since(now);
+                    w.until_or_left = SimTime(w.until_or_left).since(now).0;
                 }
             }
-            During::Slow { factor } => s.checkpoint_factor = factor,
+            During::Slow { factor } => {
+                let c = &mut self.cold[server as usize];
+                c.checkpoint_factor = factor;
+                self.hot[server as usize].factor = c.slow_factor * c.checkpoint_factor;
+            }
         }
     }
 
@@ -565,40 +681,143 @@ impl Servers {
     /// workers take queued ones.
     pub fn on_checkpoint_done(&mut self, server: u32, ctx: &mut Ctx) {
         self.state().checkpoint_done(server, ctx);
-        let s = &mut self.servers[server as usize];
-        s.checkpoint_factor = 1.0;
-        if !s.paused {
+        let range = self.idle_range(server);
+        let c = &mut self.cold[server as usize];
+        let h = &mut self.hot[server as usize];
+        c.checkpoint_factor = 1.0;
+        h.factor = c.slow_factor * c.checkpoint_factor;
+        if !h.paused {
             return;
         }
-        s.paused = false;
+        h.paused = false;
         let now = ctx.now();
-        for (i, w) in s.workers.iter_mut().enumerate() {
-            if let Some(w) = w {
+        for (i, w) in self.slots[range.clone()].iter_mut().enumerate() {
+            if let Some(w) = &mut w.0 {
+                let left = SimDuration(w.until_or_left);
                 w.done = ctx.after(
-                    w.left,
+                    left,
                     ServerEvent::ServiceDone {
                         server,
                         worker: i as u32,
                     },
                 );
-                w.until = now.saturating_add(w.left);
+                w.until_or_left = now.saturating_add(left).0;
             }
         }
-        while let Some(&worker) = s.idle.last() {
-            let Some(job) = s.queue.pop_front() else {
+        loop {
+            let h = &mut self.hot[server as usize];
+            if h.idle == 0 {
+                break;
+            }
+            let worker = h.next_idle;
+            let Some(job) = h.queue.pop_front() else {
                 break;
             };
             if self.shed_expired && Self::shed(&job, ctx) {
                 continue;
             }
-            s.idle.pop();
-            Self::begin(s, server, worker, job, self.miss_penalty, ctx);
+            h.pop_idle(&self.idle[range.clone()]);
+            let factor = h.factor;
+            self.begin(server, worker, factor, job, ctx);
+        }
+    }
+
+    /// Hands the attempts each server counted to the metrics, at the end of a run.
+    pub fn hand_over_attempts(&mut self, metrics: &mut Metrics) {
+        for (s, h) in self.hot.iter_mut().enumerate() {
+            metrics.attempts_arrived(s as u32, u64::from(h.attempts));
+            h.attempts = 0;
         }
     }
 
     /// Sets the factor by which service on `server` is slowed (1.0 is normal speed).
     /// Requests already in service keep the speed they started with.
     pub fn set_slow_factor(&mut self, server: u32, factor: f64) {
-        self.servers[server as usize].slow_factor = factor;
+        let c = &mut self.cold[server as usize];
+        c.slow_factor = factor;
+        self.hot[server as usize].factor = c.slow_factor * c.checkpoint_factor;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server's record as [`Servers::new`] makes it, with `workers` idle.
+    fn hot(workers: u32) -> Hot {
+        Hot {
+            queue: VecDeque::new(),
+            factor: 1.0,
+            scripted_down: 0,
+            erroring: 0,
+            idle: workers,
+            next_idle: 0,
+            attempts: 0,
+            random_down: false,
+            restoring: false,
+            paused: false,
+        }
+    }
+
+    #[test]
+    fn a_server_record_and_a_worker_are_one_cache_line_each() {
+        // What every attempt reads of a server, and a worker in service, each on one line
+        // whatever its index.
+        assert_eq!(std::mem::size_of::<Hot>(), 64);
+        assert_eq!(std::mem::align_of::<Hot>(), 64);
+        assert_eq!(std::mem::size_of::<Slot>(), 64);
+        assert_eq!(std::mem::align_of::<Slot>(), 64);
+    }
+
+    #[test]
+    fn a_full_attempt_count_is_handed_over_and_none_is_lost() {
+        let mut h = hot(1);
+        h.attempts = u32::MAX - 1;
+        assert_eq!(h.count_attempt(), None);
+        assert_eq!(h.attempts, u32::MAX);
+        // The next attempt hands over the 2^32 - 1 counted and starts again at 1.
+        assert_eq!(h.count_attempt(), Some(u64::from(u32::MAX)));
+        assert_eq!(h.attempts, 1);
+    }
+
+    #[test]
+    fn idle_workers_are_taken_in_the_order_of_a_plain_stack() {
+        // The top in `Hot` and the rest in the flat array behave as one `Vec` used as a
+        // stack: pushes, pops and the sort after a crash give the same worker each time.
+        use crate::engine::rng::{Purpose, RngFactory};
+        let workers = 6u32;
+        let mut rng = RngFactory::new(3).stream(Purpose::Requests, 0);
+        let mut plain: Vec<u32> = (0..workers).rev().collect();
+        let mut busy: Vec<u32> = Vec::new();
+        let mut below: Vec<u32> = (1..workers).rev().chain([0]).collect();
+        let mut h = hot(workers);
+        for _ in 0..100_000 {
+            match rng.random_range(0..10) {
+                0 => {
+                    for w in busy.drain(..) {
+                        plain.push(w);
+                        h.push_idle(&mut below, w);
+                    }
+                    plain.sort_unstable_by(|a, b| b.cmp(a));
+                    h.sort_idle(&mut below);
+                }
+                1..=4 if !busy.is_empty() => {
+                    let w = busy.swap_remove(rng.random_range(0..busy.len()));
+                    plain.push(w);
+                    h.push_idle(&mut below, w);
+                }
+                _ if !plain.is_empty() => {
+                    let w = plain.pop().unwrap();
+                    assert_eq!(h.next_idle, w);
+                    h.pop_idle(&below);
+                    busy.push(w);
+                }
+                _ => {}
+            }
+            assert_eq!(h.idle as usize, plain.len());
+            if let Some(&top) = plain.last() {
+                assert_eq!(h.next_idle, top);
+            }
+        }
     }
 }
