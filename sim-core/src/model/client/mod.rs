@@ -85,6 +85,9 @@ pub struct Clients {
     /// Scratch list of the servers hidden from a router for one attempt.
     hidden: Vec<u32>,
     spill: Spill,
+    /// Whether the routers read the view's outstanding attempts per server, which the
+    /// clients then keep.
+    count_outstanding: bool,
 }
 
 impl Clients {
@@ -147,6 +150,7 @@ impl Clients {
             writes: workload.writes,
             hidden: Vec::new(),
             spill: Spill::default(),
+            count_outstanding: strategy.routing.reads_outstanding(),
         }
     }
 
