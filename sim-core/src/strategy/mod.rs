@@ -104,7 +104,8 @@ pub struct ClusterView {
     /// Unsuspected servers of every viewer, in index order, for O(1) uniform choice.
     alive: Vec<Vec<u32>>,
     viewer: usize,
-    /// Attempts sent to each server and not yet answered or abandoned.
+    /// Attempts sent to each server and not yet answered or abandoned, kept up to date
+    /// only when the routers read it ([`RouterSpec::reads_outstanding`]); all zero else.
     pub outstanding: Vec<u32>,
     /// The current primary of each key range (empty without primary/backup failover).
     primary: Vec<Option<u32>>,
@@ -342,6 +343,12 @@ pub trait RouterSpec: Send + Sync + fmt::Debug {
     fn describe(&self) -> String;
     /// Whether the routers it builds place by key.
     fn key_placement(&self) -> KeyPlacement;
+    /// Whether the routers it builds read [`ClusterView::outstanding`]: when not, the
+    /// clients leave it at zero and spare a random read and write of it per attempt sent
+    /// and per attempt ended. The safe default is that they do.
+    fn reads_outstanding(&self) -> bool {
+        true
+    }
     /// Whether it routes to primaries the health monitor promotes, and so needs detection
     /// at the monitor; such a router gives a [`failover_plan`](Self::failover_plan).
     fn needs_monitor(&self) -> bool {

@@ -37,6 +37,10 @@ impl RouterSpec for Random {
     fn key_placement(&self) -> KeyPlacement {
         KeyPlacement::Unkeyed
     }
+
+    fn reads_outstanding(&self) -> bool {
+        false
+    }
 }
 
 impl Router for Random {

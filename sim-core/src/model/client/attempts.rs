@@ -71,6 +71,7 @@ impl Clients {
             timeout,
             service,
             spill,
+            count_outstanding,
             ..
         } = self;
         let Some(req) = table.get_mut(id) else {
@@ -92,7 +93,9 @@ impl Clients {
         req.attempts += 1;
         let number = req.attempts;
         let hedge = !req.in_flight.is_empty();
-        view.outstanding[server as usize] += 1;
+        if *count_outstanding {
+            view.outstanding[server as usize] += 1;
+        }
         if let Some(breaker) = client.breaker.as_mut() {
             breaker.on_send(server);
         }
@@ -212,7 +215,9 @@ impl Clients {
         ctx: &mut Ctx,
         view: &mut ClusterView,
     ) {
-        view.outstanding[a.server as usize] -= 1;
+        if self.count_outstanding {
+            view.outstanding[a.server as usize] -= 1;
+        }
         let now = ctx.now();
         let client = &mut self.clients[c as usize];
         if let Some(budget) = &mut client.budget {
@@ -380,12 +385,18 @@ impl Clients {
     pub fn on_deadline(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         let now = ctx.now();
         self.clients[c as usize].deadline_armed = false;
-        while let Some(&(at, id)) = self.clients[c as usize].deadlines.front() {
+        while let Some(&id) = self.clients[c as usize].deadlines.front() {
+            // An ended request leaves the queue whatever its deadline (the table tells it
+            // ended without reading its record); a live one's is its creation plus the
+            // timeout.
+            let Some(created) = self.table.get_mut(id).map(|req| req.created) else {
+                self.clients[c as usize].deadlines.pop_front();
+                continue;
+            };
+            let at = created.saturating_add(self.timeout);
             if at <= now {
                 self.clients[c as usize].deadlines.pop_front();
                 self.time_out(id, ctx, view);
-            } else if self.table.get_mut(id).is_none() {
-                self.clients[c as usize].deadlines.pop_front();
             } else {
                 self.clients[c as usize].deadline_armed = true;
                 ctx.at(at, ClientEvent::Deadline { client: c });
@@ -406,7 +417,9 @@ impl Clients {
         let now = ctx.now();
         for a in in_flight.attempts(&self.spill) {
             ctx.cancel(a.timer);
-            view.outstanding[a.server as usize] -= 1;
+            if self.count_outstanding {
+                view.outstanding[a.server as usize] -= 1;
+            }
             let client = &mut self.clients[c as usize];
             // The router learns that the abandoned attempt failed.
             client

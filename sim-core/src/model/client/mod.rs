@@ -57,11 +57,12 @@ struct Client {
     attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
-    /// Overall deadlines of the requests issued in the last `timeout`, in creation order
-    /// (so in time order: every request gets the same timeout). One `Deadline` event is
-    /// pending at the earliest; entries of requests that already ended are skipped when it
-    /// fires, so an answered request costs no event and no cancellation.
-    deadlines: VecDeque<(SimTime, ReqId)>,
+    /// The requests issued in the last `timeout`, in creation order, so in the order of
+    /// their overall deadlines (every request gets the same timeout, and its deadline is
+    /// its creation plus that). One `Deadline` event is pending at the earliest; entries
+    /// of requests that already ended are skipped when it fires, so an answered request
+    /// costs no event and no cancellation.
+    deadlines: VecDeque<ReqId>,
     /// Whether the `Deadline` event is pending.
     deadline_armed: bool,
     /// Read or write draws, when requests write.
@@ -84,6 +85,9 @@ pub struct Clients {
     /// Scratch list of the servers hidden from a router for one attempt.
     hidden: Vec<u32>,
     spill: Spill,
+    /// Whether the routers read the view's outstanding attempts per server, which the
+    /// clients then keep.
+    count_outstanding: bool,
 }
 
 impl Clients {
@@ -146,6 +150,7 @@ impl Clients {
             writes: workload.writes,
             hidden: Vec::new(),
             spill: Spill::default(),
+            count_outstanding: strategy.routing.reads_outstanding(),
         }
     }
 

@@ -42,7 +42,9 @@ impl Clients {
         let client = &mut self.clients[req.client as usize];
         for a in req.in_flight.attempts(&self.spill) {
             ctx.cancel(a.timer);
-            view.outstanding[a.server as usize] -= 1;
+            if self.count_outstanding {
+                view.outstanding[a.server as usize] -= 1;
+            }
             if let Some(breaker) = client.breaker.as_mut() {
                 breaker.on_abandon(a.server);
             }
