@@ -85,6 +85,28 @@ fn slurm_command(conf: &Path, program: &str, args: &[&str]) -> String {
     format!("{}{}", stdout(&out), stderr(&out))
 }
 
+/// Runs `faultline slurm c.toml --shards 3 --time 10 ARGS --submit` in `dir` against the
+/// test cluster; returns what it printed and the two job ids (the array's, the merge's).
+fn submit(dir: &Path, conf: &Path, args: &[&str]) -> (String, Vec<String>) {
+    let submitted = Command::new(common::faultline())
+        .args(["slurm", "c.toml", "--shards", "3", "--time", "10"])
+        .args(args)
+        .arg("--submit")
+        .env("SLURM_CONF", conf)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(submitted.status.code(), Some(0), "{}", stderr(&submitted));
+    let text = stdout(&submitted);
+    let jobs: Vec<String> = text
+        .split("as job ")
+        .skip(1)
+        .map(|rest| rest.split([' ', ',']).next().unwrap().to_string())
+        .collect();
+    assert_eq!(jobs.len(), 2, "{text}");
+    (text, jobs)
+}
+
 #[test]
 fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
     let dir = tempfile::tempdir().unwrap();
@@ -111,50 +133,12 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
     eprintln!("cluster up in {:.1} s", started.elapsed().as_secs_f64());
 
     fs::write(d.join("c.toml"), CONFIG).unwrap();
-    let submitted = Command::new(common::faultline())
-        .args([
-            "slurm", "c.toml", "--shards", "3", "--out", "campaign", "--time", "10",
-        ])
-        .arg("--submit")
-        .env("SLURM_CONF", &conf)
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert_eq!(submitted.status.code(), Some(0), "{}", stderr(&submitted));
-    let text = stdout(&submitted);
-    let jobs: Vec<&str> = text
-        .split("as job ")
-        .skip(1)
-        .map(|rest| rest.split([' ', ',']).next().unwrap())
-        .collect();
-    assert_eq!(jobs.len(), 2, "{text}");
-    let hunt_submitted = Command::new(common::faultline())
-        .args([
-            "slurm", "c.toml", "--hunt", "--seeds", "4", "--shards", "3", "--out", "hunt",
-            "--time", "10",
-        ])
-        .arg("--submit")
-        .env("SLURM_CONF", &conf)
-        .current_dir(d)
-        .output()
-        .unwrap();
-    assert_eq!(
-        hunt_submitted.status.code(),
-        Some(0),
-        "{}",
-        stderr(&hunt_submitted)
-    );
-    let hunt_text = stdout(&hunt_submitted);
+    let (_, jobs) = submit(d, &conf, &["--out", "campaign"]);
+    let (hunt_text, hunt_jobs) = submit(d, &conf, &["--hunt", "--seeds", "4", "--out", "hunt"]);
     assert!(
         hunt_text.starts_with("on-slurm: 16 hunted runs in 3 shards"),
         "{hunt_text}"
     );
-    let hunt_jobs: Vec<&str> = hunt_text
-        .split("as job ")
-        .skip(1)
-        .map(|rest| rest.split([' ', ',']).next().unwrap())
-        .collect();
-    assert_eq!(hunt_jobs.len(), 2, "{hunt_text}");
     let hunt_script = fs::read_to_string(d.join("hunt/slurm/shards.sbatch")).unwrap();
     assert!(
         hunt_script.contains(" hunt ")
@@ -189,7 +173,7 @@ fn a_sweep_sharded_through_slurm_merges_to_the_files_of_the_unsharded_run() {
         stderr(&single_hunt)
     );
 
-    let merge = jobs[1];
+    let merge = &jobs[1];
     let waited = Instant::now();
     loop {
         let queue = slurm_command(
