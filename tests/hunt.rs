@@ -621,28 +621,50 @@ fn a_hunt_and_a_run_do_not_write_into_each_others_folders() {
         snapshot(&d.join("s")),
     );
 
-    for (out, extra, kind, marker) in [
-        ("r", &seeds, "faultline run", "runs.csv"),
-        ("r", &shard, "faultline run", "runs.csv"),
-        ("s", &seeds, "a finished run or shard", "manifest.json"),
+    let (four, run_shard) = (
+        ["--replications", "4"],
+        ["--replications", "4", "--shard", "0/2"],
+    );
+    for (command, out, extra, theirs, ours) in [
+        (
+            "hunt",
+            "r",
+            &seeds[..],
+            "faultline run (runs.csv)",
+            "a hunt",
+        ),
+        ("hunt", "r", &shard, "faultline run (runs.csv)", "a shard"),
+        ("hunt", "h", &shard, "faultline hunt (hunt.csv)", "a shard"),
+        (
+            "hunt",
+            "s",
+            &seeds,
+            "a finished run or shard (manifest.json)",
+            "a hunt",
+        ),
+        ("run", "h", &four, "faultline hunt (hunt.csv)", "a run"),
+        (
+            "run",
+            "r",
+            &run_shard,
+            "faultline run (runs.csv)",
+            "a shard",
+        ),
     ] {
-        let refused = hunt(d, "planted.toml", out, extra);
+        let refused = if command == "hunt" {
+            hunt(d, "planted.toml", out, extra)
+        } else {
+            run(out, extra)
+        };
         assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
         assert_eq!(
             stderr(&refused),
             format!(
-                "error: {out}: holds the outputs of {kind} ({marker}); a hunt writes a folder of its own: give another --out, or remove those files first\n"
-            )
+                "error: {out}: holds the outputs of {theirs}; {ours} writes a folder of its own: give another --out, or remove those files first\n"
+            ),
+            "{command} {extra:?} into {out}"
         );
     }
-    let refused = run("h", &["--replications", "4"]);
-    assert_eq!(refused.status.code(), Some(2));
-    assert_eq!(
-        stderr(&refused),
-        format!(
-            "error: h: holds the outputs of faultline hunt (hunt.csv); a run writes a folder of its own: give another --out, or remove those files first\n"
-        )
-    );
     assert_eq!(snapshot(&d.join("r")), r, "the run's folder is untouched");
     assert_eq!(snapshot(&d.join("h")), h, "the hunt's folder is untouched");
     assert_eq!(

@@ -276,8 +276,10 @@ pub(crate) fn output_error(path: &Path, e: std::io::Error) -> CliError {
 /// What a command writes into its output folder, for [`create_output_folder`].
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum FolderKind {
-    /// `run`, `run --shard` and the merge of run shards.
+    /// `run` and the merge of run shards.
     Run,
+    /// `run --shard`.
+    RunShard,
     /// `hunt --shard`.
     HuntShard,
     /// `hunt` and the merge of hunt shards.
@@ -291,15 +293,18 @@ const HUNT_MARKERS: [&str; 2] = [crate::hunt::HUNT_FILE, crate::hunt::FAILURES_F
 
 /// Creates the output folder `dir` and its parents; an error names it. A folder holding
 /// another command's outputs is refused rather than mixed with them (a hunt's tables
-/// beside a run's, or a run's manifest describing a hunt): a run does not write into a
-/// hunt's folder, a hunt not into a run's, and a whole hunt, which writes no manifest,
-/// not into a folder with one (a run's or a shard's). Writing again into a folder of
-/// the same kind replaces its files, as before.
+/// beside a run's, or a shard's manifest and journal beside a whole run's tables): a run
+/// does not write into a hunt's folder, a hunt not into a run's, a shard not into a
+/// whole run's or hunt's, and a whole hunt, which writes no manifest, not into a folder
+/// with one (a run's or a shard's). Writing again into a folder of the same kind
+/// replaces its files, as before.
 pub(crate) fn create_output_folder(dir: &Path, kind: FolderKind) -> Result<(), CliError> {
     let holds = |name: &&&str| dir.join(name).symlink_metadata().is_ok();
     let found = match kind {
         FolderKind::Run => HUNT_MARKERS.iter().find(holds),
-        FolderKind::HuntShard => RUN_MARKERS.iter().find(holds),
+        FolderKind::RunShard | FolderKind::HuntShard => {
+            RUN_MARKERS.iter().chain(&HUNT_MARKERS).find(holds)
+        }
         FolderKind::Hunt => RUN_MARKERS
             .iter()
             .chain(&[crate::manifest::MANIFEST_FILE])
@@ -313,7 +318,8 @@ pub(crate) fn create_output_folder(dir: &Path, kind: FolderKind) -> Result<(), C
         };
         let ours = match kind {
             FolderKind::Run => "a run",
-            FolderKind::HuntShard | FolderKind::Hunt => "a hunt",
+            FolderKind::RunShard | FolderKind::HuntShard => "a shard",
+            FolderKind::Hunt => "a hunt",
         };
         return Err(CliError::Input(format!(
             "{}: holds the outputs of {theirs} ({name}); {ours} writes a folder of its own: \

@@ -111,7 +111,12 @@ pub fn cmd_run(args: RunArgs) -> Result<u8, CliError> {
             if args.resume { "--resume" } else { "--grow" }
         )));
     }
-    crate::cli::create_output_folder(&out, crate::cli::FolderKind::Run)?;
+    let kind = if shard.is_some() {
+        crate::cli::FolderKind::RunShard
+    } else {
+        crate::cli::FolderKind::Run
+    };
+    crate::cli::create_output_folder(&out, kind)?;
     if let Some(spec) = shard {
         let how = crate::shard::ShardRun {
             progress: args.progress,
