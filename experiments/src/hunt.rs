@@ -74,10 +74,10 @@ pub(crate) fn refuse_replications(args: &ConfigArgs) -> Result<(), CliError> {
     Ok(())
 }
 
-/// Loads the config a hunt hunts with, `--seeds` (when given) as its replications; a
-/// config without `[checks]` or `[invariants]` has nothing to hunt for.
+/// Loads the config a hunt hunts with (its caller has refused `--replications`),
+/// `--seeds` (when given) as its replications; a config without `[checks]` or
+/// `[invariants]` has nothing to hunt for.
 pub(crate) fn load_hunted(args: &ConfigArgs, seeds: Option<&str>) -> Result<Experiment, CliError> {
-    refuse_replications(args)?;
     let mut config = args.clone();
     if let Some(text) = seeds {
         let max = u64::from(crate::config::MAX_REPLICATIONS);

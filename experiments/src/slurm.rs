@@ -60,6 +60,15 @@ impl Plan {
         text
     }
 
+    /// What the shards are of, in the scripts' comments.
+    fn subject(&self) -> &'static str {
+        if self.hunt {
+            "the hunt of"
+        } else {
+            "experiment"
+        }
+    }
+
     /// The job-array script: task K runs shard K of N into DIR/shards/K.
     pub fn array_script(&self) -> String {
         let command = if self.hunt { "hunt" } else { "run" };
@@ -69,11 +78,7 @@ impl Plan {
             "#!/bin/bash\n{}# The {} shards of {} {}, written by faultline slurm; task K runs shard K.\nset -euo pipefail\nexec {} \\\n    --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" \\\n    --out {}\"/${{SLURM_ARRAY_TASK_ID}}\" \\\n    --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --progress lines\n",
             self.directives(&format!("faultline-{}", self.name), "shard-%a.log", true),
             self.shards,
-            if self.hunt {
-                "the hunt of"
-            } else {
-                "experiment"
-            },
+            self.subject(),
             self.name,
             run.join(" "),
             self.shards,
@@ -91,11 +96,7 @@ impl Plan {
                 false
             ),
             self.shards,
-            if self.hunt {
-                "the hunt of"
-            } else {
-                "experiment"
-            },
+            self.subject(),
             self.name,
             self.shards - 1,
             quote(&self.out.join("shards")),
@@ -128,6 +129,7 @@ pub fn cmd_slurm(args: SlurmArgs) -> Result<u8, CliError> {
         ));
     }
     let exp = if args.hunt {
+        crate::hunt::refuse_replications(&args.config)?;
         crate::hunt::load_hunted(&args.config, args.seeds.as_deref())?
     } else {
         load(&args.config)?

@@ -642,14 +642,6 @@ impl Metrics {
         }
     }
 
-    /// An attempt reached `server` while it was up.
-    #[inline]
-    pub fn attempt_arrived(&mut self, server: u32, now: SimTime) {
-        if self.in_window(now) {
-            self.attempts_per_server[server as usize] += 1;
-        }
-    }
-
     /// `n` attempts inside the window reached `server` while it was up, counted by the
     /// server itself (see [`Servers::hand_over_attempts`](crate::model::server::Servers::hand_over_attempts)).
     pub fn attempts_arrived(&mut self, server: u32, n: u64) {
@@ -1010,11 +1002,9 @@ mod tests {
     #[test]
     fn placement_measures_count_inside_the_window() {
         let mut m = Metrics::new(4, SimDuration::from_millis(100), SimDuration::from_secs(1));
-        m.attempt_arrived(0, t(50)); // before the window
+        // The servers count their attempts inside the window and hand the counts over.
         for (server, n) in [(0u32, 6), (1, 2), (2, 2), (3, 2)] {
-            for _ in 0..n {
-                m.attempt_arrived(server, t(500));
-            }
+            m.attempts_arrived(server, n);
         }
         // 12 attempts over 4 servers: mean 3, max 6.
         assert_eq!(m.load_imbalance(), Some(2.0));
