@@ -116,7 +116,6 @@ impl Clients {
             budget.on_request(now);
         }
         let deadline = now.saturating_add(self.timeout);
-        client.deadlines.push_back(id);
         if !client.deadline_armed {
             client.deadline_armed = true;
             ctx.at(deadline, ClientEvent::Deadline { client: c });
@@ -139,6 +138,7 @@ impl Clients {
                 counted,
             },
         );
+        client.deadlines.push(id, &self.table);
         self.launch(id, ctx, view);
     }
 }

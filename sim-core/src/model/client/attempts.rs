@@ -385,17 +385,9 @@ impl Clients {
     pub fn on_deadline(&mut self, c: u32, ctx: &mut Ctx, view: &mut ClusterView) {
         let now = ctx.now();
         self.clients[c as usize].deadline_armed = false;
-        while let Some(&id) = self.clients[c as usize].deadlines.front() {
-            // An ended request leaves the queue whatever its deadline (the table tells it
-            // ended without reading its record); a live one's is its creation plus the
-            // timeout.
-            let Some(created) = self.table.get_mut(id).map(|req| req.created) else {
-                self.clients[c as usize].deadlines.pop_front();
-                continue;
-            };
-            let at = created.saturating_add(self.timeout);
+        while let Some((id, req)) = self.clients[c as usize].deadlines.oldest(&self.table) {
+            let at = req.created.saturating_add(self.timeout);
             if at <= now {
-                self.clients[c as usize].deadlines.pop_front();
                 self.time_out(id, ctx, view);
             } else {
                 self.clients[c as usize].deadline_armed = true;

@@ -32,13 +32,11 @@ use crate::engine::queue::EventId;
 use crate::engine::rng::{Purpose, RngFactory, SimRng};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::ctx::Ctx;
-use crate::model::events::ReqId;
 use crate::model::state::ClientClock;
 use crate::strategy::{CircuitBreaker, RetryBudget, RetryLimits, RetryPolicy, Router, StrategySet};
 use arrivals::Mode;
 use keys::KeySampler;
-use std::collections::VecDeque;
-use table::{RequestTable, Spill};
+use table::{Deadlines, RequestTable, Spill};
 
 struct Client {
     arrivals: SimRng,
@@ -57,12 +55,8 @@ struct Client {
     attempt_service: Option<SimRng>,
     /// The pending arrival of an open-loop client.
     next_arrival: Option<EventId>,
-    /// The requests issued in the last `timeout`, in creation order, so in the order of
-    /// their overall deadlines (every request gets the same timeout, and its deadline is
-    /// its creation plus that). One `Deadline` event is pending at the earliest; entries
-    /// of requests that already ended are skipped when it fires, so an answered request
-    /// costs no event and no cancellation.
-    deadlines: VecDeque<ReqId>,
+    /// The client's requests in the order of their overall deadlines.
+    deadlines: Deadlines,
     /// Whether the `Deadline` event is pending.
     deadline_armed: bool,
     /// Read or write draws, when requests write.
@@ -115,7 +109,7 @@ impl Clients {
                     .service_per_attempt
                     .then(|| rngs.stream(Purpose::AttemptService, c)),
                 next_arrival: None,
-                deadlines: VecDeque::new(),
+                deadlines: Deadlines::default(),
                 deadline_armed: false,
                 ops: (workload.writes > 0.0).then(|| rngs.stream(Purpose::Writes, c)),
                 clock: ClientClock::new(strategy.durability.ordering.clock(), c, rngs),

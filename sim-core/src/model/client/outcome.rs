@@ -59,6 +59,7 @@ impl Clients {
             counted: req.counted,
         };
         self.table.release(id);
+        client.deadlines.ended(id);
         let latency = ctx.now().since(req.created);
         let ok = outcome == Outcome::Ok;
         let m = ctx.metrics();

@@ -7,7 +7,7 @@ use crate::engine::queue::EventId;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::events::ReqId;
 use crate::strategy::MAX_HEDGED_ATTEMPTS;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 /// An attempt awaiting its answer (24 bytes, laid out as written: see [`Request`]).
 #[derive(Clone, Copy, Debug)]
@@ -204,19 +204,110 @@ pub(super) struct Request {
 /// A request number's entry in the ring once its request has ended.
 const ENDED: u32 = u32::MAX;
 
+/// The ring keeps at least this many request numbers before it hands old live ones over
+/// to the overflow map (and so does a client's [`Deadlines`]).
+const RING_MIN: usize = 1024;
+
+/// The ring spans at most this many request numbers per live request (beyond
+/// [`RING_MIN`]): at 4 bytes a number, 32 bytes per live request beside its 128-byte
+/// record (and a client's [`Deadlines`] as many per live request of the client, at 8).
+const RING_PER_LIVE: usize = 8;
+
+/// A client's requests in creation order, so in the order of their overall deadlines
+/// (every request gets the same timeout, and its deadline is its creation plus that).
+/// One `Deadline` event is pending at the earliest; a request that ends stays in the
+/// queue until it reaches the front, so an answered request costs no event and no
+/// cancellation. A request stuck at a crashed server would keep a deadline's worth of
+/// ended ones behind it; so once the queue spans more than [`RING_PER_LIVE`] requests per
+/// live one of the client, its oldest live ones move to an ordered overflow set, each at
+/// most once, and the ended ones in front leave: the queue takes room for the client's
+/// live requests, not for the window.
+#[derive(Default)]
+pub(super) struct Deadlines {
+    /// The requests from the oldest not handed over on, ended ones among them.
+    queue: VecDeque<ReqId>,
+    /// The live requests handed over from the queue's front: all older than the queue's.
+    overflow: BTreeSet<u64>,
+    /// Every request numbered below this one has left the queue.
+    handed_below: u64,
+    /// The client's live requests.
+    live: usize,
+}
+
+impl Deadlines {
+    /// Request `id`, just inserted in `table`, is the client's newest.
+    #[inline]
+    pub(super) fn push(&mut self, id: ReqId, table: &RequestTable) {
+        self.queue.push_back(id);
+        self.live += 1;
+        if self.queue.len() > RING_MIN.max(RING_PER_LIVE * self.live) {
+            self.hand_over(table);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn hand_over(&mut self, table: &RequestTable) {
+        while self.queue.len() > RING_MIN.max(RING_PER_LIVE * self.live) / 2 {
+            let Some(id) = self.queue.pop_front() else {
+                break;
+            };
+            self.handed_below = id.0 + 1;
+            if table.contains(id) {
+                self.overflow.insert(id.0);
+            }
+        }
+    }
+
+    /// Request `id` of the client ended.
+    #[inline]
+    pub(super) fn ended(&mut self, id: ReqId) {
+        self.live -= 1;
+        if id.0 < self.handed_below {
+            self.overflow.remove(&id.0);
+        }
+    }
+
+    /// The client's oldest live request, with its record; the ended ones in front of it
+    /// leave the queue.
+    pub(super) fn oldest<'t>(&mut self, table: &'t RequestTable) -> Option<(ReqId, &'t Request)> {
+        if let Some(&n) = self.overflow.first() {
+            return table.get(ReqId(n)).map(|req| (ReqId(n), req));
+        }
+        while let Some(&id) = self.queue.front() {
+            if let Some(req) = table.get(id) {
+                return Some((id, req));
+            }
+            self.queue.pop_front();
+        }
+        None
+    }
+
+    /// The bytes the queue and the overflow set hold (its entries counted at their size).
+    #[cfg(test)]
+    fn footprint(&self) -> usize {
+        self.queue.capacity() * size_of::<ReqId>() + self.overflow.len() * size_of::<u64>()
+    }
+}
+
 /// Requests in flight, indexed by request number. Requests end within `timeout` of their
 /// creation, so the window between the oldest live request and the newest is bounded
 /// and a ring holds it without hashing; but a request sent to a crashed server lives
 /// until its deadline, so the window spans arrival rate times deadline while most of it
 /// has ended. The ring therefore holds only each number's 4-byte slot in a slab of the
-/// live records (or [`ENDED`]), and the slab reuses ended records' slots through a free
-/// list: the records take room for the most requests live at once, not for the window.
+/// live records (or [`ENDED`]), the slab reuses ended records' slots through a free
+/// list, and when the ring spans more than [`RING_PER_LIVE`] numbers per live request
+/// its oldest live ones move to an ordered overflow map (each at most once): the records,
+/// the ring and the map all take room for the most requests live at once, not for the
+/// window.
 #[derive(Default)]
 pub(super) struct RequestTable {
     /// The request number of the ring's front.
     base: u64,
     /// The slot of each request number from `base` on, or [`ENDED`].
     index: VecDeque<u32>,
+    /// The slots of live requests numbered below `base`.
+    overflow: BTreeMap<u64, u32>,
     records: Vec<Request>,
     /// Slots of ended requests, reused last freed first (its record is the likeliest
     /// still in cache).
@@ -225,6 +316,7 @@ pub(super) struct RequestTable {
 }
 
 impl RequestTable {
+    /// Adds request `id`, the newest.
     pub(super) fn insert(&mut self, id: ReqId, req: Request) {
         debug_assert_eq!(id.0, self.base + self.index.len() as u64);
         let slot = match self.free.pop() {
@@ -242,22 +334,60 @@ impl RequestTable {
         };
         self.index.push_back(slot);
         self.live += 1;
+        if self.index.len() > RING_MIN.max(RING_PER_LIVE * self.live) {
+            self.hand_over_oldest();
+        }
+    }
+
+    /// Moves the ring's front numbers to the overflow map until the ring is back within
+    /// its bound (ended ones simply leave).
+    #[cold]
+    #[inline(never)]
+    fn hand_over_oldest(&mut self) {
+        while self.index.len() > RING_MIN.max(RING_PER_LIVE * self.live) / 2 {
+            let Some(slot) = self.index.pop_front() else {
+                break;
+            };
+            if slot != ENDED {
+                self.overflow.insert(self.base, slot);
+            }
+            self.base += 1;
+        }
+    }
+
+    #[inline]
+    fn slot(&self, id: ReqId) -> Option<u32> {
+        let Some(offset) = id.0.checked_sub(self.base) else {
+            return self.overflow.get(&id.0).copied();
+        };
+        let slot = *self.index.get(offset as usize)?;
+        (slot != ENDED).then_some(slot)
     }
 
     #[inline]
     pub(super) fn get_mut(&mut self, id: ReqId) -> Option<&mut Request> {
-        let offset = id.0.checked_sub(self.base)?;
-        let slot = *self.index.get(offset as usize)?;
-        if slot == ENDED {
-            return None;
-        }
+        let slot = self.slot(id)?;
         Some(&mut self.records[slot as usize])
+    }
+
+    /// Whether request `id` is live.
+    #[inline]
+    pub(super) fn contains(&self, id: ReqId) -> bool {
+        self.slot(id).is_some()
+    }
+
+    #[inline]
+    pub(super) fn get(&self, id: ReqId) -> Option<&Request> {
+        let slot = self.slot(id)?;
+        Some(&self.records[slot as usize])
     }
 
     /// Frees the slot of a live request (found by `get_mut` just before).
     pub(super) fn release(&mut self, id: ReqId) {
-        let offset = (id.0 - self.base) as usize;
-        let slot = std::mem::replace(&mut self.index[offset], ENDED);
+        let slot = match id.0.checked_sub(self.base) {
+            Some(offset) => std::mem::replace(&mut self.index[offset as usize], ENDED),
+            None => self.overflow.remove(&id.0).unwrap_or(ENDED),
+        };
         debug_assert_ne!(slot, ENDED, "request {} released twice", id.0);
         self.free.push(slot);
         self.live -= 1;
@@ -267,10 +397,12 @@ impl RequestTable {
         }
     }
 
-    /// The bytes the table holds for its ring, records and free list.
+    /// The bytes the table holds for its ring, records and free list (the overflow map's
+    /// entries counted at their size).
     #[cfg(test)]
     pub(super) fn footprint(&self) -> usize {
         self.index.capacity() * size_of::<u32>()
+            + self.overflow.len() * (size_of::<u64>() + size_of::<u32>())
             + self.records.capacity() * size_of::<Request>()
             + self.free.capacity() * size_of::<u32>()
     }
@@ -312,15 +444,18 @@ mod tests {
 
     /// A steady stream of requests, each ending `answered` numbers after its creation
     /// except every `stuck`-th, sent to a crashed server, which ends `deadline` numbers
-    /// after: the ring spans the deadline, the records only the requests live at once.
+    /// after: the window of live numbers spans the deadline, while the records, the ring
+    /// and the overflow map take room for the requests live at once.
     #[test]
-    pub(super) fn the_records_take_room_for_the_live_requests_not_the_window() {
-        let (answered, stuck, deadline, total) = (20u64, 50u64, 10_000u64, 100_000u64);
+    pub(super) fn the_table_takes_room_for_the_live_requests_not_the_window() {
+        let (answered, stuck, deadline, total) = (20u64, 50u64, 100_000u64, 1_000_000u64);
         let mut table = RequestTable::default();
-        let mut peak = 0;
+        let mut deadlines = Deadlines::default();
+        let (mut peak, mut peak_footprint) = (0, 0);
         for n in 0..total + deadline {
             if n < total {
                 table.insert(ReqId(n), request(n as u32));
+                deadlines.push(ReqId(n), &table);
                 peak = peak.max(table.live);
             }
             // Whichever request ends now: an answered one, or a stuck one at its deadline.
@@ -333,21 +468,81 @@ mod tests {
                 let req = table.get_mut(ReqId(old)).expect("live until it ends");
                 assert_eq!(req.key, old as u32);
                 table.release(ReqId(old));
+                deadlines.ended(ReqId(old));
                 assert!(table.get_mut(ReqId(old)).is_none(), "ended");
             }
+            peak_footprint = peak_footprint.max(table.footprint() + deadlines.footprint());
         }
         assert_eq!(table.live, 0);
-        assert!(table.index.is_empty() && table.base == total);
+        assert!(table.index.is_empty() && table.overflow.is_empty() && table.base == total);
+        assert!(deadlines.oldest(&table).is_none() && deadlines.queue.is_empty());
         // Live just after an insertion: at most the last `answered` + 1 numbers and the
         // stuck ones among the last `deadline` + 1.
-        assert!((200..=222).contains(&peak), "{peak}");
+        assert!((2000..=2022).contains(&peak), "{peak}");
         assert_eq!(table.records.len(), peak, "a slot per request live at once");
-        // The ring spans a deadline's worth of numbers at 4 bytes each (its capacity up to
-        // twice that); a ring of records would take 128 bytes each (1.3 MB here).
-        let window = deadline as usize + 1;
-        let bound = 2 * window * size_of::<u32>() + 2 * peak * (size_of::<Request>() + 4);
-        assert!(table.footprint() <= bound, "{} {bound}", table.footprint());
-        assert!(table.footprint() * 10 < window * size_of::<Request>());
+        // Per live request: its record (128 bytes, up to twice that in capacity), its ring
+        // and deadline queue entries (at most RING_PER_LIVE of 4 and 8 bytes, up to twice
+        // that in capacity) and overflow entries (20 bytes): within 512 bytes each and
+        // RING_MIN's worth of ring and queue, where the window at 12 bytes a number would
+        // take 1.2 MB.
+        let bound = 512 * peak + 2 * RING_MIN * (size_of::<u32>() + size_of::<ReqId>());
+        assert!(peak_footprint <= bound, "{peak_footprint} {bound}");
+        assert!(peak_footprint * 2 < deadline as usize * 12);
+    }
+
+    /// Requests of three clients ending in a scrambled order: each client's deadline
+    /// queue always gives its oldest live request, and every live request is found by its
+    /// number.
+    #[test]
+    pub(super) fn each_client_list_gives_its_oldest_live_request() {
+        let mut table = RequestTable::default();
+        let mut lists: [Deadlines; 3] = Default::default();
+        let mut live: [std::collections::BTreeSet<u64>; 3] = Default::default();
+        let mut x = 0x2545_f491_4f6c_dd1du64;
+        let mut next = 0u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let c = (x % 3) as usize;
+            // New requests while few are live, else now and then; otherwise the end of a
+            // random live one, except that every 50th is stuck and ends only as the oldest
+            // (what a deadline ends).
+            if live[c].len() < 40 || x % 5 < 2 {
+                let mut req = request(next as u32);
+                req.client = c as u32;
+                table.insert(ReqId(next), req);
+                lists[c].push(ReqId(next), &table);
+                live[c].insert(next);
+                next += 1;
+            } else {
+                let ids: Vec<u64> = live[c].iter().copied().filter(|n| n % 50 != 0).collect();
+                let pick = if x.is_multiple_of(97) || ids.is_empty() {
+                    *live[c].first().expect("live")
+                } else {
+                    ids[(x >> 20) as usize % ids.len()]
+                };
+                assert!(table.get_mut(ReqId(pick)).is_some());
+                table.release(ReqId(pick));
+                lists[c].ended(ReqId(pick));
+                live[c].remove(&pick);
+            }
+            let oldest = lists[c].oldest(&table).map(|(id, req)| (id.0, req.key));
+            let expected = live[c].first().map(|&n| (n, n as u32));
+            assert_eq!(oldest, expected);
+        }
+        for (c, ids) in live.iter().enumerate() {
+            for &n in ids {
+                let req = table.get_mut(ReqId(n)).expect("live");
+                assert_eq!((req.key, req.client), (n as u32, c as u32));
+            }
+        }
+        assert!(
+            !table.overflow.is_empty(),
+            "the oldest requests were handed over"
+        );
+        assert!(lists.iter().all(|l| !l.overflow.is_empty()));
+        assert_eq!(table.live, live.iter().map(|l| l.len()).sum::<usize>());
     }
 
     pub(super) fn attempt(number: u16) -> Attempt {
