@@ -213,6 +213,23 @@ const RING_MIN: usize = 1024;
 /// record (and a client's [`Deadlines`] as many per live request of the client, at 8).
 const RING_PER_LIVE: usize = 8;
 
+/// The most request numbers the ring (or a client's [`Deadlines`]) spans with `live`
+/// requests live.
+#[inline]
+fn span_limit(live: usize) -> usize {
+    RING_MIN.max(RING_PER_LIVE * live)
+}
+
+/// Takes the oldest entries off `window`, a ring past its [`span_limit`] for `live`
+/// live requests, until it spans half of it, and hands each to `hand` in order: each
+/// entry leaves at most once, so this costs O(1) per request amortised.
+#[cold]
+#[inline(never)]
+fn shrink<T>(window: &mut VecDeque<T>, live: usize, hand: impl FnMut(T)) {
+    let excess = window.len().saturating_sub(span_limit(live) / 2);
+    window.drain(..excess).for_each(hand);
+}
+
 /// A client's requests in creation order, so in the order of their overall deadlines
 /// (every request gets the same timeout, and its deadline is its creation plus that).
 /// One `Deadline` event is pending at the earliest; a request that ends stays in the
@@ -228,7 +245,8 @@ pub(super) struct Deadlines {
     queue: VecDeque<ReqId>,
     /// The live requests handed over from the queue's front: all older than the queue's.
     overflow: BTreeSet<u64>,
-    /// Every request numbered below this one has left the queue.
+    /// Every request numbered below this one has left the queue (kept, rather than read
+    /// off the queue's front, for the one comparison each ended request costs).
     handed_below: u64,
     /// The client's live requests.
     live: usize,
@@ -240,22 +258,14 @@ impl Deadlines {
     pub(super) fn push(&mut self, id: ReqId, table: &RequestTable) {
         self.queue.push_back(id);
         self.live += 1;
-        if self.queue.len() > RING_MIN.max(RING_PER_LIVE * self.live) {
-            self.hand_over(table);
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn hand_over(&mut self, table: &RequestTable) {
-        while self.queue.len() > RING_MIN.max(RING_PER_LIVE * self.live) / 2 {
-            let Some(id) = self.queue.pop_front() else {
-                break;
-            };
-            self.handed_below = id.0 + 1;
-            if table.contains(id) {
-                self.overflow.insert(id.0);
-            }
+        if self.queue.len() > span_limit(self.live) {
+            let (overflow, handed_below) = (&mut self.overflow, &mut self.handed_below);
+            shrink(&mut self.queue, self.live, |id| {
+                *handed_below = id.0 + 1;
+                if table.contains(id) {
+                    overflow.insert(id.0);
+                }
+            });
         }
     }
 
@@ -334,24 +344,15 @@ impl RequestTable {
         };
         self.index.push_back(slot);
         self.live += 1;
-        if self.index.len() > RING_MIN.max(RING_PER_LIVE * self.live) {
-            self.hand_over_oldest();
-        }
-    }
-
-    /// Moves the ring's front numbers to the overflow map until the ring is back within
-    /// its bound (ended ones simply leave).
-    #[cold]
-    #[inline(never)]
-    fn hand_over_oldest(&mut self) {
-        while self.index.len() > RING_MIN.max(RING_PER_LIVE * self.live) / 2 {
-            let Some(slot) = self.index.pop_front() else {
-                break;
-            };
-            if slot != ENDED {
-                self.overflow.insert(self.base, slot);
-            }
-            self.base += 1;
+        if self.index.len() > span_limit(self.live) {
+            // The front numbers move to the overflow map (ended ones simply leave).
+            let (base, overflow) = (&mut self.base, &mut self.overflow);
+            shrink(&mut self.index, self.live, |slot| {
+                if slot != ENDED {
+                    overflow.insert(*base, slot);
+                }
+                *base += 1;
+            });
         }
     }
 
